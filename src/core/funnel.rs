@@ -1,0 +1,265 @@
+//! Ordered funnels.
+//!
+//! A customer reaches step k when events matching steps 1..k occur at strictly
+//! increasing positions of their (time-ordered) event sequence; other events
+//! may come between and repeats are allowed. With a window W, step k counts
+//! only if `t(step k) − t(step 1) ≤ W`, for the step-1 occurrence that takes the
+//! customer furthest. Counts are distinct customers.
+//!
+//! The scan is one pass per customer, O(events × steps matched per event):
+//! `start[j]` holds the latest step-1 time of any chain that has completed
+//! steps 1..=j so far. A later start always dominates (it leaves more of the
+//! window), so keeping only the latest one per depth is exact.
+
+use serde::{Deserialize, Serialize};
+
+use super::table::{Column, EventTable};
+use super::time::Duration;
+
+/// The column steps are matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dimension {
+    #[default]
+    Event,
+    Channel,
+}
+
+impl Dimension {
+    pub fn key(self) -> &'static str {
+        match self {
+            Dimension::Event => "event",
+            Dimension::Channel => "channel",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Dimension> {
+        match k {
+            "event" => Some(Dimension::Event),
+            "channel" => Some(Dimension::Channel),
+            _ => None,
+        }
+    }
+
+    pub fn column(self, table: &EventTable) -> Option<&Column> {
+        match self {
+            Dimension::Event => Some(&table.event),
+            Dimension::Channel => table.channel.as_ref(),
+        }
+    }
+}
+
+/// What to compute.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FunnelQuery {
+    pub by: Dimension,
+    pub steps: Vec<String>,
+    pub window: Option<Duration>,
+}
+
+/// One step's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub label: String,
+    /// Distinct customers who reached this step.
+    pub customers: u64,
+    /// `customers` as a percentage of step 1 (100 for step 1; 0 when step 1 is 0).
+    pub pct_of_first: f64,
+    /// `customers` as a percentage of the previous step (100 for step 1; 0 when the previous step is 0).
+    pub pct_of_previous: f64,
+    /// Customers of the previous step who did not reach this one (0 for step 1).
+    pub dropoff: u64,
+    /// Whether the value occurs in the data at all.
+    pub present: bool,
+}
+
+/// A computed funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelResult {
+    pub by: Dimension,
+    pub window: Option<String>,
+    /// Customers in the data (reached or not).
+    pub total_customers: u64,
+    pub steps: Vec<StepResult>,
+}
+
+/// Why a funnel cannot be computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FunnelError {
+    NoChannelColumn,
+}
+
+impl std::fmt::Display for FunnelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FunnelError::NoChannelColumn => {
+                write!(f, "this data has no channel column; map one under Columns or build the funnel by event")
+            }
+        }
+    }
+}
+
+/// Sentinel for "no chain has reached this depth".
+const NONE: i64 = i64::MIN;
+
+/// Computes a funnel; a step whose value does not occur counts 0 customers.
+pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
+    let column = query.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
+    let k = query.steps.len();
+    // For each code, the steps it matches, in descending order (CSR layout).
+    let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
+    let mut present = vec![false; k];
+    for (j, step) in query.steps.iter().enumerate().rev() {
+        if let Some(code) = column.code_of(step) {
+            matches[code as usize].push(j);
+            present[j] = true;
+        }
+    }
+    let window = query.window.map_or(i64::MAX, |w| w.micros());
+    let mut reached = vec![0u64; k];
+    let mut start = vec![NONE; k];
+    if k > 0 {
+        for c in 0..table.customer_count() {
+            start.fill(NONE);
+            let mut depth = 0usize; // steps reached so far
+            for row in table.rows_of(c) {
+                let t = table.ts[row];
+                for &j in &matches[column.codes[row] as usize] {
+                    if j == 0 {
+                        start[0] = t;
+                        depth = depth.max(1);
+                    } else if start[j - 1] != NONE
+                        && t.saturating_sub(start[j - 1]) <= window
+                        && start[j - 1] > start[j]
+                    {
+                        start[j] = start[j - 1];
+                        depth = depth.max(j + 1);
+                    }
+                }
+                if depth == k && window == i64::MAX {
+                    break;
+                }
+            }
+            for r in reached.iter_mut().take(depth) {
+                *r += 1;
+            }
+        }
+    }
+    Ok(result(query, table.customer_count() as u64, &reached, &present))
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) -> FunnelResult {
+    let steps = query
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(j, label)| {
+            let prev = if j == 0 { reached[0] } else { reached[j - 1] };
+            StepResult {
+                label: label.clone(),
+                customers: reached[j],
+                pct_of_first: if j == 0 { 100.0 } else { pct(reached[j], reached[0]) },
+                pct_of_previous: if j == 0 { 100.0 } else { pct(reached[j], prev) },
+                dropoff: prev - reached[j],
+                present: present[j],
+            }
+        })
+        .collect();
+    FunnelResult { by: query.by, window: query.window.map(|w| w.to_string()), total_customers: total, steps }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::table::{RowRef, TableBuilder};
+    use crate::core::time::TimeUnit;
+
+    /// Builds a table from `(customer, seconds, event)` rows.
+    fn table(rows: &[(&str, i64, &str)]) -> EventTable {
+        let mut b = TableBuilder::new(false, false, false);
+        for &(c, s, e) in rows {
+            b.push(RowRef { customer: c, ts: s * 1_000_000, event: e, channel: None, stage: None, revenue: None });
+        }
+        b.finish()
+    }
+
+    fn counts(t: &EventTable, steps: &[&str], window: Option<Duration>) -> Vec<u64> {
+        let q = FunnelQuery { by: Dimension::Event, steps: steps.iter().map(|s| s.to_string()).collect(), window };
+        compute(t, &q).unwrap().steps.iter().map(|s| s.customers).collect()
+    }
+
+    fn secs(n: u32) -> Option<Duration> {
+        Some(Duration { amount: n, unit: TimeUnit::Second })
+    }
+
+    #[test]
+    fn ordered_with_gaps_and_wrong_order() {
+        let t = table(&[
+            ("a", 1, "view"),
+            ("a", 2, "other"),
+            ("a", 3, "cart"),
+            ("a", 4, "buy"),
+            ("b", 1, "cart"),
+            ("b", 2, "view"), // cart before view: step 1 only
+            ("c", 5, "view"),
+            ("c", 6, "buy"), // skips cart
+            ("d", 1, "other"),
+        ]);
+        assert_eq!(counts(&t, &["view", "cart", "buy"], None), vec![3, 1, 1]);
+    }
+
+    #[test]
+    fn window_picks_the_start_that_goes_furthest() {
+        // The first view is too early for the window, the second one is not.
+        let t = table(&[("a", 0, "view"), ("a", 100, "view"), ("a", 105, "cart"), ("a", 200, "buy")]);
+        assert_eq!(counts(&t, &["view", "cart", "buy"], secs(10)), vec![1, 1, 0]);
+        assert_eq!(counts(&t, &["view", "cart", "buy"], secs(100)), vec![1, 1, 1]);
+        // Boundary: exactly W counts, W + 1 does not.
+        let t = table(&[("a", 0, "view"), ("a", 10, "cart")]);
+        assert_eq!(counts(&t, &["view", "cart"], secs(10)), vec![1, 1]);
+        assert_eq!(counts(&t, &["view", "cart"], secs(9)), vec![1, 0]);
+    }
+
+    #[test]
+    fn ties_keep_file_order_and_repeated_steps_need_distinct_events() {
+        // Same timestamp: file order decides (cart then view → view is not before cart).
+        let t = table(&[("a", 5, "cart"), ("a", 5, "view")]);
+        assert_eq!(counts(&t, &["view", "cart"], None), vec![1, 0]);
+        let t = table(&[("a", 5, "view"), ("a", 5, "cart")]);
+        assert_eq!(counts(&t, &["view", "cart"], secs(1)), vec![1, 1]);
+        // A step repeated needs two occurrences.
+        let t = table(&[("a", 1, "view"), ("b", 1, "view"), ("b", 2, "view")]);
+        assert_eq!(counts(&t, &["view", "view"], None), vec![2, 1]);
+    }
+
+    #[test]
+    fn unsorted_input_is_ordered_by_time() {
+        let t = table(&[("a", 30, "buy"), ("a", 10, "view"), ("a", 20, "cart")]);
+        assert_eq!(counts(&t, &["view", "cart", "buy"], None), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn percentages_and_dropoff() {
+        let t = table(&[("a", 1, "x"), ("a", 2, "y"), ("b", 1, "x"), ("c", 1, "x"), ("d", 1, "x"), ("d", 2, "y")]);
+        let q = FunnelQuery { by: Dimension::Event, steps: vec!["x".into(), "y".into(), "zzz".into()], window: None };
+        let r = compute(&t, &q).unwrap();
+        assert_eq!(r.total_customers, 4);
+        assert_eq!((r.steps[1].customers, r.steps[1].pct_of_first, r.steps[1].dropoff), (2, 50.0, 2));
+        assert_eq!((r.steps[2].customers, r.steps[2].pct_of_previous, r.steps[2].present), (0, 0.0, false));
+    }
+
+    #[test]
+    fn channel_needs_a_channel_column() {
+        let t = table(&[("a", 1, "x")]);
+        let q = FunnelQuery { by: Dimension::Channel, steps: vec!["email".into()], window: None };
+        assert_eq!(compute(&t, &q), Err(FunnelError::NoChannelColumn));
+    }
+}

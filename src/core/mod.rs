@@ -1,0 +1,17 @@
+//! The Touchpath engine: pure Rust, no web dependencies, deterministic.
+//!
+//! Data flows one way: bytes → [`ingest::Loader`] → [`table::EventTable`]
+//! (columnar, clustered by customer, time-ordered) → analyses such as
+//! [`funnel::compute`] that return plain serde structs. [`chart`] holds the
+//! geometry the UI draws, [`view`] the share-link state, and [`sample`] the
+//! seeded generator behind the built-in sample and the benchmark files.
+
+pub mod chart;
+pub mod funnel;
+pub mod ingest;
+pub mod sample;
+pub mod schema;
+pub mod summary;
+pub mod table;
+pub mod time;
+pub mod view;

@@ -1,0 +1,244 @@
+//! Column roles and their detection from header names.
+
+use serde::{Deserialize, Serialize};
+
+/// What a column means to Touchpath.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Id,
+    Time,
+    Event,
+    Channel,
+    Stage,
+    Revenue,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [Role::Id, Role::Time, Role::Event, Role::Channel, Role::Stage, Role::Revenue];
+
+    /// The key used in URLs and JSON (`id`, `time`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Id => "id",
+            Role::Time => "time",
+            Role::Event => "event",
+            Role::Channel => "channel",
+            Role::Stage => "stage",
+            Role::Revenue => "revenue",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// A human label for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Id => "Customer id",
+            Role::Time => "Timestamp",
+            Role::Event => "Event",
+            Role::Channel => "Channel",
+            Role::Stage => "Stage",
+            Role::Revenue => "Revenue",
+        }
+    }
+
+    pub fn required(self) -> bool {
+        matches!(self, Role::Id | Role::Time | Role::Event)
+    }
+
+    /// Normalised header names recognised for this role, best first.
+    fn candidates(self) -> &'static [&'static str] {
+        match self {
+            Role::Id => &[
+                "customer_id",
+                "customerid",
+                "customer",
+                "user_id",
+                "userid",
+                "user",
+                "visitor_id",
+                "visitorid",
+                "visitor",
+                "client_id",
+                "person_id",
+                "distinct_id",
+                "contact_id",
+                "account_id",
+                "anonymous_id",
+                "user_pseudo_id",
+                "case_concept_name",
+                "case_id",
+                "id",
+            ],
+            Role::Time => &[
+                "timestamp",
+                "time",
+                "event_time",
+                "event_timestamp",
+                "datetime",
+                "date_time",
+                "time_timestamp",
+                "ts",
+                "occurred_at",
+                "created_at",
+                "event_date",
+                "date",
+            ],
+            Role::Event => &[
+                "event",
+                "event_name",
+                "event_type",
+                "action",
+                "touchpoint",
+                "activity",
+                "concept_name",
+                "type",
+                "name",
+            ],
+            Role::Channel => &[
+                "channel",
+                "channel_group",
+                "default_channel_group",
+                "source",
+                "utm_source",
+                "medium",
+                "utm_medium",
+                "traffic_source",
+            ],
+            Role::Stage => &["stage", "lifecycle_stage", "journey_stage", "funnel_stage"],
+            Role::Revenue => &["revenue", "value", "amount", "conversion_value", "order_value", "price"],
+        }
+    }
+}
+
+/// Lower-cases a header and folds every run of non-alphanumerics into `_`.
+pub fn normalise_header(h: &str) -> String {
+    let mut out = String::with_capacity(h.len());
+    for c in h.trim().trim_start_matches('\u{feff}').chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+/// Which column (by index into the header) plays each role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub id: Option<usize>,
+    pub time: Option<usize>,
+    pub event: Option<usize>,
+    pub channel: Option<usize>,
+    pub stage: Option<usize>,
+    pub revenue: Option<usize>,
+}
+
+impl Mapping {
+    pub fn get(&self, role: Role) -> Option<usize> {
+        match role {
+            Role::Id => self.id,
+            Role::Time => self.time,
+            Role::Event => self.event,
+            Role::Channel => self.channel,
+            Role::Stage => self.stage,
+            Role::Revenue => self.revenue,
+        }
+    }
+
+    pub fn set(&mut self, role: Role, col: Option<usize>) {
+        let slot = match role {
+            Role::Id => &mut self.id,
+            Role::Time => &mut self.time,
+            Role::Event => &mut self.event,
+            Role::Channel => &mut self.channel,
+            Role::Stage => &mut self.stage,
+            Role::Revenue => &mut self.revenue,
+        };
+        *slot = col;
+    }
+
+    /// Guesses roles from header names; a column serves one role at most.
+    pub fn detect(headers: &[String]) -> Mapping {
+        let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let mut m = Mapping::default();
+        let mut taken = vec![false; headers.len()];
+        for role in Role::ALL {
+            'cands: for cand in role.candidates() {
+                for (i, n) in norm.iter().enumerate() {
+                    if !taken[i] && n == cand {
+                        m.set(role, Some(i));
+                        taken[i] = true;
+                        break 'cands;
+                    }
+                }
+            }
+        }
+        m
+    }
+
+    /// Applies user corrections by header name: `Some("")` or a name not in the
+    /// header clears the role; `None` keeps the detected column.
+    pub fn with_overrides(mut self, headers: &[String], overrides: &ColumnOverrides) -> Mapping {
+        for (role, name) in &overrides.0 {
+            let col = headers.iter().position(|h| h.trim() == name.trim()).filter(|_| !name.is_empty());
+            self.set(*role, col);
+        }
+        self
+    }
+}
+
+/// User corrections to the detected mapping, by header name (kept in the URL as `col.<role>=<header>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnOverrides(pub Vec<(Role, String)>);
+
+impl ColumnOverrides {
+    pub fn set(&mut self, role: Role, header: String) {
+        self.0.retain(|(r, _)| *r != role);
+        self.0.push((role, header));
+        self.0.sort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn detects_common_headers() {
+        let m = Mapping::detect(&h(&["User ID", "Event Time", "Source", "event_name", "Revenue"]));
+        assert_eq!(
+            m,
+            Mapping { id: Some(0), time: Some(1), event: Some(3), channel: Some(2), stage: None, revenue: Some(4) }
+        );
+        let m = Mapping::detect(&h(&["\u{feff}visitor", "date", "action"]));
+        assert_eq!((m.id, m.time, m.event, m.channel), (Some(0), Some(1), Some(2), None));
+        let m = Mapping::detect(&h(&["case:concept:name", "concept:name", "time:timestamp"]));
+        assert_eq!((m.id, m.time, m.event), (Some(0), Some(2), Some(1)));
+    }
+
+    #[test]
+    fn prefers_specific_names_and_uses_a_column_once() {
+        // "channel" beats "source"; "timestamp" beats "date".
+        let m = Mapping::detect(&h(&["date", "source", "customer_id", "timestamp", "channel", "event"]));
+        assert_eq!((m.time, m.channel, m.id), (Some(3), Some(4), Some(2)));
+    }
+
+    #[test]
+    fn overrides_by_name() {
+        let headers = h(&["user", "ts", "what", "medium"]);
+        let mut o = ColumnOverrides::default();
+        o.set(Role::Event, "medium".into());
+        o.set(Role::Channel, String::new());
+        let m = Mapping::detect(&headers).with_overrides(&headers, &o);
+        assert_eq!((m.event, m.channel), (Some(3), None));
+    }
+}

@@ -1,0 +1,166 @@
+//! The view state and its readable URL-fragment form.
+//!
+//! `#view=funnel&by=event&steps=catalog,cart,payment_done&window=7d&data=exports/q3.csv&col.id=user`
+//!
+//! Keys are documented in README ("Share links"). Values are percent-encoded
+//! only where they must be (`%`, `&`, `=`, `,`, `#`, `+`, spaces, control and
+//! non-ASCII characters), so links stay hand-editable; `+` is never a space.
+//! Unknown keys are kept and written back, so links from newer versions survive.
+
+use super::funnel::{Dimension, FunnelQuery};
+use super::schema::{ColumnOverrides, Role};
+use super::time::Duration;
+
+/// Everything a share link carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ViewState {
+    /// The view shown (`funnel` is the only one so far).
+    pub view: String,
+    pub funnel: FunnelQuery,
+    /// A data file to load by URL (relative to the page, or absolute).
+    pub data: Option<String>,
+    /// Column-mapping corrections by header name.
+    pub columns: ColumnOverrides,
+    /// Keys this version does not know, kept in order.
+    pub other: Vec<(String, String)>,
+}
+
+impl ViewState {
+    /// Parses a fragment (with or without the leading `#`). Values that cannot
+    /// be used are dropped and described in the returned warnings.
+    pub fn from_fragment(fragment: &str) -> (ViewState, Vec<String>) {
+        let mut v = ViewState { view: "funnel".into(), ..Default::default() };
+        let mut warnings = Vec::new();
+        for pair in fragment.trim_start_matches('#').split('&').filter(|p| !p.is_empty()) {
+            let (k, raw) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = decode(k);
+            match key.as_str() {
+                "view" => v.view = decode(raw),
+                "by" => match Dimension::from_key(&decode(raw)) {
+                    Some(d) => v.funnel.by = d,
+                    None => warnings.push(format!("by={} is not a dimension (use event or channel)", decode(raw))),
+                },
+                "steps" => v.funnel.steps = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
+                "window" if raw.is_empty() => {}
+                "window" => match Duration::parse(&decode(raw)) {
+                    Ok(d) => v.funnel.window = Some(d),
+                    Err(e) => warnings.push(e),
+                },
+                "data" => v.data = Some(decode(raw)).filter(|d| !d.is_empty()),
+                _ => match key.strip_prefix("col.").and_then(Role::from_key) {
+                    Some(role) => v.columns.set(role, decode(raw)),
+                    None => v.other.push((key, decode(raw))),
+                },
+            }
+        }
+        (v, warnings)
+    }
+
+    /// The fragment, without `#`, keys in a fixed order.
+    pub fn to_fragment(&self) -> String {
+        let mut parts = vec![format!("view={}", encode(&self.view))];
+        if let Some(d) = &self.data {
+            parts.push(format!("data={}", encode(d)));
+        }
+        parts.push(format!("by={}", self.funnel.by.key()));
+        if !self.funnel.steps.is_empty() {
+            let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s)).collect();
+            parts.push(format!("steps={}", steps.join(",")));
+        }
+        if let Some(w) = self.funnel.window {
+            parts.push(format!("window={w}"));
+        }
+        for (role, header) in &self.columns.0 {
+            parts.push(format!("col.{}={}", role.key(), encode(header)));
+        }
+        for (k, val) in &self.other {
+            parts.push(format!("{}={}", encode(k), encode(val)));
+        }
+        parts.join("&")
+    }
+}
+
+fn keep(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.~:/@!$'()*;?[]".contains(&b)
+}
+
+/// Percent-encodes what would break the fragment syntax.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if keep(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes (invalid escapes stay as written; invalid UTF-8 is replaced).
+pub fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(hi), Some(lo)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(hi * 16 + lo);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::time::TimeUnit;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let (v, w) = ViewState::from_fragment("#view=funnel&by=event&steps=catalog,cart,payment_done&window=7d");
+        assert!(w.is_empty());
+        assert_eq!(v.view, "funnel");
+        assert_eq!(v.funnel.steps, vec!["catalog", "cart", "payment_done"]);
+        assert_eq!(v.funnel.window, Some(Duration { amount: 7, unit: TimeUnit::Day }));
+        assert_eq!(v.data, None);
+    }
+
+    #[test]
+    fn round_trips_awkward_values() {
+        let mut v = ViewState { view: "funnel".into(), ..Default::default() };
+        v.funnel.by = Dimension::Channel;
+        v.funnel.steps = vec!["a,b".into(), "x&y=z".into(), "50% off".into(), "café #1+2".into()];
+        v.funnel.window = Some(Duration { amount: 10, unit: TimeUnit::Minute });
+        v.data = Some("https://host/exports/q3.csv?x=1&y=2".into());
+        v.columns.set(Role::Id, "User ID".into());
+        v.other.push(("future".into(), "thing".into()));
+        let f = v.to_fragment();
+        assert!(f.contains("steps=a%2Cb,x%26y%3Dz,50%25%20off,caf%C3%A9%20%231%2B2"), "{f}");
+        assert!(f.contains("data=https://host/exports/q3.csv?x%3D1%26y%3D2"), "{f}");
+        let (back, w) = ViewState::from_fragment(&f);
+        assert!(w.is_empty());
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn bad_values_warn_and_are_dropped() {
+        let (v, w) = ViewState::from_fragment("window=7x&by=planet&steps=a");
+        assert_eq!(v.funnel.window, None);
+        assert_eq!(v.funnel.by, Dimension::Event);
+        assert_eq!(v.funnel.steps, vec!["a"]);
+        assert_eq!(w.len(), 2);
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz%41"), "%zzA");
+        assert_eq!(decode("%é%"), "%é%");
+    }
+}
