@@ -3,7 +3,7 @@
 /// "Nice" tick values covering `0..=max` with about `count` steps (d3-scale's tick rule:
 /// steps of 1, 2 or 5 times a power of ten).
 pub fn nice_ticks(max: f64, count: usize) -> Vec<f64> {
-    if !(max > 0.0) || count == 0 {
+    if max.is_nan() || max <= 0.0 || count == 0 {
         return vec![0.0];
     }
     let raw = max / count as f64;

@@ -148,6 +148,48 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     Ok(result(query, table.customer_count() as u64, &reached, &present))
 }
 
+/// Steps to start with when a link names none: the common e-commerce path where
+/// the data has at least two of its events, otherwise its three most frequent events.
+pub fn default_steps(event_values_by_frequency: &[String]) -> Vec<String> {
+    const PATH: [&str; 6] = ["site_visit", "page_view", "product_view", "add_to_cart", "checkout", "purchase"];
+    let known: Vec<String> =
+        PATH.iter().filter(|p| event_values_by_frequency.iter().any(|v| v == *p)).map(|p| p.to_string()).collect();
+    if known.len() >= 2 {
+        known
+    } else {
+        event_values_by_frequency.iter().take(3).cloned().collect()
+    }
+}
+
+/// The downloadable JSON document (schema documented in README, "Funnel JSON").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelExport {
+    /// Always `touchpath.funnel.v1`.
+    pub schema: String,
+    /// The data file's name.
+    pub data: String,
+    /// Events and customers in the loaded data.
+    pub events: u64,
+    pub customers: u64,
+    pub by: Dimension,
+    pub window: Option<String>,
+    pub steps: Vec<StepResult>,
+}
+
+impl FunnelExport {
+    pub fn new(data: &str, events: u64, result: &FunnelResult) -> FunnelExport {
+        FunnelExport {
+            schema: "touchpath.funnel.v1".into(),
+            data: data.into(),
+            events,
+            customers: result.total_customers,
+            by: result.by,
+            window: result.window.clone(),
+            steps: result.steps.clone(),
+        }
+    }
+}
+
 fn pct(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
@@ -254,6 +296,14 @@ mod tests {
         assert_eq!(r.total_customers, 4);
         assert_eq!((r.steps[1].customers, r.steps[1].pct_of_first, r.steps[1].dropoff), (2, 50.0, 2));
         assert_eq!((r.steps[2].customers, r.steps[2].pct_of_previous, r.steps[2].present), (0, 0.0, false));
+    }
+
+    #[test]
+    fn default_steps_prefer_the_commerce_path() {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(default_steps(&v(&["purchase", "x", "site_visit", "y"])), v(&["site_visit", "purchase"]));
+        assert_eq!(default_steps(&v(&["a", "b", "purchase", "c"])), v(&["a", "b", "purchase"]));
+        assert_eq!(default_steps(&v(&["a"])), v(&["a"]));
     }
 
     #[test]

@@ -206,7 +206,8 @@ impl Loader {
             self.push_decoded(&buf)?;
         }
         if let Stage::Gzip(dec) = &mut self.stage {
-            dec.flush().map_err(|e| LoadError {
+            // `try_finish`, unlike `flush`, fails on a stream cut short or a bad checksum.
+            dec.try_finish().map_err(|e| LoadError {
                 file: self.file.clone(),
                 line: None,
                 message: format!("the gzip data is damaged or cut short ({e})"),
@@ -251,6 +252,11 @@ struct TextParser {
     /// Field count of the last record, and its line, for the truncation check.
     last_short: Option<(u64, usize)>,
     seen_text: bool,
+    /// How many leading bytes have been checked for a zero byte (the first 4096 are).
+    checked: usize,
+    /// Leading whitespace, held back until text follows so that the reader sees the
+    /// same bytes (and counts the same lines) however the file is chunked.
+    held: Vec<u8>,
 }
 
 impl TextParser {
@@ -258,16 +264,19 @@ impl TextParser {
         if chunk.is_empty() {
             return Ok(());
         }
-        if !self.seen_text {
-            if let Some(pos) = chunk.iter().take(4096).position(|&b| b == 0) {
+        if self.checked < 4096 {
+            let n = chunk.len().min(4096 - self.checked);
+            if let Some(pos) = chunk[..n].iter().position(|&b| b == 0) {
                 return Err(LoadError {
                     file: file.into(),
                     line: None,
                     message: format!(
-                        "this does not look like a text export: binary data (a zero byte) at byte {pos}; expected CSV or TSV text, or gzip"
+                        "this does not look like a text export: binary data (a zero byte) at byte {}; expected CSV or TSV text, or gzip",
+                        self.checked + pos
                     ),
                 });
             }
+            self.checked += n;
         }
         self.ended_with_newline = chunk.last() == Some(&b'\n');
         if self.reader.is_none() {
@@ -301,23 +310,29 @@ impl TextParser {
     fn feed(&mut self, mut input: &[u8], overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
         if !self.seen_text {
             // Strip a UTF-8 byte-order mark.
-            if input.starts_with(b"\xEF\xBB\xBF") {
+            if self.held.is_empty() && input.starts_with(b"\xEF\xBB\xBF") {
                 input = &input[3..];
             }
             self.seen_text = input.iter().any(|b| !b.is_ascii_whitespace());
             if !self.seen_text {
+                self.held.extend_from_slice(input);
                 return Ok(());
+            }
+            if !self.held.is_empty() {
+                let mut all = std::mem::take(&mut self.held);
+                all.extend_from_slice(input);
+                return self.feed(&all, overrides, file);
             }
         }
         loop {
             let reader = self.reader.as_mut().expect("reader started");
             let (res, nin, nout, nend) =
                 reader.read_record(input, &mut self.out[self.out_len..], &mut self.ends[self.ends_len..]);
+            // Whether this call consumed a `\n` that ended a record (not so for `\r` or the end of the file).
+            let ended_by_newline = nin > 0 && input[nin - 1] == b'\n';
             input = &input[nin..];
-            // csv-core reports field ends relative to the output slice it was given.
-            for e in &mut self.ends[self.ends_len..self.ends_len + nend] {
-                *e += self.out_len;
-            }
+            // csv-core reports field ends from the start of the record, across calls, so
+            // they index `self.out` as they are.
             self.out_len += nout;
             self.ends_len += nend;
             match res {
@@ -331,10 +346,14 @@ impl TextParser {
                     self.ends.resize(n, 0);
                 }
                 csv_core::ReadRecordResult::Record => {
+                    // The record starts on the line it ends on, less the line breaks inside
+                    // its quoted fields (csv-core counts every `\n`, and skips blank lines).
+                    let end_line = self.reader.as_ref().unwrap().line() - u64::from(ended_by_newline);
+                    let inner = self.out[..self.out_len].iter().filter(|&&b| b == b'\n').count() as u64;
+                    self.record_line = end_line - inner;
                     self.record(overrides, file)?;
                     self.out_len = 0;
                     self.ends_len = 0;
-                    self.record_line = self.reader.as_ref().unwrap().line();
                 }
                 csv_core::ReadRecordResult::End => return Ok(()),
             }

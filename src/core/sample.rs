@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-use super::time::{format_timestamp, MICROS_PER_DAY, MICROS_PER_MINUTE};
+use super::time::{format_timestamp, MICROS_PER_DAY, MICROS_PER_MINUTE, MICROS_PER_SECOND};
 
 pub const CHANNELS: [&str; 10] = [
     "organic_search",
@@ -101,7 +101,7 @@ impl Walk<'_> {
         self.t += if self.rng.chance(0.6) {
             (1 + self.rng.below(30) as i64) * MICROS_PER_MINUTE
         } else {
-            (self.rng.unit() * 6.0 * MICROS_PER_DAY as f64) as i64 + MICROS_PER_MINUTE
+            self.rng.below(6 * 86_400) as i64 * MICROS_PER_SECOND + MICROS_PER_MINUTE
         };
     }
 
@@ -182,7 +182,7 @@ pub fn generate(seed: u64, target_events: usize) -> Vec<SampleEvent> {
     let span = 181 * MICROS_PER_DAY;
     let mut customer = 0u32;
     while out.len() < target_events {
-        let t = base + (rng.unit() * span as f64) as i64;
+        let t = base + rng.below((span / MICROS_PER_SECOND) as u64) as i64 * MICROS_PER_SECOND;
         Walk { rng: &mut rng, customer, t, out: &mut out }.journey();
         customer += 1;
     }

@@ -1,0 +1,70 @@
+//! `touchpath-bench`: native timings of the engine on generated data.
+//!
+//! ```text
+//! cargo run --profile bench-native --bin touchpath-bench -- --events 1M
+//! ```
+//! Prints a table and writes `target/bench/native-<N>.json`. The browser-side,
+//! side-by-side benchmark against DuckDB-WASM is issue #8's work.
+
+use std::time::Instant;
+
+use touchpath::core::funnel::{self, Dimension, FunnelQuery};
+use touchpath::core::ingest::load_bytes;
+use touchpath::core::sample;
+use touchpath::core::time::{Duration, TimeUnit};
+
+fn median_ms(mut runs: Vec<f64>) -> (f64, f64, f64) {
+    runs.sort_by(f64::total_cmp);
+    (runs[runs.len() / 2], runs[0], runs[runs.len() - 1])
+}
+
+fn time<T>(repeats: usize, mut f: impl FnMut() -> T) -> ((f64, f64, f64), T) {
+    let mut runs = Vec::new();
+    let mut last = None;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        last = Some(f());
+        runs.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    (median_ms(runs), last.expect("at least one run"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let events = match args.iter().position(|a| a == "--events").and_then(|i| args.get(i + 1)) {
+        Some(n) => n.trim_end_matches(['M', 'm']).parse::<usize>().map(|v| v * 1_000_000).unwrap_or(1_000_000),
+        None if args.iter().any(|a| a == "--tiny") => 100_000,
+        None => 1_000_000,
+    };
+    let events = if args.iter().any(|a| a == "--tiny") { 100_000 } else { events };
+    let repeats = if events > 2_000_000 { 3 } else { 5 };
+
+    let mut csv = Vec::new();
+    sample::write_csv(&sample::generate(sample::DEFAULT_SEED, events), &mut csv).expect("in memory");
+    let ((parse, pmin, pmax), (table, _)) =
+        time(repeats, || load_bytes("events.csv", &csv, &Default::default()).expect("generated data loads"));
+    let query = FunnelQuery {
+        by: Dimension::Event,
+        steps: ["product_view", "add_to_cart", "purchase"].map(String::from).to_vec(),
+        window: Some(Duration { amount: 7, unit: TimeUnit::Day }),
+    };
+    let ((fun, fmin, fmax), result) = time(repeats * 4, || funnel::compute(&table, &query).expect("event funnel"));
+    let counts: Vec<u64> = result.steps.iter().map(|s| s.customers).collect();
+    let mevs = events as f64 / parse / 1e3;
+    println!("touchpath native benchmark: {events} events, {} MB CSV", csv.len() / 1_000_000);
+    println!("| phase | median ms | min | max |");
+    println!("|---|---|---|---|");
+    println!("| CSV parse + index ({mevs:.2} M events/s) | {parse:.1} | {pmin:.1} | {pmax:.1} |");
+    println!("| 3-step 7-day funnel | {fun:.2} | {fmin:.2} | {fmax:.2} |");
+    println!("funnel counts: {counts:?}");
+    let json = serde_json::json!({
+        "events": events, "csv_bytes": csv.len(),
+        "parse_ms": {"median": parse, "min": pmin, "max": pmax}, "parse_m_events_per_s": mevs,
+        "funnel_ms": {"median": fun, "min": fmin, "max": fmax}, "funnel_counts": counts,
+    });
+    let dir = std::path::Path::new("target/bench");
+    let _ = std::fs::create_dir_all(dir);
+    let path = dir.join(format!("native-{events}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&json).expect("json")).expect("write results");
+    println!("wrote {}", path.display());
+}

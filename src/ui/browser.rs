@@ -1,0 +1,73 @@
+//! The few browser calls the UI needs: the URL fragment, URL resolution, downloads.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a window")
+}
+
+/// The current fragment without `#`, percent-escapes intact.
+pub fn fragment() -> String {
+    window().location().hash().unwrap_or_default().trim_start_matches('#').to_string()
+}
+
+/// Replaces the fragment without adding a history entry or firing `hashchange`.
+pub fn set_fragment(f: &str) {
+    if fragment() != f {
+        if let Ok(h) = window().history() {
+            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("#{f}")));
+        }
+    }
+}
+
+/// The page's own address, fragment included (for the share box).
+pub fn page_url() -> String {
+    window().location().href().unwrap_or_default()
+}
+
+/// Resolves a possibly relative URL against the page.
+pub fn resolve(url: &str) -> Result<String, String> {
+    let base = window().location().href().map_err(|_| "no page address".to_string())?;
+    Url::new_with_base(url, &base).map(|u| u.href()).map_err(|_| format!("\"{url}\" is not a valid URL"))
+}
+
+/// Offers `text` as a file download.
+pub fn download(file_name: &str, mime: &str, text: &str) {
+    let parts = js_sys::Array::of1(&text.into());
+    let opts = BlobPropertyBag::new();
+    opts.set_type(mime);
+    let Ok(blob) = Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
+    let Ok(url) = Url::create_object_url_with_blob(&blob) else { return };
+    let doc = window().document().expect("a document");
+    if let Ok(a) = doc.create_element("a") {
+        let a: HtmlAnchorElement = a.unchecked_into();
+        a.set_href(&url);
+        a.set_download(file_name);
+        a.click();
+    }
+    let _ = Url::revoke_object_url(&url);
+}
+
+/// Formats a count with thousands separators: 1234567 → "1,234,567".
+pub fn int(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Formats a byte count: "12.3 MB".
+pub fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}

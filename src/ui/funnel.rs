@@ -1,0 +1,248 @@
+//! The funnel view: builder, SVG chart, table and JSON download.
+
+use std::rc::Rc;
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::browser::{self, int};
+use crate::core::chart::funnel_layout;
+use crate::core::funnel::{Dimension, FunnelExport, FunnelResult};
+use crate::core::summary::{Summary, ValueCount};
+use crate::core::time::Duration;
+use crate::core::view::ViewState;
+
+#[derive(Properties, PartialEq)]
+pub struct FunnelProps {
+    pub summary: Rc<Summary>,
+    pub view: ViewState,
+    pub on_view: Callback<ViewState>,
+    pub result: Option<Rc<FunnelResult>>,
+    pub error: Option<String>,
+    pub data_name: String,
+}
+
+/// A change to the view made from a control's value.
+type Edit = Rc<dyn Fn(&mut ViewState, String)>;
+
+fn select_value(e: &Event) -> String {
+    e.target_unchecked_into::<HtmlSelectElement>().value()
+}
+
+#[component]
+pub fn FunnelView(p: &FunnelProps) -> Html {
+    let view = &p.view;
+    let q = &view.funnel;
+    let values: &[ValueCount] = match q.by {
+        Dimension::Event => &p.summary.event_values,
+        Dimension::Channel => &p.summary.channel_values,
+    };
+    let edit = |f: Edit| {
+        let (view, on_view) = (view.clone(), p.on_view.clone());
+        Callback::from(move |value: String| {
+            let mut v = view.clone();
+            f(&mut v, value);
+            on_view.emit(v);
+        })
+    };
+    let on_by = edit(Rc::new(|v, val| {
+        v.funnel.by = Dimension::from_key(&val).unwrap_or_default();
+        v.funnel.steps.clear();
+    }))
+    .reform(|e: Event| select_value(&e));
+    let on_add = edit(Rc::new(|v, val| {
+        if !val.is_empty() {
+            v.funnel.steps.push(val)
+        }
+    }))
+    .reform(|e: Event| select_value(&e));
+
+    // The window is edited as text and applied when valid.
+    let window_text = use_state(|| q.window.map(|w| w.to_string()).unwrap_or_default());
+    let window_error = use_state(|| None::<String>);
+    {
+        let (window_text, w) = (window_text.clone(), q.window);
+        use_effect_with(w, move |w| window_text.set(w.map(|w| w.to_string()).unwrap_or_default()));
+    }
+    let on_window = {
+        let (view, on_view, window_error, window_text) =
+            (view.clone(), p.on_view.clone(), window_error.clone(), window_text.clone());
+        Callback::from(move |e: Event| {
+            let text = e.target_unchecked_into::<HtmlInputElement>().value();
+            window_text.set(text.clone());
+            let parsed = if text.trim().is_empty() { Ok(None) } else { Duration::parse(&text).map(Some) };
+            match parsed {
+                Ok(w) => {
+                    window_error.set(None);
+                    let mut v = view.clone();
+                    v.funnel.window = w;
+                    on_view.emit(v);
+                }
+                Err(msg) => window_error.set(Some(msg)),
+            }
+        })
+    };
+
+    let on_download = {
+        let (result, summary, name) = (p.result.clone(), p.summary.clone(), p.data_name.clone());
+        Callback::from(move |_| {
+            if let Some(r) = &result {
+                let doc = FunnelExport::new(&name, summary.events, r);
+                if let Ok(json) = serde_json::to_string_pretty(&doc) {
+                    browser::download("touchpath-funnel.json", "application/json", &json);
+                }
+            }
+        })
+    };
+
+    let channel_ok = p.summary.has_channel;
+    html! {
+        <section class="card funnel" id="funnel">
+            <div class="card-head">
+                <h2>{"Funnel"}</h2>
+                <button class="button" id="download-json" onclick={on_download} disabled={p.result.is_none()}>
+                    {"Download JSON"}
+                </button>
+            </div>
+            <div class="builder" id="funnel-builder">
+                <label class="field">
+                    <span>{"Steps are"}</span>
+                    <select id="funnel-by" onchange={on_by}>
+                        <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
+                        <option value="channel" selected={q.by == Dimension::Channel} disabled={!channel_ok}>
+                            { if channel_ok { "channels" } else { "channels (no channel column)" } }
+                        </option>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>{"Conversion window"}</span>
+                    <input id="funnel-window" type="text" placeholder="none, e.g. 30m, 7d" size="10"
+                           value={(*window_text).clone()} onchange={on_window}
+                           aria-invalid={window_error.is_some().to_string()} />
+                </label>
+                if let Some(err) = &*window_error { <span class="field-error" id="window-error">{ err.clone() }</span> }
+            </div>
+            <ol class="steps" id="funnel-steps">
+                for (i, step) in q.steps.iter().enumerate() {
+                    <li class="step">
+                        <span class="step-no">{ i + 1 }</span>
+                        <select class="step-select" aria-label={format!("Step {}", i + 1)} onchange={
+                            edit(Rc::new(move |v, val| v.funnel.steps[i] = val)).reform(|e: Event| select_value(&e))
+                        }>
+                            if !values.iter().any(|v| &v.value == step) {
+                                <option value={step.clone()} selected=true>{ format!("{step} (not in data)") }</option>
+                            }
+                            for v in values {
+                                <option value={v.value.clone()} selected={&v.value == step}>{ v.value.clone() }</option>
+                            }
+                        </select>
+                        <button class="icon" title="Move up" aria-label={format!("Move step {} up", i + 1)} disabled={i == 0}
+                            onclick={edit(Rc::new(move |v, _| v.funnel.steps.swap(i - 1, i))).reform(|_| String::new())}>{"↑"}</button>
+                        <button class="icon" title="Remove" aria-label={format!("Remove step {}", i + 1)}
+                            onclick={edit(Rc::new(move |v, _| { v.funnel.steps.remove(i); })).reform(|_| String::new())}>{"×"}</button>
+                    </li>
+                }
+                <li class="step add">
+                    <select id="add-step" onchange={on_add} aria-label="Add a step">
+                        <option value="" selected=true>{"+ Add step…"}</option>
+                        for v in values {
+                            <option value={v.value.clone()}>{ format!("{} ({})", v.value, int(v.events)) }</option>
+                        }
+                    </select>
+                </li>
+            </ol>
+            if let Some(e) = &p.error { <p class="error" id="funnel-error">{ e.clone() }</p> }
+            if let Some(r) = &p.result {
+                if !r.steps.is_empty() {
+                    <FunnelChart result={r.clone()} />
+                    <FunnelTable result={r.clone()} />
+                }
+            } else if q.steps.is_empty() {
+                <p class="muted">{"Add steps to build a funnel."}</p>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ResultProps {
+    pub result: Rc<FunnelResult>,
+}
+
+fn short(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        label.to_string()
+    } else {
+        format!("{}…", label.chars().take(max - 1).collect::<String>())
+    }
+}
+
+/// Bars per step, the previous step as a pale "ghost" to show the drop-off.
+#[component]
+pub fn FunnelChart(p: &ResultProps) -> Html {
+    let (w, h) = (720.0, 300.0);
+    let counts: Vec<u64> = p.result.steps.iter().map(|s| s.customers).collect();
+    let g = funnel_layout(&counts, w, h);
+    let label_len = (90 / counts.len().max(1)).clamp(8, 24);
+    html! {
+        <svg id="funnel-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
+             aria-label="Funnel chart: customers reaching each step">
+            for (t, y) in g.ticks.iter().copied() {
+                <g class="tick">
+                    <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />
+                    <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
+                </g>
+            }
+            for (i, (b, s)) in g.bars.iter().zip(&p.result.steps).enumerate() {
+                <g class="step-bar">
+                    <title>{ format!("{}: {} customers ({:.1}% of step 1, {:.1}% of previous)", s.label, int(s.customers), s.pct_of_first, s.pct_of_previous) }</title>
+                    if i > 0 {
+                        <rect class="ghost" x={b.x.to_string()} width={b.width.to_string()}
+                              y={b.ghost_y.to_string()} height={(b.y - b.ghost_y).max(0.0).to_string()} />
+                    }
+                    <rect class="bar" x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
+                    <text class="value" x={(b.x + b.width / 2.0).to_string()} y={(b.y - 6.0).to_string()} text-anchor="middle">
+                        { format!("{} · {:.1}%", int(s.customers), s.pct_of_first) }
+                    </text>
+                    <text class="label" x={(b.x + b.width / 2.0).to_string()} y={(g.baseline + 18.0).to_string()} text-anchor="middle">
+                        { format!("{}. {}", i + 1, short(&s.label, label_len)) }
+                    </text>
+                </g>
+            }
+            <line class="axis" x1={g.plot_left.to_string()} x2={g.plot_right.to_string()}
+                  y1={g.baseline.to_string()} y2={g.baseline.to_string()} />
+        </svg>
+    }
+}
+
+/// The same numbers as a table.
+#[component]
+pub fn FunnelTable(p: &ResultProps) -> Html {
+    let r = &p.result;
+    html! {
+        <table class="data" id="funnel-table">
+            <caption>
+                { format!("{} customers in the data · steps by {}{}", int(r.total_customers), r.by.key(),
+                    r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default()) }
+            </caption>
+            <thead>
+                <tr>
+                    <th>{"#"}</th><th>{"Step"}</th><th class="num">{"Customers"}</th>
+                    <th class="num">{"% of first"}</th><th class="num">{"% of previous"}</th><th class="num">{"Drop-off"}</th>
+                </tr>
+            </thead>
+            <tbody>
+                for (i, s) in r.steps.iter().enumerate() {
+                    <tr class="funnel-row">
+                        <td>{ i + 1 }</td>
+                        <td class="step-label">{ s.label.clone() }</td>
+                        <td class="num step-customers">{ int(s.customers) }</td>
+                        <td class="num step-pct-first">{ format!("{:.1}%", s.pct_of_first) }</td>
+                        <td class="num step-pct-prev">{ format!("{:.1}%", s.pct_of_previous) }</td>
+                        <td class="num step-dropoff">{ int(s.dropoff) }</td>
+                    </tr>
+                }
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,132 @@
+//! Share-link round trips for `touchpath::core::view::ViewState`.
+
+use touchpath::core::funnel::{Dimension, FunnelQuery};
+use touchpath::core::schema::{ColumnOverrides, Role};
+use touchpath::core::time::{Duration, TimeUnit};
+use touchpath::core::view::{decode, ViewState};
+
+/// SplitMix64, written out here so the test does not depend on the code it checks.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// A random Unicode scalar value, biased towards characters that matter to the link syntax.
+    fn char(&mut self) -> char {
+        const SYNTAX: &[char] = &[',', '&', '=', '%', '#', '+', ' ', '?', '/', ':', '.', '~', '\'', '"', '\\'];
+        match self.below(6) {
+            0 | 1 => SYNTAX[self.below(SYNTAX.len() as u64) as usize],
+            2 => char::from(b' ' + self.below(95) as u8), // printable ASCII
+            3 => char::from(self.below(0x20) as u8),      // control characters, NUL included
+            4 => ['é', 'ß', '中', '😀', '\u{301}', '\u{feff}', '\u{7f}', '\u{a0}', 'Ω'][self.below(9) as usize],
+            _ => loop {
+                if let Some(c) = char::from_u32(self.below(0x11_0000) as u32) {
+                    break c;
+                }
+            },
+        }
+    }
+
+    /// A string of `min..=max` random characters, sometimes with a literal `%XX` that must not be decoded.
+    fn text(&mut self, min: u64, max: u64) -> String {
+        let n = min + self.below(max - min + 1);
+        let mut s: String = (0..n).map(|_| self.char()).collect();
+        if self.below(4) == 0 {
+            s.push_str(["%41", "%2C", "%%", "%e9", "%zz"][self.below(5) as usize]);
+        }
+        s
+    }
+}
+
+fn random_state(rng: &mut SplitMix) -> ViewState {
+    let steps = (0..rng.below(7)).map(|_| rng.text(1, 12)).collect();
+    let units = [TimeUnit::Second, TimeUnit::Minute, TimeUnit::Hour, TimeUnit::Day, TimeUnit::Week];
+    let window = match rng.below(3) {
+        0 => None,
+        1 => Some(Duration { amount: 1 + rng.below(90) as u32, unit: units[rng.below(5) as usize] }),
+        _ => Some(Duration { amount: 1 + rng.below(u64::from(u32::MAX)) as u32, unit: units[rng.below(5) as usize] }),
+    };
+    let by = if rng.below(2) == 0 { Dimension::Event } else { Dimension::Channel };
+    let mut columns = ColumnOverrides::default();
+    for role in Role::ALL {
+        if rng.below(4) == 0 {
+            columns.set(role, rng.text(0, 8));
+        }
+    }
+    let other = (0..rng.below(3)).map(|i| (format!("x{i}-{}", rng.text(0, 5)), rng.text(0, 8))).collect();
+    ViewState {
+        view: if rng.below(2) == 0 { "funnel".into() } else { rng.text(0, 6) },
+        funnel: FunnelQuery { by, steps, window },
+        data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
+        columns,
+        other,
+    }
+}
+
+#[test]
+fn random_states_round_trip_exactly() {
+    let mut rng = SplitMix(0x7649_4557);
+    for case in 0..3_000 {
+        let v = random_state(&mut rng);
+        let f = v.to_fragment();
+        assert!(f.is_ascii(), "case {case}: {f}");
+        assert!(!f.contains(['#', ' ', '+']), "case {case}: {f}");
+        let (back, warnings) = ViewState::from_fragment(&f);
+        assert!(warnings.is_empty(), "case {case}: {warnings:?} from {f}");
+        assert_eq!(back, v, "case {case}: {f}");
+        // With the leading '#', as `location.hash` gives it.
+        assert_eq!(ViewState::from_fragment(&format!("#{f}")).0, v, "case {case}");
+        // One `&` per key, one `,` per step boundary: nothing inside a value breaks the syntax.
+        let keys = 2
+            + usize::from(v.data.is_some())
+            + usize::from(!v.funnel.steps.is_empty())
+            + usize::from(v.funnel.window.is_some())
+            + v.columns.0.len()
+            + v.other.len();
+        assert_eq!(f.split('&').count(), keys, "case {case}: {f}");
+        if let Some(steps) = f.split('&').find_map(|p| p.strip_prefix("steps=")) {
+            assert_eq!(steps.split(',').count(), v.funnel.steps.len(), "case {case}: {f}");
+        }
+    }
+}
+
+#[test]
+fn the_documented_example() {
+    let (v, warnings) = ViewState::from_fragment("#view=funnel&by=event&steps=catalog,cart,payment_done&window=7d");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(v.view, "funnel");
+    assert_eq!(v.funnel.by, Dimension::Event);
+    assert_eq!(v.funnel.steps, vec!["catalog", "cart", "payment_done"]);
+    assert_eq!(v.funnel.window, Some(Duration { amount: 7, unit: TimeUnit::Day }));
+    assert_eq!((v.data, v.columns, v.other), (None, ColumnOverrides::default(), vec![]));
+    // Written back in the fixed key order it is the same text.
+    let (v, _) = ViewState::from_fragment("#view=funnel&by=event&steps=catalog,cart,payment_done&window=7d");
+    assert_eq!(v.to_fragment(), "view=funnel&by=event&steps=catalog,cart,payment_done&window=7d");
+}
+
+#[test]
+fn hand_written_links() {
+    // `+` is never a space; `%20` is.
+    assert_eq!(decode("a+b%20c"), "a+b c");
+    let (v, _) = ViewState::from_fragment("steps=a+b,caf%C3%A9%2C%20%231&by=channel&col.id=User%20ID&data=x.csv");
+    assert_eq!(v.funnel.steps, vec!["a+b", "café, #1"]);
+    assert_eq!(v.funnel.by, Dimension::Channel);
+    assert_eq!(v.columns.0, vec![(Role::Id, "User ID".to_string())]);
+    assert_eq!(v.data.as_deref(), Some("x.csv"));
+    // Empty steps are dropped; unknown keys survive in order.
+    let (v, w) = ViewState::from_fragment("steps=,a,,b,&zeta=1&alpha=2");
+    assert!(w.is_empty());
+    assert_eq!(v.funnel.steps, vec!["a", "b"]);
+    assert_eq!(v.other, vec![("zeta".to_string(), "1".to_string()), ("alpha".to_string(), "2".to_string())]);
+    assert_eq!(v.to_fragment(), "view=funnel&by=event&steps=a,b&zeta=1&alpha=2");
+}
