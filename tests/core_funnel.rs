@@ -1,5 +1,8 @@
 //! `touchpath::core::funnel::compute` against an independent brute force.
 
+mod common;
+use common::Rng;
+
 use std::io::Read;
 
 use touchpath::core::funnel::{compute, Dimension, FunnelQuery, FunnelResult};
@@ -8,27 +11,6 @@ use touchpath::core::sample;
 use touchpath::core::schema::ColumnOverrides;
 use touchpath::core::table::{EventTable, RowRef, TableBuilder};
 use touchpath::core::time::{Duration, TimeUnit};
-
-/// SplitMix64, written out here so the test does not depend on the code it checks.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 /// One input row: customer, microseconds, event, channel.
 type Row = (String, i64, String, String);
@@ -112,7 +94,7 @@ fn check_result(r: &FunnelResult, table: &EventTable, q: &FunnelQuery, want: &[u
 
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 
-fn random_rows(rng: &mut SplitMix, names: &[&str]) -> Vec<Row> {
+fn random_rows(rng: &mut Rng, names: &[&str]) -> Vec<Row> {
     let customers = 2 + rng.below(5);
     let mut rows = Vec::new();
     for c in 0..customers {
@@ -132,7 +114,7 @@ fn random_rows(rng: &mut SplitMix, names: &[&str]) -> Vec<Row> {
 
 #[test]
 fn random_tables_match_the_brute_force_and_the_properties_hold() {
-    let mut rng = SplitMix(0xF0E1_D2C3);
+    let mut rng = Rng::new(0xF0E1_D2C3);
     let mut nonzero_last = 0;
     for case in 0..600 {
         let names = &NAMES[..3 + rng.below(2)];

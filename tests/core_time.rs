@@ -5,28 +5,13 @@
 //! equal what jiff computes for the instant the text denotes, and `zoned` must be
 //! false exactly for the forms that name no zone.
 
+mod common;
+use common::Rng;
+
 use jiff::civil::{DateTime, Time};
 use jiff::tz::Offset;
 use jiff::Timestamp;
 use touchpath::core::time::parse_timestamp;
-
-/// SplitMix64, written out here so the test does not depend on the code it checks.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo) as u64) as i64
-    }
-}
 
 fn us(ts: Timestamp) -> i64 {
     ts.as_microsecond()
@@ -87,7 +72,7 @@ fn check(text: &str, micros: i64, zoned: bool) {
 
 #[test]
 fn random_instants_in_every_form_match_jiff() {
-    let mut rng = SplitMix(0x7043_4854_5041_5448);
+    let mut rng = Rng::new(0x7043_4854_5041_5448);
     // From the second day of 1970 (epoch numbers of four digits or fewer would read as a year) to 2100.
     let lo = Timestamp::from_second(86_400).unwrap().as_second();
     let hi = "2100-01-01T00:00:00Z".parse::<Timestamp>().unwrap().as_second();

@@ -1,34 +1,27 @@
 //! Share-link round trips for `touchpath::core::view::ViewState`.
 
+mod common;
+use common::Rng;
+
 use touchpath::core::funnel::{Dimension, FunnelQuery};
 use touchpath::core::schema::{ColumnOverrides, Role};
 use touchpath::core::time::{Duration, TimeUnit};
 use touchpath::core::view::{decode, ViewState};
 
-/// SplitMix64, written out here so the test does not depend on the code it checks.
-struct SplitMix(u64);
+trait TextGen {
+    fn char(&mut self) -> char;
+    fn text(&mut self, min: usize, max: usize) -> String;
+}
 
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
+impl TextGen for Rng {
     /// A random Unicode scalar value, biased towards characters that matter to the link syntax.
     fn char(&mut self) -> char {
         const SYNTAX: &[char] = &[',', '&', '=', '%', '#', '+', ' ', '?', '/', ':', '.', '~', '\'', '"', '\\'];
         match self.below(6) {
-            0 | 1 => SYNTAX[self.below(SYNTAX.len() as u64) as usize],
+            0 | 1 => SYNTAX[self.below(SYNTAX.len())],
             2 => char::from(b' ' + self.below(95) as u8), // printable ASCII
             3 => char::from(self.below(0x20) as u8),      // control characters, NUL included
-            4 => ['é', 'ß', '中', '😀', '\u{301}', '\u{feff}', '\u{7f}', '\u{a0}', 'Ω'][self.below(9) as usize],
+            4 => ['é', 'ß', '中', '😀', '\u{301}', '\u{feff}', '\u{7f}', '\u{a0}', 'Ω'][self.below(9)],
             _ => loop {
                 if let Some(c) = char::from_u32(self.below(0x11_0000) as u32) {
                     break c;
@@ -38,23 +31,23 @@ impl SplitMix {
     }
 
     /// A string of `min..=max` random characters, sometimes with a literal `%XX` that must not be decoded.
-    fn text(&mut self, min: u64, max: u64) -> String {
+    fn text(&mut self, min: usize, max: usize) -> String {
         let n = min + self.below(max - min + 1);
         let mut s: String = (0..n).map(|_| self.char()).collect();
         if self.below(4) == 0 {
-            s.push_str(["%41", "%2C", "%%", "%e9", "%zz"][self.below(5) as usize]);
+            s.push_str(["%41", "%2C", "%%", "%e9", "%zz"][self.below(5)]);
         }
         s
     }
 }
 
-fn random_state(rng: &mut SplitMix) -> ViewState {
+fn random_state(rng: &mut Rng) -> ViewState {
     let steps = (0..rng.below(7)).map(|_| rng.text(1, 12)).collect();
     let units = [TimeUnit::Second, TimeUnit::Minute, TimeUnit::Hour, TimeUnit::Day, TimeUnit::Week];
     let window = match rng.below(3) {
         0 => None,
-        1 => Some(Duration { amount: 1 + rng.below(90) as u32, unit: units[rng.below(5) as usize] }),
-        _ => Some(Duration { amount: 1 + rng.below(u64::from(u32::MAX)) as u32, unit: units[rng.below(5) as usize] }),
+        1 => Some(Duration { amount: 1 + rng.below(90) as u32, unit: units[rng.below(5)] }),
+        _ => Some(Duration { amount: 1 + rng.below(u32::MAX as usize) as u32, unit: units[rng.below(5)] }),
     };
     let by = if rng.below(2) == 0 { Dimension::Event } else { Dimension::Channel };
     let mut columns = ColumnOverrides::default();
@@ -75,7 +68,7 @@ fn random_state(rng: &mut SplitMix) -> ViewState {
 
 #[test]
 fn random_states_round_trip_exactly() {
-    let mut rng = SplitMix(0x7649_4557);
+    let mut rng = Rng::new(0x7649_4557);
     for case in 0..3_000 {
         let v = random_state(&mut rng);
         let f = v.to_fragment();

@@ -181,12 +181,16 @@ impl Mapping {
         m
     }
 
-    /// Applies user corrections by header name: `Some("")` or a name not in the
-    /// header clears the role; `None` keeps the detected column.
+    /// Applies user corrections by header name: an empty name clears the role; a
+    /// name this file's header lacks is ignored (a shared link's corrections were
+    /// made for another file), so detection stands.
     pub fn with_overrides(mut self, headers: &[String], overrides: &ColumnOverrides) -> Mapping {
         for (role, name) in &overrides.0 {
-            let col = headers.iter().position(|h| h.trim() == name.trim()).filter(|_| !name.is_empty());
-            self.set(*role, col);
+            if name.is_empty() {
+                self.set(*role, None);
+            } else if let Some(col) = headers.iter().position(|h| h.trim() == name.trim()) {
+                self.set(*role, Some(col));
+            }
         }
         self
     }
@@ -240,5 +244,9 @@ mod tests {
         o.set(Role::Channel, String::new());
         let m = Mapping::detect(&headers).with_overrides(&headers, &o);
         assert_eq!((m.event, m.channel), (Some(3), None));
+        // A header this file lacks leaves the detected column in place.
+        let mut o = ColumnOverrides::default();
+        o.set(Role::Id, "account".into());
+        assert_eq!(Mapping::detect(&headers).with_overrides(&headers, &o).id, Some(0));
     }
 }

@@ -71,3 +71,9 @@ pub fn bytes(n: u64) -> String {
         n => format!("{n} B"),
     }
 }
+
+/// Copies text to the clipboard; false when the browser refuses.
+pub async fn copy_text(text: &str) -> bool {
+    let promise = window().navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}

@@ -95,14 +95,35 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
         })
     };
 
+    let copied = use_state(|| false);
+    let on_copy = {
+        let copied = copied.clone();
+        Callback::from(move |_| {
+            let copied = copied.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                copied.set(browser::copy_text(&browser::page_url()).await);
+            });
+        })
+    };
+    {
+        let copied = copied.clone();
+        use_effect_with(view.clone(), move |_| copied.set(false));
+    }
+
     let channel_ok = p.summary.has_channel;
     html! {
         <section class="card funnel" id="funnel">
             <div class="card-head">
                 <h2>{"Funnel"}</h2>
-                <button class="button" id="download-json" onclick={on_download} disabled={p.result.is_none()}>
-                    {"Download JSON"}
-                </button>
+                <div class="head-actions">
+                    <button class="button" id="copy-link" onclick={on_copy}
+                            title="Copy a link to this view (the link never contains your data)">
+                        { if *copied { "Link copied" } else { "Copy link" } }
+                    </button>
+                    <button class="button" id="download-json" onclick={on_download} disabled={p.result.is_none()}>
+                        {"Download JSON"}
+                    </button>
+                </div>
             </div>
             <div class="builder" id="funnel-builder">
                 <label class="field">
@@ -116,7 +137,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                 </label>
                 <label class="field">
                     <span>{"Conversion window"}</span>
-                    <input id="funnel-window" type="text" placeholder="none, e.g. 30m, 7d" size="10"
+                    <input id="funnel-window" type="text" placeholder="none (e.g. 30m, 7d)" size="16"
                            value={(*window_text).clone()} onchange={on_window}
                            aria-invalid={window_error.is_some().to_string()} />
                 </label>

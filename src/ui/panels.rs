@@ -78,8 +78,9 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
                 <div><dt>{"Rows skipped"}</dt><dd id="sum-skipped">{ int(skipped) }</dd></div>
             </dl>
             <p class="range" id="sum-range">
-                { format!("{} → {} UTC", readable(s.first.as_deref()), readable(s.last.as_deref())) }
-                <span class="muted">{ format!(" · {} · {} rows read", r.format, int(r.rows_read)) }</span>
+                <span>{ format!("From {}", readable(s.first.as_deref())) }</span>
+                <span>{ format!("to {} UTC", readable(s.last.as_deref())) }</span>
+                <span class="muted">{ format!("{} · {} rows read", r.format, int(r.rows_read)) }</span>
             </p>
             if r.unzoned_timestamps > 0 {
                 <p class="note" id="utc-note">{ format!("{} timestamps had no time zone; they are read as UTC.", int(r.unzoned_timestamps)) }</p>

@@ -1,0 +1,29 @@
+//! Helpers shared by the native integration tests.
+#![allow(dead_code)] // each test crate uses its own subset
+
+/// A seeded random source for generated test inputs (the engine's SplitMix64).
+pub struct Rng(touchpath::core::sample::Rng);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(touchpath::core::sample::Rng::new(seed))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0.below(n as u64) as usize
+    }
+
+    /// Uniform in `lo..hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.0.below((hi - lo) as u64) as i64
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
