@@ -127,6 +127,14 @@ pub fn normalise_header(h: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
+/// The last segment of a flattened path: after the last `.`, or the key of a trailing `[key=…]`.
+pub fn last_segment(h: &str) -> &str {
+    if let Some(inner) = h.strip_suffix(']').and_then(|x| x.rsplit_once("[key=")) {
+        return inner.1;
+    }
+    h.rsplit_once('.').map_or(h, |(_, last)| last)
+}
+
 /// Which column (by index into the header) plays each role.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mapping {
@@ -162,18 +170,26 @@ impl Mapping {
         *slot = col;
     }
 
-    /// Guesses roles from header names; a column serves one role at most.
+    /// Guesses roles from header names; a column serves one role at most. Whole
+    /// names are tried first, then the last segment of a flattened JSON path
+    /// (`properties.distinct_id` → `distinct_id`, `event_params[key=source]` → `source`).
     pub fn detect(headers: &[String]) -> Mapping {
-        let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let whole: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let last: Vec<String> = headers.iter().map(|h| normalise_header(last_segment(h))).collect();
         let mut m = Mapping::default();
         let mut taken = vec![false; headers.len()];
-        for role in Role::ALL {
-            'cands: for cand in role.candidates() {
-                for (i, n) in norm.iter().enumerate() {
-                    if !taken[i] && n == cand {
-                        m.set(role, Some(i));
-                        taken[i] = true;
-                        break 'cands;
+        for names in [&whole, &last] {
+            for role in Role::ALL {
+                if m.get(role).is_some() {
+                    continue;
+                }
+                'cands: for cand in role.candidates() {
+                    for (i, n) in names.iter().enumerate() {
+                        if !taken[i] && n == cand {
+                            m.set(role, Some(i));
+                            taken[i] = true;
+                            break 'cands;
+                        }
                     }
                 }
             }
@@ -234,6 +250,23 @@ mod tests {
         // "channel" beats "source"; "timestamp" beats "date".
         let m = Mapping::detect(&h(&["date", "source", "customer_id", "timestamp", "channel", "event"]));
         assert_eq!((m.time, m.channel, m.id), (Some(3), Some(4), Some(2)));
+    }
+
+    #[test]
+    fn detects_flattened_json_paths() {
+        let m = Mapping::detect(&h(&[
+            "event",
+            "properties.$insert_id",
+            "properties.distinct_id",
+            "properties.time",
+            "properties.utm_source",
+        ]));
+        assert_eq!((m.event, m.id, m.time, m.channel), (Some(0), Some(2), Some(3), Some(4)));
+        // A whole-name match beats a last-segment match, whatever the order.
+        let m = Mapping::detect(&h(&["context.user_id", "user_id", "ts", "event_params[key=source]", "name"]));
+        assert_eq!((m.id, m.channel, m.event), (Some(1), Some(3), Some(4)));
+        assert_eq!(last_segment("event_params[key=ga_session_id]"), "ga_session_id");
+        assert_eq!(last_segment("a.b.c"), "c");
     }
 
     #[test]

@@ -5,13 +5,19 @@
 //! [`Loader::finish`] at the end. Nothing is buffered beyond the current
 //! record, so a file of any size streams through bounded memory (plus the
 //! table it builds). Gzip is recognised by its magic bytes and decompressed on
-//! the fly; the delimiter is sniffed from the header line.
+//! the fly. Text starting with `{` is JSON lines, with `[` a JSON array
+//! ([`json`]); anything else is delimited text whose delimiter is sniffed from
+//! the header line ([`csv`]).
 //!
 //! Problems come in two kinds: a [`LoadError`] stops the load (empty file,
 //! binary data, no id/time/event column, no usable row) and names the file,
 //! the line and the reason; a bad row is skipped and counted in the
 //! [`LoadReport`] by reason, with the first few line numbers.
 
+mod csv;
+pub mod json;
+
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +57,7 @@ pub enum SkipReason {
     MissingEvent,
     TooFewFields,
     TruncatedLastLine,
+    InvalidJson,
 }
 
 impl SkipReason {
@@ -61,6 +68,7 @@ impl SkipReason {
             SkipReason::MissingEvent => "missing event",
             SkipReason::TooFewFields => "fewer fields than the header",
             SkipReason::TruncatedLastLine => "truncated last line",
+            SkipReason::InvalidJson => "invalid JSON",
         }
     }
 }
@@ -80,7 +88,8 @@ pub struct SkipStat {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
     pub file: String,
-    /// `csv`, `tsv`, `semicolon-separated`, `pipe-separated`, with ` (gzip)` when compressed.
+    /// `csv`, `tsv`, `semicolon-separated`, `pipe-separated`, `json lines` or `json`,
+    /// with ` (gzip)` when compressed.
     pub format: String,
     pub headers: Vec<String>,
     pub mapping: Mapping,
@@ -130,17 +139,17 @@ pub struct Loader {
     file: String,
     overrides: ColumnOverrides,
     stage: Stage,
-    text: TextParser,
+    text: Text,
 }
 
 impl Loader {
     pub fn new(file: &str, overrides: ColumnOverrides) -> Loader {
-        Loader { file: file.to_string(), overrides, stage: Stage::Sniffing(Vec::new()), text: TextParser::default() }
+        Loader { file: file.to_string(), overrides, stage: Stage::Sniffing(Vec::new()), text: Text::default() }
     }
 
     /// Rows read so far (header excluded).
     pub fn rows_read(&self) -> u64 {
-        self.text.report.rows_read
+        self.text.rows.report.rows_read
     }
 
     fn error(&self, line: Option<u64>, message: impl Into<String>) -> LoadError {
@@ -149,7 +158,7 @@ impl Loader {
 
     /// Feeds the next chunk of the file.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
-        self.text.report.bytes += chunk.len() as u64;
+        self.text.rows.report.bytes += chunk.len() as u64;
         match &mut self.stage {
             Stage::Sniffing(buf) => {
                 buf.extend_from_slice(chunk);
@@ -170,7 +179,7 @@ impl Loader {
         } else if head.starts_with(b"PK\x03\x04") {
             return Err(self.error(
                 None,
-                "this is a zip archive; Touchpath reads CSV, TSV or gzip files (unzip it and drop the files inside)",
+                "this is a zip archive; Touchpath reads CSV, TSV, JSON or gzip files (unzip it and drop the files inside)",
             ));
         } else {
             self.stage = Stage::Plain;
@@ -214,7 +223,7 @@ impl Loader {
             })?;
             let out = std::mem::take(dec.get_mut());
             self.text.push(&out, &self.overrides, &self.file)?;
-            self.text.report.format.push_str(" (gzip)");
+            self.text.rows.report.format.push_str(" (gzip)");
         }
         self.text.finish(&self.overrides, &self.file)
     }
@@ -231,35 +240,30 @@ pub fn load_bytes(
     loader.finish()
 }
 
+/// The parser chosen for the text.
+enum Format {
+    Csv(Box<csv::CsvParser>),
+    Json(json::JsonParser),
+}
+
+/// Decoded text: checks it is text, strips a byte-order mark, picks the format.
 #[derive(Default)]
-struct TextParser {
-    /// Bytes of the first line while the delimiter is unknown.
+struct Text {
+    /// Bytes seen before the format is chosen.
     head: Vec<u8>,
-    reader: Option<csv_core::Reader>,
-    /// The current record's field bytes and field ends (they persist across chunks).
-    out: Vec<u8>,
-    out_len: usize,
-    ends: Vec<usize>,
-    ends_len: usize,
-    /// Line on which the current record starts.
-    record_line: u64,
-    header: Option<Vec<String>>,
-    mapping: Mapping,
-    builder: Option<TableBuilder>,
-    report: LoadReport,
-    /// Whether the last byte seen was a newline (to tell a truncated last line).
-    ended_with_newline: bool,
-    /// Field count of the last record, and its line, for the truncation check.
-    last_short: Option<(u64, usize)>,
+    format: Option<Format>,
     seen_text: bool,
     /// How many leading bytes have been checked for a zero byte (the first 4096 are).
     checked: usize,
-    /// Leading whitespace, held back until text follows so that the reader sees the
+    /// Leading whitespace, held back until text follows so that the parser sees the
     /// same bytes (and counts the same lines) however the file is chunked.
     held: Vec<u8>,
+    /// Whether the last byte seen was a newline (to tell a truncated last line).
+    ended_with_newline: bool,
+    rows: Rows,
 }
 
-impl TextParser {
+impl Text {
     fn push(&mut self, chunk: &[u8], overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
         if chunk.is_empty() {
             return Ok(());
@@ -271,7 +275,7 @@ impl TextParser {
                     file: file.into(),
                     line: None,
                     message: format!(
-                        "this does not look like a text export: binary data (a zero byte) at byte {}; expected CSV or TSV text, or gzip",
+                        "this does not look like a text export: binary data (a zero byte) at byte {}; expected CSV, TSV or JSON text, or gzip",
                         self.checked + pos
                     ),
                 });
@@ -279,32 +283,29 @@ impl TextParser {
             self.checked += n;
         }
         self.ended_with_newline = chunk.last() == Some(&b'\n');
-        if self.reader.is_none() {
+        if self.format.is_none() {
             self.head.extend_from_slice(chunk);
-            let has_line = self.head.contains(&b'\n');
+            // Wait for the first line of text (or enough bytes) before choosing.
+            let text_start = self.head.iter().position(|b| !b.is_ascii_whitespace());
+            let has_line = text_start.is_some_and(|i| self.head[i..].contains(&b'\n'));
             if !has_line && self.head.len() < SNIFF_LIMIT {
                 return Ok(());
             }
-            let head = std::mem::take(&mut self.head);
-            self.start(&head);
-            return self.feed(&head, overrides, file);
+            return self.start(overrides, file);
         }
         self.feed(chunk, overrides, file)
     }
 
-    fn start(&mut self, head: &[u8]) {
-        let delimiter = sniff_delimiter(head);
-        self.report.format = match delimiter {
-            b'\t' => "tsv",
-            b';' => "semicolon-separated",
-            b'|' => "pipe-separated",
-            _ => "csv",
-        }
-        .to_string();
-        self.reader = Some(csv_core::ReaderBuilder::new().delimiter(delimiter).build());
-        self.out = vec![0; 4096];
-        self.ends = vec![0; 64];
-        self.record_line = 1;
+    /// Chooses the format from the first non-blank byte and feeds what was held.
+    fn start(&mut self, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+        let head = std::mem::take(&mut self.head);
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+        self.format = Some(match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Format::Json(json::JsonParser::new(false, &mut self.rows)),
+            Some(b'[') => Format::Json(json::JsonParser::new(true, &mut self.rows)),
+            _ => Format::Csv(Box::new(csv::CsvParser::new(body, &mut self.rows))),
+        });
+        self.feed(&head, overrides, file)
     }
 
     fn feed(&mut self, mut input: &[u8], overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
@@ -324,106 +325,115 @@ impl TextParser {
                 return self.feed(&all, overrides, file);
             }
         }
-        loop {
-            let reader = self.reader.as_mut().expect("reader started");
-            let (res, nin, nout, nend) =
-                reader.read_record(input, &mut self.out[self.out_len..], &mut self.ends[self.ends_len..]);
-            // Whether this call consumed a `\n` that ended a record (not so for `\r` or the end of the file).
-            let ended_by_newline = nin > 0 && input[nin - 1] == b'\n';
-            input = &input[nin..];
-            // csv-core reports field ends from the start of the record, across calls, so
-            // they index `self.out` as they are.
-            self.out_len += nout;
-            self.ends_len += nend;
-            match res {
-                csv_core::ReadRecordResult::InputEmpty => return Ok(()),
-                csv_core::ReadRecordResult::OutputFull => {
-                    let n = self.out.len() * 2;
-                    self.out.resize(n, 0);
-                }
-                csv_core::ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
-                    self.ends.resize(n, 0);
-                }
-                csv_core::ReadRecordResult::Record => {
-                    // The record starts on the line it ends on, less the line breaks inside
-                    // its quoted fields (csv-core counts every `\n`, and skips blank lines).
-                    let end_line = self.reader.as_ref().unwrap().line() - u64::from(ended_by_newline);
-                    let inner = self.out[..self.out_len].iter().filter(|&&b| b == b'\n').count() as u64;
-                    self.record_line = end_line - inner;
-                    self.record(overrides, file)?;
-                    self.out_len = 0;
-                    self.ends_len = 0;
-                }
-                csv_core::ReadRecordResult::End => return Ok(()),
-            }
+        match self.format.as_mut().expect("format chosen") {
+            Format::Csv(p) => p.feed(input, &mut self.rows, overrides, file),
+            Format::Json(p) => p.feed(input, &mut self.rows, overrides, file),
         }
     }
 
-    fn field(&self, i: usize) -> Option<&[u8]> {
-        field(&self.out, &self.ends[..self.ends_len], i)
+    fn finish(mut self, overrides: &ColumnOverrides, file: &str) -> Result<(EventTable, LoadReport), LoadError> {
+        if self.format.is_none() {
+            self.start(overrides, file)?;
+        }
+        if !self.seen_text {
+            return Err(LoadError { file: file.into(), line: None, message: "the file is empty".into() });
+        }
+        match self.format.as_mut().expect("format chosen") {
+            Format::Csv(p) => p.finish(&mut self.rows, overrides, file, self.ended_with_newline)?,
+            Format::Json(p) => p.finish(&mut self.rows, overrides, file)?,
+        }
+        if self.rows.header.is_none() {
+            return Err(LoadError { file: file.into(), line: Some(1), message: "the file has no header line".into() });
+        }
+        self.rows.finish(file)
+    }
+}
+
+/// Column mapping, validation and the table being built: what every text format shares.
+#[derive(Default)]
+pub(super) struct Rows {
+    pub header: Option<Vec<String>>,
+    mapping: Mapping,
+    builder: Option<TableBuilder>,
+    pub report: LoadReport,
+}
+
+/// What became of one row.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum RowOutcome {
+    Used,
+    Skipped,
+    /// Skipped because a mapped field is missing (a short CSV row).
+    Short,
+}
+
+impl Rows {
+    /// Sets the header (column names) and maps roles; fails without id, time or event.
+    pub fn set_header(
+        &mut self,
+        headers: Vec<String>,
+        overrides: &ColumnOverrides,
+        file: &str,
+        line: u64,
+    ) -> Result<(), LoadError> {
+        let mapping = Mapping::detect(&headers).with_overrides(&headers, overrides);
+        for role in [Role::Id, Role::Time, Role::Event] {
+            if mapping.get(role).is_none() {
+                let mut shown: Vec<String> = headers.iter().take(40).map(|h| format!("\"{h}\"")).collect();
+                if headers.len() > 40 {
+                    shown.push(format!("… {} more", headers.len() - 40));
+                }
+                return Err(LoadError {
+                    file: file.into(),
+                    line: Some(line),
+                    message: format!(
+                        "no {} column found in the header ({}); name a column {} or pick one in Columns",
+                        role.label().to_lowercase(),
+                        shown.join(", "),
+                        match role {
+                            Role::Id => "customer_id, user_id or visitor_id",
+                            Role::Time => "timestamp, time, date or event_time",
+                            _ => "event, event_name, event_type, action or touchpoint",
+                        }
+                    ),
+                });
+            }
+        }
+        self.builder =
+            Some(TableBuilder::new(mapping.channel.is_some(), mapping.stage.is_some(), mapping.revenue.is_some()));
+        self.report.headers = headers.clone();
+        self.report.mapping = mapping.clone();
+        self.mapping = mapping;
+        self.header = Some(headers);
+        Ok(())
     }
 
-    fn record(&mut self, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
-        let line = self.record_line;
-        if self.header.is_none() {
-            let headers: Vec<String> = (0..self.ends_len)
-                .map(|i| String::from_utf8_lossy(self.field(i).unwrap()).trim().to_string())
-                .collect();
-            let mapping = Mapping::detect(&headers).with_overrides(&headers, overrides);
-            for role in [Role::Id, Role::Time, Role::Event] {
-                if mapping.get(role).is_none() {
-                    return Err(LoadError {
-                        file: file.into(),
-                        line: Some(line),
-                        message: format!(
-                            "no {} column found in the header ({}); name a column {} or pick one in Columns",
-                            role.label().to_lowercase(),
-                            headers.iter().map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", "),
-                            match role {
-                                Role::Id => "customer_id, user_id or visitor_id",
-                                Role::Time => "timestamp, time, date or event_time",
-                                _ => "event, event_name, event_type, action or touchpoint",
-                            }
-                        ),
-                    });
-                }
-            }
-            self.builder =
-                Some(TableBuilder::new(mapping.channel.is_some(), mapping.stage.is_some(), mapping.revenue.is_some()));
-            self.report.headers = headers;
-            self.report.mapping = mapping.clone();
-            self.mapping = mapping;
-            self.header = Some(self.report.headers.clone());
-            return Ok(());
-        }
-        self.report.rows_read += 1;
-        self.last_short = None;
-        let (out, ends, n) = (&self.out, &self.ends, self.ends_len);
+    /// Validates one row and adds it to the table; `text(i)` is the row's value of column `i`.
+    pub fn row<'a>(&mut self, line: u64, text: impl Fn(usize) -> Option<Cow<'a, str>>) -> RowOutcome {
         let report = &mut self.report;
+        report.rows_read += 1;
         let m = &self.mapping;
-        let text = |i: Option<usize>| i.and_then(|i| field(out, &ends[..n], i)).map(String::from_utf8_lossy);
-        let (Some(id), Some(time), Some(event)) = (text(m.id), text(m.time), text(m.event)) else {
+        let get = |i: Option<usize>| i.and_then(&text);
+        let (Some(id), Some(time), Some(event)) = (get(m.id), get(m.time), get(m.event)) else {
             report.skip(SkipReason::TooFewFields, line, None);
-            self.last_short = Some((line, n));
-            return Ok(());
+            return RowOutcome::Short;
         };
         let (id, event) = (id.trim(), event.trim());
         if id.is_empty() {
             report.skip(SkipReason::MissingId, line, None);
-            return Ok(());
+            return RowOutcome::Skipped;
         }
         let Some(ts) = parse_timestamp(&time) else {
             report.skip(SkipReason::BadTimestamp, line, Some(time.trim()));
-            return Ok(());
+            return RowOutcome::Skipped;
         };
         if event.is_empty() {
             report.skip(SkipReason::MissingEvent, line, None);
-            return Ok(());
+            return RowOutcome::Skipped;
         }
-        let channel = text(m.channel);
-        let stage = text(m.stage);
-        let revenue = match text(m.revenue).as_deref().map(str::trim) {
+        let channel = get(m.channel);
+        let stage = get(m.stage);
+        let revenue = match get(m.revenue).as_deref().map(str::trim) {
             None | Some("") => None,
             Some(r) => match r.parse::<f64>() {
                 Ok(v) if v.is_finite() => Some(v),
@@ -446,38 +456,11 @@ impl TextParser {
             revenue,
         };
         self.builder.as_mut().expect("header read").push(row);
-        Ok(())
+        RowOutcome::Used
     }
 
-    fn finish(mut self, overrides: &ColumnOverrides, file: &str) -> Result<(EventTable, LoadReport), LoadError> {
-        if self.reader.is_none() {
-            let head = std::mem::take(&mut self.head);
-            self.start(&head);
-            self.feed(&head, overrides, file)?;
-        }
-        if !self.seen_text {
-            return Err(LoadError { file: file.into(), line: None, message: "the file is empty".into() });
-        }
-        let used_before = self.report.rows_used;
-        let skipped_before = self.report.rows_skipped();
-        // An empty input tells csv-core the file has ended; it yields the last record.
-        self.feed(&[], overrides, file)?;
-        if self.header.is_none() {
-            return Err(LoadError { file: file.into(), line: Some(1), message: "the file has no header line".into() });
-        }
-        let last_record_was_flushed = self.report.rows_used + self.report.rows_skipped() > used_before + skipped_before;
-        if last_record_was_flushed && !self.ended_with_newline {
-            if let Some((line, fields)) = self.last_short {
-                // Re-file the short last row as truncated.
-                if let Some(s) = self.report.skipped.iter_mut().find(|s| s.reason == SkipReason::TooFewFields) {
-                    s.count -= 1;
-                    s.lines.retain(|&l| l != line);
-                }
-                self.report.skipped.retain(|s| s.count > 0);
-                let example = format!("{fields} of {} fields", self.report.headers.len());
-                self.report.skip(SkipReason::TruncatedLastLine, line, Some(&example));
-            }
-        }
+    /// Builds the table, or says why there is nothing to use.
+    pub fn finish(mut self, file: &str) -> Result<(EventTable, LoadReport), LoadError> {
         self.report.skipped.sort_by_key(|s| s.reason);
         if self.report.rows_used == 0 {
             let message = if self.report.rows_read == 0 {
@@ -497,35 +480,5 @@ impl TextParser {
         self.report.file = file.to_string();
         let table = self.builder.take().expect("header read").finish();
         Ok((table, self.report))
-    }
-}
-
-/// Field `i` of a record held as concatenated bytes and field end offsets.
-fn field<'a>(out: &'a [u8], ends: &[usize], i: usize) -> Option<&'a [u8]> {
-    let end = *ends.get(i)?;
-    let start = if i == 0 { 0 } else { ends[i - 1] };
-    Some(&out[start..end])
-}
-
-/// Chooses the delimiter that occurs most often (outside quotes) in the first line.
-fn sniff_delimiter(head: &[u8]) -> u8 {
-    let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
-    let mut counts = [0usize; 4];
-    let cands = [b',', b'\t', b';', b'|'];
-    let mut quoted = false;
-    for &b in &head[..line_end] {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted {
-            if let Some(i) = cands.iter().position(|&c| c == b) {
-                counts[i] += 1;
-            }
-        }
-    }
-    let best = (0..4).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap();
-    if counts[best] == 0 {
-        b','
-    } else {
-        cands[best]
     }
 }
