@@ -1,12 +1,15 @@
 //! The analysis worker: a thin yew-agent reactor around `core`.
 //!
-//! The event table lives here, loaded once and queried many times; the page
-//! only sends requests and receives small results. Files arrive as `File`
-//! handles (structured-cloned handles, never their bytes) and are read here in
-//! slices with `FileReaderSync`; between slices the reactor yields so that its
-//! progress messages reach the page while the load goes on.
+//! The loaded files and their merged event table live here, loaded once and
+//! queried many times; the page only sends requests and receives small results.
+//! Files arrive as `File` handles (structured-cloned handles, never their bytes)
+//! and are read here in slices with `FileReaderSync`. Between slices the reactor
+//! yields to the event loop, so its progress messages reach the page and a
+//! `Cancel` sent by the page is seen while the load goes on.
 
-use futures::{SinkExt, StreamExt};
+use std::collections::VecDeque;
+
+use futures::{FutureExt, SinkExt, StreamExt};
 use js_sys::{ArrayBuffer, Promise, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
@@ -16,10 +19,10 @@ use yew_agent::prelude::*;
 use yew_agent::Codec;
 
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
-use crate::core::ingest::{LoadError, Loader};
+use crate::core::ingest::{LoadError, LoadReport, Loader};
 use crate::core::schema::ColumnOverrides;
-use crate::core::summary::Summary;
-use crate::core::table::EventTable;
+use crate::core::summary::{label_from_file_name, FileInfo, Summary};
+use crate::core::table::{self, Duplicates, EventTable, Part};
 
 /// Bytes read per slice: large enough to be fast, small enough for smooth progress.
 const CHUNK: usize = 4 << 20;
@@ -36,21 +39,57 @@ pub enum Source {
 /// What the page asks of the worker.
 #[derive(Serialize, Deserialize)]
 pub enum Request {
-    /// Load data, replacing the current table only if the load succeeds.
-    Load { source: Source, name: String, columns: ColumnOverrides },
-    /// Re-read the current data with other column choices.
-    Remap { columns: ColumnOverrides },
+    /// Load files. With `replace`, they replace the loaded set if at least one loads;
+    /// otherwise they are added to it. A file that fails leaves the rest untouched.
+    Load {
+        sources: Vec<(Source, String)>,
+        columns: ColumnOverrides,
+        replace: bool,
+    },
+    /// Re-read every loaded file with other column choices.
+    Remap {
+        columns: ColumnOverrides,
+    },
+    /// Keep or drop exact duplicate rows (re-reads the files).
+    SetDuplicates(Duplicates),
+    /// Stop the load in progress; data loaded before stays.
+    Cancel,
+    RemoveFile {
+        index: usize,
+    },
+    SetLabel {
+        index: usize,
+        label: String,
+    },
     /// Compute a funnel; `id` comes back with the result so stale results can be dropped.
-    Funnel { id: u32, query: FunnelQuery },
+    Funnel {
+        id: u32,
+        query: FunnelQuery,
+    },
 }
 
 /// What the worker sends back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
-    Progress { name: String, bytes: u64, total: Option<u64>, rows: u64 },
-    Loaded { name: String, summary: Box<Summary> },
-    LoadFailed(LoadError),
-    Funnel { id: u32, result: Result<FunnelResult, String> },
+    Progress {
+        name: String,
+        bytes: u64,
+        total: Option<u64>,
+        rows: u64,
+        elapsed_ms: f64,
+    },
+    /// The merged data changed (load, remap, removal, relabel).
+    Loaded {
+        summary: Box<Summary>,
+    },
+    /// Files that could not be loaded (the data loaded before is kept).
+    LoadFailed(Vec<LoadError>),
+    /// The load was cancelled; nothing changed.
+    Cancelled,
+    Funnel {
+        id: u32,
+        result: Result<FunnelResult, String>,
+    },
 }
 
 /// Messages cross the worker boundary as plain JS values, so a `File` handle
@@ -93,7 +132,10 @@ impl BlobChunks {
         }
         let end = (self.pos + CHUNK as f64).min(size);
         let slice = self.blob.slice_with_f64_and_f64(self.pos, end).map_err(|e| format!("{e:?}"))?;
-        let ab = self.reader.read_as_array_buffer(&slice).map_err(|e| format!("the file could not be read: {e:?}"))?;
+        let ab = self
+            .reader
+            .read_as_array_buffer(&slice)
+            .map_err(|e| format!("the file could not be read (was it moved or deleted?): {}", js_error(&e)))?;
         let view = Uint8Array::new(&ab);
         self.buf.resize(view.length() as usize, 0);
         view.copy_to(&mut self.buf);
@@ -102,15 +144,29 @@ impl BlobChunks {
     }
 }
 
-/// Lets queued tasks (the output relay) run, so progress messages go out now.
-async fn yield_now() {
-    let _ = JsFuture::from(Promise::resolve(&JsValue::NULL)).await;
+fn scope() -> WorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Yields to the event loop (a macrotask), so queued output goes out and the
+/// page's messages (such as `Cancel`) are received.
+async fn yield_to_events() {
+    let promise = Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback(&resolve);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+fn now_ms() -> f64 {
+    js_sys::Reflect::get(&scope(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or(0.0, |p| p.now())
 }
 
 async fn fetch_bytes(url: &str, name: &str) -> Result<Vec<u8>, LoadError> {
     let fail = |message: String| LoadError { file: name.to_string(), line: None, message };
-    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let resp = JsFuture::from(scope.fetch_with_str(url))
+    let resp = JsFuture::from(scope().fetch_with_str(url))
         .await
         .map_err(|e| fail(format!("could not fetch {url}: {}", js_error(&e))))?;
     let resp: FetchResponse = resp.unchecked_into();
@@ -127,102 +183,252 @@ fn js_error(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
 }
 
-/// The data a table was read from, kept to re-read it with other column choices.
+/// The data a file's table was read from, kept to re-read it with other choices.
 enum Held {
     File(File),
     Bytes(Vec<u8>),
 }
 
-type Scope = ReactorScope<Request, Response>;
-
-async fn send(scope: &mut Scope, r: Response) {
-    let _ = scope.send(r).await;
+struct Loaded {
+    name: String,
+    label: String,
+    held: Held,
+    table: EventTable,
+    report: LoadReport,
 }
 
-/// Streams `held` through a fresh loader, reporting progress.
-async fn load(
-    scope: &mut Scope,
-    held: &Held,
-    name: &str,
-    columns: &ColumnOverrides,
-) -> Result<(EventTable, Summary), LoadError> {
-    let fail = |message: String| LoadError { file: name.to_string(), line: None, message };
-    let mut loader = Loader::new(name, columns.clone());
-    let mut bytes = 0u64;
-    match held {
-        Held::File(file) => {
-            let mut chunks = BlobChunks::new(file.clone().into()).map_err(fail)?;
-            let total = chunks.size() as u64;
-            while let Some(chunk) = chunks.next_chunk().map_err(fail)? {
-                bytes += chunk.len() as u64;
-                loader.push(chunk)?;
-                let rows = loader.rows_read();
-                send(scope, Response::Progress { name: name.into(), bytes, total: Some(total), rows }).await;
-                yield_now().await;
+type Scope = ReactorScope<Request, Response>;
+
+/// The worker's state: the loaded files and their merged table.
+struct Session {
+    files: Vec<Loaded>,
+    merged: Option<EventTable>,
+    columns: ColumnOverrides,
+    duplicates: Duplicates,
+    /// Requests that arrived during a load, handled after it.
+    queued: VecDeque<Request>,
+}
+
+enum Interrupt {
+    Failed(LoadError),
+    Cancelled,
+}
+
+impl Session {
+    async fn send(scope: &mut Scope, r: Response) {
+        let _ = scope.send(r).await;
+    }
+
+    /// After each slice: report progress, let events in, and take note of what arrived.
+    async fn checkpoint(&mut self, scope: &mut Scope, progress: Response) -> Result<(), Interrupt> {
+        Self::send(scope, progress).await;
+        yield_to_events().await;
+        let mut cancelled = false;
+        while let Some(Some(req)) = scope.next().now_or_never() {
+            match req {
+                Request::Cancel => cancelled = true,
+                other => self.queued.push_back(other),
             }
         }
-        Held::Bytes(all) => {
-            for chunk in all.chunks(CHUNK) {
-                bytes += chunk.len() as u64;
-                loader.push(chunk)?;
-                let rows = loader.rows_read();
-                send(scope, Response::Progress { name: name.into(), bytes, total: Some(all.len() as u64), rows }).await;
-                yield_now().await;
+        if cancelled {
+            Err(Interrupt::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Streams one source through a loader, reporting progress.
+    async fn read(
+        &mut self,
+        scope: &mut Scope,
+        held: &Held,
+        name: &str,
+    ) -> Result<(EventTable, LoadReport), Interrupt> {
+        let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
+        let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates);
+        let started = now_ms();
+        let mut bytes = 0u64;
+        let mut step = |loader: &mut Loader, chunk: &[u8], total: u64| -> Result<Response, Interrupt> {
+            bytes += chunk.len() as u64;
+            loader.push(chunk).map_err(Interrupt::Failed)?;
+            Ok(Response::Progress {
+                name: name.into(),
+                bytes,
+                total: Some(total),
+                rows: loader.rows_read(),
+                elapsed_ms: now_ms() - started,
+            })
+        };
+        match held {
+            Held::File(file) => {
+                let mut chunks = BlobChunks::new(file.clone().into()).map_err(fail)?;
+                let total = chunks.size() as u64;
+                while let Some(chunk) = chunks.next_chunk().map_err(fail)? {
+                    let p = step(&mut loader, chunk, total)?;
+                    self.checkpoint(scope, p).await?;
+                }
+            }
+            Held::Bytes(all) => {
+                for chunk in all.chunks(CHUNK) {
+                    let p = step(&mut loader, chunk, all.len() as u64)?;
+                    self.checkpoint(scope, p).await?;
+                }
+            }
+        }
+        loader.finish().map_err(Interrupt::Failed)
+    }
+
+    fn merge(&mut self) {
+        let parts: Vec<Part<'_>> = self.files.iter().map(|f| Part { table: &f.table, label: &f.label }).collect();
+        self.merged = (!parts.is_empty()).then(|| table::merge(&parts));
+    }
+
+    fn summary(&self) -> Response {
+        let files = self
+            .files
+            .iter()
+            .map(|f| FileInfo { name: f.name.clone(), label: f.label.clone(), report: f.report.clone() })
+            .collect();
+        let empty = EventTable::default();
+        Response::Loaded { summary: Box::new(Summary::of(self.merged.as_ref().unwrap_or(&empty), files)) }
+    }
+
+    async fn load(&mut self, scope: &mut Scope, sources: Vec<(Source, String)>, replace: bool) {
+        let mut added = Vec::new();
+        let mut errors = Vec::new();
+        for (source, name) in sources {
+            let held = match source {
+                Source::File(f) => Held::File(f),
+                Source::Url(url) => {
+                    let p = Response::Progress { name: name.clone(), bytes: 0, total: None, rows: 0, elapsed_ms: 0.0 };
+                    Self::send(scope, p).await;
+                    match fetch_bytes(&url, &name).await {
+                        Ok(b) => Held::Bytes(b),
+                        Err(e) => {
+                            errors.push(e);
+                            continue;
+                        }
+                    }
+                }
+            };
+            match self.read(scope, &held, &name).await {
+                Ok((table, report)) => {
+                    let label = label_from_file_name(&name);
+                    added.push(Loaded { name, label, held, table, report });
+                }
+                Err(Interrupt::Failed(e)) => errors.push(e),
+                Err(Interrupt::Cancelled) => {
+                    Self::send(scope, Response::Cancelled).await;
+                    return;
+                }
+            }
+        }
+        if !added.is_empty() {
+            if replace {
+                self.files.clear();
+            }
+            self.files.extend(added);
+            self.merge();
+            Self::send(scope, self.summary()).await;
+        }
+        if !errors.is_empty() {
+            Self::send(scope, Response::LoadFailed(errors)).await;
+        }
+    }
+
+    /// Re-reads every file (after a change of columns or duplicate handling); all or nothing.
+    async fn reread(&mut self, scope: &mut Scope) {
+        let mut files = std::mem::take(&mut self.files);
+        let mut result = Ok(());
+        for f in files.iter_mut() {
+            match self.read(scope, &f.held, &f.name.clone()).await {
+                Ok((table, report)) => {
+                    f.table = table;
+                    f.report = report;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        match result {
+            Ok(()) => {
+                self.files = files;
+                self.merge();
+                Self::send(scope, self.summary()).await;
+            }
+            // Tables already re-read are discarded with the rest: reload them as they were.
+            Err(e) => {
+                self.files = files;
+                self.merge();
+                Self::send(scope, self.summary()).await;
+                match e {
+                    Interrupt::Failed(e) => Self::send(scope, Response::LoadFailed(vec![e])).await,
+                    Interrupt::Cancelled => Self::send(scope, Response::Cancelled).await,
+                }
             }
         }
     }
-    let (table, report) = loader.finish()?;
-    let summary = Summary::of(&table, report);
-    Ok((table, summary))
-}
 
-/// The reactor: one per page, holding the loaded table.
-#[reactor]
-pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
-    let mut table: Option<EventTable> = None;
-    let mut held: Option<(Held, String)> = None;
-    while let Some(req) = scope.next().await {
+    async fn handle(&mut self, scope: &mut Scope, req: Request) {
         match req {
-            Request::Load { source, name, columns } => {
-                let data = match source {
-                    Source::File(f) => Ok(Held::File(f)),
-                    Source::Url(url) => {
-                        send(&mut scope, Response::Progress { name: name.clone(), bytes: 0, total: None, rows: 0 })
-                            .await;
-                        fetch_bytes(&url, &name).await.map(Held::Bytes)
-                    }
-                };
-                let outcome = match data {
-                    Ok(data) => load(&mut scope, &data, &name, &columns).await.map(|r| (r, data)),
-                    Err(e) => Err(e),
-                };
-                match outcome {
-                    Ok(((t, summary), data)) => {
-                        table = Some(t);
-                        held = Some((data, name.clone()));
-                        send(&mut scope, Response::Loaded { name, summary: Box::new(summary) }).await;
-                    }
-                    Err(e) => send(&mut scope, Response::LoadFailed(e)).await,
-                }
+            Request::Load { sources, columns, replace } => {
+                self.columns = columns;
+                self.load(scope, sources, replace).await;
             }
             Request::Remap { columns } => {
-                let Some((data, name)) = held.as_ref() else { continue };
-                let name = name.clone();
-                match load(&mut scope, data, &name, &columns).await {
-                    Ok((t, summary)) => {
-                        table = Some(t);
-                        send(&mut scope, Response::Loaded { name, summary: Box::new(summary) }).await;
-                    }
-                    Err(e) => send(&mut scope, Response::LoadFailed(e)).await,
+                self.columns = columns;
+                self.reread(scope).await;
+            }
+            Request::SetDuplicates(d) => {
+                self.duplicates = d;
+                self.reread(scope).await;
+            }
+            Request::Cancel => {} // nothing in progress
+            Request::RemoveFile { index } => {
+                if index < self.files.len() {
+                    self.files.remove(index);
+                    self.merge();
+                    Self::send(scope, self.summary()).await;
+                }
+            }
+            Request::SetLabel { index, label } => {
+                if let Some(f) = self.files.get_mut(index) {
+                    f.label = label;
+                    self.merge();
+                    Self::send(scope, self.summary()).await;
                 }
             }
             Request::Funnel { id, query } => {
-                let result = match &table {
+                let result = match &self.merged {
                     Some(t) => funnel::compute(t, &query).map_err(|e| e.to_string()),
                     None => Err("no data loaded yet".to_string()),
                 };
-                send(&mut scope, Response::Funnel { id, result }).await;
+                Self::send(scope, Response::Funnel { id, result }).await;
             }
         }
+    }
+}
+
+/// The reactor: one per page, holding the loaded data.
+#[reactor]
+pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
+    let mut session = Session {
+        files: Vec::new(),
+        merged: None,
+        columns: ColumnOverrides::default(),
+        duplicates: Duplicates::Drop,
+        queued: VecDeque::new(),
+    };
+    loop {
+        let req = match session.queued.pop_front() {
+            Some(r) => r,
+            None => match scope.next().await {
+                Some(r) => r,
+                None => break,
+            },
+        };
+        session.handle(&mut scope, req).await;
     }
 }

@@ -62,6 +62,7 @@ fn random_state(rng: &mut Rng) -> ViewState {
         funnel: FunnelQuery { by, steps, window },
         data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
         columns,
+        keep_duplicates: rng.below(2) == 0,
         other,
     }
 }
@@ -84,6 +85,7 @@ fn random_states_round_trip_exactly() {
             + usize::from(v.data.is_some())
             + usize::from(!v.funnel.steps.is_empty())
             + usize::from(v.funnel.window.is_some())
+            + usize::from(v.keep_duplicates)
             + v.columns.0.len()
             + v.other.len();
         assert_eq!(f.split('&').count(), keys, "case {case}: {f}");

@@ -73,12 +73,16 @@ fn gzip_blob_decompresses_in_the_worker() {
 fn file_handles_cross_the_codec_without_their_bytes_being_serialised() {
     let parts = Array::of1(&Uint8Array::from(&b"customer_id,timestamp,event\n"[..]).into());
     let file = File::new_with_u8_array_sequence(&parts, "export.csv").unwrap();
-    let req =
-        Request::Load { source: Source::File(file.clone()), name: "export.csv".into(), columns: Default::default() };
+    let req = Request::Load {
+        sources: vec![(Source::File(file.clone()), "export.csv".into())],
+        columns: Default::default(),
+        replace: false,
+    };
     let encoded = JsCodec::encode(req);
     let back: Request = JsCodec::decode(encoded);
     match back {
-        Request::Load { source: Source::File(f), name, .. } => {
+        Request::Load { mut sources, replace: false, .. } if sources.len() == 1 => {
+            let (Source::File(f), name) = sources.remove(0) else { panic!("a file source") };
             assert_eq!(name, "export.csv");
             assert_eq!(f.name(), "export.csv");
             assert_eq!(f.size(), 28.0);

@@ -1,5 +1,14 @@
 //! Chart geometry: scales, ticks and the funnel bar layout. Drawing lives in the UI.
 
+/// Ticks for counts: as [`nice_ticks`], but never a step below 1.
+pub fn count_ticks(max: f64, count: usize) -> Vec<f64> {
+    let ticks = nice_ticks(max, count);
+    match ticks.get(1) {
+        Some(&step) if step < 1.0 => (0..=max.ceil() as usize).map(|i| i as f64).collect(),
+        _ => ticks,
+    }
+}
+
 /// "Nice" tick values covering `0..=max` with about `count` steps (d3-scale's tick rule:
 /// steps of 1, 2 or 5 times a power of ten).
 pub fn nice_ticks(max: f64, count: usize) -> Vec<f64> {
@@ -54,7 +63,7 @@ pub fn funnel_layout(counts: &[u64], width: f64, height: f64) -> FunnelGeometry 
     let baseline = height - bottom;
     let plot_h = baseline - top;
     let max = counts.iter().copied().max().unwrap_or(0) as f64;
-    let ticks = nice_ticks(max, 5);
+    let ticks = count_ticks(max, 5);
     let top_value = ticks.last().copied().unwrap_or(0.0).max(1.0);
     let y_of = |v: f64| baseline - v / top_value * plot_h;
     let n = counts.len().max(1) as f64;
@@ -97,6 +106,17 @@ mod tests {
         // 1234 / 5 = 246.8 → 2 × 100 → steps of 200 up to 1400.
         assert_eq!(nice_ticks(1234.0, 5).last(), Some(&1400.0));
         assert_eq!(nice_ticks(1234.0, 5)[1], 200.0);
+    }
+
+    #[test]
+    fn count_ticks_are_whole_numbers() {
+        assert_eq!(count_ticks(1.0, 5), vec![0.0, 1.0]);
+        assert_eq!(count_ticks(3.0, 5), vec![0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(count_ticks(100.0, 5), nice_ticks(100.0, 5));
+        // One customer: the bar spans the plot, ticks 0 and 1 only.
+        let g = funnel_layout(&[1, 1], 600.0, 300.0);
+        assert_eq!(g.ticks.len(), 2);
+        assert!((g.bars[0].height - (g.baseline - g.plot_top)).abs() < 1e-9);
     }
 
     #[test]

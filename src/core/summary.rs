@@ -13,6 +13,15 @@ pub struct ValueCount {
     pub events: u64,
 }
 
+/// One loaded file: its name, its source label and what reading it found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileInfo {
+    pub name: String,
+    /// Serves as channel for this file's rows when it has no channel column (and several files are loaded).
+    pub label: String,
+    pub report: LoadReport,
+}
+
 /// The loaded dataset at a glance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -25,7 +34,8 @@ pub struct Summary {
     pub has_channel: bool,
     pub first: Option<String>,
     pub last: Option<String>,
-    pub report: LoadReport,
+    /// The files merged into the table, in load order.
+    pub files: Vec<FileInfo>,
 }
 
 fn value_counts(col: &Column) -> Vec<ValueCount> {
@@ -40,7 +50,7 @@ fn value_counts(col: &Column) -> Vec<ValueCount> {
 }
 
 impl Summary {
-    pub fn of(table: &EventTable, report: LoadReport) -> Summary {
+    pub fn of(table: &EventTable, files: Vec<FileInfo>) -> Summary {
         Summary {
             events: table.len() as u64,
             customers: table.customer_count() as u64,
@@ -49,7 +59,45 @@ impl Summary {
             has_channel: table.channel.is_some(),
             first: table.ts.iter().min().map(|&t| format_timestamp(t)),
             last: table.ts.iter().max().map(|&t| format_timestamp(t)),
-            report,
+            files,
         }
+    }
+
+    /// Rows skipped over all files.
+    pub fn rows_skipped(&self) -> u64 {
+        self.files.iter().map(|f| f.report.rows_skipped()).sum()
+    }
+}
+
+/// A source label from a file name: extensions dropped, `_`, `-` and `.` read as spaces
+/// (`call_center-2025.csv.gz` → `call center 2025`).
+pub fn label_from_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let mut stem = base;
+    for ext in [".gz", ".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"] {
+        if stem.len() > ext.len() && stem.to_ascii_lowercase().ends_with(ext) {
+            stem = &stem[..stem.len() - ext.len()];
+        }
+    }
+    let words: Vec<&str> = stem.split(['_', '-', '.', ' ']).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        base.to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_from_file_names() {
+        assert_eq!(label_from_file_name("callcenter.csv"), "callcenter");
+        assert_eq!(label_from_file_name("call_center-2025.csv.gz"), "call center 2025");
+        assert_eq!(label_from_file_name("exports/Store POS.tsv"), "Store POS");
+        assert_eq!(label_from_file_name("events.json.gz"), "events");
+        assert_eq!(label_from_file_name(".csv"), "csv");
+        assert_eq!(label_from_file_name("__"), "__");
     }
 }

@@ -149,6 +149,13 @@ impl TableBuilder {
     /// Clusters rows by customer (counting sort, stable) and sorts each
     /// customer's rows by time (stable, so ties keep file order).
     pub fn finish(self) -> EventTable {
+        self.finish_with(Duplicates::Keep).0
+    }
+
+    /// Like [`finish`](Self::finish), also finding exact duplicates: rows of the same customer
+    /// with the same time, event, channel, stage and revenue as an earlier row. Returns
+    /// how many there were (dropped or kept, as asked).
+    pub fn finish_with(self, duplicates: Duplicates) -> (EventTable, u64) {
         let n_cust = self.customers.values.len();
         let mut offsets = vec![0u32; n_cust + 1];
         for &c in &self.cust {
@@ -163,25 +170,101 @@ impl TableBuilder {
             order[next[c as usize] as usize] = row as u32;
             next[c as usize] += 1;
         }
+        let mut found = 0u64;
+        let mut kept = Vec::with_capacity(order.len());
+        let mut new_offsets = Vec::with_capacity(n_cust + 1);
+        new_offsets.push(0u32);
         for c in 0..n_cust {
             let part = &mut order[offsets[c] as usize..offsets[c + 1] as usize];
             if !part.windows(2).all(|w| self.ts[w[0] as usize] <= self.ts[w[1] as usize]) {
                 part.sort_by_key(|&r| self.ts[r as usize]);
             }
+            // Duplicates share a timestamp, so compare within each run of equal times.
+            let mut run_start = kept.len();
+            for &r in part.iter() {
+                if kept.len() > run_start && self.ts[kept[run_start] as usize] != self.ts[r as usize] {
+                    run_start = kept.len();
+                }
+                let dup = kept[run_start..].iter().any(|&k| self.same_row(k as usize, r as usize));
+                found += u64::from(dup);
+                if !dup || duplicates == Duplicates::Keep {
+                    kept.push(r);
+                }
+            }
+            new_offsets.push(kept.len() as u32);
         }
+        let order = kept;
         let gather_u32 = |v: &[u32]| order.iter().map(|&r| v[r as usize]).collect::<Vec<u32>>();
         let column =
             |interner: Interner, codes: &[u32]| Column { codes: gather_u32(codes), values: interner.into_values() };
-        EventTable {
+        let table = EventTable {
             ts: order.iter().map(|&r| self.ts[r as usize]).collect(),
             event: column(self.events, &self.event),
             channel: self.has_channel.then(|| column(self.channels, &self.channel)),
             stage: self.has_stage.then(|| column(self.stages, &self.stage)),
             revenue: self.has_revenue.then(|| order.iter().map(|&r| self.revenue[r as usize]).collect()),
             customers: self.customers.into_values(),
-            offsets,
+            offsets: new_offsets,
+        };
+        (table, found)
+    }
+
+    fn same_row(&self, a: usize, b: usize) -> bool {
+        self.ts[a] == self.ts[b]
+            && self.event[a] == self.event[b]
+            && (!self.has_channel || self.channel[a] == self.channel[b])
+            && (!self.has_stage || self.stage[a] == self.stage[b])
+            && (!self.has_revenue || self.revenue[a].to_bits() == self.revenue[b].to_bits())
+    }
+
+    /// Adds every row of `table`; rows without a channel column get `fallback_channel`.
+    pub fn extend_from(&mut self, table: &EventTable, fallback_channel: Option<&str>) {
+        fn text(col: &Option<Column>, r: usize) -> Option<&str> {
+            col.as_ref().map(|c| c.values[c.codes[r] as usize].as_str())
+        }
+        for c in 0..table.customer_count() {
+            for r in table.rows_of(c) {
+                self.push(RowRef {
+                    customer: &table.customers[c],
+                    ts: table.ts[r],
+                    event: &table.event.values[table.event.codes[r] as usize],
+                    channel: text(&table.channel, r).or(fallback_channel),
+                    stage: text(&table.stage, r),
+                    revenue: table.revenue.as_ref().map(|v| v[r]).filter(|v| !v.is_nan()),
+                });
+            }
         }
     }
+}
+
+/// What to do with exact duplicate rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Duplicates {
+    #[default]
+    Drop,
+    Keep,
+}
+
+/// One loaded file's table and the label its rows take as channel when it has no channel column.
+pub struct Part<'a> {
+    pub table: &'a EventTable,
+    pub label: &'a str,
+}
+
+/// Merges several files' tables into one journey per customer. A file without a
+/// channel column contributes its label as channel when the merged table has
+/// channels (some file has a channel column, or there are several files). Rows of
+/// one customer are ordered by time; equal times keep the order of the parts.
+pub fn merge(parts: &[Part<'_>]) -> EventTable {
+    let has_channel = parts.len() > 1 || parts.iter().any(|p| p.table.channel.is_some());
+    let has_stage = parts.iter().any(|p| p.table.stage.is_some());
+    let has_revenue = parts.iter().any(|p| p.table.revenue.is_some());
+    let mut b = TableBuilder::new(has_channel, has_stage, has_revenue);
+    for p in parts {
+        b.extend_from(p.table, has_channel.then_some(p.label));
+    }
+    b.finish()
 }
 
 #[cfg(test)]
@@ -206,5 +289,52 @@ mod tests {
         assert_eq!(t.ts, vec![3, 5, 5, 9, 9]);
         let names: Vec<&str> = t.event.codes.iter().map(|&c| t.event.values[c as usize].as_str()).collect();
         assert_eq!(names, vec!["b2", "b1", "b3", "a1", "a2"]);
+    }
+
+    #[test]
+    fn exact_duplicates_are_found_within_equal_times_even_when_not_adjacent() {
+        let mut b = TableBuilder::new(true, false, true);
+        let mut push = |c, ts, e, ch, rev| {
+            b.push(RowRef { customer: c, ts, event: e, channel: Some(ch), stage: None, revenue: rev });
+        };
+        push("a", 1, "x", "web", None);
+        push("a", 1, "y", "web", None);
+        push("a", 1, "x", "web", None); // duplicate of row 1, not adjacent
+        push("a", 1, "x", "email", None); // other channel: not a duplicate
+        push("a", 2, "x", "web", Some(5.0));
+        push("a", 2, "x", "web", Some(5.0)); // duplicate
+        push("a", 2, "x", "web", Some(6.0)); // other revenue
+        push("b", 1, "x", "web", None); // other customer
+        let (t, n) = b.finish_with(Duplicates::Drop);
+        assert_eq!(n, 2);
+        assert_eq!(t.len(), 6);
+        assert_eq!(t.offsets, vec![0, 5, 6]);
+    }
+
+    #[test]
+    fn merge_joins_customers_across_files_and_labels_channel_less_files() {
+        let mut web = TableBuilder::new(true, false, false);
+        web.push(RowRef { customer: "a", ts: 10, event: "visit", channel: Some("seo"), stage: None, revenue: None });
+        web.push(RowRef { customer: "b", ts: 5, event: "visit", channel: Some("ads"), stage: None, revenue: None });
+        let web = web.finish();
+        let mut calls = TableBuilder::new(false, false, true);
+        calls.push(RowRef { customer: "a", ts: 10, event: "call", channel: None, stage: None, revenue: Some(3.0) });
+        calls.push(RowRef { customer: "a", ts: 7, event: "call", channel: None, stage: None, revenue: None });
+        let calls = calls.finish();
+        let t = merge(&[Part { table: &web, label: "web" }, Part { table: &calls, label: "call center" }]);
+        assert_eq!(t.customers, vec!["a", "b"]);
+        let ch = t.channel.as_ref().unwrap();
+        let a: Vec<(i64, &str, &str)> = t
+            .rows_of(0)
+            .map(|r| {
+                (t.ts[r], t.event.values[t.event.codes[r] as usize].as_str(), ch.values[ch.codes[r] as usize].as_str())
+            })
+            .collect();
+        // Time order; the tie at 10 keeps file order (web before calls).
+        assert_eq!(a, vec![(7, "call", "call center"), (10, "visit", "seo"), (10, "call", "call center")]);
+        let rev = t.revenue.as_ref().unwrap();
+        assert!(rev[0].is_nan() && rev[1].is_nan() && rev[2] == 3.0);
+        // A single file without channels stays without channels.
+        assert!(merge(&[Part { table: &calls, label: "calls" }]).channel.is_none());
     }
 }

@@ -21,6 +21,8 @@ pub struct ViewState {
     pub data: Option<String>,
     /// Column-mapping corrections by header name.
     pub columns: ColumnOverrides,
+    /// Keep exact duplicate rows (`dups=keep`); by default they are dropped.
+    pub keep_duplicates: bool,
     /// Keys this version does not know, kept in order.
     pub other: Vec<(String, String)>,
 }
@@ -47,6 +49,11 @@ impl ViewState {
                     Err(e) => warnings.push(e),
                 },
                 "data" => v.data = Some(decode(raw)).filter(|d| !d.is_empty()),
+                "dups" => match decode(raw).as_str() {
+                    "keep" => v.keep_duplicates = true,
+                    "drop" => v.keep_duplicates = false,
+                    other => warnings.push(format!("dups={other} is not a choice (use keep or drop)")),
+                },
                 _ => match key.strip_prefix("col.").and_then(Role::from_key) {
                     Some(role) => v.columns.set(role, decode(raw)),
                     None => v.other.push((key, decode(raw))),
@@ -69,6 +76,9 @@ impl ViewState {
         }
         if let Some(w) = self.funnel.window {
             parts.push(format!("window={w}"));
+        }
+        if self.keep_duplicates {
+            parts.push("dups=keep".into());
         }
         for (role, header) in &self.columns.0 {
             parts.push(format!("col.{}={}", role.key(), encode(header)));
@@ -144,6 +154,7 @@ mod tests {
         v.data = Some("https://host/exports/q3.csv?x=1&y=2".into());
         v.columns.set(Role::Id, "User ID".into());
         v.other.push(("future".into(), "thing".into()));
+        v.keep_duplicates = true;
         let f = v.to_fragment();
         assert!(f.contains("steps=a%2Cb,x%26y%3Dz,50%25%20off,caf%C3%A9%20%231%2B2"), "{f}");
         assert!(f.contains("data=https://host/exports/q3.csv?x%3D1%26y%3D2"), "{f}");

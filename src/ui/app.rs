@@ -14,8 +14,14 @@ use super::browser;
 use super::funnel::FunnelView;
 use super::panels::{ColumnsPanel, StatusBar, SummaryPanel};
 use super::state::{Action, AppState, Loading};
+use crate::core::ingest::LoadError;
+use crate::core::table::Duplicates;
 use crate::core::view::ViewState;
 use crate::worker::{Analysis, JsCodec, Request, Response, Source};
+
+fn file_list(list: Option<web_sys::FileList>) -> Vec<File> {
+    list.map(|fs| (0..fs.length()).filter_map(|i| fs.get(i)).collect()).unwrap_or_default()
+}
 
 /// The built-in sample, served beside the page.
 const SAMPLE_URL: &str = "static/sample.csv.gz";
@@ -44,20 +50,25 @@ fn Shell() -> Html {
         use_reactor_bridge::<Analysis, _>(move |ev| {
             if let ReactorEvent::Output(r) = ev {
                 dispatch.dispatch(match r {
-                    Response::Progress { name, bytes, total, rows } => {
-                        Action::Progress(Loading { name, bytes, total, rows })
+                    Response::Progress { name, bytes, total, rows, elapsed_ms } => {
+                        Action::Progress(Loading { name, bytes, total, rows, elapsed_ms })
                     }
-                    Response::Loaded { name, summary } => Action::Loaded { name, summary: *summary },
+                    Response::Loaded { summary } => Action::Loaded(*summary),
                     Response::LoadFailed(e) => Action::LoadFailed(e),
+                    Response::Cancelled => Action::Cancelled,
                     Response::Funnel { id, result } => Action::FunnelDone { id, result },
                 })
             }
         })
     };
+    let send = {
+        let bridge = bridge.clone();
+        Callback::from(move |r: Request| bridge.send(r))
+    };
 
-    // Loading: by URL (the fragment's `data=`, or the sample) or from a file.
+    // Loading by URL: the fragment's `data=`, or the sample. Either replaces what is loaded.
     let load_url = {
-        let (bridge, dispatch) = (bridge.clone(), state.dispatcher());
+        let (send, dispatch) = (send.clone(), state.dispatcher());
         Rc::new(move |data: Option<String>, columns| {
             let (url, name) = match &data {
                 Some(d) => (browser::resolve(d), d.clone()),
@@ -65,35 +76,43 @@ fn Shell() -> Html {
             };
             match url {
                 Ok(url) => {
-                    dispatch.dispatch(Action::LoadStarted(name.clone()));
-                    bridge.send(Request::Load { source: Source::Url(url), name, columns });
+                    dispatch.dispatch(Action::LoadStarted { name: name.clone(), replaceable: true });
+                    send.emit(Request::Load { sources: vec![(Source::Url(url), name)], columns, replace: true });
                 }
-                Err(message) => dispatch.dispatch(Action::LoadFailed(crate::core::ingest::LoadError {
-                    file: name,
-                    line: None,
-                    message,
-                })),
+                Err(message) => {
+                    dispatch.dispatch(Action::LoadFailed(vec![LoadError { file: name, line: None, message }]))
+                }
             }
         })
     };
-    let on_file = {
-        let (bridge, dispatch, state) = (bridge.clone(), state.dispatcher(), state.clone());
-        Callback::from(move |file: File| {
-            let name = file.name();
+    // Files join what is loaded, unless that is the sample or a URL's data, which they replace.
+    let on_files = {
+        let (send, dispatch, state) = (send.clone(), state.dispatcher(), state.clone());
+        Callback::from(move |files: Vec<File>| {
+            if files.is_empty() {
+                return;
+            }
+            let replace = state.summary.is_none() || state.replaceable;
             let mut view = state.view.clone();
-            // A dropped file replaces a URL data source; the rest of the view is kept.
             if view.data.take().is_some() {
                 dispatch.dispatch(Action::SetView(view.clone()));
             }
-            dispatch.dispatch(Action::LoadStarted(name.clone()));
-            bridge.send(Request::Load { source: Source::File(file), name, columns: view.columns });
+            let names: Vec<String> = files.iter().map(|f| f.name()).collect();
+            dispatch.dispatch(Action::LoadStarted { name: names.join(", "), replaceable: false });
+            let sources = files.into_iter().zip(names).map(|(f, n)| (Source::File(f), n)).collect();
+            send.emit(Request::Load { sources, columns: view.columns, replace });
         })
     };
 
     // On start: load what the link names, or the sample.
     {
-        let (load_url, view) = (load_url.clone(), state.view.clone());
-        use_effect_with((), move |_| load_url(view.data.clone(), view.columns.clone()));
+        let (load_url, view, send) = (load_url.clone(), state.view.clone(), send.clone());
+        use_effect_with((), move |_| {
+            if view.keep_duplicates {
+                send.emit(Request::SetDuplicates(Duplicates::Keep));
+            }
+            load_url(view.data.clone(), view.columns.clone())
+        });
     }
 
     // The fragment follows the view; a hand-edited fragment updates the view.
@@ -120,24 +139,31 @@ fn Shell() -> Html {
         });
     }
 
-    // Column corrections re-read the data in the worker.
+    // Column corrections and the duplicates choice re-read the data in the worker.
     {
-        let (bridge, dispatch) = (bridge.clone(), state.dispatcher());
-        let sent = use_mut_ref(|| state.view.columns.clone());
+        let (send, dispatch) = (send.clone(), state.dispatcher());
+        let sent = use_mut_ref(|| (state.view.columns.clone(), state.view.keep_duplicates));
         let has_data = state.summary.is_some();
-        let name = state.data_name.clone().unwrap_or_default();
-        use_effect_with(state.view.columns.clone(), move |columns| {
-            if has_data && *sent.borrow() != *columns {
-                *sent.borrow_mut() = columns.clone();
-                dispatch.dispatch(Action::LoadStarted(name));
-                bridge.send(Request::Remap { columns: columns.clone() });
+        let (replaceable, name) = (state.replaceable, state.data_name().unwrap_or_default());
+        let now = (state.view.columns.clone(), state.view.keep_duplicates);
+        use_effect_with(now, move |now| {
+            let before = sent.borrow().clone();
+            if has_data && before != *now {
+                *sent.borrow_mut() = now.clone();
+                dispatch.dispatch(Action::LoadStarted { name, replaceable });
+                if before.1 != now.1 {
+                    let d = if now.1 { Duplicates::Keep } else { Duplicates::Drop };
+                    send.emit(Request::SetDuplicates(d));
+                } else {
+                    send.emit(Request::Remap { columns: now.0.clone() });
+                }
             }
         });
     }
 
     // The funnel is recomputed whenever its definition or the data changes.
     {
-        let (bridge, dispatch) = (bridge.clone(), state.dispatcher());
+        let (send, dispatch) = (send.clone(), state.dispatcher());
         let next_id = use_mut_ref(|| 0u32);
         let has_data = state.summary.is_some();
         use_effect_with((state.generation, state.view.funnel.clone()), move |(_, query)| {
@@ -148,7 +174,7 @@ fn Shell() -> Html {
                     *n
                 };
                 dispatch.dispatch(Action::FunnelRequested(id));
-                bridge.send(Request::Funnel { id, query: query.clone() });
+                send.emit(Request::Funnel { id, query: query.clone() });
             }
         });
     }
@@ -161,13 +187,12 @@ fn Shell() -> Html {
         let dispatch = state.dispatcher();
         Callback::from(move |_| dispatch.dispatch(Action::DismissError))
     };
+    let on_cancel = send.reform(|_| Request::Cancel);
     let on_input_change = {
-        let on_file = on_file.clone();
+        let on_files = on_files.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Some(f) = input.files().and_then(|fs| fs.get(0)) {
-                on_file.emit(f);
-            }
+            on_files.emit(file_list(input.files()));
             input.set_value("");
         })
     };
@@ -184,13 +209,11 @@ fn Shell() -> Html {
         Callback::from(move |_: DragEvent| dragging.set(false))
     };
     let on_drop = {
-        let (dragging, on_file) = (dragging.clone(), on_file.clone());
+        let (dragging, on_files) = (dragging.clone(), on_files.clone());
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             dragging.set(false);
-            if let Some(f) = e.data_transfer().and_then(|dt| dt.files()).and_then(|fs| fs.get(0)) {
-                on_file.emit(f);
-            }
+            on_files.emit(file_list(e.data_transfer().and_then(|dt| dt.files())));
         })
     };
     let on_sample = {
@@ -218,33 +241,33 @@ fn Shell() -> Html {
                     <span>{"Touchpath"}</span>
                 </div>
                 <div class="data-name" id="data-name" title="Loaded data">
-                    { s.data_name.clone().unwrap_or_else(|| "No data loaded".into()) }
+                    { s.data_name().unwrap_or_else(|| "No data loaded".into()) }
                 </div>
                 <div class="actions">
                     <button class="link" id="load-sample" onclick={on_sample}>{"Sample data"}</button>
                     <label class="button primary" for="file-input">{"Open your own files"}</label>
-                    <input id="file-input" type="file" class="visually-hidden"
+                    <input id="file-input" type="file" class="visually-hidden" multiple=true
                            accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.gz,text/csv,text/tab-separated-values,application/json"
                            onchange={on_input_change} />
                 </div>
             </header>
-            <StatusBar loading={s.loading.clone()} error={s.load_error.clone()}
+            <StatusBar loading={s.loading.clone()} errors={s.load_errors.clone()} notice={s.notice.clone()}
                        has_data={s.summary.is_some()} url_warnings={s.url_warnings.clone()}
-                       on_dismiss={on_dismiss} />
+                       on_dismiss={on_dismiss} on_cancel={on_cancel} />
             <main class="content">
                 <aside class="side">
                     if let Some(summary) = &s.summary {
-                        <SummaryPanel summary={summary.clone()} />
+                        <SummaryPanel summary={summary.clone()} view={s.view.clone()} on_view={on_view.clone()} send={send.clone()} />
                         <ColumnsPanel summary={summary.clone()} view={s.view.clone()} on_view={on_view.clone()} />
                     } else if s.loading.is_none() {
-                        <p class="muted">{"Drop a CSV export anywhere on this page, or use “Open your own files”."}</p>
+                        <p class="muted">{"Drop CSV, TSV or JSON exports anywhere on this page (several at once merge into one journey per customer), or use “Open your own files”."}</p>
                     }
                 </aside>
                 <section class="main">
                     if let Some(summary) = &s.summary {
                         <FunnelView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
                                     result={s.funnel.clone()} error={s.funnel_error.clone()}
-                                    data_name={s.data_name.clone().unwrap_or_default()} />
+                                    data_name={s.data_name().unwrap_or_default()} />
                     }
                 </section>
             </main>

@@ -1,27 +1,40 @@
-//! Status, summary and column-mapping panels.
+//! Status, data summary (with per-file quality and labels) and column-mapping panels.
 
 use std::rc::Rc;
 
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::browser::{bytes, int};
 use super::state::Loading;
-use crate::core::ingest::LoadError;
+use crate::core::ingest::{LoadError, LoadReport};
 use crate::core::schema::Role;
-use crate::core::summary::Summary;
+use crate::core::summary::{FileInfo, Summary};
 use crate::core::view::ViewState;
+use crate::worker::Request;
 
 #[derive(Properties, PartialEq)]
 pub struct StatusProps {
     pub loading: Option<Loading>,
-    pub error: Option<LoadError>,
+    pub errors: Vec<LoadError>,
+    pub notice: Option<String>,
     pub has_data: bool,
     pub url_warnings: Vec<String>,
     pub on_dismiss: Callback<()>,
+    pub on_cancel: Callback<()>,
 }
 
-/// Load progress, load errors and problems with the link.
+/// "About 12 s left", from the bytes read so far and the time it took.
+fn eta(l: &Loading) -> Option<String> {
+    let total = l.total?;
+    if l.bytes == 0 || l.elapsed_ms < 300.0 || l.bytes >= total {
+        return None;
+    }
+    let left_s = l.elapsed_ms / l.bytes as f64 * (total - l.bytes) as f64 / 1000.0;
+    Some(if left_s < 1.0 { "under a second left".into() } else { format!("about {left_s:.0} s left") })
+}
+
+/// Load progress (with Cancel), load errors and problems with the link.
 #[component]
 pub fn StatusBar(p: &StatusProps) -> Html {
     html! {
@@ -34,14 +47,24 @@ pub fn StatusBar(p: &StatusProps) -> Html {
                         _ => bytes(l.bytes),
                     } }</span>
                     <span>{ format!(", {} rows", int(l.rows)) }</span>
+                    if let Some(e) = eta(l) { <span class="eta">{ format!(", {e}") }</span> }
                     <progress max={l.total.unwrap_or(0).max(1).to_string()} value={l.bytes.to_string()} />
+                    <button class="button" id="cancel-load" onclick={p.on_cancel.reform(|_| ())}>{"Cancel"}</button>
                 </div>
             }
-            if let Some(e) = &p.error {
+            if !p.errors.is_empty() {
                 <div class="error" id="load-error" role="alert">
                     <strong>{"Could not load: "}</strong>
-                    <span class="message">{ e.to_string() }</span>
-                    if p.has_data { <span class="kept">{" The data loaded before is still in use."}</span> }
+                    <ul class="messages">
+                        for e in &p.errors { <li class="message">{ e.to_string() }</li> }
+                    </ul>
+                    if p.has_data { <span class="kept">{"The data loaded before is still in use."}</span> }
+                    <button class="link" onclick={p.on_dismiss.reform(|_| ())} aria-label="Dismiss">{"×"}</button>
+                </div>
+            }
+            if let Some(n) = &p.notice {
+                <div class="warning" id="notice" role="status">
+                    { n.clone() }{ if p.has_data { " The data loaded before is still in use." } else { "" } }
                     <button class="link" onclick={p.on_dismiss.reform(|_| ())} aria-label="Dismiss">{"×"}</button>
                 </div>
             }
@@ -52,44 +75,35 @@ pub fn StatusBar(p: &StatusProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct SummaryProps {
+    pub summary: Rc<Summary>,
+    pub view: ViewState,
+    pub on_view: Callback<ViewState>,
+    pub send: Callback<Request>,
+}
+
 /// `2025-01-01T07:50:09Z` → `2025-01-01 07:50:09`.
 fn readable(ts: Option<&str>) -> String {
     ts.unwrap_or_default().trim_end_matches('Z').replacen('T', " ", 1)
 }
 
-#[derive(Properties, PartialEq)]
-pub struct SummaryProps {
-    pub summary: Rc<Summary>,
-}
-
-/// Events, customers, channels, time range and skipped rows.
-#[component]
-pub fn SummaryPanel(p: &SummaryProps) -> Html {
-    let s = &p.summary;
-    let r = &s.report;
-    let skipped = r.rows_skipped();
+/// The quality notes of one file: skipped rows by reason, duplicates, zones, revenue.
+fn quality(r: &LoadReport, id_suffix: &str) -> Html {
     html! {
-        <section class="card" id="summary">
-            <h2>{"Data"}</h2>
-            <dl class="stats">
-                <div><dt>{"Events"}</dt><dd id="sum-events">{ int(s.events) }</dd></div>
-                <div><dt>{"Customers"}</dt><dd id="sum-customers">{ int(s.customers) }</dd></div>
-                <div><dt>{"Channels"}</dt><dd id="sum-channels">{ if s.has_channel { int(s.channel_values.len() as u64) } else { "—".into() } }</dd></div>
-                <div><dt>{"Rows skipped"}</dt><dd id="sum-skipped">{ int(skipped) }</dd></div>
-            </dl>
-            <p class="range" id="sum-range">
-                <span>{ format!("From {}", readable(s.first.as_deref())) }</span>
-                <span>{ format!("to {} UTC", readable(s.last.as_deref())) }</span>
-                <span class="muted">{ format!("{} · {} rows read", r.format, int(r.rows_read)) }</span>
-            </p>
+        <>
             if r.unzoned_timestamps > 0 {
-                <p class="note" id="utc-note">{ format!("{} timestamps had no time zone; they are read as UTC.", int(r.unzoned_timestamps)) }</p>
+                <p class="note" id={format!("utc-note{id_suffix}")}>{ format!("{} timestamps had no time zone; they are read as UTC.", int(r.unzoned_timestamps)) }</p>
+            }
+            if r.duplicates > 0 {
+                <p class="note" id={format!("duplicates{id_suffix}")}>{ format!("{} exact duplicate row{} {}.", int(r.duplicates), if r.duplicates == 1 { "" } else { "s" },
+                    if r.duplicates_dropped { "dropped" } else { "kept" }) }</p>
             }
             if r.bad_revenue > 0 {
                 <p class="note">{ format!("{} rows had a revenue that is not a number; their revenue is ignored.", int(r.bad_revenue)) }</p>
             }
-            if skipped > 0 {
-                <ul class="skipped" id="skipped">
+            if r.rows_skipped() > 0 {
+                <ul class="skipped" id={format!("skipped{id_suffix}")}>
                     for st in &r.skipped {
                         <li>
                             <strong>{ format!("{} × {}", int(st.count), st.reason.describe()) }</strong>
@@ -100,6 +114,55 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
                         </li>
                     }
                 </ul>
+            }
+        </>
+    }
+}
+
+/// Events, customers, channels, time range, files and their data quality.
+#[component]
+pub fn SummaryPanel(p: &SummaryProps) -> Html {
+    let s = &p.summary;
+    let several = s.files.len() > 1;
+    let any_duplicates = s.files.iter().any(|f| f.report.duplicates > 0);
+    let on_keep_dups = {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |e: Event| {
+            let mut v = view.clone();
+            v.keep_duplicates = e.target_unchecked_into::<HtmlInputElement>().checked();
+            on_view.emit(v);
+        })
+    };
+    html! {
+        <section class="card" id="summary">
+            <h2>{"Data"}</h2>
+            <dl class="stats">
+                <div><dt>{"Events"}</dt><dd id="sum-events">{ int(s.events) }</dd></div>
+                <div><dt>{"Customers"}</dt><dd id="sum-customers">{ int(s.customers) }</dd></div>
+                <div><dt>{"Channels"}</dt><dd id="sum-channels">{ if s.has_channel { int(s.channel_values.len() as u64) } else { "—".into() } }</dd></div>
+                <div><dt>{"Rows skipped"}</dt><dd id="sum-skipped">{ int(s.rows_skipped()) }</dd></div>
+            </dl>
+            <p class="range" id="sum-range">
+                <span>{ format!("From {}", readable(s.first.as_deref())) }</span>
+                <span>{ format!("to {} UTC", readable(s.last.as_deref())) }</span>
+                if let [one] = s.files.as_slice() {
+                    <span class="muted">{ format!("{} · {} rows read", one.report.format, int(one.report.rows_read)) }</span>
+                }
+            </p>
+            if several {
+                <ul class="files" id="files">
+                    for (i, f) in s.files.iter().enumerate() {
+                        <FileRow index={i} file={f.clone()} send={p.send.clone()} />
+                    }
+                </ul>
+            } else if let [one] = s.files.as_slice() {
+                { quality(&one.report, "") }
+            }
+            if any_duplicates || p.view.keep_duplicates {
+                <label class="check">
+                    <input type="checkbox" id="keep-duplicates" checked={p.view.keep_duplicates} onchange={on_keep_dups} />
+                    {" Keep exact duplicate rows"}
+                </label>
             }
             if s.has_channel {
                 <table class="mini" id="channel-table">
@@ -121,43 +184,80 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
+struct FileRowProps {
+    index: usize,
+    file: FileInfo,
+    send: Callback<Request>,
+}
+
+/// One of several loaded files: name, editable source label, counts, quality, remove.
+#[component]
+fn FileRow(p: &FileRowProps) -> Html {
+    let (i, f) = (p.index, &p.file);
+    let on_label = p.send.reform(move |e: Event| Request::SetLabel {
+        index: i,
+        label: e.target_unchecked_into::<HtmlInputElement>().value().trim().to_string(),
+    });
+    html! {
+        <li class="file">
+            <div class="file-head">
+                <strong class="file-name">{ f.name.clone() }</strong>
+                <button class="icon remove-file" title="Remove this file" aria-label={format!("Remove {}", f.name)}
+                        onclick={p.send.reform(move |_| Request::RemoveFile { index: i })}>{"×"}</button>
+            </div>
+            <div class="muted">{ format!("{} · {} rows used of {}", f.report.format, int(f.report.rows_used), int(f.report.rows_read)) }</div>
+            <label class="file-label-row">
+                <span>{"Source label"}</span>
+                <input type="text" class="file-label" value={f.label.clone()} onchange={on_label}
+                       title="Used as the channel of this file's rows when it has no channel column" />
+            </label>
+            { quality(&f.report, &format!("-{}", i + 1)) }
+        </li>
+    }
+}
+
+#[derive(Properties, PartialEq)]
 pub struct ColumnsProps {
     pub summary: Rc<Summary>,
     pub view: ViewState,
     pub on_view: Callback<ViewState>,
 }
 
-/// What each column was taken for, with a way to correct it.
+/// What each column was taken for, per file, with a way to correct it. Corrections
+/// are by header name and apply to every file that has that header.
 #[component]
 pub fn ColumnsPanel(p: &ColumnsProps) -> Html {
-    let headers = &p.summary.report.headers;
-    let mapping = &p.summary.report.mapping;
+    let several = p.summary.files.len() > 1;
     html! {
         <section class="card" id="columns">
             <h2>{"Columns"}</h2>
             <p class="muted">{"Recognised from the header. Change a choice to re-read the file."}</p>
-            <div class="mapping">
-                for role in Role::ALL {
-                    <label class="map-row">
-                        <span>{ role.label() }{ if role.required() { " *" } else { "" } }</span>
-                        <select id={format!("col-{}", role.key())} onchange={{
-                            let (view, on_view, headers) = (p.view.clone(), p.on_view.clone(), headers.clone());
-                            Callback::from(move |e: Event| {
-                                let sel: HtmlSelectElement = e.target_unchecked_into();
-                                let idx: Option<usize> = sel.value().parse().ok();
-                                let mut v = view.clone();
-                                v.columns.set(role, idx.and_then(|i| headers.get(i).cloned()).unwrap_or_default());
-                                on_view.emit(v);
-                            })
-                        }}>
-                            <option value="" selected={mapping.get(role).is_none()}>{"(none)"}</option>
-                            for (i, h) in headers.iter().enumerate() {
-                                <option value={i.to_string()} selected={mapping.get(role) == Some(i)}>{ h.clone() }</option>
-                            }
-                        </select>
-                    </label>
-                }
-            </div>
+            for (fi, f) in p.summary.files.iter().enumerate() {
+                if several { <h3 class="file-name">{ f.name.clone() }</h3> }
+                <div class="mapping">
+                    for role in Role::ALL {
+                        <label class="map-row">
+                            <span>{ role.label() }{ if role.required() { " *" } else { "" } }</span>
+                            <select id={if fi == 0 { format!("col-{}", role.key()) } else { format!("col-{}-{}", role.key(), fi + 1) }}
+                                onchange={{
+                                    let (view, on_view, headers) = (p.view.clone(), p.on_view.clone(), f.report.headers.clone());
+                                    Callback::from(move |e: Event| {
+                                        let sel: HtmlSelectElement = e.target_unchecked_into();
+                                        let idx: Option<usize> = sel.value().parse().ok();
+                                        let mut v = view.clone();
+                                        v.columns.set(role, idx.and_then(|i| headers.get(i).cloned()).unwrap_or_default());
+                                        on_view.emit(v);
+                                    })
+                                }}>
+                                <option value="" selected={f.report.mapping.get(role).is_none()}>{"(none)"}</option>
+                                for (i, h) in f.report.headers.iter().enumerate() {
+                                    <option value={i.to_string()} selected={f.report.mapping.get(role) == Some(i)}>{ h.clone() }</option>
+                                }
+                            </select>
+                        </label>
+                    }
+                </div>
+            }
         </section>
     }
 }

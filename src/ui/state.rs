@@ -16,6 +16,7 @@ pub struct Loading {
     pub bytes: u64,
     pub total: Option<u64>,
     pub rows: u64,
+    pub elapsed_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -24,13 +25,19 @@ pub struct AppState {
     pub view: ViewState,
     /// Problems with the URL the page was opened with.
     pub url_warnings: Vec<String>,
-    /// The loaded data's name and summary; kept when a later load fails.
-    pub data_name: Option<String>,
+    /// The loaded data's summary; kept when a later load fails.
     pub summary: Option<Rc<Summary>>,
+    /// Whether the loaded data is the built-in sample or came from a `data=` URL
+    /// (files opened next replace it rather than join it).
+    pub replaceable: bool,
+    /// What `replaceable` becomes when the load in progress succeeds.
+    pub pending_replaceable: bool,
     /// Bumped on every successful load, so queries re-run.
     pub generation: u32,
     pub loading: Option<Loading>,
-    pub load_error: Option<LoadError>,
+    pub load_errors: Vec<LoadError>,
+    /// A short notice such as "Load cancelled".
+    pub notice: Option<String>,
     /// The id of the newest funnel request and its result.
     pub funnel_request: u32,
     pub funnel: Option<Rc<FunnelResult>>,
@@ -42,19 +49,34 @@ pub enum Action {
     SetView(ViewState),
     /// The page was opened with, or navigated to, a fragment.
     FromUrl(ViewState, Vec<String>),
-    LoadStarted(String),
-    Progress(Loading),
-    Loaded {
+    /// A load began; `replaceable` tells what the data will be once it succeeds.
+    LoadStarted {
         name: String,
-        summary: Summary,
+        replaceable: bool,
     },
-    LoadFailed(LoadError),
+    Progress(Loading),
+    Loaded(Summary),
+    LoadFailed(Vec<LoadError>),
+    Cancelled,
     DismissError,
     FunnelRequested(u32),
     FunnelDone {
         id: u32,
         result: Result<FunnelResult, String>,
     },
+}
+
+impl AppState {
+    /// What the header shows as the loaded data's name.
+    pub fn data_name(&self) -> Option<String> {
+        let files = &self.summary.as_ref()?.files;
+        Some(match files.as_slice() {
+            [one] => one.name.clone(),
+            many => {
+                format!("{} files: {}", many.len(), many.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "))
+            }
+        })
+    }
 }
 
 impl Reducible for AppState {
@@ -68,27 +90,35 @@ impl Reducible for AppState {
                 s.view = v;
                 s.url_warnings = warnings;
             }
-            Action::LoadStarted(name) => {
-                s.loading = Some(Loading { name, bytes: 0, total: None, rows: 0 });
-                s.load_error = None;
+            Action::LoadStarted { name, replaceable } => {
+                s.loading = Some(Loading { name, bytes: 0, total: None, rows: 0, elapsed_ms: 0.0 });
+                s.load_errors.clear();
+                s.notice = None;
+                s.pending_replaceable = replaceable;
             }
             Action::Progress(p) => s.loading = Some(p),
-            Action::Loaded { name, summary } => {
+            Action::Loaded(summary) => {
                 if s.view.funnel.steps.is_empty() {
                     let values: Vec<String> = summary.event_values.iter().map(|v| v.value.clone()).collect();
                     s.view.funnel.steps = default_steps(&values);
                 }
-                s.data_name = Some(name);
-                s.summary = Some(Rc::new(summary));
+                s.summary = (!summary.files.is_empty()).then(|| Rc::new(summary));
+                s.replaceable = s.pending_replaceable;
                 s.generation += 1;
                 s.loading = None;
-                s.load_error = None;
             }
-            Action::LoadFailed(e) => {
+            Action::LoadFailed(errors) => {
                 s.loading = None;
-                s.load_error = Some(e);
+                s.load_errors = errors;
             }
-            Action::DismissError => s.load_error = None,
+            Action::Cancelled => {
+                s.loading = None;
+                s.notice = Some("Load cancelled.".into());
+            }
+            Action::DismissError => {
+                s.load_errors.clear();
+                s.notice = None;
+            }
             Action::FunnelRequested(id) => s.funnel_request = id,
             Action::FunnelDone { id, result } => {
                 if id != s.funnel_request {

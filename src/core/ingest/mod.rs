@@ -23,7 +23,7 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{ColumnOverrides, Mapping, Role};
-use super::table::{EventTable, RowRef, TableBuilder};
+use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
 use super::time::parse_timestamp;
 
 /// How many offending line numbers are kept per skip reason.
@@ -101,6 +101,10 @@ pub struct LoadReport {
     pub unzoned_timestamps: u64,
     /// Rows whose revenue was present but not a number (row kept, no revenue).
     pub bad_revenue: u64,
+    /// Exact duplicate rows (same customer, time, event, channel, stage and revenue as an earlier row).
+    pub duplicates: u64,
+    /// Whether those duplicates were dropped (the default) or kept.
+    pub duplicates_dropped: bool,
 }
 
 impl LoadReport {
@@ -145,6 +149,12 @@ pub struct Loader {
 impl Loader {
     pub fn new(file: &str, overrides: ColumnOverrides) -> Loader {
         Loader { file: file.to_string(), overrides, stage: Stage::Sniffing(Vec::new()), text: Text::default() }
+    }
+
+    /// Keeps exact duplicate rows instead of dropping them (they are counted either way).
+    pub fn duplicates(mut self, d: Duplicates) -> Loader {
+        self.text.rows.duplicates = d;
+        self
     }
 
     /// Rows read so far (header excluded).
@@ -353,6 +363,7 @@ impl Text {
 #[derive(Default)]
 pub(super) struct Rows {
     pub header: Option<Vec<String>>,
+    duplicates: Duplicates,
     mapping: Mapping,
     builder: Option<TableBuilder>,
     pub report: LoadReport,
@@ -478,7 +489,9 @@ impl Rows {
             return Err(LoadError { file: file.into(), line: None, message });
         }
         self.report.file = file.to_string();
-        let table = self.builder.take().expect("header read").finish();
+        let (table, duplicates) = self.builder.take().expect("header read").finish_with(self.duplicates);
+        self.report.duplicates = duplicates;
+        self.report.duplicates_dropped = self.duplicates == Duplicates::Drop;
         Ok((table, self.report))
     }
 }

@@ -1,0 +1,45 @@
+//! Data-quality handling: exact duplicate rows, and merging files into one journey.
+
+use touchpath::core::ingest::{load_bytes, Loader};
+use touchpath::core::schema::ColumnOverrides;
+use touchpath::core::table::{merge, Duplicates, Part};
+
+const CSV: &str = "customer_id,timestamp,event,channel\n\
+                   a,2024-03-01T10:00:00Z,visit,web\n\
+                   a,2024-03-01T10:00:00Z,visit,web\n\
+                   a,2024-03-01T10:00:00Z,visit,email\n\
+                   b,2024-03-01T10:00:00Z,visit,web\n\
+                   a,2024-03-01T10:00:00Z,visit,web\n";
+
+#[test]
+fn duplicates_are_dropped_and_counted_by_default() {
+    // Rows 3 and 6 repeat row 2 exactly; row 4 differs in channel, row 5 in customer.
+    let (t, rep) = load_bytes("d.csv", CSV.as_bytes(), &ColumnOverrides::default()).unwrap();
+    assert_eq!((rep.rows_used, rep.duplicates, rep.duplicates_dropped), (5, 2, true));
+    assert_eq!(t.len(), 3);
+}
+
+#[test]
+fn duplicates_can_be_kept() {
+    let mut l = Loader::new("d.csv", ColumnOverrides::default()).duplicates(Duplicates::Keep);
+    l.push(CSV.as_bytes()).unwrap();
+    let (t, rep) = l.finish().unwrap();
+    assert_eq!((rep.duplicates, rep.duplicates_dropped), (2, false));
+    assert_eq!(t.len(), 5);
+}
+
+#[test]
+fn files_from_different_silos_merge_into_one_journey() {
+    let web =
+        "visitor_id,time,action,source\nv1,2024-03-01 10:00:00,landing,google\nv2,2024-03-01 11:00:00,landing,email\n";
+    let calls = "customer,date,touchpoint\nv1,2024-03-02,call\nv3,2024-03-02,call\n";
+    let (w, _) = load_bytes("web.csv", web.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let (c, _) = load_bytes("callcenter.csv", calls.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let t = merge(&[Part { table: &w, label: "web" }, Part { table: &c, label: "call center" }]);
+    // v1 appears in both files: one customer with two events.
+    assert_eq!(t.customers, vec!["v1", "v2", "v3"]);
+    assert_eq!(t.offsets, vec![0, 2, 3, 4]);
+    let ch = t.channel.as_ref().unwrap();
+    let names: Vec<&str> = ch.codes.iter().map(|&k| ch.values[k as usize].as_str()).collect();
+    assert_eq!(names, vec!["google", "call center", "email", "call center"]);
+}
