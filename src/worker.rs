@@ -20,7 +20,7 @@ use yew_agent::Codec;
 
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::ingest::{LoadError, LoadReport, Loader};
-use crate::core::schema::ColumnOverrides;
+use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
 
@@ -52,6 +52,8 @@ pub enum Request {
     },
     /// Keep or drop exact duplicate rows (re-reads the files).
     SetDuplicates(Duplicates),
+    /// Read files as this export format, or detect it (`None`); re-reads the files.
+    SetPreset(Option<Preset>),
     /// Stop the load in progress; data loaded before stays.
     Cancel,
     RemoveFile {
@@ -205,6 +207,7 @@ struct Session {
     merged: Option<EventTable>,
     columns: ColumnOverrides,
     duplicates: Duplicates,
+    preset: Option<Preset>,
     /// Requests that arrived during a load, handled after it.
     queued: VecDeque<Request>,
 }
@@ -245,7 +248,7 @@ impl Session {
         name: &str,
     ) -> Result<(EventTable, LoadReport), Interrupt> {
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
-        let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates);
+        let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates).preset(self.preset);
         let started = now_ms();
         let mut bytes = 0u64;
         let mut step = |loader: &mut Loader, chunk: &[u8], total: u64| -> Result<Response, Interrupt> {
@@ -338,6 +341,9 @@ impl Session {
 
     /// Re-reads every file (after a change of columns or duplicate handling); all or nothing.
     async fn reread(&mut self, scope: &mut Scope) {
+        if self.files.is_empty() {
+            return; // the choice applies to the next load
+        }
         let mut files = std::mem::take(&mut self.files);
         let mut result = Ok(());
         for f in files.iter_mut() {
@@ -385,6 +391,10 @@ impl Session {
                 self.duplicates = d;
                 self.reread(scope).await;
             }
+            Request::SetPreset(p) => {
+                self.preset = p;
+                self.reread(scope).await;
+            }
             Request::Cancel => {} // nothing in progress
             Request::RemoveFile { index } => {
                 if index < self.files.len() {
@@ -419,6 +429,7 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         merged: None,
         columns: ColumnOverrides::default(),
         duplicates: Duplicates::Drop,
+        preset: None,
         queued: VecDeque::new(),
     };
     loop {

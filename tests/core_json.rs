@@ -6,7 +6,7 @@ use std::io::Write;
 
 use common::Rng;
 use touchpath::core::ingest::{load_bytes, LoadReport, Loader, SkipReason};
-use touchpath::core::schema::ColumnOverrides;
+use touchpath::core::schema::{ColumnOverrides, Preset};
 use touchpath::core::table::EventTable;
 
 /// 2024-03-01T00:00:00Z in microseconds: 19,783 days since the epoch.
@@ -50,14 +50,20 @@ fn json_lines_with_nested_properties() {
     let h = |i: Option<usize>| i.map(|i| rep.headers[i].as_str());
     assert_eq!(h(rep.mapping.id), Some("properties.distinct_id"));
     assert_eq!(h(rep.mapping.time), Some("properties.time"));
-    assert_eq!(h(rep.mapping.channel), Some("properties.utm_source"));
-    // Seconds and milliseconds told apart by magnitude; u2 has no utm_source (empty channel).
+    // Detected as a Mixpanel export: the channel is derived from utm_source / utm_medium.
+    assert_eq!(rep.mapping.preset, Preset::Mixpanel);
+    assert_eq!(h(rep.mapping.channel), None);
+    let derived = rep.mapping.derived_channel.as_ref().expect("a derived channel");
+    assert_eq!(derived.source.iter().map(|&c| rep.headers[c].as_str()).collect::<Vec<_>>(), ["properties.utm_source"]);
+    // Seconds and milliseconds told apart by magnitude. Channels by the default grouping:
+    // "google" with no medium is a search engine → organic_search; "email" contains "mail" → email;
+    // u2 has neither source nor medium → direct.
     assert_eq!(
         rows(&t),
         vec![
-            r("u1", MAR1, "Signed Up", Some("google")),
+            r("u1", MAR1, "Signed Up", Some("organic_search")),
             r("u1", MAR1 + 60 * SEC, "Purchase", Some("email")),
-            r("u2", MAR1 + 30 * SEC, "Signed Up", Some("")),
+            r("u2", MAR1 + 30 * SEC, "Signed Up", Some("direct")),
         ]
     );
 }
@@ -86,7 +92,9 @@ fn ga4_event_params_become_columns() {
 "#;
     let (t, rep) = load(text.as_bytes());
     assert!(rep.headers.contains(&"event_params[key=ga_session_id]".to_string()), "{:?}", rep.headers);
-    assert_eq!(rows(&t), vec![r("p1", MAR1, "page_view", Some("google"))]);
+    // GA4: source "google" without a medium → organic_search.
+    assert_eq!(rep.mapping.preset, Preset::Ga4);
+    assert_eq!(rows(&t), vec![r("p1", MAR1, "page_view", Some("organic_search"))]);
 }
 
 #[test]

@@ -4,7 +4,7 @@ mod common;
 use common::Rng;
 
 use touchpath::core::funnel::{Dimension, FunnelQuery};
-use touchpath::core::schema::{ColumnOverrides, Role};
+use touchpath::core::schema::{ColumnOverrides, Preset, Role};
 use touchpath::core::time::{Duration, TimeUnit};
 use touchpath::core::view::{decode, ViewState};
 
@@ -63,6 +63,7 @@ fn random_state(rng: &mut Rng) -> ViewState {
         data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
         columns,
         keep_duplicates: rng.below(2) == 0,
+        preset: if rng.below(2) == 0 { None } else { Some(Preset::ALL[rng.below(Preset::ALL.len())]) },
         other,
     }
 }
@@ -86,6 +87,7 @@ fn random_states_round_trip_exactly() {
             + usize::from(!v.funnel.steps.is_empty())
             + usize::from(v.funnel.window.is_some())
             + usize::from(v.keep_duplicates)
+            + usize::from(v.preset.is_some())
             + v.columns.0.len()
             + v.other.len();
         assert_eq!(f.split('&').count(), keys, "case {case}: {f}");

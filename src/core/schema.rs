@@ -144,6 +144,204 @@ pub struct Mapping {
     pub channel: Option<usize>,
     pub stage: Option<usize>,
     pub revenue: Option<usize>,
+    /// Further columns tried, in order, where a role's column is empty (GA4: `user_id`, then `user_pseudo_id`).
+    pub fallbacks: Vec<(Role, Vec<usize>)>,
+    /// Without a channel column: the channel comes from source / medium / referrer columns
+    /// through the default channel grouping ([`crate::core::channel`]).
+    pub derived_channel: Option<DerivedChannel>,
+    /// The export format the mapping follows.
+    pub preset: Preset,
+    /// Whether the preset was detected (rather than chosen by the user).
+    pub preset_detected: bool,
+}
+
+/// Columns the channel is derived from (each a list tried in order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DerivedChannel {
+    pub source: Vec<usize>,
+    pub medium: Vec<usize>,
+    pub referrer: Vec<usize>,
+}
+
+/// Known export formats, recognised from their column names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// Columns recognised by name alone.
+    #[default]
+    Generic,
+    Ga4,
+    Segment,
+    Mixpanel,
+    Amplitude,
+    Snowplow,
+    Clickstream,
+    ProcessMining,
+}
+
+/// What a preset maps: header names per role (best first; all present ones are coalesced)
+/// and the columns a channel is derived from.
+struct PresetSpec {
+    /// Sets of normalised header names; the preset is detected when all of one set are present.
+    fingerprint: &'static [&'static [&'static str]],
+    roles: &'static [(Role, &'static [&'static str])],
+    source: &'static [&'static str],
+    medium: &'static [&'static str],
+    referrer: &'static [&'static str],
+}
+
+impl Preset {
+    pub const ALL: [Preset; 8] = [
+        Preset::Generic,
+        Preset::Ga4,
+        Preset::Segment,
+        Preset::Mixpanel,
+        Preset::Amplitude,
+        Preset::Snowplow,
+        Preset::Clickstream,
+        Preset::ProcessMining,
+    ];
+
+    /// The key used in URLs (`preset=ga4`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Preset::Generic => "generic",
+            Preset::Ga4 => "ga4",
+            Preset::Segment => "segment",
+            Preset::Mixpanel => "mixpanel",
+            Preset::Amplitude => "amplitude",
+            Preset::Snowplow => "snowplow",
+            Preset::Clickstream => "clickstream",
+            Preset::ProcessMining => "processmining",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.key() == k)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::Generic => "Generic (column names)",
+            Preset::Ga4 => "GA4 BigQuery export",
+            Preset::Segment => "Segment",
+            Preset::Mixpanel => "Mixpanel export",
+            Preset::Amplitude => "Amplitude export",
+            Preset::Snowplow => "Snowplow enriched events",
+            Preset::Clickstream => "E-commerce clickstream",
+            Preset::ProcessMining => "Process-mining event log",
+        }
+    }
+
+    fn spec(self) -> Option<PresetSpec> {
+        Some(match self {
+            Preset::Generic => return None,
+            Preset::Ga4 => PresetSpec {
+                fingerprint: &[&["event_timestamp", "user_pseudo_id", "event_name"]],
+                roles: &[
+                    (Role::Id, &["user_id", "user_pseudo_id"]),
+                    (Role::Time, &["event_timestamp"]),
+                    (Role::Event, &["event_name"]),
+                    (Role::Revenue, &["ecommerce_purchase_revenue", "event_params_key_value"]),
+                ],
+                source: &["collected_traffic_source_manual_source", "event_params_key_source", "traffic_source_source"],
+                medium: &["collected_traffic_source_manual_medium", "event_params_key_medium", "traffic_source_medium"],
+                referrer: &[],
+            },
+            Preset::Segment => PresetSpec {
+                // The JSON spec, and the warehouse tables' snake_case flattening.
+                fingerprint: &[
+                    &["type", "timestamp", "messageid"],
+                    // Warehouse tables have no `message_id` column: the messageId is `id`.
+                    &["event", "event_text", "timestamp", "anonymous_id"],
+                ],
+                roles: &[
+                    (Role::Id, &["userid", "user_id", "anonymousid", "anonymous_id"]),
+                    (Role::Time, &["timestamp", "originaltimestamp", "original_timestamp"]),
+                    (Role::Event, &["event", "name", "type"]),
+                    (Role::Revenue, &["properties_revenue", "properties_total"]),
+                ],
+                source: &["context_campaign_source"],
+                medium: &["context_campaign_medium"],
+                referrer: &[],
+            },
+            Preset::Mixpanel => PresetSpec {
+                fingerprint: &[&["event", "properties_distinct_id", "properties_time"]],
+                roles: &[
+                    (Role::Id, &["properties_distinct_id"]),
+                    (Role::Time, &["properties_time"]),
+                    (Role::Event, &["event"]),
+                    (Role::Revenue, &["properties_revenue", "properties_amount"]),
+                ],
+                source: &["properties_utm_source", "properties_initial_utm_source"],
+                medium: &["properties_utm_medium", "properties_initial_utm_medium"],
+                referrer: &[],
+            },
+            Preset::Amplitude => PresetSpec {
+                fingerprint: &[
+                    &["event_type", "event_time", "amplitude_id"],
+                    &["event_type", "event_time", "device_id"],
+                ],
+                roles: &[
+                    (Role::Id, &["user_id", "device_id", "amplitude_id"]),
+                    (Role::Time, &["event_time", "client_event_time"]),
+                    (Role::Event, &["event_type"]),
+                    (Role::Revenue, &["revenue", "event_properties_revenue", "event_properties_price"]),
+                ],
+                source: &[
+                    "event_properties_utm_source",
+                    "user_properties_utm_source",
+                    "user_properties_initial_utm_source",
+                ],
+                medium: &[
+                    "event_properties_utm_medium",
+                    "user_properties_utm_medium",
+                    "user_properties_initial_utm_medium",
+                ],
+                referrer: &[],
+            },
+            Preset::Snowplow => PresetSpec {
+                fingerprint: &[&["domain_userid", "collector_tstamp"]],
+                roles: &[
+                    (Role::Id, &["user_id", "domain_userid", "network_userid"]),
+                    (Role::Time, &["derived_tstamp", "collector_tstamp"]),
+                    (Role::Event, &["event_name", "event"]),
+                    (Role::Revenue, &["tr_total"]),
+                ],
+                source: &["mkt_source", "refr_source"],
+                medium: &["mkt_medium"],
+                referrer: &["refr_medium"],
+            },
+            Preset::Clickstream => PresetSpec {
+                fingerprint: &[&["event_time", "event_type", "user_id", "user_session"]],
+                roles: &[(Role::Id, &["user_id"]), (Role::Time, &["event_time"]), (Role::Event, &["event_type"])],
+                source: &[],
+                medium: &[],
+                referrer: &[],
+            },
+            Preset::ProcessMining => PresetSpec {
+                fingerprint: &[&["case_concept_name", "concept_name", "time_timestamp"]],
+                roles: &[
+                    (Role::Id, &["case_concept_name"]),
+                    (Role::Time, &["time_timestamp"]),
+                    (Role::Event, &["concept_name"]),
+                ],
+                source: &[],
+                medium: &[],
+                referrer: &[],
+            },
+        })
+    }
+
+    /// The preset whose fingerprint the header matches, most specific first.
+    pub fn detect(headers: &[String]) -> Preset {
+        let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        Preset::ALL
+            .into_iter()
+            .filter_map(|p| p.spec().map(|s| (p, s)))
+            .find(|(_, s)| s.fingerprint.iter().any(|set| set.iter().all(|f| norm.iter().any(|n| n == f))))
+            .map_or(Preset::Generic, |(p, _)| p)
+    }
 }
 
 impl Mapping {
@@ -173,6 +371,71 @@ impl Mapping {
     /// Guesses roles from header names; a column serves one role at most. Whole
     /// names are tried first, then the last segment of a flattened JSON path
     /// (`properties.distinct_id` → `distinct_id`, `event_params[key=source]` → `source`).
+    /// The mapping for a header: the chosen preset (or the detected one), generic
+    /// detection for roles the preset leaves open, then the user's corrections.
+    pub fn for_header(headers: &[String], preset: Option<Preset>, overrides: &ColumnOverrides) -> Mapping {
+        let chosen = preset.unwrap_or_else(|| Preset::detect(headers));
+        let mut m = match chosen.spec() {
+            Some(spec) => Mapping::from_spec(headers, &spec),
+            None => Mapping::detect(headers),
+        };
+        m.preset = chosen;
+        m.preset_detected = preset.is_none();
+        let m = m.with_overrides(headers, overrides);
+        // A channel column chosen by the user replaces the derived one.
+        if m.channel.is_some() {
+            return Mapping { derived_channel: None, ..m };
+        }
+        m
+    }
+
+    fn from_spec(headers: &[String], spec: &PresetSpec) -> Mapping {
+        let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let find_all =
+            |names: &[&str]| -> Vec<usize> { names.iter().filter_map(|n| norm.iter().position(|h| h == n)).collect() };
+        let mut m = Mapping::default();
+        for (role, names) in spec.roles {
+            let cols = find_all(names);
+            if let Some((&first, rest)) = cols.split_first() {
+                m.set(*role, Some(first));
+                if !rest.is_empty() {
+                    m.fallbacks.push((*role, rest.to_vec()));
+                }
+            }
+        }
+        // Roles the preset leaves open are detected from the remaining columns; where the
+        // preset derives the channel, source and medium columns are not taken as channel.
+        let generic = Mapping::detect(headers);
+        let derives = !(spec.source.is_empty() && spec.medium.is_empty() && spec.referrer.is_empty());
+        let derived_from = [spec.source, spec.medium, spec.referrer].concat();
+        let used: Vec<usize> = Role::ALL
+            .iter()
+            .filter_map(|r| m.get(*r))
+            .chain(m.fallbacks.iter().flat_map(|f| f.1.clone()))
+            .chain(derived_from.iter().filter_map(|n| norm.iter().position(|h| h == n)))
+            .collect();
+        for role in Role::ALL {
+            if role == Role::Channel && derives {
+                continue;
+            }
+            if m.get(role).is_none() {
+                if let Some(c) = generic.get(role).filter(|c| !used.contains(c)) {
+                    m.set(role, Some(c));
+                }
+            }
+        }
+        let (source, medium, referrer) = (find_all(spec.source), find_all(spec.medium), find_all(spec.referrer));
+        if m.channel.is_none() && !(source.is_empty() && medium.is_empty() && referrer.is_empty()) {
+            m.derived_channel = Some(DerivedChannel { source, medium, referrer });
+        }
+        m
+    }
+
+    /// The further columns tried for `role` when its column is empty.
+    pub fn fallbacks(&self, role: Role) -> &[usize] {
+        self.fallbacks.iter().find(|(r, _)| *r == role).map_or(&[], |(_, c)| c.as_slice())
+    }
+
     pub fn detect(headers: &[String]) -> Mapping {
         let whole: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
         let last: Vec<String> = headers.iter().map(|h| normalise_header(last_segment(h))).collect();
@@ -206,6 +469,12 @@ impl Mapping {
                 self.set(*role, None);
             } else if let Some(col) = headers.iter().position(|h| h.trim() == name.trim()) {
                 self.set(*role, Some(col));
+            } else {
+                continue;
+            }
+            self.fallbacks.retain(|(r, _)| r != role);
+            if *role == Role::Channel {
+                self.derived_channel = None;
             }
         }
         self
@@ -237,7 +506,15 @@ mod tests {
         let m = Mapping::detect(&h(&["User ID", "Event Time", "Source", "event_name", "Revenue"]));
         assert_eq!(
             m,
-            Mapping { id: Some(0), time: Some(1), event: Some(3), channel: Some(2), stage: None, revenue: Some(4) }
+            Mapping {
+                id: Some(0),
+                time: Some(1),
+                event: Some(3),
+                channel: Some(2),
+                stage: None,
+                revenue: Some(4),
+                ..Default::default()
+            }
         );
         let m = Mapping::detect(&h(&["\u{feff}visitor", "date", "action"]));
         assert_eq!((m.id, m.time, m.event, m.channel), (Some(0), Some(1), Some(2), None));

@@ -8,7 +8,7 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::funnel::{Dimension, FunnelQuery};
-use super::schema::{ColumnOverrides, Role};
+use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
 
 /// Everything a share link carries.
@@ -23,6 +23,8 @@ pub struct ViewState {
     pub columns: ColumnOverrides,
     /// Keep exact duplicate rows (`dups=keep`); by default they are dropped.
     pub keep_duplicates: bool,
+    /// The export format to read files as (`preset=ga4`); `None` detects it.
+    pub preset: Option<Preset>,
     /// Keys this version does not know, kept in order.
     pub other: Vec<(String, String)>,
 }
@@ -49,6 +51,14 @@ impl ViewState {
                     Err(e) => warnings.push(e),
                 },
                 "data" => v.data = Some(decode(raw)).filter(|d| !d.is_empty()),
+                "preset" => match Preset::from_key(&decode(raw)) {
+                    Some(p) => v.preset = Some(p),
+                    None => warnings.push(format!(
+                        "preset={} is not a known format ({})",
+                        decode(raw),
+                        Preset::ALL.map(|p| p.key()).join(", ")
+                    )),
+                },
                 "dups" => match decode(raw).as_str() {
                     "keep" => v.keep_duplicates = true,
                     "drop" => v.keep_duplicates = false,
@@ -76,6 +86,9 @@ impl ViewState {
         }
         if let Some(w) = self.funnel.window {
             parts.push(format!("window={w}"));
+        }
+        if let Some(p) = self.preset {
+            parts.push(format!("preset={}", p.key()));
         }
         if self.keep_duplicates {
             parts.push("dups=keep".into());
@@ -155,6 +168,7 @@ mod tests {
         v.columns.set(Role::Id, "User ID".into());
         v.other.push(("future".into(), "thing".into()));
         v.keep_duplicates = true;
+        v.preset = Some(Preset::Ga4);
         let f = v.to_fragment();
         assert!(f.contains("steps=a%2Cb,x%26y%3Dz,50%25%20off,caf%C3%A9%20%231%2B2"), "{f}");
         assert!(f.contains("data=https://host/exports/q3.csv?x%3D1%26y%3D2"), "{f}");

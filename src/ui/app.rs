@@ -41,7 +41,8 @@ pub fn App() -> Html {
 fn Shell() -> Html {
     let state = use_reducer(|| {
         let (view, url_warnings) = ViewState::from_fragment(&browser::fragment());
-        AppState { view, url_warnings, ..Default::default() }
+        let steps_auto = view.funnel.steps.is_empty();
+        AppState { view, url_warnings, steps_auto, ..Default::default() }
     });
 
     // Worker outputs become actions.
@@ -111,6 +112,9 @@ fn Shell() -> Html {
             if view.keep_duplicates {
                 send.emit(Request::SetDuplicates(Duplicates::Keep));
             }
+            if view.preset.is_some() {
+                send.emit(Request::SetPreset(view.preset));
+            }
             load_url(view.data.clone(), view.columns.clone())
         });
     }
@@ -139,24 +143,25 @@ fn Shell() -> Html {
         });
     }
 
-    // Column corrections and the duplicates choice re-read the data in the worker.
+    // Column corrections, the format and the duplicates choice re-read the data in the worker.
     {
         let (send, dispatch) = (send.clone(), state.dispatcher());
-        let sent = use_mut_ref(|| (state.view.columns.clone(), state.view.keep_duplicates));
+        let read_choices = |v: &ViewState| (v.columns.clone(), v.keep_duplicates, v.preset);
+        let sent = use_mut_ref(|| read_choices(&state.view));
         let has_data = state.summary.is_some();
         let (replaceable, name) = (state.replaceable, state.data_name().unwrap_or_default());
-        let now = (state.view.columns.clone(), state.view.keep_duplicates);
-        use_effect_with(now, move |now| {
+        use_effect_with(read_choices(&state.view), move |now| {
             let before = sent.borrow().clone();
             if has_data && before != *now {
                 *sent.borrow_mut() = now.clone();
                 dispatch.dispatch(Action::LoadStarted { name, replaceable });
-                if before.1 != now.1 {
-                    let d = if now.1 { Duplicates::Keep } else { Duplicates::Drop };
-                    send.emit(Request::SetDuplicates(d));
+                send.emit(if before.1 != now.1 {
+                    Request::SetDuplicates(if now.1 { Duplicates::Keep } else { Duplicates::Drop })
+                } else if before.2 != now.2 {
+                    Request::SetPreset(now.2)
                 } else {
-                    send.emit(Request::Remap { columns: now.0.clone() });
-                }
+                    Request::Remap { columns: now.0.clone() }
+                });
             }
         });
     }

@@ -55,7 +55,12 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             v.funnel.steps.push(val)
         }
     }))
-    .reform(|e: Event| select_value(&e));
+    .reform(|e: Event| {
+        let sel = e.target_unchecked_into::<HtmlSelectElement>();
+        let value = sel.value();
+        sel.set_value(""); // back to "+ Add step…", so the same value can be added again
+        value
+    });
 
     // The window is edited as text and applied when valid.
     let window_text = use_state(|| q.window.map(|w| w.to_string()).unwrap_or_default());
@@ -145,7 +150,9 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             </div>
             <ol class="steps" id="funnel-steps">
                 for (i, step) in q.steps.iter().enumerate() {
-                    <li class="step">
+                    // Keyed by position and value: a step whose value changes gets a new <select>, so
+                    // what it shows cannot drift from the view (browsers ignore `selected` once a user picked).
+                    <li class="step" key={format!("{i}:{step}")}>
                         <span class="step-no">{ i + 1 }</span>
                         <select class="step-select" aria-label={format!("Step {}", i + 1)} onchange={
                             edit(Rc::new(move |v, val| v.funnel.steps[i] = val)).reform(|e: Event| select_value(&e))
@@ -163,7 +170,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                             onclick={edit(Rc::new(move |v, _| { v.funnel.steps.remove(i); })).reform(|_| String::new())}>{"×"}</button>
                     </li>
                 }
-                <li class="step add">
+                <li class="step add" key="add">
                     <select id="add-step" onchange={on_add} aria-label="Add a step">
                         <option value="" selected=true>{"+ Add step…"}</option>
                         for v in values {

@@ -8,7 +8,7 @@ use yew::prelude::*;
 use super::browser::{bytes, int};
 use super::state::Loading;
 use crate::core::ingest::{LoadError, LoadReport};
-use crate::core::schema::Role;
+use crate::core::schema::{Preset, Role};
 use crate::core::summary::{FileInfo, Summary};
 use crate::core::view::ViewState;
 use crate::worker::Request;
@@ -93,14 +93,16 @@ fn quality(r: &LoadReport, id_suffix: &str) -> Html {
     html! {
         <>
             if r.unzoned_timestamps > 0 {
-                <p class="note" id={format!("utc-note{id_suffix}")}>{ format!("{} timestamps had no time zone; they are read as UTC.", int(r.unzoned_timestamps)) }</p>
+                <p class="note" id={format!("utc-note{id_suffix}")}>{ format!("{} {} no time zone; {} read as UTC.", int(r.unzoned_timestamps),
+                    if r.unzoned_timestamps == 1 { "timestamp had" } else { "timestamps had" },
+                    if r.unzoned_timestamps == 1 { "it is" } else { "they are" }) }</p>
             }
             if r.duplicates > 0 {
                 <p class="note" id={format!("duplicates{id_suffix}")}>{ format!("{} exact duplicate row{} {}.", int(r.duplicates), if r.duplicates == 1 { "" } else { "s" },
                     if r.duplicates_dropped { "dropped" } else { "kept" }) }</p>
             }
             if r.bad_revenue > 0 {
-                <p class="note">{ format!("{} rows had a revenue that is not a number; their revenue is ignored.", int(r.bad_revenue)) }</p>
+                <p class="note">{ format!("{} {} a revenue that is not a number; ignored.", int(r.bad_revenue), if r.bad_revenue == 1 { "row had" } else { "rows had" }) }</p>
             }
             if r.rows_skipped() > 0 {
                 <ul class="skipped" id={format!("skipped{id_suffix}")}>
@@ -216,6 +218,27 @@ fn FileRow(p: &FileRowProps) -> Html {
     }
 }
 
+/// What "no column" means for a role: nothing, or a channel derived from source and medium.
+fn none_label(r: &LoadReport, role: Role) -> String {
+    match (&r.mapping.derived_channel, role) {
+        (Some(d), Role::Channel) => {
+            let names = |cols: &[usize]| cols.iter().filter_map(|&c| r.headers.get(c).cloned()).collect::<Vec<_>>();
+            let from: Vec<String> = [names(&d.source), names(&d.medium), names(&d.referrer)].concat();
+            format!("(derived from {})", from.join(", "))
+        }
+        _ => "(none)".to_string(),
+    }
+}
+
+/// Extra columns a role falls back to, as "then a, b".
+fn fallback_note(r: &LoadReport, role: Role) -> Option<String> {
+    let cols = r.mapping.fallbacks(role);
+    (!cols.is_empty()).then(|| {
+        let names: Vec<&str> = cols.iter().filter_map(|&c| r.headers.get(c).map(String::as_str)).collect();
+        format!("where empty: {}", names.join(", then "))
+    })
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ColumnsProps {
     pub summary: Rc<Summary>,
@@ -228,12 +251,32 @@ pub struct ColumnsProps {
 #[component]
 pub fn ColumnsPanel(p: &ColumnsProps) -> Html {
     let several = p.summary.files.len() > 1;
+    let on_preset = {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |e: Event| {
+            let mut v = view.clone();
+            v.preset = Preset::from_key(&e.target_unchecked_into::<HtmlSelectElement>().value());
+            on_view.emit(v);
+        })
+    };
     html! {
         <section class="card" id="columns">
             <h2>{"Columns"}</h2>
             <p class="muted">{"Recognised from the header. Change a choice to re-read the file."}</p>
+            <label class="map-row">
+                <span>{"Format"}</span>
+                <select id="preset" onchange={on_preset}>
+                    <option value="" selected={p.view.preset.is_none()}>{"Detect automatically"}</option>
+                    for preset in Preset::ALL {
+                        <option value={preset.key()} selected={p.view.preset == Some(preset)}>{ preset.label() }</option>
+                    }
+                </select>
+            </label>
             for (fi, f) in p.summary.files.iter().enumerate() {
                 if several { <h3 class="file-name">{ f.name.clone() }</h3> }
+                <p class="detected" id={if fi == 0 { "detected".to_string() } else { format!("detected-{}", fi + 1) }}>
+                    { format!("{}: {}", if f.report.mapping.preset_detected { "Detected" } else { "Read as" }, f.report.mapping.preset.label()) }
+                </p>
                 <div class="mapping">
                     for role in Role::ALL {
                         <label class="map-row">
@@ -249,12 +292,15 @@ pub fn ColumnsPanel(p: &ColumnsProps) -> Html {
                                         on_view.emit(v);
                                     })
                                 }}>
-                                <option value="" selected={f.report.mapping.get(role).is_none()}>{"(none)"}</option>
+                                <option value="" selected={f.report.mapping.get(role).is_none()}>{
+                                    none_label(&f.report, role)
+                                }</option>
                                 for (i, h) in f.report.headers.iter().enumerate() {
                                     <option value={i.to_string()} selected={f.report.mapping.get(role) == Some(i)}>{ h.clone() }</option>
                                 }
                             </select>
                         </label>
+                        if let Some(note) = fallback_note(&f.report, role) { <p class="fallback">{ note }</p> }
                     }
                 </div>
             }

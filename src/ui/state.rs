@@ -23,6 +23,9 @@ pub struct Loading {
 pub struct AppState {
     /// What the URL fragment holds.
     pub view: ViewState,
+    /// Whether the funnel steps were picked automatically (so new data re-picks them);
+    /// steps from a link or chosen by the user are kept.
+    pub steps_auto: bool,
     /// Problems with the URL the page was opened with.
     pub url_warnings: Vec<String>,
     /// The loaded data's summary; kept when a later load fails.
@@ -67,6 +70,16 @@ pub enum Action {
 }
 
 impl AppState {
+    /// Takes a new view; a result for other steps or another dimension is dropped at once
+    /// (with no steps, nothing would replace it).
+    fn set_view(&mut self, v: ViewState) {
+        if v.funnel.steps.is_empty() || v.funnel.by != self.view.funnel.by {
+            self.funnel = None;
+            self.funnel_error = None;
+        }
+        self.view = v;
+    }
+
     /// What the header shows as the loaded data's name.
     pub fn data_name(&self) -> Option<String> {
         let files = &self.summary.as_ref()?.files;
@@ -85,9 +98,15 @@ impl Reducible for AppState {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {
-            Action::SetView(v) => s.view = v,
+            Action::SetView(v) => {
+                if v.funnel.steps != s.view.funnel.steps || v.funnel.by != s.view.funnel.by {
+                    s.steps_auto = false;
+                }
+                s.set_view(v);
+            }
             Action::FromUrl(v, warnings) => {
-                s.view = v;
+                s.steps_auto = v.funnel.steps.is_empty();
+                s.set_view(v);
                 s.url_warnings = warnings;
             }
             Action::LoadStarted { name, replaceable } => {
@@ -98,9 +117,11 @@ impl Reducible for AppState {
             }
             Action::Progress(p) => s.loading = Some(p),
             Action::Loaded(summary) => {
-                if s.view.funnel.steps.is_empty() {
+                if s.view.funnel.steps.is_empty() || s.steps_auto {
                     let values: Vec<String> = summary.event_values.iter().map(|v| v.value.clone()).collect();
+                    s.view.funnel.by = Default::default();
                     s.view.funnel.steps = default_steps(&values);
+                    s.steps_auto = true;
                 }
                 s.summary = (!summary.files.is_empty()).then(|| Rc::new(summary));
                 s.replaceable = s.pending_replaceable;

@@ -1,5 +1,7 @@
 // A tiny static file server for dist/ (used by scripts/serve and the end-to-end tests).
 // Serves `root` under `prefix` (default "/") on 127.0.0.1, like any static host would.
+// `extra` maps a URL path to `[contentType, body]` for additional routes; `log`, when given an
+// array, receives `{ method, path, status }` for every request (the e2e tests check what was fetched).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -12,10 +14,11 @@ const TYPES = {
   '.png': 'image/png', '.txt': 'text/plain; charset=utf-8',
 };
 
-export function startServer({ root, prefix = '/', port = 0, extra = {} }) {
+export function startServer({ root, prefix = '/', port = 0, extra = {}, log = null }) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (log) res.on('finish', () => log.push({ method: req.method, path, status: res.statusCode }));
     if (extra[path]) {
       const [type, body] = extra[path];
       res.writeHead(200, { 'content-type': type });

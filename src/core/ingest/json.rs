@@ -3,7 +3,7 @@
 //! Nested objects are flattened to dotted paths (`properties.distinct_id`,
 //! `context.campaign.source`); a list of `{key, value}` objects, as GA4 exports
 //! `event_params`, becomes one column per key (`event_params[key=ga_session_id]`,
-//! the first non-null of `value`'s fields); other lists are indexed
+//! the first non-null of `value`'s `*_value` fields); other lists are indexed
 //! (`items[0].price`, the first 20 elements). `null` is absent, numbers keep
 //! their JSON text (integers of any size stay exact), booleans are `true`/`false`.
 //!
@@ -258,9 +258,13 @@ pub fn flatten(path: &mut String, value: &Value, out: &mut Record) {
                 let key = item.get("key").and_then(Value::as_str).unwrap_or_default();
                 path.push_str(&format!("[key={key}]"));
                 match item.get("value") {
-                    // GA4: {"string_value": null, "int_value": 5, ...} → the first non-null field.
+                    // GA4: {"string_value": null, "int_value": 5, ...} → the first non-null `*_value`
+                    // field (`user_properties` values also hold `set_timestamp_micros`, which sorts first).
                     Some(Value::Object(typed)) => {
-                        if let Some(v) = typed.values().find(|v| !v.is_null()) {
+                        let first = |want_value: bool| {
+                            typed.iter().find(|(k, v)| !v.is_null() && (!want_value || k.ends_with("_value")))
+                        };
+                        if let Some((_, v)) = first(true).or_else(|| first(false)) {
                             flatten(path, v, out);
                         }
                     }

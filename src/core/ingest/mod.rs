@@ -22,7 +22,8 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use super::schema::{ColumnOverrides, Mapping, Role};
+use super::channel::default_channel;
+use super::schema::{ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
 use super::time::parse_timestamp;
 
@@ -149,6 +150,12 @@ pub struct Loader {
 impl Loader {
     pub fn new(file: &str, overrides: ColumnOverrides) -> Loader {
         Loader { file: file.to_string(), overrides, stage: Stage::Sniffing(Vec::new()), text: Text::default() }
+    }
+
+    /// Reads the file as this export format instead of detecting it.
+    pub fn preset(mut self, p: Option<Preset>) -> Loader {
+        self.text.rows.preset = p;
+        self
     }
 
     /// Keeps exact duplicate rows instead of dropping them (they are counted either way).
@@ -364,6 +371,8 @@ impl Text {
 pub(super) struct Rows {
     pub header: Option<Vec<String>>,
     duplicates: Duplicates,
+    /// The export format chosen by the user; `None` detects it.
+    preset: Option<Preset>,
     mapping: Mapping,
     builder: Option<TableBuilder>,
     pub report: LoadReport,
@@ -387,7 +396,7 @@ impl Rows {
         file: &str,
         line: u64,
     ) -> Result<(), LoadError> {
-        let mapping = Mapping::detect(&headers).with_overrides(&headers, overrides);
+        let mapping = Mapping::for_header(&headers, self.preset, overrides);
         for role in [Role::Id, Role::Time, Role::Event] {
             if mapping.get(role).is_none() {
                 let mut shown: Vec<String> = headers.iter().take(40).map(|h| format!("\"{h}\"")).collect();
@@ -410,8 +419,8 @@ impl Rows {
                 });
             }
         }
-        self.builder =
-            Some(TableBuilder::new(mapping.channel.is_some(), mapping.stage.is_some(), mapping.revenue.is_some()));
+        let has_channel = mapping.channel.is_some() || mapping.derived_channel.is_some();
+        self.builder = Some(TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.revenue.is_some()));
         self.report.headers = headers.clone();
         self.report.mapping = mapping.clone();
         self.mapping = mapping;
@@ -424,8 +433,22 @@ impl Rows {
         let report = &mut self.report;
         report.rows_read += 1;
         let m = &self.mapping;
+        // A role's column, or where it is empty, the first non-empty of its fallbacks.
+        let get_role = |role: Role| -> Option<Cow<'a, str>> {
+            let mut first = None;
+            for col in m.get(role).into_iter().chain(m.fallbacks(role).iter().copied()) {
+                match text(col) {
+                    Some(v) if !v.trim().is_empty() => return Some(v),
+                    Some(v) if first.is_none() => first = Some(v),
+                    _ => {}
+                }
+            }
+            first
+        };
+        let first_of = |cols: &[usize]| cols.iter().find_map(|&c| text(c).filter(|v| !v.trim().is_empty()));
         let get = |i: Option<usize>| i.and_then(&text);
-        let (Some(id), Some(time), Some(event)) = (get(m.id), get(m.time), get(m.event)) else {
+        let (Some(id), Some(time), Some(event)) = (get_role(Role::Id), get_role(Role::Time), get_role(Role::Event))
+        else {
             report.skip(SkipReason::TooFewFields, line, None);
             return RowOutcome::Short;
         };
@@ -442,9 +465,16 @@ impl Rows {
             report.skip(SkipReason::MissingEvent, line, None);
             return RowOutcome::Skipped;
         }
-        let channel = get(m.channel);
+        let channel = match &m.derived_channel {
+            Some(d) if m.channel.is_none() => Some(Cow::Borrowed(default_channel(
+                first_of(&d.source).as_deref().unwrap_or(""),
+                first_of(&d.medium).as_deref().unwrap_or(""),
+                first_of(&d.referrer).as_deref().unwrap_or(""),
+            ))),
+            _ => get(m.channel),
+        };
         let stage = get(m.stage);
-        let revenue = match get(m.revenue).as_deref().map(str::trim) {
+        let revenue = match get_role(Role::Revenue).as_deref().map(str::trim) {
             None | Some("") => None,
             Some(r) => match r.parse::<f64>() {
                 Ok(v) if v.is_finite() => Some(v),

@@ -1,0 +1,55 @@
+// Default funnel steps: picked automatically when nothing names them, re-picked when new data
+// arrives, and never overriding steps the user chose.
+//
+// orders.csv (6 visitors, date-only times) has the events catalog ×7, cart ×5, payment_done ×5.
+// None of them is on the built-in commerce path (site_visit, page_view, product_view, add_to_cart,
+// checkout, purchase), so the defaults are its three most frequent events, ties by name:
+// catalog, cart, payment_done.
+//   v1 catalog → cart → payment_done: 3 steps;  v2: 3;  v3 (cart and payment_done the same day,
+//   file order kept): 3;  v4 cart, catalog, payment_done: only catalog → 1;  v5: 3;  v6 catalog → 1
+//   → 6, 4, 4;  % of first 100.0, 66.7, 66.7;  % of previous 100.0, 66.7, 100.0;  drop-off 0, 2, 0
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  assertNoProblems, expectFunnel, expectSteps, fixture, launch, newPage, screenshot, serve, waitForData,
+} from './helpers.mjs';
+
+describe('default funnel steps', () => {
+  let browser, server, page, problems;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve();
+    ({ page, problems } = await newPage(browser));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('re-picks automatic steps for the data the user opens', async () => {
+    await page.goto(server.url);
+    await waitForData(page, { events: '20,000' });
+    await expectSteps(page, ['site_visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'], 'sample defaults');
+    await page.setInputFiles('#file-input', fixture('orders.csv'));
+    await waitForData(page, { events: '17', name: 'orders.csv' });
+    await expectSteps(page, ['catalog', 'cart', 'payment_done'], 'defaults of orders.csv');
+    await expectFunnel(page, [
+      ['catalog', '6', '100.0%', '100.0%', '0'],
+      ['cart', '4', '66.7%', '66.7%', '2'],
+      ['payment_done', '4', '66.7%', '100.0%', '0'],
+    ], { caption: '6 customers in the data · steps by event' });
+    await screenshot(page, 'defaults-orders');
+  });
+
+  it('keeps steps the user chose when more data arrives', async () => {
+    await page.click('button[aria-label="Remove step 3"]');
+    await expectSteps(page, ['catalog', 'cart'], 'after removing step 3');
+    // orders.csv is the user's own data, so journeys.csv joins it (2 files).
+    await page.setInputFiles('#file-input', fixture('journeys.csv'));
+    await waitForData(page, { events: '41' });
+    await expectSteps(page, ['catalog', 'cart'], 'user-chosen steps kept');
+    assertNoProblems(problems);
+  });
+});
