@@ -19,7 +19,7 @@ use yew_agent::prelude::*;
 use yew_agent::Codec;
 
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
-use crate::core::ingest::{LoadError, LoadReport, Loader};
+use crate::core::ingest::{skipped_rows_csv, LoadError, LoadReport, Loader};
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
@@ -68,6 +68,8 @@ pub enum Request {
         id: u32,
         query: FunnelQuery,
     },
+    /// Every skipped row of every loaded file, as CSV.
+    SkippedRowsCsv,
 }
 
 /// What the worker sends back.
@@ -91,6 +93,12 @@ pub enum Response {
     Funnel {
         id: u32,
         result: Result<FunnelResult, String>,
+    },
+    /// A file for the page to offer as a download.
+    Download {
+        file_name: String,
+        mime: String,
+        text: String,
     },
 }
 
@@ -409,6 +417,12 @@ impl Session {
                     self.merge();
                     Self::send(scope, self.summary()).await;
                 }
+            }
+            Request::SkippedRowsCsv => {
+                let reports: Vec<&LoadReport> = self.files.iter().map(|f| &f.report).collect();
+                let text = skipped_rows_csv(&reports);
+                let file_name = "touchpath-skipped-rows.csv".to_string();
+                Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
             }
             Request::Funnel { id, query } => {
                 let result = match &self.merged {

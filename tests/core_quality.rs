@@ -43,3 +43,24 @@ fn files_from_different_silos_merge_into_one_journey() {
     let names: Vec<&str> = ch.codes.iter().map(|&k| ch.values[k as usize].as_str()).collect();
     assert_eq!(names, vec!["google", "call center", "email", "call center"]);
 }
+
+#[test]
+fn every_skipped_row_is_listed_for_download() {
+    // Line 2 ok; 3 bad time (with a comma and a quote); 4 no id; 5 ok; 6 too short and the
+    // file's last line without a newline → re-filed as a truncated last line.
+    let csv = "customer_id,timestamp,event,channel\n\
+               a,2024-03-01,visit,web\n\
+               a,\"soon, \"\"maybe\"\"\",visit,web\n\
+               ,2024-03-01,visit,web\n\
+               b,2024-03-02,visit,web\n\
+               c,2024-03";
+    let (_, rep) = load_bytes("x,y.csv", csv.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let text = touchpath::core::ingest::skipped_rows_csv(&[&rep]);
+    assert_eq!(
+        text,
+        "file,line,reason,detail\n\
+         \"x,y.csv\",3,unparseable timestamp,\"soon, \"\"maybe\"\"\"\n\
+         \"x,y.csv\",4,missing customer id,\n\
+         \"x,y.csv\",6,truncated last line,2 of 4 fields\n"
+    );
+}

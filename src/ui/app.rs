@@ -50,6 +50,10 @@ fn Shell() -> Html {
         let dispatch = state.dispatcher();
         use_reactor_bridge::<Analysis, _>(move |ev| {
             if let ReactorEvent::Output(r) = ev {
+                if let Response::Download { file_name, mime, text } = &r {
+                    browser::download(file_name, mime, text);
+                    return;
+                }
                 dispatch.dispatch(match r {
                     Response::Progress { name, bytes, total, rows, elapsed_ms } => {
                         Action::Progress(Loading { name, bytes, total, rows, elapsed_ms })
@@ -58,6 +62,7 @@ fn Shell() -> Html {
                     Response::LoadFailed(e) => Action::LoadFailed(e),
                     Response::Cancelled => Action::Cancelled,
                     Response::Funnel { id, result } => Action::FunnelDone { id, result },
+                    Response::Download { .. } => return,
                 })
             }
         })

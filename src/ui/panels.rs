@@ -160,6 +160,12 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
             } else if let [one] = s.files.as_slice() {
                 { quality(&one.report, "") }
             }
+            if s.rows_skipped() > 0 {
+                <button class="button small" id="download-skipped" onclick={p.send.reform(|_| Request::SkippedRowsCsv)}
+                        title="Every skipped row: file, line, reason and the offending text">
+                    {"Download skipped rows (CSV)"}
+                </button>
+            }
             if any_duplicates || p.view.keep_duplicates {
                 <label class="check">
                     <input type="checkbox" id="keep-duplicates" checked={p.view.keep_duplicates} onchange={on_keep_dups} />

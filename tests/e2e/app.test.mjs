@@ -129,6 +129,13 @@ describe('Touchpath: sample, file input, funnel builder, window, URL, JSON, chan
     assert.equal(await page.locator('#load-error').count(), 0, 'no load error');
   });
 
+  it('offers every skipped row as CSV', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-skipped')]);
+    assert.equal(download.suggestedFilename(), 'touchpath-skipped-rows.csv');
+    const csv = await readFile(await download.path(), 'utf8');
+    assert.equal(csv, 'file,line,reason,detail\njourneys.csv,21,unparseable timestamp,not-a-date\n');
+  });
+
   it('keeps the steps and computes F1 (checkout is not in the data)', async () => {
     await expectSteps(page, SAMPLE_STEPS, 'steps kept from the link');
     await expectFunnel(page, [

@@ -99,14 +99,8 @@ impl CsvParser {
         self.feed(&[], rows, overrides, file)?;
         let last_record_was_flushed = rows.report.rows_read > seen_before;
         if let (true, false, Some((line, fields))) = (last_record_was_flushed, ended_with_newline, self.last_short) {
-            let report = &mut rows.report;
-            if let Some(s) = report.skipped.iter_mut().find(|s| s.reason == SkipReason::TooFewFields) {
-                s.count -= 1;
-                s.lines.retain(|&l| l != line);
-            }
-            report.skipped.retain(|s| s.count > 0);
-            let example = format!("{fields} of {} fields", report.headers.len());
-            report.skip(SkipReason::TruncatedLastLine, line, Some(&example));
+            let example = format!("{fields} of {} fields", rows.report.headers.len());
+            rows.report.refile(line, SkipReason::TooFewFields, SkipReason::TruncatedLastLine, &example);
         }
         Ok(())
     }

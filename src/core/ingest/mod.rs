@@ -27,8 +27,10 @@ use super::schema::{ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
 use super::time::parse_timestamp;
 
-/// How many offending line numbers are kept per skip reason.
+/// How many offending line numbers are kept per skip reason for display.
 pub const MAX_LINES_PER_REASON: usize = 5;
+/// How many skipped rows are listed in full per file (for the CSV download).
+pub const MAX_SKIPPED_ROWS: usize = 100_000;
 /// How many bytes of the first line are examined to choose a delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
 
@@ -74,6 +76,15 @@ impl SkipReason {
     }
 }
 
+/// One skipped row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRow {
+    pub line: u64,
+    pub reason: SkipReason,
+    /// The offending text, when there is one (cut at 200 characters).
+    pub detail: Option<String>,
+}
+
 /// Skipped rows of one reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkipStat {
@@ -89,6 +100,10 @@ pub struct SkipStat {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
     pub file: String,
+    /// Every skipped row, up to [`MAX_SKIPPED_ROWS`], for the CSV download. Not serialised:
+    /// it stays where the file was read (the worker) and is fetched on demand.
+    #[serde(skip)]
+    pub skipped_rows: Vec<SkippedRow>,
     /// `csv`, `tsv`, `semicolon-separated`, `pipe-separated`, `json lines` or `json`,
     /// with ` (gzip)` when compressed.
     pub format: String,
@@ -127,6 +142,27 @@ impl LoadReport {
         }
         if stat.example.is_none() {
             stat.example = example.map(|e| e.chars().take(80).collect());
+        }
+        if self.skipped_rows.len() < MAX_SKIPPED_ROWS {
+            let detail = example.map(|e| e.chars().take(200).collect());
+            self.skipped_rows.push(SkippedRow { line, reason, detail });
+        }
+    }
+
+    /// Re-files the skipped row at `line` under another reason.
+    pub(super) fn refile(&mut self, line: u64, from: SkipReason, to: SkipReason, detail: &str) {
+        if let Some(s) = self.skipped.iter_mut().find(|s| s.reason == from) {
+            s.count -= 1;
+            s.lines.retain(|&l| l != line);
+        }
+        self.skipped.retain(|s| s.count > 0);
+        let n = self.skipped_rows.len();
+        self.skipped_rows.retain(|r| !(r.line == line && r.reason == from));
+        let removed = n != self.skipped_rows.len();
+        self.skip(to, line, Some(detail));
+        if !removed {
+            // The row was past the listing cap: keep the list as it was.
+            self.skipped_rows.pop();
         }
     }
 }
@@ -244,6 +280,32 @@ impl Loader {
         }
         self.text.finish(&self.overrides, &self.file)
     }
+}
+
+/// Every skipped row of the given files as CSV: `file,line,reason,detail`.
+pub fn skipped_rows_csv(reports: &[&LoadReport]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+    let mut out = String::from("file,line,reason,detail\n");
+    for r in reports {
+        let mut rows: Vec<&SkippedRow> = r.skipped_rows.iter().collect();
+        rows.sort_by_key(|row| row.line);
+        for row in rows {
+            out.push_str(&format!(
+                "{},{},{},{}\n",
+                field(&r.file),
+                row.line,
+                field(row.reason.describe()),
+                field(row.detail.as_deref().unwrap_or(""))
+            ));
+        }
+    }
+    out
 }
 
 /// Loads a whole in-memory file (convenience for tests and native tools).
