@@ -99,7 +99,7 @@ fn ga4_event_params_become_columns() {
 
 #[test]
 fn bad_lines_are_skipped_with_their_line_numbers() {
-    // Line 2 is not JSON, line 3 is not an object, line 5 is blank, line 6 has no id,
+    // Line 2 is not JSON, line 3 is not an object, line 5 is blank, line 6 has no id key,
     // line 7 is cut short (no closing brace, no final newline).
     let text = "{\"user\":\"a\",\"ts\":\"2024-03-01\",\"event\":\"x\"}\n\
                 oops\n\
@@ -112,7 +112,7 @@ fn bad_lines_are_skipped_with_their_line_numbers() {
     assert_eq!(t.len(), 2);
     let lines = |reason| rep.skipped.iter().find(|s| s.reason == reason).map(|s| s.lines.clone());
     assert_eq!(lines(SkipReason::InvalidJson), Some(vec![2, 3]));
-    assert_eq!(lines(SkipReason::TooFewFields), Some(vec![6]), "a record without the id key");
+    assert_eq!(lines(SkipReason::MissingId), Some(vec![6]), "a record without the id key");
     assert_eq!(lines(SkipReason::TruncatedLastLine), Some(vec![7]));
     assert_eq!(rep.rows_read, 6);
 }

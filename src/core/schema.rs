@@ -242,7 +242,8 @@ impl Preset {
                     (Role::Id, &["user_id", "user_pseudo_id"]),
                     (Role::Time, &["event_timestamp"]),
                     (Role::Event, &["event_name"]),
-                    (Role::Revenue, &["ecommerce_purchase_revenue", "event_params_key_value"]),
+                    // Not the `value` event parameter: view_item and add_to_cart carry it too.
+                    (Role::Revenue, &["ecommerce_purchase_revenue"]),
                 ],
                 source: &["collected_traffic_source_manual_source", "event_params_key_source", "traffic_source_source"],
                 medium: &["collected_traffic_source_manual_medium", "event_params_key_medium", "traffic_source_medium"],
@@ -286,7 +287,7 @@ impl Preset {
                     (Role::Id, &["user_id", "device_id", "amplitude_id"]),
                     (Role::Time, &["event_time", "client_event_time"]),
                     (Role::Event, &["event_type"]),
-                    (Role::Revenue, &["revenue", "event_properties_revenue", "event_properties_price"]),
+                    (Role::Revenue, &["revenue", "event_properties_revenue"]),
                 ],
                 source: &[
                     "event_properties_utm_source",
@@ -314,7 +315,8 @@ impl Preset {
             },
             Preset::Clickstream => PresetSpec {
                 fingerprint: &[&["event_time", "event_type", "user_id", "user_session"]],
-                roles: &[(Role::Id, &["user_id"]), (Role::Time, &["event_time"]), (Role::Event, &["event_type"])],
+                // `price` is on every event (views too), so it is not revenue.
+                roles: &[(Role::Id, &["user_id"]), (Role::Time, &["event_time"]), (Role::Event, &["event_type"]), (Role::Revenue, &[])],
                 source: &[],
                 medium: &[],
                 referrer: &[],
@@ -415,7 +417,8 @@ impl Mapping {
             .chain(derived_from.iter().filter_map(|n| norm.iter().position(|h| h == n)))
             .collect();
         for role in Role::ALL {
-            if role == Role::Channel && derives {
+            // A role the preset lists, even with no column, is not guessed from names.
+            if (role == Role::Channel && derives) || spec.roles.iter().any(|(r, _)| *r == role) {
                 continue;
             }
             if m.get(role).is_none() {

@@ -46,6 +46,7 @@ pub(super) struct JsonParser {
 impl JsonParser {
     pub fn new(array: bool, rows: &mut Rows) -> JsonParser {
         rows.report.format = if array { "json" } else { "json lines" }.to_string();
+        rows.json = true;
         JsonParser {
             array,
             buf: Vec::new(),

@@ -435,6 +435,8 @@ pub(super) struct Rows {
     duplicates: Duplicates,
     /// The export format chosen by the user; `None` detects it.
     preset: Option<Preset>,
+    /// Whether rows are JSON records (an absent key is an empty value, not a short row).
+    pub json: bool,
     mapping: Mapping,
     builder: Option<TableBuilder>,
     pub report: LoadReport,
@@ -509,7 +511,11 @@ impl Rows {
         };
         let first_of = |cols: &[usize]| cols.iter().find_map(|&c| text(c).filter(|v| !v.trim().is_empty()));
         let get = |i: Option<usize>| i.and_then(&text);
-        let (Some(id), Some(time), Some(event)) = (get_role(Role::Id), get_role(Role::Time), get_role(Role::Event))
+        // In JSON a record without a key simply has no value; in delimited text a missing
+        // field means a short row.
+        let get_required = |role| get_role(role).or_else(|| self.json.then_some(Cow::Borrowed("")));
+        let (Some(id), Some(time), Some(event)) =
+            (get_required(Role::Id), get_required(Role::Time), get_required(Role::Event))
         else {
             report.skip(SkipReason::TooFewFields, line, None);
             return RowOutcome::Short;
