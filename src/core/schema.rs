@@ -316,7 +316,12 @@ impl Preset {
             Preset::Clickstream => PresetSpec {
                 fingerprint: &[&["event_time", "event_type", "user_id", "user_session"]],
                 // `price` is on every event (views too), so it is not revenue.
-                roles: &[(Role::Id, &["user_id"]), (Role::Time, &["event_time"]), (Role::Event, &["event_type"]), (Role::Revenue, &[])],
+                roles: &[
+                    (Role::Id, &["user_id"]),
+                    (Role::Time, &["event_time"]),
+                    (Role::Event, &["event_type"]),
+                    (Role::Revenue, &[]),
+                ],
                 source: &[],
                 medium: &[],
                 referrer: &[],

@@ -31,6 +31,8 @@ use super::time::parse_timestamp;
 pub const MAX_LINES_PER_REASON: usize = 5;
 /// How many skipped rows are listed in full per file (for the CSV download).
 pub const MAX_SKIPPED_ROWS: usize = 100_000;
+/// How many leading bytes are checked for binary data (a zero byte) before anything is parsed.
+const BINARY_CHECK: usize = 4096;
 /// How many bytes of the first line are examined to choose a delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
 
@@ -151,14 +153,17 @@ impl LoadReport {
 
     /// Re-files the skipped row at `line` under another reason.
     pub(super) fn refile(&mut self, line: u64, from: SkipReason, to: SkipReason, detail: &str) {
+        // Two records can share a line (a bare `\r` ends a record without a new line): take
+        // back one occurrence only, the last.
         if let Some(s) = self.skipped.iter_mut().find(|s| s.reason == from) {
             s.count -= 1;
-            s.lines.retain(|&l| l != line);
+            if let Some(i) = s.lines.iter().rposition(|&l| l == line) {
+                s.lines.remove(i);
+            }
         }
         self.skipped.retain(|s| s.count > 0);
-        let n = self.skipped_rows.len();
-        self.skipped_rows.retain(|r| !(r.line == line && r.reason == from));
-        let removed = n != self.skipped_rows.len();
+        let position = self.skipped_rows.iter().rposition(|r| r.line == line && r.reason == from);
+        let removed = position.map(|i| self.skipped_rows.remove(i)).is_some();
         self.skip(to, line, Some(detail));
         if !removed {
             // The row was past the listing cap: keep the list as it was.
@@ -332,7 +337,7 @@ struct Text {
     head: Vec<u8>,
     format: Option<Format>,
     seen_text: bool,
-    /// How many leading bytes have been checked for a zero byte (the first 4096 are).
+    /// How many leading bytes have been checked for a zero byte (the first [`BINARY_CHECK`] are).
     checked: usize,
     /// Leading whitespace, held back until text follows so that the parser sees the
     /// same bytes (and counts the same lines) however the file is chunked.
@@ -347,8 +352,8 @@ impl Text {
         if chunk.is_empty() {
             return Ok(());
         }
-        if self.checked < 4096 {
-            let n = chunk.len().min(4096 - self.checked);
+        if self.checked < BINARY_CHECK {
+            let n = chunk.len().min(BINARY_CHECK - self.checked);
             if let Some(pos) = chunk[..n].iter().position(|&b| b == 0) {
                 return Err(LoadError {
                     file: file.into(),
@@ -367,7 +372,9 @@ impl Text {
             // Wait for the first line of text (or enough bytes) before choosing.
             let text_start = self.head.iter().position(|b| !b.is_ascii_whitespace());
             let has_line = text_start.is_some_and(|i| self.head[i..].contains(&b'\n'));
-            if !has_line && self.head.len() < SNIFF_LIMIT {
+            // Nothing is parsed before the first 4 KiB are checked for binary data, so the
+            // verdict on a file does not depend on how it was chunked.
+            if self.checked < BINARY_CHECK || (!has_line && self.head.len() < SNIFF_LIMIT) {
                 return Ok(());
             }
             return self.start(overrides, file);
@@ -577,10 +584,10 @@ impl Rows {
             } else {
                 let first = &self.report.skipped[0];
                 format!(
-                    "no usable rows: all {} rows were skipped ({}, first at line {}{})",
+                    "no usable rows: all {} rows were skipped ({}{}{})",
                     self.report.rows_read,
                     first.reason.describe(),
-                    first.lines[0],
+                    first.lines.first().map(|l| format!(", first at line {l}")).unwrap_or_default(),
                     first.example.as_ref().map(|e| format!(": \"{e}\"")).unwrap_or_default()
                 )
             };
