@@ -213,7 +213,9 @@ fn FileRow(p: &FileRowProps) -> Html {
                 <button class="icon remove-file" title="Remove this file" aria-label={format!("Remove {}", f.name)}
                         onclick={p.send.reform(move |_| Request::RemoveFile { index: i })}>{"×"}</button>
             </div>
-            <div class="muted">{ format!("{} · {} rows used of {}", f.report.format, int(f.report.rows_used), int(f.report.rows_read)) }</div>
+            <div class="muted">{ format!("{} · {} events from {} rows", f.report.format,
+                int(f.report.rows_used - if f.report.duplicates_dropped { f.report.duplicates } else { 0 }),
+                int(f.report.rows_read)) }</div>
             <label class="file-label-row">
                 <span>{"Source label"}</span>
                 <input type="text" class="file-label" value={f.label.clone()} onchange={on_label}

@@ -281,9 +281,13 @@ impl Loader {
             })?;
             let out = std::mem::take(dec.get_mut());
             self.text.push(&out, &self.overrides, &self.file)?;
-            self.text.rows.report.format.push_str(" (gzip)");
         }
-        self.text.finish(&self.overrides, &self.file)
+        let gzip = matches!(self.stage, Stage::Gzip(_));
+        let (table, mut report) = self.text.finish(&self.overrides, &self.file)?;
+        if gzip {
+            report.format.push_str(" (gzip)");
+        }
+        Ok((table, report))
     }
 }
 
