@@ -8,6 +8,7 @@
 //! `Cancel` sent by the page is seen while the load goes on.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use futures::{FutureExt, SinkExt, StreamExt};
 use js_sys::{ArrayBuffer, Promise, Uint8Array};
@@ -23,6 +24,7 @@ use crate::core::ingest::{skipped_rows_csv, LoadError, LoadReport, Loader};
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
+use crate::core::zip;
 
 /// Bytes read per slice: large enough to be fast, small enough for smooth progress.
 const CHUNK: usize = 4 << 20;
@@ -193,10 +195,75 @@ fn js_error(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// Bytes with random access: a `File` (read in slices) or fetched bytes.
+#[derive(Clone)]
+enum Bytes {
+    File(File),
+    Fetched(Rc<Vec<u8>>),
+}
+
+impl Bytes {
+    fn size(&self) -> u64 {
+        match self {
+            Bytes::File(f) => f.size() as u64,
+            Bytes::Fetched(b) => b.len() as u64,
+        }
+    }
+
+    /// Bytes `start..end` (clamped to the size).
+    fn read(&self, start: u64, end: u64) -> Result<Vec<u8>, String> {
+        let end = end.min(self.size());
+        let start = start.min(end);
+        match self {
+            Bytes::File(f) => read_range(f, start, end),
+            Bytes::Fetched(b) => Ok(b[start as usize..end as usize].to_vec()),
+        }
+    }
+}
+
+/// Reads `start..end` of a blob (worker threads only: it uses `FileReaderSync`).
+fn read_range(blob: &Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
+    let reader = FileReaderSync::new().map_err(|e| format!("cannot read files here: {}", js_error(&e)))?;
+    let slice = blob.slice_with_f64_and_f64(start as f64, end as f64).map_err(|e| js_error(&e))?;
+    let ab = reader
+        .read_as_array_buffer(&slice)
+        .map_err(|e| format!("the file could not be read (was it moved or deleted?): {}", js_error(&e)))?;
+    Ok(Uint8Array::new(&ab).to_vec())
+}
+
 /// The data a file's table was read from, kept to re-read it with other choices.
 enum Held {
-    File(File),
-    Bytes(Vec<u8>),
+    Whole(Bytes),
+    /// One file inside a zip archive: its compressed bytes start at `data_start`.
+    ZipEntry {
+        archive: Bytes,
+        entry: zip::Entry,
+        data_start: u64,
+    },
+}
+
+/// The sources a file or fetched data holds: itself, or each data file of a zip archive
+/// (named `archive.zip/path/inside.csv`).
+fn expand(bytes: Bytes, name: &str) -> Result<Vec<(Held, String)>, LoadError> {
+    let fail = |message: String| LoadError { file: name.to_string(), line: None, message };
+    if !zip::is_zip(&bytes.read(0, 4).map_err(fail)?) {
+        return Ok(vec![(Held::Whole(bytes), name.to_string())]);
+    }
+    let size = bytes.size();
+    let tail = bytes.read(size.saturating_sub(zip::TAIL), size).map_err(fail)?;
+    let (offset, len) = zip::directory_location(&tail).map_err(fail)?;
+    let entries = zip::directory(&bytes.read(offset, offset + len).map_err(fail)?).map_err(fail)?;
+    let mut out = Vec::new();
+    for entry in entries.into_iter().filter(zip::Entry::is_data) {
+        let local = bytes.read(entry.header_offset, entry.header_offset + zip::LOCAL_HEADER as u64).map_err(fail)?;
+        let data_start = entry.header_offset + zip::data_offset(&local).map_err(fail)?;
+        let entry_name = format!("{name}/{}", entry.name);
+        out.push((Held::ZipEntry { archive: bytes.clone(), entry, data_start }, entry_name));
+    }
+    if out.is_empty() {
+        return Err(fail("the zip archive holds no files".into()));
+    }
+    Ok(out)
 }
 
 struct Loaded {
@@ -258,32 +325,53 @@ impl Session {
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
         let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates).preset(self.preset);
         let started = now_ms();
-        let mut bytes = 0u64;
-        let mut step = |loader: &mut Loader, chunk: &[u8], total: u64| -> Result<Response, Interrupt> {
-            bytes += chunk.len() as u64;
-            loader.push(chunk).map_err(Interrupt::Failed)?;
-            Ok(Response::Progress {
-                name: name.into(),
-                bytes,
-                total: Some(total),
-                rows: loader.rows_read(),
-                elapsed_ms: now_ms() - started,
-            })
+        let progress = |loader: &Loader, bytes: u64, total: u64| Response::Progress {
+            name: name.into(),
+            bytes,
+            total: Some(total),
+            rows: loader.rows_read(),
+            elapsed_ms: now_ms() - started,
         };
         match held {
-            Held::File(file) => {
-                let mut chunks = BlobChunks::new(file.clone().into()).map_err(fail)?;
-                let total = chunks.size() as u64;
-                while let Some(chunk) = chunks.next_chunk().map_err(fail)? {
-                    let p = step(&mut loader, chunk, total)?;
-                    self.checkpoint(scope, p).await?;
+            Held::Whole(all) => {
+                let total = all.size();
+                let mut pos = 0;
+                while pos < total {
+                    let chunk = all.read(pos, pos + CHUNK as u64).map_err(fail)?;
+                    pos += chunk.len() as u64;
+                    loader.push(&chunk).map_err(Interrupt::Failed)?;
+                    self.checkpoint(scope, progress(&loader, pos, total)).await?;
                 }
             }
-            Held::Bytes(all) => {
-                for chunk in all.chunks(CHUNK) {
-                    let p = step(&mut loader, chunk, all.len() as u64)?;
-                    self.checkpoint(scope, p).await?;
+            Held::ZipEntry { archive, entry, data_start } => {
+                let mut inflater = zip::EntryInflater::new(entry).map_err(fail)?;
+                let (total, end) = (entry.compressed_size, data_start + entry.compressed_size);
+                // The inflater hands decoded bytes to the loader; a loader error keeps its line.
+                let feed = |loader: &mut Loader, inflater: &mut zip::EntryInflater, chunk: Option<&[u8]>| {
+                    let mut load_error = None;
+                    let mut sink = |b: &[u8]| {
+                        loader.push(b).map_err(|e| {
+                            load_error = Some(e);
+                            String::new()
+                        })
+                    };
+                    let result = match chunk {
+                        Some(c) => inflater.push(c, &mut sink),
+                        None => std::mem::replace(inflater, zip::EntryInflater::Stored).finish(&mut sink),
+                    };
+                    result.map_err(|e| load_error.take().map_or_else(|| fail(e), Interrupt::Failed))
+                };
+                let mut pos = *data_start;
+                while pos < end {
+                    let chunk = archive.read(pos, (pos + CHUNK as u64).min(end)).map_err(fail)?;
+                    if chunk.is_empty() {
+                        return Err(fail("the zip archive is cut short".into()));
+                    }
+                    pos += chunk.len() as u64;
+                    feed(&mut loader, &mut inflater, Some(&chunk))?;
+                    self.checkpoint(scope, progress(&loader, pos - data_start, total)).await?;
                 }
+                feed(&mut loader, &mut inflater, None)?;
             }
         }
         loader.finish().map_err(Interrupt::Failed)
@@ -308,13 +396,13 @@ impl Session {
         let mut added = Vec::new();
         let mut errors = Vec::new();
         for (source, name) in sources {
-            let held = match source {
-                Source::File(f) => Held::File(f),
+            let bytes = match source {
+                Source::File(f) => Bytes::File(f),
                 Source::Url(url) => {
                     let p = Response::Progress { name: name.clone(), bytes: 0, total: None, rows: 0, elapsed_ms: 0.0 };
                     Self::send(scope, p).await;
                     match fetch_bytes(&url, &name).await {
-                        Ok(b) => Held::Bytes(b),
+                        Ok(b) => Bytes::Fetched(Rc::new(b)),
                         Err(e) => {
                             errors.push(e);
                             continue;
@@ -322,15 +410,24 @@ impl Session {
                     }
                 }
             };
-            match self.read(scope, &held, &name).await {
-                Ok((table, report)) => {
-                    let label = label_from_file_name(&name);
-                    added.push(Loaded { name, label, held, table, report });
+            let parts = match expand(bytes, &name) {
+                Ok(parts) => parts,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
                 }
-                Err(Interrupt::Failed(e)) => errors.push(e),
-                Err(Interrupt::Cancelled) => {
-                    Self::send(scope, Response::Cancelled).await;
-                    return;
+            };
+            for (held, name) in parts {
+                match self.read(scope, &held, &name).await {
+                    Ok((table, report)) => {
+                        let label = label_from_file_name(&name);
+                        added.push(Loaded { name, label, held, table, report });
+                    }
+                    Err(Interrupt::Failed(e)) => errors.push(e),
+                    Err(Interrupt::Cancelled) => {
+                        Self::send(scope, Response::Cancelled).await;
+                        return;
+                    }
                 }
             }
         }

@@ -16,3 +16,4 @@ pub mod summary;
 pub mod table;
 pub mod time;
 pub mod view;
+pub mod zip;

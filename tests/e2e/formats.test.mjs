@@ -239,7 +239,7 @@ describe('vendor export formats', () => {
     const p = await newPage(browser);
     await p.page.goto(server.url);
     await waitForData(p.page, { events: '20,000', name: 'Built-in sample' });
-    await p.page.setInputFiles('#file-input', files.map(vendor));
+    await p.page.setInputFiles('#file-input', files.map((f) => (f.includes('/') ? join(REPO, f) : vendor(f))));
     await eventually(
       () => p.page.evaluate(() => ({
         name: document.querySelector('#data-name')?.textContent?.trim() ?? null,
@@ -385,6 +385,39 @@ describe('vendor export formats', () => {
       const want = expectedSummary(ga4);
       back.channelNoneOption = derivedColumns(back.channelNoneOption) ? 'derived' : back.channelNoneOption;
       assert.deepEqual(back, want, 'the original GA4 reading is back');
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // tests/fixtures/zip/amplitude_export.zip holds, as Amplitude ships it, a project folder with two
+  // gzipped JSON-lines files (plus a folder entry, __MACOSX metadata and .DS_Store, all skipped):
+  //   #10: alice page_viewed 10:00 (utm google/cpc), device d2 (no user_id) page_viewed 10:05,
+  //        alice add_to_cart 10:20;   #11: alice purchase 11:00, d2 add_to_cart 11:30 (newsletter/email),
+  //        bob page_viewed 11:45
+  //   → 6 events; customers alice, d2, bob = 3; channels paid_search 1, email 1, direct 4;
+  //   funnel page_viewed → add_to_cart → purchase: alice 3 steps, d2 2, bob 1 → 3, 2, 1.
+  it('a zip of gzipped JSON lines (Amplitude export) opens as its files', async () => {
+    const A = 'amplitude_export.zip/654321/654321_2024-03-01_';
+    const { context, page, problems } = await open(
+      ['tests/fixtures/zip/amplitude_export.zip'], `2 files: ${A}10#0.json.gz, ${A}11#0.json.gz`);
+    try {
+      const got = await page.evaluate(() => {
+        const t = (s) => document.querySelector(s)?.textContent?.trim() ?? null;
+        return {
+          events: t('#sum-events'), customers: t('#sum-customers'), detected: t('#detected'), detected2: t('#detected-2'),
+          channels: [...document.querySelectorAll('#channel-table tbody tr')]
+            .map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent.trim())),
+        };
+      });
+      assert.deepEqual(got, {
+        events: '6', customers: '3', detected: 'Detected: Amplitude export', detected2: 'Detected: Amplitude export',
+        channels: [['direct', '4'], ['email', '1'], ['paid_search', '1']],
+      });
+      await page.evaluate(() => { location.hash = 'view=funnel&by=event&steps=page_viewed,add_to_cart,purchase'; });
+      await eventually(() => page.$$eval('#funnel-table .step-customers', (tds) => tds.map((td) => td.textContent)),
+        ['3', '2', '1'], { message: 'zip funnel' });
       assertNoProblems(problems);
     } finally {
       await context.close();

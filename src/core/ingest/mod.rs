@@ -237,7 +237,7 @@ impl Loader {
         } else if head.starts_with(b"PK\x03\x04") {
             return Err(self.error(
                 None,
-                "this is a zip archive; Touchpath reads CSV, TSV, JSON or gzip files (unzip it and drop the files inside)",
+                "this is a zip archive nested in another archive or compressed file; unzip it and open the files inside",
             ));
         } else {
             self.stage = Stage::Plain;
