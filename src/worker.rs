@@ -20,6 +20,7 @@ use yew_agent::prelude::*;
 use yew_agent::Codec;
 
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
+use crate::core::identity::{self, StitchReport};
 use crate::core::ingest::{skipped_rows_csv, LoadError, LoadReport, Loader};
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, FileInfo, Summary};
@@ -56,6 +57,8 @@ pub enum Request {
     SetDuplicates(Duplicates),
     /// Read files as this export format, or detect it (`None`); re-reads the files.
     SetPreset(Option<Preset>),
+    /// Merge anonymous ids into the known ids they are linked to (re-merges, no re-read).
+    SetStitch(bool),
     /// Stop the load in progress; data loaded before stays.
     Cancel,
     RemoveFile {
@@ -283,6 +286,9 @@ struct Session {
     columns: ColumnOverrides,
     duplicates: Duplicates,
     preset: Option<Preset>,
+    stitch: bool,
+    /// Links found in the loaded files and what stitching does with them.
+    identity: StitchReport,
     /// Requests that arrived during a load, handled after it.
     queued: VecDeque<Request>,
 }
@@ -379,7 +385,17 @@ impl Session {
 
     fn merge(&mut self) {
         let parts: Vec<Part<'_>> = self.files.iter().map(|f| Part { table: &f.table, label: &f.label }).collect();
-        self.merged = (!parts.is_empty()).then(|| table::merge(&parts));
+        let links: Vec<(String, String)> =
+            self.files.iter().flat_map(|f| f.report.identity_links.iter().cloned()).collect();
+        let (ids, report) = identity::resolve(&links);
+        self.identity = report;
+        self.merged = (!parts.is_empty()).then(|| {
+            if self.stitch && !ids.is_empty() {
+                identity::merge_stitched(&parts, &ids)
+            } else {
+                table::merge(&parts)
+            }
+        });
     }
 
     fn summary(&self) -> Response {
@@ -389,7 +405,10 @@ impl Session {
             .map(|f| FileInfo { name: f.name.clone(), label: f.label.clone(), report: f.report.clone() })
             .collect();
         let empty = EventTable::default();
-        Response::Loaded { summary: Box::new(Summary::of(self.merged.as_ref().unwrap_or(&empty), files)) }
+        let mut summary = Summary::of(self.merged.as_ref().unwrap_or(&empty), files);
+        summary.identity = self.identity.clone();
+        summary.stitched = self.stitch && self.identity.merged > 0;
+        Response::Loaded { summary: Box::new(summary) }
     }
 
     async fn load(&mut self, scope: &mut Scope, sources: Vec<(Source, String)>, replace: bool) {
@@ -500,6 +519,13 @@ impl Session {
                 self.preset = p;
                 self.reread(scope).await;
             }
+            Request::SetStitch(on) => {
+                self.stitch = on;
+                if !self.files.is_empty() {
+                    self.merge();
+                    Self::send(scope, self.summary()).await;
+                }
+            }
             Request::Cancel => {} // nothing in progress
             Request::RemoveFile { index } => {
                 if index < self.files.len() {
@@ -541,6 +567,8 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         columns: ColumnOverrides::default(),
         duplicates: Duplicates::Drop,
         preset: None,
+        stitch: false,
+        identity: StitchReport::default(),
         queued: VecDeque::new(),
     };
     loop {

@@ -63,6 +63,7 @@ fn random_state(rng: &mut Rng) -> ViewState {
         data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
         columns,
         keep_duplicates: rng.below(2) == 0,
+        stitch: rng.below(2) == 0,
         preset: if rng.below(2) == 0 { None } else { Some(Preset::ALL[rng.below(Preset::ALL.len())]) },
         other,
     }
@@ -88,6 +89,7 @@ fn random_states_round_trip_exactly() {
             + usize::from(v.funnel.window.is_some())
             + usize::from(v.keep_duplicates)
             + usize::from(v.preset.is_some())
+            + usize::from(v.stitch)
             + v.columns.0.len()
             + v.other.len();
         assert_eq!(f.split('&').count(), keys, "case {case}: {f}");

@@ -9,6 +9,7 @@
 pub mod channel;
 pub mod chart;
 pub mod funnel;
+pub mod identity;
 pub mod ingest;
 pub mod sample;
 pub mod schema;

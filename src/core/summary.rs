@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::identity::StitchReport;
 use super::ingest::LoadReport;
 use super::table::{Column, EventTable};
 use super::time::format_timestamp;
@@ -36,6 +37,10 @@ pub struct Summary {
     pub last: Option<String>,
     /// The files merged into the table, in load order.
     pub files: Vec<FileInfo>,
+    /// Links between anonymous and known ids found in the files, and what merging them does.
+    pub identity: StitchReport,
+    /// Whether customers were stitched by those links.
+    pub stitched: bool,
 }
 
 fn value_counts(col: &Column) -> Vec<ValueCount> {
@@ -60,6 +65,8 @@ impl Summary {
             first: table.ts.iter().min().map(|&t| format_timestamp(t)),
             last: table.ts.iter().max().map(|&t| format_timestamp(t)),
             files,
+            identity: StitchReport::default(),
+            stitched: false,
         }
     }
 

@@ -219,13 +219,23 @@ impl TableBuilder {
 
     /// Adds every row of `table`; rows without a channel column get `fallback_channel`.
     pub fn extend_from(&mut self, table: &EventTable, fallback_channel: Option<&str>) {
+        self.extend_mapped(table, fallback_channel, |id| id);
+    }
+
+    /// Like [`extend_from`](Self::extend_from), reading each customer id through `id`.
+    pub fn extend_mapped<'a>(
+        &mut self,
+        table: &'a EventTable,
+        fallback_channel: Option<&str>,
+        id: impl Fn(&'a str) -> &'a str,
+    ) {
         fn text(col: &Option<Column>, r: usize) -> Option<&str> {
             col.as_ref().map(|c| c.values[c.codes[r] as usize].as_str())
         }
         for c in 0..table.customer_count() {
             for r in table.rows_of(c) {
                 self.push(RowRef {
-                    customer: &table.customers[c],
+                    customer: id(&table.customers[c]),
                     ts: table.ts[r],
                     event: &table.event.values[table.event.codes[r] as usize],
                     channel: text(&table.channel, r).or(fallback_channel),

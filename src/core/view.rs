@@ -25,6 +25,8 @@ pub struct ViewState {
     pub keep_duplicates: bool,
     /// The export format to read files as (`preset=ga4`); `None` detects it.
     pub preset: Option<Preset>,
+    /// Merge anonymous ids into the known id they are linked to (`stitch=1`).
+    pub stitch: bool,
     /// Keys this version does not know, kept in order.
     pub other: Vec<(String, String)>,
 }
@@ -59,6 +61,11 @@ impl ViewState {
                         Preset::ALL.map(|p| p.key()).join(", ")
                     )),
                 },
+                "stitch" => match decode(raw).as_str() {
+                    "1" => v.stitch = true,
+                    "0" => v.stitch = false,
+                    other => warnings.push(format!("stitch={other} is not a choice (use 1 or 0)")),
+                },
                 "dups" => match decode(raw).as_str() {
                     "keep" => v.keep_duplicates = true,
                     "drop" => v.keep_duplicates = false,
@@ -92,6 +99,9 @@ impl ViewState {
         }
         if self.keep_duplicates {
             parts.push("dups=keep".into());
+        }
+        if self.stitch {
+            parts.push("stitch=1".into());
         }
         for (role, header) in &self.columns.0 {
             parts.push(format!("col.{}={}", role.key(), encode(header)));
@@ -169,6 +179,7 @@ mod tests {
         v.other.push(("future".into(), "thing".into()));
         v.keep_duplicates = true;
         v.preset = Some(Preset::Ga4);
+        v.stitch = true;
         let f = v.to_fragment();
         assert!(f.contains("steps=a%2Cb,x%26y%3Dz,50%25%20off,caf%C3%A9%20%231%2B2"), "{f}");
         assert!(f.contains("data=https://host/exports/q3.csv?x%3D1%26y%3D2"), "{f}");

@@ -120,6 +120,9 @@ fn Shell() -> Html {
             if view.preset.is_some() {
                 send.emit(Request::SetPreset(view.preset));
             }
+            if view.stitch {
+                send.emit(Request::SetStitch(true));
+            }
             load_url(view.data.clone(), view.columns.clone())
         });
     }
@@ -151,7 +154,7 @@ fn Shell() -> Html {
     // Column corrections, the format and the duplicates choice re-read the data in the worker.
     {
         let (send, dispatch) = (send.clone(), state.dispatcher());
-        let read_choices = |v: &ViewState| (v.columns.clone(), v.keep_duplicates, v.preset);
+        let read_choices = |v: &ViewState| (v.columns.clone(), v.keep_duplicates, v.preset, v.stitch);
         let sent = use_mut_ref(|| read_choices(&state.view));
         let has_data = state.summary.is_some();
         let (replaceable, name) = (state.replaceable, state.data_name().unwrap_or_default());
@@ -160,7 +163,9 @@ fn Shell() -> Html {
             if has_data && before != *now {
                 *sent.borrow_mut() = now.clone();
                 dispatch.dispatch(Action::LoadStarted { name, replaceable });
-                send.emit(if before.1 != now.1 {
+                send.emit(if before.3 != now.3 {
+                    Request::SetStitch(now.3)
+                } else if before.1 != now.1 {
                     Request::SetDuplicates(if now.1 { Duplicates::Keep } else { Duplicates::Drop })
                 } else if before.2 != now.2 {
                     Request::SetPreset(now.2)

@@ -127,6 +127,14 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
     let s = &p.summary;
     let several = s.files.len() > 1;
     let any_duplicates = s.files.iter().any(|f| f.report.duplicates > 0);
+    let on_stitch = {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |e: Event| {
+            let mut v = view.clone();
+            v.stitch = e.target_unchecked_into::<HtmlInputElement>().checked();
+            on_view.emit(v);
+        })
+    };
     let on_keep_dups = {
         let (view, on_view) = (p.view.clone(), p.on_view.clone());
         Callback::from(move |e: Event| {
@@ -165,6 +173,16 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
                         title="Every skipped row: file, line, reason and the offending text">
                     {"Download skipped rows (CSV)"}
                 </button>
+            }
+            if s.identity.links > 0 {
+                <label class="check" title="Rows carrying both an anonymous and a known id, or an identity-map file, link them">
+                    <input type="checkbox" id="stitch-ids" checked={p.view.stitch} onchange={on_stitch} />
+                    { format!(" Merge anonymous and known ids ({} link{})", int(s.identity.links), if s.identity.links == 1 { "" } else { "s" }) }
+                </label>
+                <p class="note" id="stitch-note">{ format!("{} anonymous id{} {} a known id{}.",
+                    int(s.identity.merged), if s.identity.merged == 1 { "" } else { "s" },
+                    if s.stitched { "merged into" } else { "can be merged into" },
+                    if s.identity.conflicts > 0 { format!("; {} linked to several known ids (a shared device?) stay apart", int(s.identity.conflicts)) } else { String::new() }) }</p>
             }
             if any_duplicates || p.view.keep_duplicates {
                 <label class="check">
@@ -213,9 +231,13 @@ fn FileRow(p: &FileRowProps) -> Html {
                 <button class="icon remove-file" title="Remove this file" aria-label={format!("Remove {}", f.name)}
                         onclick={p.send.reform(move |_| Request::RemoveFile { index: i })}>{"×"}</button>
             </div>
+            if f.report.identity_map {
+                <div class="muted">{ format!("{} · {} id pairs", f.report.format, int(f.report.rows_used)) }</div>
+            } else {
             <div class="muted">{ format!("{} · {} events from {} rows", f.report.format,
                 int(f.report.rows_used - if f.report.duplicates_dropped { f.report.duplicates } else { 0 }),
                 int(f.report.rows_read)) }</div>
+            }
             <label class="file-label-row">
                 <span>{"Source label"}</span>
                 <input type="text" class="file-label" value={f.label.clone()} onchange={on_label}

@@ -424,6 +424,28 @@ describe('vendor export formats', () => {
     }
   });
 
+  // GA4 rows with both user_id and user_pseudo_id link 1197596843.1709280000 → u_1001 and
+  // 315927741.1708012345 → u_1002 (2 links). Stitched, the first pseudo-id's pre-login events join
+  // u_1001: 5 customers become 4; the events stay 21.
+  it('ga4.jsonl: merging anonymous and known ids', async () => {
+    const { context, page, problems } = await open(['ga4.jsonl'], 'ga4.jsonl');
+    try {
+      assert.equal(await text(page, '#sum-customers'), '5');
+      const label = await page.$eval('label:has(#stitch-ids)', (l) => l.textContent.trim());
+      assert.equal(label, 'Merge anonymous and known ids (2 links)');
+      await page.check('#stitch-ids');
+      await eventually(() => text(page, '#sum-customers'), '4', { message: 'stitched customers' });
+      assert.equal(await text(page, '#sum-events'), '21');
+      assert.equal(await text(page, '#stitch-note'), '2 anonymous ids merged into a known id.');
+      assert.ok((await page.evaluate(() => location.hash)).includes('stitch=1'), 'stitch=1 in the URL');
+      await page.uncheck('#stitch-ids');
+      await eventually(() => text(page, '#sum-customers'), '5', { message: 'unstitched again' });
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('two silos at once: clickstream.csv and process_mining.csv', async () => {
     const files = ['clickstream.csv', 'process_mining.csv'];
     const { context, page, problems } = await open(files, '2 files: clickstream.csv, process_mining.csv');

@@ -106,6 +106,11 @@ pub struct LoadReport {
     /// it stays where the file was read (the worker) and is fetched on demand.
     #[serde(skip)]
     pub skipped_rows: Vec<SkippedRow>,
+    /// Distinct (anonymous id, known id) pairs seen, for identity stitching. Not serialised.
+    #[serde(skip)]
+    pub identity_links: Vec<(String, String)>,
+    /// Whether the file is an identity map (id pairs only, no events).
+    pub identity_map: bool,
     /// `csv`, `tsv`, `semicolon-separated`, `pipe-separated`, `json lines` or `json`,
     /// with ` (gzip)` when compressed.
     pub format: String,
@@ -291,6 +296,26 @@ impl Loader {
     }
 }
 
+/// An identity map's (anonymous, known) id columns: a header with one of each kind of id
+/// name (the caller checks there is no time or event column).
+fn identity_columns(headers: &[String]) -> Option<(usize, usize)> {
+    const ANON: [&str; 9] = [
+        "anonymous_id",
+        "anonymousid",
+        "anon_id",
+        "device_id",
+        "user_pseudo_id",
+        "domain_userid",
+        "cookie_id",
+        "visitor_id",
+        "client_id",
+    ];
+    const KNOWN: [&str; 7] = ["user_id", "userid", "customer_id", "known_id", "crm_id", "email", "account_id"];
+    let norm: Vec<String> = headers.iter().map(|h| super::schema::normalise_header(h)).collect();
+    let find = |names: &[&str]| names.iter().find_map(|n| norm.iter().position(|h| h == n));
+    Some((find(&ANON)?, find(&KNOWN)?))
+}
+
 /// Every skipped row of the given files as CSV: `file,line,reason,detail`.
 pub fn skipped_rows_csv(reports: &[&LoadReport]) -> String {
     fn field(s: &str) -> String {
@@ -448,6 +473,9 @@ pub(super) struct Rows {
     preset: Option<Preset>,
     /// Whether rows are JSON records (an absent key is an empty value, not a short row).
     pub json: bool,
+    /// For an identity-map file: the (anonymous, known) id columns.
+    identity_columns: Option<(usize, usize)>,
+    seen_links: std::collections::HashSet<(String, String)>,
     mapping: Mapping,
     builder: Option<TableBuilder>,
     pub report: LoadReport,
@@ -472,6 +500,17 @@ impl Rows {
         line: u64,
     ) -> Result<(), LoadError> {
         let mapping = Mapping::for_header(&headers, self.preset, overrides);
+        // An identity map: a few columns of id pairs, with no time and no event.
+        if mapping.time.is_none() && mapping.event.is_none() && headers.len() <= 4 {
+            if let Some(cols) = identity_columns(&headers) {
+                self.identity_columns = Some(cols);
+                self.report.identity_map = true;
+                self.report.format.push_str(" identity map");
+                self.report.headers = headers.clone();
+                self.header = Some(headers);
+                return Ok(());
+            }
+        }
         for role in [Role::Id, Role::Time, Role::Event] {
             if mapping.get(role).is_none() {
                 let mut shown: Vec<String> = headers.iter().take(40).map(|h| format!("\"{h}\"")).collect();
@@ -507,6 +546,21 @@ impl Rows {
     pub fn row<'a>(&mut self, line: u64, text: impl Fn(usize) -> Option<Cow<'a, str>>) -> RowOutcome {
         let report = &mut self.report;
         report.rows_read += 1;
+        if let Some((anon, known)) = self.identity_columns {
+            let (a, k) = (text(anon), text(known));
+            match (a.as_deref().map(str::trim), k.as_deref().map(str::trim)) {
+                (Some(a), Some(k)) if !a.is_empty() && !k.is_empty() => {
+                    report.rows_used += 1;
+                    if self.seen_links.insert((a.to_string(), k.to_string())) {
+                        report.identity_links.push((a.to_string(), k.to_string()));
+                    }
+                    return RowOutcome::Used;
+                }
+                (None, _) | (_, None) => report.skip(SkipReason::TooFewFields, line, None),
+                _ => report.skip(SkipReason::MissingId, line, None),
+            }
+            return RowOutcome::Skipped;
+        }
         let m = &self.mapping;
         // A role's column, or where it is empty, the first non-empty of its fallbacks.
         let get_role = |role: Role| -> Option<Cow<'a, str>> {
@@ -532,6 +586,17 @@ impl Rows {
             return RowOutcome::Short;
         };
         let (id, event) = (id.trim(), event.trim());
+        // A row with both its known id (the id column) and an anonymous id (a fallback) links them.
+        if let Some(known) = m.id.and_then(&text).filter(|k| !k.trim().is_empty()) {
+            for &c in m.fallbacks(Role::Id) {
+                if let Some(anon) = text(c).filter(|a| !a.trim().is_empty() && a.trim() != known.trim()) {
+                    let pair = (anon.trim().to_string(), known.trim().to_string());
+                    if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
+                        report.identity_links.push(pair);
+                    }
+                }
+            }
+        }
         if id.is_empty() {
             report.skip(SkipReason::MissingId, line, None);
             return RowOutcome::Skipped;
@@ -582,6 +647,17 @@ impl Rows {
     /// Builds the table, or says why there is nothing to use.
     pub fn finish(mut self, file: &str) -> Result<(EventTable, LoadReport), LoadError> {
         self.report.skipped.sort_by_key(|s| s.reason);
+        if self.report.identity_map {
+            if self.report.identity_links.is_empty() {
+                return Err(LoadError {
+                    file: file.into(),
+                    line: None,
+                    message: "the identity map holds no id pairs".into(),
+                });
+            }
+            self.report.file = file.to_string();
+            return Ok((EventTable::default(), self.report));
+        }
         if self.report.rows_used == 0 {
             let message = if self.report.rows_read == 0 {
                 "the file has a header but no rows".to_string()
