@@ -64,3 +64,20 @@ fn every_skipped_row_is_listed_for_download() {
          \"x,y.csv\",6,truncated last line,2 of 4 fields\n"
     );
 }
+
+#[test]
+fn out_of_order_rows_mixed_offsets_and_the_date_range_are_reported() {
+    // In UTC: 10:00, 07:00 (earlier than the row before: 1), 13:00, then 00:00 with no zone
+    // (earlier again: 2). Offsets named: 0 (Z), +120, -300; the last row names none.
+    let csv = "customer_id,timestamp,event\n\
+               a,2024-03-01T10:00:00Z,x\n\
+               a,2024-03-01T09:00:00+02:00,x\n\
+               b,2024-03-01T08:00:00-05:00,x\n\
+               b,2024-03-01,x\n";
+    let (_, r) = load_bytes("t.csv", csv.as_bytes(), &ColumnOverrides::default()).unwrap();
+    assert_eq!(r.out_of_order, 2);
+    assert_eq!(r.offsets_minutes, [-300, 0, 120]);
+    assert_eq!(r.unzoned_timestamps, 1);
+    assert_eq!(r.first.as_deref(), Some("2024-03-01T00:00:00Z"));
+    assert_eq!(r.last.as_deref(), Some("2024-03-01T13:00:00Z"));
+}

@@ -29,6 +29,8 @@ pub struct Parsed {
     pub micros: i64,
     /// Whether the text named its zone (offset, `Z`, `UTC`, or an epoch number).
     pub zoned: bool,
+    /// The UTC offset the text named, in minutes (0 for `Z`, `UTC` and epoch numbers).
+    pub offset_minutes: Option<i16>,
 }
 
 /// Parses a timestamp in any of the accepted forms; `None` if it is not one.
@@ -38,7 +40,7 @@ pub fn parse_timestamp(text: &str) -> Option<Parsed> {
         return None;
     }
     if s[0].is_ascii_digit() && s.len() > 4 && s[4] != b'-' && s[4] != b'/' {
-        return parse_epoch(s).map(|micros| Parsed { micros, zoned: true });
+        return parse_epoch(s).map(|micros| Parsed { micros, zoned: true, offset_minutes: Some(0) });
     }
     parse_datetime(s)
 }
@@ -110,7 +112,7 @@ fn parse_datetime(s: &[u8]) -> Option<Parsed> {
     let mut micros = days_from_civil(year, month, day) * MICROS_PER_DAY;
     let mut i = 10;
     if i == s.len() {
-        return Some(Parsed { micros, zoned: false });
+        return Some(Parsed { micros, zoned: false, offset_minutes: None });
     }
     if s[i] != b'T' && s[i] != b't' && s[i] != b' ' {
         return None;
@@ -149,8 +151,10 @@ fn parse_datetime(s: &[u8]) -> Option<Parsed> {
     let zone = if zone.first() == Some(&b' ') { &zone[1..] } else { zone };
     let offset = parse_zone(zone)?;
     match offset {
-        Some(off) => Some(Parsed { micros: micros - off, zoned: true }),
-        None => Some(Parsed { micros, zoned: false }),
+        Some(off) => {
+            Some(Parsed { micros: micros - off, zoned: true, offset_minutes: Some((off / MICROS_PER_MINUTE) as i16) })
+        }
+        None => Some(Parsed { micros, zoned: false, offset_minutes: None }),
     }
 }
 
@@ -333,6 +337,9 @@ mod tests {
         assert_eq!(us("1709251200000000000"), midnight);
         assert_eq!(us("1709251200.25"), midnight + 250_000);
         assert!(!parse_timestamp("2024-03-01 10:00").unwrap().zoned);
+        assert_eq!(parse_timestamp("2024-03-01T10:00:00-05:30").unwrap().offset_minutes, Some(-330));
+        assert_eq!(parse_timestamp("2024-03-01T10:00:00Z").unwrap().offset_minutes, Some(0));
+        assert_eq!(parse_timestamp("2024-03-01").unwrap().offset_minutes, None);
         assert!(parse_timestamp("2024-03-01T10:00Z").unwrap().zoned);
     }
 

@@ -88,6 +88,15 @@ fn readable(ts: Option<&str>) -> String {
     ts.unwrap_or_default().trim_end_matches('Z').replacen('T', " ", 1)
 }
 
+/// `+120` → `UTC+02:00`, `0` → `UTC`.
+fn utc_offset(minutes: i16) -> String {
+    if minutes == 0 {
+        return "UTC".into();
+    }
+    let sign = if minutes < 0 { '−' } else { '+' };
+    format!("UTC{sign}{:02}:{:02}", minutes.unsigned_abs() / 60, minutes.unsigned_abs() % 60)
+}
+
 /// The quality notes of one file: skipped rows by reason, duplicates, zones, revenue.
 fn quality(r: &LoadReport, id_suffix: &str) -> Html {
     html! {
@@ -100,6 +109,14 @@ fn quality(r: &LoadReport, id_suffix: &str) -> Html {
             if r.duplicates > 0 {
                 <p class="note" id={format!("duplicates{id_suffix}")}>{ format!("{} exact duplicate row{} {}.", int(r.duplicates), if r.duplicates == 1 { "" } else { "s" },
                     if r.duplicates_dropped { "dropped" } else { "kept" }) }</p>
+            }
+            if r.out_of_order > 0 {
+                <p class="note" id={format!("out-of-order{id_suffix}")}>{ format!("{} {} earlier than the row before; rows are put in time order.",
+                    int(r.out_of_order), if r.out_of_order == 1 { "row was" } else { "rows were" }) }</p>
+            }
+            if r.offsets_minutes.len() > 1 {
+                <p class="note" id={format!("offsets{id_suffix}")}>{ format!("Timestamps name {} time zones ({}); all are converted to UTC.",
+                    r.offsets_minutes.len(), r.offsets_minutes.iter().map(|&m| utc_offset(m)).collect::<Vec<_>>().join(", ")) }</p>
             }
             if r.bad_revenue > 0 {
                 <p class="note">{ format!("{} {} a revenue that is not a number; ignored.", int(r.bad_revenue), if r.bad_revenue == 1 { "row had" } else { "rows had" }) }</p>
@@ -243,6 +260,9 @@ fn FileRow(p: &FileRowProps) -> Html {
                 <input type="text" class="file-label" value={f.label.clone()} onchange={on_label}
                        title="Used as the channel of this file's rows when it has no channel column" />
             </label>
+            if let (Some(a), Some(b)) = (&f.report.first, &f.report.last) {
+                <div class="muted">{ format!("{} → {}", readable(Some(a)), readable(Some(b))) }</div>
+            }
             { quality(&f.report, &format!("-{}", i + 1)) }
         </li>
     }

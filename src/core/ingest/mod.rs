@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::channel::default_channel;
 use super::schema::{ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
-use super::time::parse_timestamp;
+use super::time::{format_timestamp, parse_timestamp};
 
 /// How many offending line numbers are kept per skip reason for display.
 pub const MAX_LINES_PER_REASON: usize = 5;
@@ -128,6 +128,13 @@ pub struct LoadReport {
     pub duplicates: u64,
     /// Whether those duplicates were dropped (the default) or kept.
     pub duplicates_dropped: bool,
+    /// Rows whose time is earlier than the row before them in the file (they are sorted; counted).
+    pub out_of_order: u64,
+    /// The distinct UTC offsets the timestamps named, in minutes, ascending (all are normalised to UTC).
+    pub offsets_minutes: Vec<i16>,
+    /// The first and last timestamp of the rows used (RFC 3339, UTC).
+    pub first: Option<String>,
+    pub last: Option<String>,
 }
 
 impl LoadReport {
@@ -473,6 +480,10 @@ pub(super) struct Rows {
     preset: Option<Preset>,
     /// Whether rows are JSON records (an absent key is an empty value, not a short row).
     pub json: bool,
+    /// The previous used row's time, for counting rows out of time order.
+    last_ts: Option<i64>,
+    /// The earliest and latest time of the rows used.
+    range: Option<(i64, i64)>,
     /// For an identity-map file: the (anonymous, known) id columns.
     identity_columns: Option<(usize, usize)>,
     seen_links: std::collections::HashSet<(String, String)>,
@@ -631,6 +642,16 @@ impl Rows {
         if !ts.zoned {
             report.unzoned_timestamps += 1;
         }
+        if let Some(off) = ts.offset_minutes {
+            if let Err(at) = report.offsets_minutes.binary_search(&off) {
+                report.offsets_minutes.insert(at, off);
+            }
+        }
+        if self.last_ts.is_some_and(|l| ts.micros < l) {
+            report.out_of_order += 1;
+        }
+        self.last_ts = Some(ts.micros);
+        self.range = Some(self.range.map_or((ts.micros, ts.micros), |(a, b)| (a.min(ts.micros), b.max(ts.micros))));
         report.rows_used += 1;
         let row = RowRef {
             customer: id,
@@ -674,6 +695,10 @@ impl Rows {
             return Err(LoadError { file: file.into(), line: None, message });
         }
         self.report.file = file.to_string();
+        if let Some((a, b)) = self.range {
+            self.report.first = Some(format_timestamp(a));
+            self.report.last = Some(format_timestamp(b));
+        }
         let (table, duplicates) = self.builder.take().expect("header read").finish_with(self.duplicates);
         self.report.duplicates = duplicates;
         self.report.duplicates_dropped = self.duplicates == Duplicates::Drop;
