@@ -39,7 +39,8 @@ fn seeds() -> Vec<Vec<u8>> {
         .to_vec();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&csv).unwrap();
-    vec![csv, jsonl, json, gz.finish().unwrap()]
+    let xes = include_bytes!("fixtures/xes/claims.xes").to_vec();
+    vec![csv, jsonl, json, gz.finish().unwrap(), xes]
 }
 
 fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {

@@ -446,6 +446,28 @@ describe('vendor export formats', () => {
     }
   });
 
+  // tests/fixtures/xes/claims.xes: traces C-1 (3 events), C-2 (2), C-3 (1, "not a date" on line 50)
+  // → 6 read, 5 events, 2 customers, 1 skipped; offsets +01:00 and Z.
+  it('an XES event log', async () => {
+    const { context, page, problems } = await open(['tests/fixtures/xes/claims.xes'], 'claims.xes');
+    try {
+      const got = await page.evaluate(() => {
+        const t = (s) => document.querySelector(s)?.textContent?.trim() ?? null;
+        return { detected: t('#detected'), events: t('#sum-events'), customers: t('#sum-customers'),
+          skipped: [...document.querySelectorAll('#skipped li')].map((li) => li.textContent.trim()),
+          offsets: t('#offsets') };
+      });
+      assert.deepEqual(got, {
+        detected: 'Detected: Process-mining event log', events: '5', customers: '2',
+        skipped: ['1 × unparseable timestamp — line 50 ("not a date")'],
+        offsets: 'Timestamps name 2 time zones (UTC, UTC+01:00); all are converted to UTC.',
+      });
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('two silos at once: clickstream.csv and process_mining.csv', async () => {
     const files = ['clickstream.csv', 'process_mining.csv'];
     const { context, page, problems } = await open(files, '2 files: clickstream.csv, process_mining.csv');

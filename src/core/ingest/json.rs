@@ -7,22 +7,17 @@
 //! (`items[0].price`, the first 20 elements). `null` is absent, numbers keep
 //! their JSON text (integers of any size stay exact), booleans are `true`/`false`.
 //!
-//! Columns are the keys seen in the first [`DISCOVER`] records, in order of first
+//! Columns are the keys seen in the first [`super::records::DISCOVER`] records, in order of first
 //! appearance; records are held until then so no early row is lost.
-
-use std::borrow::Cow;
 
 use serde_json::Value;
 
+use super::records::{KeyedRecords, Record};
 use super::{LoadError, Rows, SkipReason};
 use crate::core::schema::ColumnOverrides;
 
-/// How many records are read before the columns are fixed.
-pub const DISCOVER: usize = 1000;
 /// How many elements of an indexed list are kept.
 const LIST_LIMIT: usize = 20;
-
-type Record = Vec<(String, String)>;
 
 pub(super) struct JsonParser {
     /// An array (`[...]`) rather than JSON lines.
@@ -37,10 +32,7 @@ pub(super) struct JsonParser {
     depth: u32,
     in_string: bool,
     escape: bool,
-    /// Records held until the columns are fixed, with their lines.
-    pending: Vec<(u64, Record)>,
-    keys: Vec<String>,
-    key_index: std::collections::HashMap<String, usize>,
+    records: KeyedRecords,
 }
 
 impl JsonParser {
@@ -55,9 +47,7 @@ impl JsonParser {
             depth: 0,
             in_string: false,
             escape: false,
-            pending: Vec::new(),
-            keys: Vec::new(),
-            key_index: Default::default(),
+            records: KeyedRecords::default(),
         }
     }
 
@@ -184,55 +174,14 @@ impl JsonParser {
                 return Ok(());
             }
         };
-        if rows.header.is_some() {
-            self.row(line, &record, rows);
-            return Ok(());
-        }
-        for (k, _) in &record {
-            if !self.key_index.contains_key(k) {
-                self.key_index.insert(k.clone(), self.keys.len());
-                self.keys.push(k.clone());
-            }
-        }
-        self.pending.push((line, record));
-        if self.pending.len() >= DISCOVER {
-            self.fix_columns(rows, overrides, file)?;
-        }
-        Ok(())
-    }
-
-    fn fix_columns(&mut self, rows: &mut Rows, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
-        let first_line = self.pending.first().map_or(1, |(l, _)| *l);
-        rows.set_header(self.keys.clone(), overrides, file, first_line)?;
-        for (line, record) in std::mem::take(&mut self.pending) {
-            self.row(line, &record, rows);
-        }
-        Ok(())
-    }
-
-    fn row(&self, line: u64, record: &Record, rows: &mut Rows) {
-        let keys = &self.keys;
-        rows.row(line, |i| {
-            let key = keys.get(i)?;
-            record.iter().find(|(k, _)| k == key).map(|(_, v)| Cow::Borrowed(v.as_str()))
-        });
+        self.records.add(line, record, rows, overrides, file)
     }
 
     pub fn finish(&mut self, rows: &mut Rows, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
         let rest = std::mem::take(&mut self.buf);
         let line = if self.array { self.buf_line } else { self.line };
         self.value(line, &rest, true, rows, overrides, file)?;
-        if rows.header.is_none() {
-            if self.pending.is_empty() {
-                return Err(LoadError {
-                    file: file.into(),
-                    line: None,
-                    message: "the file holds no JSON objects".into(),
-                });
-            }
-            self.fix_columns(rows, overrides, file)?;
-        }
-        Ok(())
+        self.records.finish(rows, overrides, file, "the file holds no JSON objects")
     }
 }
 

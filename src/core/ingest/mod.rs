@@ -6,8 +6,8 @@
 //! record, so a file of any size streams through bounded memory (plus the
 //! table it builds). Gzip is recognised by its magic bytes and decompressed on
 //! the fly. Text starting with `{` is JSON lines, with `[` a JSON array
-//! ([`json`]); anything else is delimited text whose delimiter is sniffed from
-//! the header line ([`csv`]).
+//! ([`json`]), with `<` an XES event log; anything else is delimited text whose
+//! delimiter is sniffed from the header line.
 //!
 //! Problems come in two kinds: a [`LoadError`] stops the load (empty file,
 //! binary data, no id/time/event column, no usable row) and names the file,
@@ -16,6 +16,8 @@
 
 mod csv;
 pub mod json;
+mod records;
+mod xes;
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -364,6 +366,7 @@ pub fn load_bytes(
 enum Format {
     Csv(Box<csv::CsvParser>),
     Json(json::JsonParser),
+    Xes(Box<xes::XesParser>),
 }
 
 /// Decoded text: checks it is text, strips a byte-order mark, picks the format.
@@ -425,6 +428,7 @@ impl Text {
         self.format = Some(match body.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::Json(json::JsonParser::new(false, &mut self.rows)),
             Some(b'[') => Format::Json(json::JsonParser::new(true, &mut self.rows)),
+            Some(b'<') => Format::Xes(Box::new(xes::XesParser::new(&mut self.rows))),
             _ => Format::Csv(Box::new(csv::CsvParser::new(body, &mut self.rows))),
         });
         self.feed(&head, overrides, file)
@@ -450,6 +454,7 @@ impl Text {
         match self.format.as_mut().expect("format chosen") {
             Format::Csv(p) => p.feed(input, &mut self.rows, overrides, file),
             Format::Json(p) => p.feed(input, &mut self.rows, overrides, file),
+            Format::Xes(p) => p.feed(input, &mut self.rows, overrides, file),
         }
     }
 
@@ -463,6 +468,7 @@ impl Text {
         match self.format.as_mut().expect("format chosen") {
             Format::Csv(p) => p.finish(&mut self.rows, overrides, file, self.ended_with_newline)?,
             Format::Json(p) => p.finish(&mut self.rows, overrides, file)?,
+            Format::Xes(p) => p.finish(&mut self.rows, overrides, file)?,
         }
         if self.rows.header.is_none() {
             return Err(LoadError { file: file.into(), line: Some(1), message: "the file has no header line".into() });

@@ -1,0 +1,85 @@
+//! Records of named values (flattened JSON objects, XES events): their columns are the
+//! keys seen in the first [`DISCOVER`] records, in order of first appearance; records
+//! are held until then, so no early row is lost.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::{LoadError, Rows};
+use crate::core::schema::ColumnOverrides;
+
+/// How many records are read before the columns are fixed.
+pub const DISCOVER: usize = 1000;
+
+/// A record: (key, value) pairs.
+pub type Record = Vec<(String, String)>;
+
+#[derive(Default)]
+pub(super) struct KeyedRecords {
+    pending: Vec<(u64, Record)>,
+    keys: Vec<String>,
+    key_index: HashMap<String, usize>,
+}
+
+impl KeyedRecords {
+    /// Takes one record found at `line`.
+    pub fn add(
+        &mut self,
+        line: u64,
+        record: Record,
+        rows: &mut Rows,
+        overrides: &ColumnOverrides,
+        file: &str,
+    ) -> Result<(), LoadError> {
+        if rows.header.is_some() {
+            self.row(line, &record, rows);
+            return Ok(());
+        }
+        for (k, _) in &record {
+            if !self.key_index.contains_key(k) {
+                self.key_index.insert(k.clone(), self.keys.len());
+                self.keys.push(k.clone());
+            }
+        }
+        self.pending.push((line, record));
+        if self.pending.len() >= DISCOVER {
+            self.fix_columns(rows, overrides, file)?;
+        }
+        Ok(())
+    }
+
+    fn fix_columns(&mut self, rows: &mut Rows, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+        let first_line = self.pending.first().map_or(1, |(l, _)| *l);
+        rows.set_header(self.keys.clone(), overrides, file, first_line)?;
+        for (line, record) in std::mem::take(&mut self.pending) {
+            self.row(line, &record, rows);
+        }
+        Ok(())
+    }
+
+    fn row(&self, line: u64, record: &Record, rows: &mut Rows) {
+        let keys = &self.keys;
+        rows.row(line, |i| {
+            let key = keys.get(i)?;
+            record.iter().find(|(k, _)| k == key).map(|(_, v)| Cow::Borrowed(v.as_str()))
+        });
+    }
+
+    /// Fixes the columns if fewer than [`DISCOVER`] records came; `none` is the message when
+    /// there were no records at all.
+    pub fn finish(
+        &mut self,
+        rows: &mut Rows,
+        overrides: &ColumnOverrides,
+        file: &str,
+        none: &str,
+    ) -> Result<(), LoadError> {
+        if rows.header.is_none() {
+            if self.pending.is_empty() {
+                return Err(LoadError { file: file.into(), line: None, message: none.into() });
+            }
+            self.fix_columns(rows, overrides, file)?;
+        }
+        Ok(())
+    }
+}
