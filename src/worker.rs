@@ -273,7 +273,7 @@ struct Loaded {
     name: String,
     label: String,
     held: Held,
-    table: EventTable,
+    table: Rc<EventTable>,
     report: LoadReport,
 }
 
@@ -282,7 +282,8 @@ type Scope = ReactorScope<Request, Response>;
 /// The worker's state: the loaded files and their merged table.
 struct Session {
     files: Vec<Loaded>,
-    merged: Option<EventTable>,
+    /// The files' tables merged; the file's own table when only one is loaded.
+    merged: Option<Rc<EventTable>>,
     columns: ColumnOverrides,
     duplicates: Duplicates,
     preset: Option<Preset>,
@@ -389,13 +390,14 @@ impl Session {
             self.files.iter().flat_map(|f| f.report.identity_links.iter().cloned()).collect();
         let (ids, report) = identity::resolve(&links);
         self.identity = report;
-        self.merged = (!parts.is_empty()).then(|| {
-            if self.stitch && !ids.is_empty() {
-                identity::merge_stitched(&parts, &ids)
-            } else {
-                table::merge(&parts)
-            }
-        });
+        let stitching = self.stitch && !ids.is_empty();
+        self.merged = match self.files.as_slice() {
+            [] => None,
+            // One file, nothing to re-read as another id: its table as it is (no copy).
+            [one] if !stitching => Some(Rc::clone(&one.table)),
+            _ if stitching => Some(Rc::new(identity::merge_stitched(&parts, &ids))),
+            _ => Some(Rc::new(table::merge(&parts))),
+        };
     }
 
     fn summary(&self) -> Response {
@@ -405,7 +407,7 @@ impl Session {
             .map(|f| FileInfo { name: f.name.clone(), label: f.label.clone(), report: f.report.clone() })
             .collect();
         let empty = EventTable::default();
-        let mut summary = Summary::of(self.merged.as_ref().unwrap_or(&empty), files);
+        let mut summary = Summary::of(self.merged.as_deref().unwrap_or(&empty), files);
         summary.identity = self.identity.clone();
         summary.stitched = self.stitch && self.identity.merged > 0;
         Response::Loaded { summary: Box::new(summary) }
@@ -440,7 +442,7 @@ impl Session {
                 match self.read(scope, &held, &name).await {
                     Ok((table, report)) => {
                         let label = label_from_file_name(&name);
-                        added.push(Loaded { name, label, held, table, report });
+                        added.push(Loaded { name, label, held, table: Rc::new(table), report });
                     }
                     Err(Interrupt::Failed(e)) => errors.push(e),
                     Err(Interrupt::Cancelled) => {
@@ -473,7 +475,7 @@ impl Session {
         for f in files.iter_mut() {
             match self.read(scope, &f.held, &f.name.clone()).await {
                 Ok((table, report)) => {
-                    f.table = table;
+                    f.table = Rc::new(table);
                     f.report = report;
                 }
                 Err(e) => {

@@ -6,6 +6,7 @@
 //! String columns are dictionary-encoded (`codes` index into `values`).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A dictionary-encoded string column.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,10 +68,39 @@ impl EventTable {
     }
 }
 
+/// The FxHash function (as rustc uses): fast for short keys such as ids and event
+/// names; not resistant to crafted collisions, which a local file cannot exploit.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.0 = (self.0 ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(K).rotate_left(26);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0 ^ u64::from_le_bytes(last)).wrapping_mul(K).rotate_left(26);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0 ^ u64::from(i)).wrapping_mul(0xf135_7aea_2e62_a9c5).rotate_left(26);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Interns strings to dense codes.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: HashMap<Box<str>, u32>,
+    map: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
     values: Vec<String>,
 }
 

@@ -81,7 +81,7 @@ impl CsvParser {
                 (0..ends.len()).map(|i| String::from_utf8_lossy(field(out, ends, i).unwrap()).trim().to_string());
             return rows.set_header(headers.collect(), overrides, file, line);
         }
-        let outcome = rows.row(line, |i| field(out, ends, i).map(String::from_utf8_lossy));
+        let outcome = rows.row(line, |i| field(out, ends, i).map(text));
         self.last_short = (outcome == RowOutcome::Short).then_some((line, ends.len()));
         Ok(())
     }
@@ -103,6 +103,14 @@ impl CsvParser {
             rows.report.refile(line, SkipReason::TooFewFields, SkipReason::TruncatedLastLine, &example);
         }
         Ok(())
+    }
+}
+
+/// A field as text: borrowed when it is valid UTF-8 (the fast, common case).
+fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
     }
 }
 
