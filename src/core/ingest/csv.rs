@@ -1,7 +1,6 @@
 //! Delimited text (CSV, TSV, semicolon, pipe) on top of `csv-core`'s push parser.
 
 use super::{LoadError, RowOutcome, Rows, SkipReason};
-use crate::core::schema::ColumnOverrides;
 
 pub(super) struct CsvParser {
     reader: csv_core::Reader,
@@ -36,13 +35,7 @@ impl CsvParser {
         }
     }
 
-    pub fn feed(
-        &mut self,
-        mut input: &[u8],
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    pub fn feed(&mut self, mut input: &[u8], rows: &mut Rows) -> Result<(), LoadError> {
         loop {
             let (res, nin, nout, nend) =
                 self.reader.read_record(input, &mut self.out[self.out_len..], &mut self.ends[self.ends_len..]);
@@ -66,7 +59,7 @@ impl CsvParser {
                     // its quoted fields (csv-core counts every `\n`, and skips blank lines).
                     let end_line = self.reader.line() - u64::from(ended_by_newline);
                     let inner = self.out[..self.out_len].iter().filter(|&&b| b == b'\n').count() as u64;
-                    self.record(end_line - inner, rows, overrides, file)?;
+                    self.record(end_line - inner, rows)?;
                     self.out_len = 0;
                     self.ends_len = 0;
                 }
@@ -74,12 +67,12 @@ impl CsvParser {
         }
     }
 
-    fn record(&mut self, line: u64, rows: &mut Rows, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+    fn record(&mut self, line: u64, rows: &mut Rows) -> Result<(), LoadError> {
         let (out, ends) = (&self.out[..], &self.ends[..self.ends_len]);
         if rows.header.is_none() {
             let headers =
                 (0..ends.len()).map(|i| String::from_utf8_lossy(field(out, ends, i).unwrap()).trim().to_string());
-            return rows.set_header(headers.collect(), overrides, file, line);
+            return rows.set_header(headers.collect(), line);
         }
         let outcome = rows.row(line, |i| field(out, ends, i).map(text));
         self.last_short = (outcome == RowOutcome::Short).then_some((line, ends.len()));
@@ -87,16 +80,10 @@ impl CsvParser {
     }
 
     /// Flushes the last record; a short last row without a final newline is re-filed as truncated.
-    pub fn finish(
-        &mut self,
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-        ended_with_newline: bool,
-    ) -> Result<(), LoadError> {
+    pub fn finish(&mut self, rows: &mut Rows, ended_with_newline: bool) -> Result<(), LoadError> {
         let seen_before = rows.report.rows_read;
         // An empty input tells csv-core the file has ended; it yields the last record.
-        self.feed(&[], rows, overrides, file)?;
+        self.feed(&[], rows)?;
         let last_record_was_flushed = rows.report.rows_read > seen_before;
         if let (true, false, Some((line, fields))) = (last_record_was_flushed, ended_with_newline, self.last_short) {
             let example = format!("{fields} of {} fields", rows.report.headers.len());

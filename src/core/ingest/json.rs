@@ -14,7 +14,6 @@ use serde_json::Value;
 
 use super::records::{KeyedRecords, Record};
 use super::{LoadError, Rows, SkipReason};
-use crate::core::schema::ColumnOverrides;
 
 /// How many elements of an indexed list are kept.
 const LIST_LIMIT: usize = 20;
@@ -51,36 +50,24 @@ impl JsonParser {
         }
     }
 
-    pub fn feed(
-        &mut self,
-        input: &[u8],
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    pub fn feed(&mut self, input: &[u8], rows: &mut Rows) -> Result<(), LoadError> {
         if self.array {
-            self.feed_array(input, rows, overrides, file)
+            self.feed_array(input, rows)
         } else {
-            self.feed_lines(input, rows, overrides, file)
+            self.feed_lines(input, rows)
         }
     }
 
-    fn feed_lines(
-        &mut self,
-        mut input: &[u8],
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    fn feed_lines(&mut self, mut input: &[u8], rows: &mut Rows) -> Result<(), LoadError> {
         while let Some(nl) = input.iter().position(|&b| b == b'\n') {
             let line_no = self.line;
             self.line += 1;
             if self.buf.is_empty() {
-                self.value(line_no, &input[..nl], false, rows, overrides, file)?;
+                self.value(line_no, &input[..nl], false, rows)?;
             } else {
                 let mut whole = std::mem::take(&mut self.buf);
                 whole.extend_from_slice(&input[..nl]);
-                self.value(line_no, &whole, false, rows, overrides, file)?;
+                self.value(line_no, &whole, false, rows)?;
             }
             input = &input[nl + 1..];
         }
@@ -88,13 +75,7 @@ impl JsonParser {
         Ok(())
     }
 
-    fn feed_array(
-        &mut self,
-        input: &[u8],
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    fn feed_array(&mut self, input: &[u8], rows: &mut Rows) -> Result<(), LoadError> {
         let mut start = if self.depth >= 2 { Some(0) } else { None };
         for (i, &b) in input.iter().enumerate() {
             if b == b'\n' {
@@ -123,11 +104,11 @@ impl JsonParser {
                         let s = start.take().unwrap_or(0);
                         let line = self.buf_line;
                         if self.buf.is_empty() {
-                            self.value(line, &input[s..=i], false, rows, overrides, file)?;
+                            self.value(line, &input[s..=i], false, rows)?;
                         } else {
                             let mut whole = std::mem::take(&mut self.buf);
                             whole.extend_from_slice(&input[s..=i]);
-                            self.value(line, &whole, false, rows, overrides, file)?;
+                            self.value(line, &whole, false, rows)?;
                         }
                     }
                     self.depth = self.depth.saturating_sub(1);
@@ -142,15 +123,7 @@ impl JsonParser {
     }
 
     /// Parses one record's text; `last` marks an unterminated last line or record.
-    fn value(
-        &mut self,
-        line: u64,
-        text: &[u8],
-        last: bool,
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    fn value(&mut self, line: u64, text: &[u8], last: bool, rows: &mut Rows) -> Result<(), LoadError> {
         let trimmed = text.trim_ascii();
         if trimmed.is_empty() {
             return Ok(());
@@ -174,14 +147,14 @@ impl JsonParser {
                 return Ok(());
             }
         };
-        self.records.add(line, record, rows, overrides, file)
+        self.records.add(line, record, rows)
     }
 
-    pub fn finish(&mut self, rows: &mut Rows, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+    pub fn finish(&mut self, rows: &mut Rows) -> Result<(), LoadError> {
         let rest = std::mem::take(&mut self.buf);
         let line = if self.array { self.buf_line } else { self.line };
-        self.value(line, &rest, true, rows, overrides, file)?;
-        self.records.finish(rows, overrides, file, "the file holds no JSON objects")
+        self.value(line, &rest, true, rows)?;
+        self.records.finish(rows, "the file holds no JSON objects")
     }
 }
 

@@ -197,14 +197,16 @@ enum Stage {
 /// Streams one file into an event table.
 pub struct Loader {
     file: String,
-    overrides: ColumnOverrides,
     stage: Stage,
     text: Text,
 }
 
 impl Loader {
     pub fn new(file: &str, overrides: ColumnOverrides) -> Loader {
-        Loader { file: file.to_string(), overrides, stage: Stage::Sniffing(Vec::new()), text: Text::default() }
+        let mut text = Text::default();
+        text.rows.file = file.to_string();
+        text.rows.overrides = overrides;
+        Loader { file: file.to_string(), stage: Stage::Sniffing(Vec::new()), text }
     }
 
     /// Reads the file as this export format instead of detecting it.
@@ -269,12 +271,12 @@ impl Loader {
                     message: format!("the gzip data is damaged ({e})"),
                 })?;
                 let out = std::mem::take(dec.get_mut());
-                let r = self.text.push(&out, &self.overrides, file);
+                let r = self.text.push(&out);
                 *dec.get_mut() = out;
                 dec.get_mut().clear();
                 r
             }
-            Stage::Plain => self.text.push(chunk, &self.overrides, file),
+            Stage::Plain => self.text.push(chunk),
             Stage::Sniffing(_) => unreachable!("stage is chosen before decoding"),
         }
     }
@@ -294,10 +296,10 @@ impl Loader {
                 message: format!("the gzip data is damaged or cut short ({e})"),
             })?;
             let out = std::mem::take(dec.get_mut());
-            self.text.push(&out, &self.overrides, &self.file)?;
+            self.text.push(&out)?;
         }
         let gzip = matches!(self.stage, Stage::Gzip(_));
-        let (table, mut report) = self.text.finish(&self.overrides, &self.file)?;
+        let (table, mut report) = self.text.finish()?;
         if gzip {
             report.format.push_str(" (gzip)");
         }
@@ -387,7 +389,7 @@ struct Text {
 }
 
 impl Text {
-    fn push(&mut self, chunk: &[u8], overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+    fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
         if chunk.is_empty() {
             return Ok(());
         }
@@ -395,7 +397,7 @@ impl Text {
             let n = chunk.len().min(BINARY_CHECK - self.checked);
             if let Some(pos) = chunk[..n].iter().position(|&b| b == 0) {
                 return Err(LoadError {
-                    file: file.into(),
+                    file: self.rows.file.clone(),
                     line: None,
                     message: format!(
                         "this does not look like a text export: binary data (a zero byte) at byte {}; expected CSV, TSV or JSON text, or gzip",
@@ -416,13 +418,13 @@ impl Text {
             if self.checked < BINARY_CHECK || (!has_line && self.head.len() < SNIFF_LIMIT) {
                 return Ok(());
             }
-            return self.start(overrides, file);
+            return self.start();
         }
-        self.feed(chunk, overrides, file)
+        self.feed(chunk)
     }
 
     /// Chooses the format from the first non-blank byte and feeds what was held.
-    fn start(&mut self, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+    fn start(&mut self) -> Result<(), LoadError> {
         let head = std::mem::take(&mut self.head);
         let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
         self.format = Some(match body.iter().find(|b| !b.is_ascii_whitespace()) {
@@ -431,10 +433,10 @@ impl Text {
             Some(b'<') => Format::Xes(Box::new(xes::XesParser::new(&mut self.rows))),
             _ => Format::Csv(Box::new(csv::CsvParser::new(body, &mut self.rows))),
         });
-        self.feed(&head, overrides, file)
+        self.feed(&head)
     }
 
-    fn feed(&mut self, mut input: &[u8], overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+    fn feed(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
         if !self.seen_text {
             // Strip a UTF-8 byte-order mark.
             if self.held.is_empty() && input.starts_with(b"\xEF\xBB\xBF") {
@@ -448,38 +450,46 @@ impl Text {
             if !self.held.is_empty() {
                 let mut all = std::mem::take(&mut self.held);
                 all.extend_from_slice(input);
-                return self.feed(&all, overrides, file);
+                return self.feed(&all);
             }
         }
         match self.format.as_mut().expect("format chosen") {
-            Format::Csv(p) => p.feed(input, &mut self.rows, overrides, file),
-            Format::Json(p) => p.feed(input, &mut self.rows, overrides, file),
-            Format::Xes(p) => p.feed(input, &mut self.rows, overrides, file),
+            Format::Csv(p) => p.feed(input, &mut self.rows),
+            Format::Json(p) => p.feed(input, &mut self.rows),
+            Format::Xes(p) => p.feed(input, &mut self.rows),
         }
     }
 
-    fn finish(mut self, overrides: &ColumnOverrides, file: &str) -> Result<(EventTable, LoadReport), LoadError> {
+    fn finish(mut self) -> Result<(EventTable, LoadReport), LoadError> {
         if self.format.is_none() {
-            self.start(overrides, file)?;
+            self.start()?;
         }
         if !self.seen_text {
-            return Err(LoadError { file: file.into(), line: None, message: "the file is empty".into() });
+            return Err(LoadError { file: self.rows.file.clone(), line: None, message: "the file is empty".into() });
         }
         match self.format.as_mut().expect("format chosen") {
-            Format::Csv(p) => p.finish(&mut self.rows, overrides, file, self.ended_with_newline)?,
-            Format::Json(p) => p.finish(&mut self.rows, overrides, file)?,
-            Format::Xes(p) => p.finish(&mut self.rows, overrides, file)?,
+            Format::Csv(p) => p.finish(&mut self.rows, self.ended_with_newline)?,
+            Format::Json(p) => p.finish(&mut self.rows)?,
+            Format::Xes(p) => p.finish(&mut self.rows)?,
         }
         if self.rows.header.is_none() {
-            return Err(LoadError { file: file.into(), line: Some(1), message: "the file has no header line".into() });
+            return Err(LoadError {
+                file: self.rows.file.clone(),
+                line: Some(1),
+                message: "the file has no header line".into(),
+            });
         }
-        self.rows.finish(file)
+        self.rows.finish()
     }
 }
 
 /// Column mapping, validation and the table being built: what every text format shares.
 #[derive(Default)]
 pub(super) struct Rows {
+    /// The file's name, for messages.
+    pub file: String,
+    /// The user's corrections to the column mapping.
+    pub overrides: ColumnOverrides,
     pub header: Option<Vec<String>>,
     duplicates: Duplicates,
     /// The export format chosen by the user; `None` detects it.
@@ -509,14 +519,9 @@ pub(super) enum RowOutcome {
 
 impl Rows {
     /// Sets the header (column names) and maps roles; fails without id, time or event.
-    pub fn set_header(
-        &mut self,
-        headers: Vec<String>,
-        overrides: &ColumnOverrides,
-        file: &str,
-        line: u64,
-    ) -> Result<(), LoadError> {
-        let mapping = Mapping::for_header(&headers, self.preset, overrides);
+    pub fn set_header(&mut self, headers: Vec<String>, line: u64) -> Result<(), LoadError> {
+        let mapping = Mapping::for_header(&headers, self.preset, &self.overrides);
+        let file = self.file.as_str();
         // An identity map: a few columns of id pairs, with no time and no event.
         if mapping.time.is_none() && mapping.event.is_none() && headers.len() <= 4 {
             if let Some(cols) = identity_columns(&headers) {
@@ -672,7 +677,9 @@ impl Rows {
     }
 
     /// Builds the table, or says why there is nothing to use.
-    pub fn finish(mut self, file: &str) -> Result<(EventTable, LoadReport), LoadError> {
+    pub fn finish(mut self) -> Result<(EventTable, LoadReport), LoadError> {
+        let file = std::mem::take(&mut self.file);
+        let file = file.as_str();
         self.report.skipped.sort_by_key(|s| s.reason);
         if self.report.identity_map {
             if self.report.identity_links.is_empty() {

@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{LoadError, Rows};
-use crate::core::schema::ColumnOverrides;
 
 /// How many records are read before the columns are fixed.
 pub const DISCOVER: usize = 1000;
@@ -23,14 +22,7 @@ pub(super) struct KeyedRecords {
 
 impl KeyedRecords {
     /// Takes one record found at `line`.
-    pub fn add(
-        &mut self,
-        line: u64,
-        record: Record,
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    pub fn add(&mut self, line: u64, record: Record, rows: &mut Rows) -> Result<(), LoadError> {
         if rows.header.is_some() {
             self.row(line, &record, rows);
             return Ok(());
@@ -43,14 +35,14 @@ impl KeyedRecords {
         }
         self.pending.push((line, record));
         if self.pending.len() >= DISCOVER {
-            self.fix_columns(rows, overrides, file)?;
+            self.fix_columns(rows)?;
         }
         Ok(())
     }
 
-    fn fix_columns(&mut self, rows: &mut Rows, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+    fn fix_columns(&mut self, rows: &mut Rows) -> Result<(), LoadError> {
         let first_line = self.pending.first().map_or(1, |(l, _)| *l);
-        rows.set_header(self.keys.clone(), overrides, file, first_line)?;
+        rows.set_header(self.keys.clone(), first_line)?;
         for (line, record) in std::mem::take(&mut self.pending) {
             self.row(line, &record, rows);
         }
@@ -67,18 +59,12 @@ impl KeyedRecords {
 
     /// Fixes the columns if fewer than [`DISCOVER`] records came; `none` is the message when
     /// there were no records at all.
-    pub fn finish(
-        &mut self,
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-        none: &str,
-    ) -> Result<(), LoadError> {
+    pub fn finish(&mut self, rows: &mut Rows, none: &str) -> Result<(), LoadError> {
         if rows.header.is_none() {
             if self.pending.is_empty() {
-                return Err(LoadError { file: file.into(), line: None, message: none.into() });
+                return Err(LoadError { file: rows.file.clone(), line: None, message: none.into() });
             }
-            self.fix_columns(rows, overrides, file)?;
+            self.fix_columns(rows)?;
         }
         Ok(())
     }

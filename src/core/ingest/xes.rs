@@ -9,7 +9,6 @@
 
 use super::records::{KeyedRecords, Record};
 use super::{LoadError, Rows};
-use crate::core::schema::ColumnOverrides;
 
 const ATTRIBUTE_TYPES: [&str; 8] = ["string", "date", "int", "float", "boolean", "id", "list", "container"];
 
@@ -36,13 +35,7 @@ impl XesParser {
         XesParser { line: 1, ..Default::default() }
     }
 
-    pub fn feed(
-        &mut self,
-        input: &[u8],
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    pub fn feed(&mut self, input: &[u8], rows: &mut Rows) -> Result<(), LoadError> {
         self.buf.extend_from_slice(input);
         let buf = std::mem::take(&mut self.buf);
         let mut pos = 0;
@@ -59,7 +52,7 @@ impl XesParser {
                 break Ok(());
             };
             let tag = &buf[lt + 1..end];
-            if let Err(e) = self.tag(tag, line, rows, overrides, file) {
+            if let Err(e) = self.tag(tag, line, rows) {
                 break Err(e);
             }
             line += count_lines(&buf[lt..=end]);
@@ -70,14 +63,7 @@ impl XesParser {
         result
     }
 
-    fn tag(
-        &mut self,
-        tag: &[u8],
-        line: u64,
-        rows: &mut Rows,
-        overrides: &ColumnOverrides,
-        file: &str,
-    ) -> Result<(), LoadError> {
+    fn tag(&mut self, tag: &[u8], line: u64, rows: &mut Rows) -> Result<(), LoadError> {
         if tag.first().is_some_and(|&b| b == b'?' || b == b'!') {
             return Ok(()); // declaration, comment, doctype
         }
@@ -93,7 +79,7 @@ impl XesParser {
                     if let Some((event_line, attrs)) = self.event.take() {
                         let mut record: Record = self.trace_attrs.clone();
                         record.extend(attrs);
-                        self.records.add(event_line, record, rows, overrides, file)?;
+                        self.records.add(event_line, record, rows)?;
                     }
                 }
                 "global" => self.global = self.global.saturating_sub(1),
@@ -138,12 +124,12 @@ impl XesParser {
         Ok(())
     }
 
-    pub fn finish(&mut self, rows: &mut Rows, overrides: &ColumnOverrides, file: &str) -> Result<(), LoadError> {
+    pub fn finish(&mut self, rows: &mut Rows) -> Result<(), LoadError> {
         if let Some((line, _)) = self.event.take() {
             rows.report.rows_read += 1;
             rows.report.skip(super::SkipReason::TruncatedLastLine, line, Some("an <event> without its end"));
         }
-        self.records.finish(rows, overrides, file, "the XES log holds no events")
+        self.records.finish(rows, "the XES log holds no events")
     }
 }
 
