@@ -21,9 +21,9 @@ use yew_agent::Codec;
 
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::identity::{self, StitchReport};
-use crate::core::ingest::{skipped_rows_csv, LoadError, LoadReport, Loader};
+use crate::core::ingest::{skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS};
 use crate::core::schema::{ColumnOverrides, Preset};
-use crate::core::summary::{label_from_file_name, FileInfo, Summary};
+use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
 use crate::core::zip;
 
@@ -451,6 +451,19 @@ impl Session {
                     }
                 }
             }
+        }
+        let kept: u64 = if replace { 0 } else { self.files.iter().map(|f| f.table.len() as u64).sum() };
+        let new: u64 = added.iter().map(|f| f.table.len() as u64).sum();
+        if kept + new > MAX_EVENTS && !added.is_empty() {
+            let names: Vec<String> = added.drain(..).map(|f| f.name).collect();
+            errors.push(LoadError {
+                file: names.join(", "),
+                line: None,
+                message: format!(
+                    "together with the files loaded, more than {} events: a browser tab cannot hold them; remove a file first",
+                    thousands(MAX_EVENTS)
+                ),
+            });
         }
         if !added.is_empty() {
             if replace {

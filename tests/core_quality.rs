@@ -81,3 +81,21 @@ fn out_of_order_rows_mixed_offsets_and_the_date_range_are_reported() {
     assert_eq!(r.first.as_deref(), Some("2024-03-01T00:00:00Z"));
     assert_eq!(r.last.as_deref(), Some("2024-03-01T13:00:00Z"));
 }
+
+#[test]
+fn a_load_past_the_event_limit_stops_with_a_message() {
+    let mut csv = String::from("customer_id,timestamp,event\n");
+    for i in 0..30 {
+        csv.push_str(&format!("c{i},2024-03-01,visit\n"));
+    }
+    let mut l = Loader::new("big.csv", ColumnOverrides::default()).max_events(25);
+    let r = l.push(csv.as_bytes()).and_then(|_| l.finish().map(|_| ()));
+    let e = r.unwrap_err();
+    assert_eq!(e.file, "big.csv");
+    assert!(e.message.starts_with("more than 25 events: a browser tab cannot hold them"), "{e}");
+    // At the limit itself, the load goes through.
+    let mut l = Loader::new("ok.csv", ColumnOverrides::default()).max_events(30);
+    l.push(csv.as_bytes()).unwrap();
+    assert_eq!(l.finish().unwrap().0.len(), 30);
+    assert_eq!(touchpath::core::summary::thousands(50_000_000), "50,000,000");
+}

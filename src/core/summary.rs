@@ -76,6 +76,19 @@ impl Summary {
     }
 }
 
+/// A count with thousands separators: 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A source label from a file name: extensions dropped, `_`, `-` and `.` read as spaces
 /// (`call_center-2025.csv.gz` → `call center 2025`).
 pub fn label_from_file_name(name: &str) -> String {

@@ -51,15 +51,7 @@ pub fn download(file_name: &str, mime: &str, text: &str) {
 
 /// Formats a count with thousands separators: 1234567 → "1,234,567".
 pub fn int(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::core::summary::thousands(n)
 }
 
 /// Formats a byte count: "12.3 MB".

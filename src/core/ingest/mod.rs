@@ -31,6 +31,10 @@ use super::time::{format_timestamp, parse_timestamp};
 
 /// How many offending line numbers are kept per skip reason for display.
 pub const MAX_LINES_PER_REASON: usize = 5;
+/// The most events one load may hold. WebAssembly gives a tab 4 GiB, and loading peaks at
+/// about 64 bytes per event (the columns being built and the table they become); past this
+/// a load stops with a message instead of running out of memory.
+pub const MAX_EVENTS: u64 = 50_000_000;
 /// How many skipped rows are listed in full per file (for the CSV download).
 pub const MAX_SKIPPED_ROWS: usize = 100_000;
 /// How many leading bytes are checked for binary data (a zero byte) before anything is parsed.
@@ -212,6 +216,12 @@ impl Loader {
     /// Reads the file as this export format instead of detecting it.
     pub fn preset(mut self, p: Option<Preset>) -> Loader {
         self.text.rows.preset = p;
+        self
+    }
+
+    /// Stops with a clear message past this many events (default [`MAX_EVENTS`]).
+    pub fn max_events(mut self, n: u64) -> Loader {
+        self.text.rows.max_events = Some(n);
         self
     }
 
@@ -454,10 +464,11 @@ impl Text {
             }
         }
         match self.format.as_mut().expect("format chosen") {
-            Format::Csv(p) => p.feed(input, &mut self.rows),
-            Format::Json(p) => p.feed(input, &mut self.rows),
-            Format::Xes(p) => p.feed(input, &mut self.rows),
+            Format::Csv(p) => p.feed(input, &mut self.rows)?,
+            Format::Json(p) => p.feed(input, &mut self.rows)?,
+            Format::Xes(p) => p.feed(input, &mut self.rows)?,
         }
+        self.rows.check_capacity()
     }
 
     fn finish(mut self) -> Result<(EventTable, LoadReport), LoadError> {
@@ -488,6 +499,8 @@ impl Text {
 pub(super) struct Rows {
     /// The file's name, for messages.
     pub file: String,
+    /// A lower event limit than [`MAX_EVENTS`] (for tests).
+    max_events: Option<u64>,
     /// The user's corrections to the column mapping.
     pub overrides: ColumnOverrides,
     pub header: Option<Vec<String>>,
@@ -518,6 +531,22 @@ pub(super) enum RowOutcome {
 }
 
 impl Rows {
+    /// Fails once more events were read than a tab's memory can hold.
+    fn check_capacity(&self) -> Result<(), LoadError> {
+        let max = self.max_events.unwrap_or(MAX_EVENTS);
+        if self.report.rows_used <= max {
+            return Ok(());
+        }
+        Err(LoadError {
+            file: self.file.clone(),
+            line: None,
+            message: format!(
+                "more than {} events: a browser tab cannot hold them (WebAssembly has 4 GB); split the file by date, or drop columns and rows you do not need",
+                super::summary::thousands(max)
+            ),
+        })
+    }
+
     /// Sets the header (column names) and maps roles; fails without id, time or event.
     pub fn set_header(&mut self, headers: Vec<String>, line: u64) -> Result<(), LoadError> {
         let mapping = Mapping::for_header(&headers, self.preset, &self.overrides);
