@@ -106,8 +106,7 @@ fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Opti
             },
         };
         let mut path: Vec<u32> = Vec::new();
-        for r in start..rows.end {
-            let v = codes[r];
+        for &v in &codes[start..rows.end] {
             if !(q.collapse && path.last() == Some(&v)) {
                 path.push(v);
             }
@@ -252,7 +251,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     })
 }
 
-fn label<'a>(column: &'a super::table::Column, code: u32, other: u32, ended: u32) -> &'a str {
+fn label(column: &super::table::Column, code: u32, other: u32, ended: u32) -> &str {
     if code == other {
         OTHER
     } else if code == ended {
