@@ -22,6 +22,7 @@ use yew_agent::Codec;
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::identity::{self, StitchReport};
 use crate::core::ingest::{skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS};
+use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
@@ -75,6 +76,11 @@ pub enum Request {
     },
     /// Every skipped row of every loaded file, as CSV.
     SkippedRowsCsv,
+    /// Compute paths (Sankey and variants); `id` as for funnels.
+    Paths {
+        id: u32,
+        query: PathQuery,
+    },
 }
 
 /// What the worker sends back.
@@ -104,6 +110,10 @@ pub enum Response {
         file_name: String,
         mime: String,
         text: String,
+    },
+    Paths {
+        id: u32,
+        result: Result<Box<PathResult>, String>,
     },
 }
 
@@ -561,6 +571,13 @@ impl Session {
                 let text = skipped_rows_csv(&reports);
                 let file_name = "touchpath-skipped-rows.csv".to_string();
                 Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
+            }
+            Request::Paths { id, query } => {
+                let result = match &self.merged {
+                    Some(t) => paths::compute(t, &query).map(Box::new).map_err(|e| e.to_string()),
+                    None => Err("no data loaded yet".to_string()),
+                };
+                Self::send(scope, Response::Paths { id, result }).await;
             }
             Request::Funnel { id, query } => {
                 let result = match &self.merged {

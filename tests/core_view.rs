@@ -60,6 +60,7 @@ fn random_state(rng: &mut Rng) -> ViewState {
     ViewState {
         view: if rng.below(2) == 0 { "funnel".into() } else { rng.text(0, 6) },
         funnel: FunnelQuery { by, steps, window },
+        paths: Default::default(),
         data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
         columns,
         keep_duplicates: rng.below(2) == 0,

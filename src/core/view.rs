@@ -8,15 +8,17 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::funnel::{Dimension, FunnelQuery};
+use super::paths::PathQuery;
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
 
 /// Everything a share link carries.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ViewState {
-    /// The view shown (`funnel` is the only one so far).
+    /// The view shown: `funnel` or `paths`. The keys `by` and `steps` belong to it.
     pub view: String,
     pub funnel: FunnelQuery,
+    pub paths: PathQuery,
     /// A data file to load by URL (relative to the page, or absolute).
     pub data: Option<String>,
     /// Column-mapping corrections by header name.
@@ -37,11 +39,35 @@ impl ViewState {
     pub fn from_fragment(fragment: &str) -> (ViewState, Vec<String>) {
         let mut v = ViewState { view: "funnel".into(), ..Default::default() };
         let mut warnings = Vec::new();
-        for pair in fragment.trim_start_matches('#').split('&').filter(|p| !p.is_empty()) {
-            let (k, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        let pairs: Vec<(&str, &str)> = fragment
+            .trim_start_matches('#')
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+            .collect();
+        // `by` and `steps` mean other things in the paths view: read the view first.
+        if let Some((_, raw)) = pairs.iter().rev().find(|(k, _)| decode(k) == "view") {
+            v.view = decode(raw);
+        }
+        let paths = v.view == "paths";
+        for (k, raw) in pairs {
             let key = decode(k);
             match key.as_str() {
-                "view" => v.view = decode(raw),
+                "view" => {}
+                "by" if paths => match Dimension::from_key(&decode(raw)) {
+                    Some(d) => v.paths.by = d,
+                    None => warnings.push(format!("by={} is not a dimension (use event or channel)", decode(raw))),
+                },
+                "steps" if paths => match decode(raw).parse::<usize>() {
+                    Ok(n) if (1..=50).contains(&n) => v.paths.steps = n,
+                    _ => warnings.push(format!("steps={} should be a number of steps from 1 to 50", decode(raw))),
+                },
+                "top" if paths => match decode(raw).parse::<usize>() {
+                    Ok(n) if n >= 1 => v.paths.top = n,
+                    _ => warnings.push(format!("top={} should be a number of values from 1", decode(raw))),
+                },
+                "collapse" if paths => v.paths.collapse = decode(raw) != "0",
+                "from" if paths => v.paths.from = Some(decode(raw)).filter(|f| !f.is_empty()),
                 "by" => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.funnel.by = d,
                     None => warnings.push(format!("by={} is not a dimension (use event or channel)", decode(raw))),
@@ -86,13 +112,24 @@ impl ViewState {
         if let Some(d) = &self.data {
             parts.push(format!("data={}", encode(d)));
         }
-        parts.push(format!("by={}", self.funnel.by.key()));
-        if !self.funnel.steps.is_empty() {
-            let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s)).collect();
-            parts.push(format!("steps={}", steps.join(",")));
-        }
-        if let Some(w) = self.funnel.window {
-            parts.push(format!("window={w}"));
+        if self.view == "paths" {
+            let p = &self.paths;
+            parts.push(format!("by={}", p.by.key()));
+            if let Some(f) = &p.from {
+                parts.push(format!("from={}", encode(f)));
+            }
+            parts.push(format!("steps={}", p.steps));
+            parts.push(format!("collapse={}", u8::from(p.collapse)));
+            parts.push(format!("top={}", p.top));
+        } else {
+            parts.push(format!("by={}", self.funnel.by.key()));
+            if !self.funnel.steps.is_empty() {
+                let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s)).collect();
+                parts.push(format!("steps={}", steps.join(",")));
+            }
+            if let Some(w) = self.funnel.window {
+                parts.push(format!("window={w}"));
+            }
         }
         if let Some(p) = self.preset {
             parts.push(format!("preset={}", p.key()));
@@ -186,6 +223,21 @@ mod tests {
         let (back, w) = ViewState::from_fragment(&f);
         assert!(w.is_empty());
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn the_paths_view_reads_its_own_keys() {
+        // The documented example, with `view` last to show the order does not matter.
+        let (v, w) = ViewState::from_fragment("#by=channel&from=email&steps=8&collapse=1&view=paths");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            v.paths,
+            PathQuery { by: Dimension::Channel, steps: 8, collapse: true, from: Some("email".into()), top: 8 }
+        );
+        assert!(v.funnel.steps.is_empty(), "steps=8 is not a funnel step here");
+        assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        let (_, w) = ViewState::from_fragment("view=paths&steps=0");
+        assert_eq!(w.len(), 1);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use yew_agent::reactor::ReactorProvider;
 use super::browser;
 use super::funnel::FunnelView;
 use super::panels::{ColumnsPanel, StatusBar, SummaryPanel};
+use super::paths::PathsView;
 use super::state::{Action, AppState, Loading};
 use crate::core::ingest::LoadError;
 use crate::core::table::Duplicates;
@@ -63,6 +64,7 @@ fn Shell() -> Html {
                     Response::Cancelled => Action::Cancelled,
                     Response::Funnel { id, result } => Action::FunnelDone { id, result },
                     Response::Download { .. } => return,
+                    Response::Paths { id, result } => Action::PathsDone { id, result },
                 })
             }
         })
@@ -194,6 +196,25 @@ fn Shell() -> Html {
         });
     }
 
+    // Paths are recomputed when their definition or the data changes, while they are shown.
+    {
+        let (send, dispatch) = (send.clone(), state.dispatcher());
+        let next_id = use_mut_ref(|| 0u32);
+        let has_data = state.summary.is_some();
+        let shown = state.view.view == "paths";
+        use_effect_with((state.generation, state.view.paths.clone(), shown), move |(_, query, shown)| {
+            if has_data && *shown {
+                let id = {
+                    let mut n = next_id.borrow_mut();
+                    *n += 1;
+                    *n
+                };
+                dispatch.dispatch(Action::PathsRequested(id));
+                send.emit(Request::Paths { id, query: query.clone() });
+            }
+        });
+    }
+
     let on_view = {
         let dispatch = state.dispatcher();
         Callback::from(move |v: ViewState| dispatch.dispatch(Action::SetView(v)))
@@ -280,9 +301,28 @@ fn Shell() -> Html {
                 </aside>
                 <section class="main">
                     if let Some(summary) = &s.summary {
-                        <FunnelView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
-                                    result={s.funnel.clone()} error={s.funnel_error.clone()}
-                                    data_name={s.data_name().unwrap_or_default()} />
+                        <nav class="tabs" aria-label="Views">
+                            for (key, label) in [("funnel", "Funnel"), ("paths", "Paths")] {
+                                <button id={format!("tab-{key}")} class={classes!("tab", (s.view.view == key).then_some("active"))}
+                                        aria-pressed={(s.view.view == key).to_string()}
+                                        onclick={{
+                                            let (view, on_view) = (s.view.clone(), on_view.clone());
+                                            Callback::from(move |_| {
+                                                let mut v = view.clone();
+                                                v.view = key.to_string();
+                                                on_view.emit(v);
+                                            })
+                                        }}>{ label }</button>
+                            }
+                        </nav>
+                        if s.view.view == "paths" {
+                            <PathsView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
+                                       result={s.paths.clone()} error={s.paths_error.clone()} />
+                        } else {
+                            <FunnelView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
+                                        result={s.funnel.clone()} error={s.funnel_error.clone()}
+                                        data_name={s.data_name().unwrap_or_default()} />
+                        }
                     }
                 </section>
             </main>

@@ -6,6 +6,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::browser::{self, int};
+use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout;
 use crate::core::funnel::{Dimension, FunnelExport, FunnelResult};
 use crate::core::summary::{Summary, ValueCount};
@@ -22,9 +23,6 @@ pub struct FunnelProps {
     pub data_name: String,
 }
 
-/// A change to the view made from a control's value.
-type Edit = Rc<dyn Fn(&mut ViewState, String)>;
-
 fn select_value(e: &Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
 }
@@ -37,14 +35,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
         Dimension::Event => &p.summary.event_values,
         Dimension::Channel => &p.summary.channel_values,
     };
-    let edit = |f: Edit| {
-        let (view, on_view) = (view.clone(), p.on_view.clone());
-        Callback::from(move |value: String| {
-            let mut v = view.clone();
-            f(&mut v, value);
-            on_view.emit(v);
-        })
-    };
+    let edit = |f: Edit| edit_view(view, &p.on_view, f);
     let on_by = edit(Rc::new(|v, val| {
         v.funnel.by = Dimension::from_key(&val).unwrap_or_default();
         v.funnel.steps.clear();

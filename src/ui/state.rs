@@ -6,6 +6,7 @@ use yew::Reducible;
 
 use crate::core::funnel::{default_steps, FunnelResult};
 use crate::core::ingest::LoadError;
+use crate::core::paths::PathResult;
 use crate::core::summary::Summary;
 use crate::core::view::ViewState;
 
@@ -45,6 +46,10 @@ pub struct AppState {
     pub funnel_request: u32,
     pub funnel: Option<Rc<FunnelResult>>,
     pub funnel_error: Option<String>,
+    /// The id of the newest paths request and its result.
+    pub paths_request: u32,
+    pub paths: Option<Rc<PathResult>>,
+    pub paths_error: Option<String>,
 }
 
 pub enum Action {
@@ -63,6 +68,11 @@ pub enum Action {
     Cancelled,
     DismissError,
     FunnelRequested(u32),
+    PathsRequested(u32),
+    PathsDone {
+        id: u32,
+        result: Result<Box<PathResult>, String>,
+    },
     FunnelDone {
         id: u32,
         result: Result<FunnelResult, String>,
@@ -123,6 +133,9 @@ impl Reducible for AppState {
                     s.view.funnel.steps = default_steps(&values);
                     s.steps_auto = true;
                 }
+                if !summary.has_channel {
+                    s.view.paths.by = crate::core::funnel::Dimension::Event;
+                }
                 s.summary = (!summary.files.is_empty()).then(|| Rc::new(summary));
                 s.replaceable = s.pending_replaceable;
                 s.generation += 1;
@@ -141,6 +154,22 @@ impl Reducible for AppState {
                 s.notice = None;
             }
             Action::FunnelRequested(id) => s.funnel_request = id,
+            Action::PathsRequested(id) => s.paths_request = id,
+            Action::PathsDone { id, result } => {
+                if id != s.paths_request {
+                    return self;
+                }
+                match result {
+                    Ok(r) => {
+                        s.paths = Some(Rc::new(*r));
+                        s.paths_error = None;
+                    }
+                    Err(e) => {
+                        s.paths = None;
+                        s.paths_error = Some(e);
+                    }
+                }
+            }
             Action::FunnelDone { id, result } => {
                 if id != s.funnel_request {
                     return self; // a newer request is on its way

@@ -1,0 +1,197 @@
+//! The paths view: controls, the Sankey diagram and the path-variants table.
+
+use std::rc::Rc;
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::browser::{self, int};
+use super::{edit_view, Edit};
+use crate::core::funnel::Dimension;
+use crate::core::paths::{PathResult, ENDED, OTHER};
+use crate::core::summary::{Summary, ValueCount};
+use crate::core::view::ViewState;
+
+#[derive(Properties, PartialEq)]
+pub struct PathsProps {
+    pub summary: Rc<Summary>,
+    pub view: ViewState,
+    pub on_view: Callback<ViewState>,
+    pub result: Option<Rc<PathResult>>,
+    pub error: Option<String>,
+}
+
+const PALETTE: [&str; 10] =
+    ["#2f7fd8", "#e07b39", "#3aa676", "#c94f7c", "#8a63d2", "#d4a72c", "#3bb3c3", "#a0522d", "#5b8c2a", "#d9534f"];
+
+/// The same colour for a value in every view: a hash of its label into the palette.
+pub fn colour(label: &str) -> &'static str {
+    match label {
+        OTHER => "#9aa7b5",
+        ENDED => "#d5dbe2",
+        _ => {
+            let h =
+                label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+            PALETTE[(h % PALETTE.len() as u64) as usize]
+        }
+    }
+}
+
+#[component]
+pub fn PathsView(p: &PathsProps) -> Html {
+    let q = &p.view.paths;
+    let values: &[ValueCount] = match q.by {
+        Dimension::Event => &p.summary.event_values,
+        Dimension::Channel => &p.summary.channel_values,
+    };
+    let set = |f: Edit| edit_view(&p.view, &p.on_view, f);
+    let select = |e: Event| e.target_unchecked_into::<HtmlSelectElement>().value();
+    let input = |e: Event| e.target_unchecked_into::<HtmlInputElement>().value();
+    let on_by = set(Rc::new(|v, val| {
+        v.paths.by = Dimension::from_key(&val).unwrap_or_default();
+        v.paths.from = None;
+    }))
+    .reform(select);
+    let on_from = set(Rc::new(|v, val| v.paths.from = Some(val).filter(|f| !f.is_empty()))).reform(select);
+    let on_steps = set(Rc::new(|v, val| {
+        if let Ok(n) = val.parse::<usize>() {
+            v.paths.steps = n.clamp(2, 20);
+        }
+    }))
+    .reform(input);
+    let on_top = set(Rc::new(|v, val| {
+        if let Ok(n) = val.parse::<usize>() {
+            v.paths.top = n.clamp(1, 50);
+        }
+    }))
+    .reform(input);
+    let on_collapse = set(Rc::new(|v, val| v.paths.collapse = val == "true"))
+        .reform(|e: Event| e.target_unchecked_into::<HtmlInputElement>().checked().to_string());
+    let on_csv = {
+        let result = p.result.clone();
+        Callback::from(move |_| {
+            if let Some(r) = &result {
+                let mut csv = String::from("path,customers,pct_of_total\n");
+                for v in &r.variants {
+                    let path = v.path.join(" > ").replace('"', "\"\"");
+                    csv.push_str(&format!("\"{path}\",{},{:.4}\n", v.customers, v.pct_of_total));
+                }
+                if r.rest_customers > 0 {
+                    csv.push_str(&format!("\"(other paths)\",{},\n", r.rest_customers));
+                }
+                browser::download("touchpath-paths.csv", "text/csv", &csv);
+            }
+        })
+    };
+    let channel_ok = p.summary.has_channel;
+    html! {
+        <section class="card paths" id="paths">
+            <div class="card-head">
+                <h2>{"Paths"}</h2>
+                <button class="button" id="download-variants" onclick={on_csv} disabled={p.result.is_none()}>
+                    {"Download CSV"}
+                </button>
+            </div>
+            <div class="builder" id="paths-builder">
+                <label class="field"><span>{"Steps are"}</span>
+                    <select id="paths-by" onchange={on_by}>
+                        <option value="channel" selected={q.by == Dimension::Channel} disabled={!channel_ok}>{"channels"}</option>
+                        <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
+                    </select>
+                </label>
+                <label class="field"><span>{"Starting at"}</span>
+                    <select id="paths-from" onchange={on_from}>
+                        <option value="" selected={q.from.is_none()}>{"the first touch"}</option>
+                        for v in values {
+                            <option value={v.value.clone()} selected={q.from.as_deref() == Some(v.value.as_str())}>{ v.value.clone() }</option>
+                        }
+                    </select>
+                </label>
+                <label class="field"><span>{"Steps shown"}</span>
+                    <input id="paths-steps" type="number" min="2" max="20" value={q.steps.to_string()} onchange={on_steps} />
+                </label>
+                <label class="field"><span>{"Values per step"}</span>
+                    <input id="paths-top" type="number" min="1" max="50" value={q.top.to_string()} onchange={on_top} />
+                </label>
+                <label class="check"><input id="paths-collapse" type="checkbox" checked={q.collapse} onchange={on_collapse} />
+                    {" Collapse repeats"}</label>
+            </div>
+            if let Some(e) = &p.error { <p class="error" id="paths-error">{ e.clone() }</p> }
+            if let Some(r) = &p.result {
+                <p class="muted" id="paths-caption">{ format!("{} of {} customers have a path{}; each column is a step, ribbons are customers.",
+                    int(r.customers_in_paths), int(r.total_customers),
+                    q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default()) }</p>
+                <Sankey result={r.clone()} />
+                <VariantsTable result={r.clone()} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ResultProps {
+    result: Rc<PathResult>,
+}
+
+/// Nodes as bars, links as ribbons; hovering shows counts and shares.
+#[component]
+fn Sankey(p: &ResultProps) -> Html {
+    let r = &p.result;
+    let total = r.customers_in_paths.max(1) as f64;
+    let (pad_top, pad_right) = (8.0, 150.0);
+    html! {
+        <svg id="sankey" class="chart sankey" role="img" aria-label="Sankey diagram of customer paths"
+             viewBox={format!("0 {} {} {}", -pad_top, r.width + pad_right, r.height + 2.0 * pad_top)}>
+            <g class="links">
+                for l in &r.links {
+                    <path class="link" d={l.d.clone()} stroke={colour(&r.nodes[l.source].label)}
+                          stroke-width={l.width.max(1.0).to_string()} fill="none">
+                        <title>{ format!("{} → {}: {} customers ({:.1}% of all, {:.1}% of {})",
+                            r.nodes[l.source].label, r.nodes[l.target].label, int(l.customers),
+                            l.customers as f64 * 100.0 / total,
+                            l.customers as f64 * 100.0 / r.nodes[l.source].customers.max(1) as f64,
+                            r.nodes[l.source].label) }</title>
+                    </path>
+                }
+            </g>
+            <g class="nodes">
+                for n in &r.nodes {
+                    <g class="node" tabindex="0">
+                        <rect x={n.x0.to_string()} y={n.y0.to_string()} width={(n.x1 - n.x0).to_string()}
+                              height={(n.y1 - n.y0).max(0.5).to_string()} fill={colour(&n.label)} />
+                        <title>{ format!("Step {}: {} — {} customers ({:.1}% of all)", n.step + 1, n.label, int(n.customers),
+                            n.customers as f64 * 100.0 / total) }</title>
+                        if n.y1 - n.y0 >= 9.0 {
+                            <text x={(n.x1 + 4.0).to_string()} y={((n.y0 + n.y1) / 2.0 + 4.0).to_string()}>
+                                { format!("{} {}", n.label, int(n.customers)) }
+                            </text>
+                        }
+                    </g>
+                }
+            </g>
+        </svg>
+    }
+}
+
+/// Every distinct path, most customers first, with the exact size of the rest.
+#[component]
+fn VariantsTable(p: &ResultProps) -> Html {
+    let r = &p.result;
+    html! {
+        <table class="data" id="variants-table">
+            <caption>{ format!("{} distinct paths{}", int(r.distinct_variants),
+                if r.rest_customers > 0 { format!(" · the {} listed cover all but {} customers", r.variants.len(), int(r.rest_customers)) } else { String::new() }) }</caption>
+            <thead><tr><th>{"#"}</th><th>{"Path"}</th><th class="num">{"Customers"}</th><th class="num">{"% of all"}</th></tr></thead>
+            <tbody>
+                for (i, v) in r.variants.iter().enumerate() {
+                    <tr class="variant-row">
+                        <td>{ i + 1 }</td>
+                        <td class="variant-path">{ v.path.join(" → ") }</td>
+                        <td class="num variant-customers">{ int(v.customers) }</td>
+                        <td class="num variant-pct">{ format!("{:.1}%", v.pct_of_total) }</td>
+                    </tr>
+                }
+            </tbody>
+        </table>
+    }
+}
