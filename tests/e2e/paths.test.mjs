@@ -1,0 +1,90 @@
+// The paths view: Sankey nodes and links, path variants, anchor, collapse, URL state.
+//
+// orders.csv (no channel column, so steps are events), each visitor's events in time order:
+//   v1, v2, v3: catalog → cart → payment_done;  v4: cart → catalog → payment_done;
+//   v5: catalog, catalog → cart → payment_done (the repeat collapses);  v6: catalog
+// Variants (collapsed): catalog → cart → payment_done 4 (66.7%), cart → catalog → payment_done 1
+//   (16.7%), catalog 1 (16.7%) — ties by path, "cart…" before "catalog"; 3 distinct.
+// Sankey with 3 steps: step 1 catalog 5, cart 1; step 2 cart 4, catalog 1, (journey ended) 1 (v6);
+//   step 3 payment_done 5 → 6 nodes; links catalog→cart 4, catalog→ended 1, cart→catalog 1,
+//   cart→payment_done 4, catalog→payment_done 1 → 5 links.
+// From "cart": v1–v5 have it (5 of 6): cart → payment_done 4, cart → catalog → payment_done 1.
+// Without collapsing, v5's path catalog → catalog → cart → payment_done is its own variant: 4 distinct.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertNoProblems, eventually, fixture, launch, newPage, screenshot, serve, text, waitForData } from './helpers.mjs';
+
+const variants = (page) => page.$$eval('#variants-table tbody tr', (trs) => trs.map((tr) =>
+  [...tr.querySelectorAll('.variant-path, .variant-customers, .variant-pct')].map((td) => td.textContent)));
+
+describe('paths view', () => {
+  let browser, server, page, problems;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve();
+    ({ page, problems } = await newPage(browser));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('opens from a link and draws the Sankey and variants of a dropped file', async () => {
+    await page.goto(`${server.url}#view=paths&by=event&steps=3&collapse=1&top=8`);
+    await waitForData(page, { events: '20,000' });
+    await page.setInputFiles('#file-input', fixture('orders.csv'));
+    await waitForData(page, { events: '17', name: 'orders.csv' });
+    await eventually(() => variants(page), [
+      ['catalog → cart → payment_done', '4', '66.7%'],
+      ['cart → catalog → payment_done', '1', '16.7%'],
+      ['catalog', '1', '16.7%'],
+    ], { message: 'variants' });
+    assert.equal(await text(page, '#variants-table caption'), '3 distinct paths');
+    const nodes = await page.$$eval('#sankey .node title', (ts) => ts.map((t) => t.textContent));
+    assert.deepEqual(nodes, [
+      'Step 1: catalog — 5 customers (83.3% of all)',
+      'Step 1: cart — 1 customers (16.7% of all)',
+      'Step 2: cart — 4 customers (66.7% of all)',
+      'Step 2: catalog — 1 customers (16.7% of all)',
+      'Step 2: (journey ended) — 1 customers (16.7% of all)',
+      'Step 3: payment_done — 5 customers (83.3% of all)',
+    ]);
+    const links = await page.$$eval('#sankey .link title', (ts) => ts.map((t) => t.textContent.replace(/ \([0-9].*$/, '')).sort());
+    assert.deepEqual(links, [
+      'cart → catalog: 1 customers',
+      'cart → payment_done: 4 customers',
+      'catalog → (journey ended): 1 customers',
+      'catalog → cart: 4 customers',
+      'catalog → payment_done: 1 customers',
+    ]);
+    assert.ok((await page.evaluate(() => location.hash)).startsWith('#view=paths&by=event&steps=3'));
+    await screenshot(page, 'paths-orders');
+  });
+
+  it('starts at an anchor and can keep repeats', async () => {
+    await page.selectOption('#paths-from', 'cart');
+    await eventually(() => variants(page), [
+      ['cart → payment_done', '4', '66.7%'],
+      ['cart → catalog → payment_done', '1', '16.7%'],
+    ], { message: 'from cart' });
+    assert.equal(await text(page, '#paths-caption'),
+      '5 of 6 customers have a path starting at cart; each column is a step, ribbons are customers.');
+    assert.ok((await page.evaluate(() => location.hash)).includes('from=cart'));
+    await page.selectOption('#paths-from', '');
+    await page.uncheck('#paths-collapse');
+    await eventually(() => text(page, '#variants-table caption'), '4 distinct paths', { message: 'no collapse' });
+    assert.ok((await page.evaluate(() => location.hash)).includes('collapse=0'));
+  });
+
+  it('downloads the variants as CSV', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-variants')]);
+    assert.equal(download.suggestedFilename(), 'touchpath-paths.csv');
+    const { readFile } = await import('node:fs/promises');
+    const csv = await readFile(await download.path(), 'utf8');
+    assert.equal(csv.split('\n')[0], 'path,customers,pct_of_total');
+    assert.ok(csv.includes('"catalog > catalog > cart > payment_done",1,16.6667'), csv);
+    assertNoProblems(problems);
+  });
+});
