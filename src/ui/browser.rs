@@ -69,3 +69,57 @@ pub async fn copy_text(text: &str) -> bool {
     let promise = window().navigator().clipboard().write_text(text);
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
+
+/// The markup of the SVG element `id`, as a standalone SVG file.
+fn svg_markup(id: &str) -> Option<String> {
+    let el = window().document()?.get_element_by_id(id)?;
+    Some(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", el.outer_html()))
+}
+
+/// Offers the SVG chart `id` as an `.svg` file.
+pub fn download_svg(id: &str, file_name: &str) {
+    if let Some(svg) = svg_markup(id) {
+        download(file_name, "image/svg+xml", &svg);
+    }
+}
+
+/// Offers the SVG chart `id` as a `.png` file, drawn at twice its size on a white background.
+pub fn download_png(id: &str, file_name: &str) {
+    use wasm_bindgen::closure::Closure;
+    use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement};
+    let Some(svg) = svg_markup(id) else { return };
+    let doc = window().document().expect("a document");
+    let Some(el) = doc.get_element_by_id(id) else { return };
+    let rect = el.get_bounding_client_rect();
+    let (w, h) = (rect.width().max(1.0) * 2.0, rect.height().max(1.0) * 2.0);
+    let parts = js_sys::Array::of1(&svg.into());
+    let opts = BlobPropertyBag::new();
+    opts.set_type("image/svg+xml");
+    let Ok(blob) = Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
+    let Ok(url) = Url::create_object_url_with_blob(&blob) else { return };
+    let Ok(img) = HtmlImageElement::new() else { return };
+    let file_name = file_name.to_string();
+    let (img2, url2) = (img.clone(), url.clone());
+    let onload = Closure::once_into_js(move || {
+        let _ = Url::revoke_object_url(&url2);
+        let Ok(canvas) = doc.create_element("canvas") else { return };
+        let canvas: HtmlCanvasElement = canvas.unchecked_into();
+        canvas.set_width(w as u32);
+        canvas.set_height(h as u32);
+        let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
+        let ctx: CanvasRenderingContext2d = ctx.unchecked_into();
+        ctx.set_fill_style_str("#ffffff");
+        ctx.fill_rect(0.0, 0.0, w, h);
+        let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(&img2, 0.0, 0.0, w, h);
+        if let Ok(data) = canvas.to_data_url_with_type("image/png") {
+            if let Ok(a) = doc.create_element("a") {
+                let a: HtmlAnchorElement = a.unchecked_into();
+                a.set_href(&data);
+                a.set_download(&file_name);
+                a.click();
+            }
+        }
+    });
+    img.set_onload(Some(onload.unchecked_ref()));
+    img.set_src(&url);
+}

@@ -112,6 +112,10 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             <div class="card-head">
                 <h2>{"Funnel"}</h2>
                 <div class="head-actions">
+                    <button class="button" id="export-funnel-svg" disabled={p.result.is_none()}
+                            onclick={Callback::from(|_| browser::download_svg("funnel-chart", "touchpath-funnel.svg"))}>{"SVG"}</button>
+                    <button class="button" id="export-funnel-png" disabled={p.result.is_none()}
+                            onclick={Callback::from(|_| browser::download_png("funnel-chart", "touchpath-funnel.png"))}>{"PNG"}</button>
                     <button class="button" id="copy-link" onclick={on_copy}
                             title="Copy a link to this view (the link never contains your data)">
                         { if *copied { "Link copied" } else { "Copy link" } }
@@ -196,6 +200,10 @@ fn short(label: &str, max: usize) -> String {
     }
 }
 
+/// Styles inside the SVG, so an exported file looks as on screen.
+const FUNNEL_SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:12px;fill:#5b6675}\
+.value{fill:#1b2430;font-weight:600}.bar{fill:#2f7fd8}.ghost{fill:#d5e4f6}.tick line{stroke:#edf0f4}.axis{stroke:#9aa7b5}";
+
 /// Bars per step, the previous step as a pale "ghost" to show the drop-off.
 #[component]
 pub fn FunnelChart(p: &ResultProps) -> Html {
@@ -205,7 +213,8 @@ pub fn FunnelChart(p: &ResultProps) -> Html {
     let label_len = (90 / counts.len().max(1)).clamp(8, 24);
     html! {
         <svg id="funnel-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
-             aria-label="Funnel chart: customers reaching each step">
+             xmlns="http://www.w3.org/2000/svg" aria-label="Funnel chart: customers reaching each step">
+            <style>{ FUNNEL_SVG_STYLE }</style>
             for (t, y) in g.ticks.iter().copied() {
                 <g class="tick">
                     <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />

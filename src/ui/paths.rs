@@ -88,9 +88,15 @@ pub fn PathsView(p: &PathsProps) -> Html {
         <section class="card paths" id="paths">
             <div class="card-head">
                 <h2>{"Paths"}</h2>
-                <button class="button" id="download-variants" onclick={on_csv} disabled={p.result.is_none()}>
-                    {"Download CSV"}
-                </button>
+                <div class="head-actions">
+                    <button class="button" id="export-sankey-svg" disabled={p.result.is_none()}
+                            onclick={Callback::from(|_| browser::download_svg("sankey", "touchpath-sankey.svg"))}>{"SVG"}</button>
+                    <button class="button" id="export-sankey-png" disabled={p.result.is_none()}
+                            onclick={Callback::from(|_| browser::download_png("sankey", "touchpath-sankey.png"))}>{"PNG"}</button>
+                    <button class="button" id="download-variants" onclick={on_csv} disabled={p.result.is_none()}>
+                        {"Download CSV"}
+                    </button>
+                </div>
             </div>
             <div class="builder" id="paths-builder">
                 <label class="field"><span>{"Steps are"}</span>
@@ -133,6 +139,10 @@ struct ResultProps {
     result: Rc<PathResult>,
 }
 
+/// Styles inside the SVG, so an exported file looks as on screen.
+const SANKEY_SVG_STYLE: &str =
+    "text{font-family:system-ui,sans-serif;font-size:11px;fill:#1b2430}.link{stroke-opacity:.32}.link:hover{stroke-opacity:.7}";
+
 /// Nodes as bars, links as ribbons; hovering shows counts and shares.
 #[component]
 fn Sankey(p: &ResultProps) -> Html {
@@ -141,7 +151,9 @@ fn Sankey(p: &ResultProps) -> Html {
     let (pad_top, pad_right) = (8.0, 150.0);
     html! {
         <svg id="sankey" class="chart sankey" role="img" aria-label="Sankey diagram of customer paths"
+             xmlns="http://www.w3.org/2000/svg"
              viewBox={format!("0 {} {} {}", -pad_top, r.width + pad_right, r.height + 2.0 * pad_top)}>
+            <style>{ SANKEY_SVG_STYLE }</style>
             <g class="links">
                 for l in &r.links {
                     <path class="link" d={l.d.clone()} stroke={colour(&r.nodes[l.source].label)}

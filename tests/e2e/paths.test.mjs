@@ -85,6 +85,24 @@ describe('paths view', () => {
     const csv = await readFile(await download.path(), 'utf8');
     assert.equal(csv.split('\n')[0], 'path,customers,pct_of_total');
     assert.ok(csv.includes('"catalog > catalog > cart > payment_done",1,16.6667'), csv);
+  });
+
+  it('exports the Sankey as SVG and PNG', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const [svgDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-sankey-svg')]);
+    assert.equal(svgDl.suggestedFilename(), 'touchpath-sankey.svg');
+    const svg = await readFile(await svgDl.path(), 'utf8');
+    assert.ok(svg.startsWith('<?xml') && svg.includes('xmlns="http://www.w3.org/2000/svg"'), svg.slice(0, 200));
+    // The file holds exactly the ribbons drawn on the page.
+    const onPage = await page.$$eval('#sankey .link', (ls) => ls.length);
+    assert.equal((svg.match(/class="link"/g) || []).length, onPage);
+    const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-sankey-png')]);
+    assert.equal(pngDl.suggestedFilename(), 'touchpath-sankey.png');
+    const png = await readFile(await pngDl.path());
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+    assert.ok(png.length > 2000, `a real image (${png.length} bytes)`);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(new URL('./artifacts/paths-export.png', import.meta.url), png);
     assertNoProblems(problems);
   });
 });
