@@ -87,10 +87,126 @@ pub struct PathResult {
     pub rest_customers: u64,
     pub width: f64,
     pub height: f64,
+    /// The directly-follows graph of the same paths.
+    pub transitions: TransitionGraph,
 }
 
 /// Variants listed in the result.
 pub const TOP_VARIANTS: usize = 50;
+
+/// One directly-follows edge: customers' consecutive touches `from` → `to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub from: usize,
+    pub to: usize,
+    /// Times it happened (a customer may take an edge several times).
+    pub count: u64,
+    /// `count` as a share of all transitions out of `from`, in percent.
+    pub pct_of_from: f64,
+    /// Median and 90th percentile of the time between the two touches, in seconds
+    /// (nearest-rank percentiles).
+    pub median_s: f64,
+    pub p90_s: f64,
+}
+
+/// The directly-follows graph over the most frequent values (the rest as "other").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransitionGraph {
+    pub values: Vec<String>,
+    /// Paths starting and ending at each value.
+    pub starts: Vec<u64>,
+    pub ends: Vec<u64>,
+    /// Edges, most frequent first.
+    pub edges: Vec<Transition>,
+}
+
+/// Nearest-rank percentile (`q` in 0..=1) of sorted values.
+fn percentile(sorted: &[i64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1] as f64
+}
+
+/// The directly-follows graph of the customers' paths (same cleaning as the Sankey).
+pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph, FunnelError> {
+    let column = q.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
+    let anchor = q.from.as_ref().map(|f| column.code_of(f));
+    // The most frequent values overall keep their name; the rest are "other".
+    let counts = column.counts();
+    let mut order: Vec<usize> = (0..counts.len()).filter(|&v| counts[v] > 0).collect();
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| column.values[a].cmp(&column.values[b])));
+    let top = q.top.max(1);
+    let mut slot = vec![usize::MAX; counts.len()];
+    let mut values: Vec<String> = Vec::new();
+    for (i, &v) in order.iter().enumerate() {
+        if i < top {
+            slot[v] = values.len();
+            values.push(column.values[v].clone());
+        }
+    }
+    let other = (order.len() > top).then(|| {
+        values.push(OTHER.to_string());
+        values.len() - 1
+    });
+    for &v in order.iter().skip(top) {
+        slot[v] = other.expect("other exists when values are left over");
+    }
+    let n = values.len();
+    let mut starts = vec![0u64; n];
+    let mut ends = vec![0u64; n];
+    let mut times: HashMap<(usize, usize), Vec<i64>> = HashMap::new();
+    for c in 0..table.customer_count() {
+        let rows = table.rows_of(c);
+        let start = match anchor {
+            None => rows.start,
+            Some(None) => continue,
+            Some(Some(a)) => match rows.clone().find(|&r| column.codes[r] == a) {
+                Some(r) => r,
+                None => continue,
+            },
+        };
+        // (value slot, time of its last touch in the current run)
+        let mut prev: Option<(usize, i64)> = None;
+        for r in start..rows.end {
+            let v = slot[column.codes[r] as usize];
+            let t = table.ts[r];
+            match prev {
+                None => starts[v] += 1,
+                Some((p, _)) if p == v && q.collapse => {
+                    prev = Some((v, t));
+                    continue;
+                }
+                Some((p, pt)) => times.entry((p, v)).or_default().push((t - pt) / 1_000_000),
+            }
+            prev = Some((v, t));
+        }
+        if let Some((p, _)) = prev {
+            ends[p] += 1;
+        }
+    }
+    let mut out_total = vec![0u64; n];
+    for (&(from, _), ts) in &times {
+        out_total[from] += ts.len() as u64;
+    }
+    let mut edges: Vec<Transition> = times
+        .into_iter()
+        .map(|((from, to), mut ts)| {
+            ts.sort_unstable();
+            Transition {
+                from,
+                to,
+                count: ts.len() as u64,
+                pct_of_from: ts.len() as f64 * 100.0 / out_total[from] as f64,
+                median_s: percentile(&ts, 0.5),
+                p90_s: percentile(&ts, 0.9),
+            }
+        })
+        .collect();
+    edges.sort_by(|a, b| b.count.cmp(&a.count).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
+    Ok(TransitionGraph { values, starts, ends, edges })
+}
 
 /// The customers' paths as value codes.
 fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Option<Option<u32>>) -> Vec<Vec<u32>> {
@@ -248,6 +364,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         rest_customers: paths.len() as u64 - listed_customers,
         width: settings.width,
         height: settings.height,
+        transitions: transitions(table, q)?,
     })
 }
 
@@ -266,10 +383,11 @@ mod tests {
     use super::*;
     use crate::core::table::{RowRef, TableBuilder};
 
+    /// A table from (customer, seconds, event) rows.
     fn table(rows: &[(&str, i64, &str)]) -> EventTable {
         let mut b = TableBuilder::new(false, false, false);
         for &(c, t, e) in rows {
-            b.push(RowRef { customer: c, ts: t, event: e, channel: None, stage: None, revenue: None });
+            b.push(RowRef { customer: c, ts: t * 1_000_000, event: e, channel: None, stage: None, revenue: None });
         }
         b.finish()
     }
@@ -326,6 +444,35 @@ mod tests {
                 assert_eq!(outflow, n.customers, "{n:?}");
             }
         }
+    }
+
+    #[test]
+    fn transitions_with_times_self_loops_and_other() {
+        // Times in seconds. a: x(0) x(10) y(70) x(100);  b: y(0) x(30);  c: z(5).
+        let t = table(&[
+            ("a", 0, "x"),
+            ("a", 10, "x"),
+            ("a", 70, "y"),
+            ("a", 100, "x"),
+            ("b", 0, "y"),
+            ("b", 30, "x"),
+            ("c", 5, "z"),
+        ]);
+        let g = transitions(&t, &PathQuery { top: 2, ..q(5) }).unwrap();
+        // x occurs 4 times, y 2, z 1: top 2 are x, y; z becomes "other".
+        assert_eq!(g.values, ["x", "y", OTHER]);
+        assert_eq!((g.starts.clone(), g.ends.clone()), (vec![1, 1, 1], vec![2, 0, 1]));
+        let e: Vec<(usize, usize, u64, f64, f64)> =
+            g.edges.iter().map(|e| (e.from, e.to, e.count, e.median_s, e.p90_s)).collect();
+        // Collapsed: a x→y after the run's last x (10 → 70: 60 s), y→x 30 s; b y→x 30 s.
+        // y→x happens twice (30 s, 30 s); x→y once (60 s). Out of y: 2 of 2 = 100%.
+        assert_eq!(e, [(1, 0, 2, 30.0, 30.0), (0, 1, 1, 60.0, 60.0)]);
+        assert_eq!(g.edges[0].pct_of_from, 100.0);
+        // Kept repeats: the self-loop x→x (10 s) appears, and x's outgoing share is split 1:1.
+        let g = transitions(&t, &PathQuery { top: 2, collapse: false, ..q(5) }).unwrap();
+        let xx = g.edges.iter().find(|e| e.from == 0 && e.to == 0).unwrap();
+        assert_eq!((xx.count, xx.median_s, xx.pct_of_from), (1, 10.0, 50.0));
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), 9.0);
     }
 
     #[test]

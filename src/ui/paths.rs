@@ -129,6 +129,7 @@ pub fn PathsView(p: &PathsProps) -> Html {
                     q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default()) }</p>
                 <Sankey result={r.clone()} />
                 <VariantsTable result={r.clone()} />
+                <Transitions result={r.clone()} />
             }
         </section>
     }
@@ -205,5 +206,74 @@ fn VariantsTable(p: &ResultProps) -> Html {
                 }
             </tbody>
         </table>
+    }
+}
+
+/// A duration in seconds, readable: "45 s", "12 min", "3.5 h", "2.0 d".
+fn duration(s: f64) -> String {
+    match s {
+        s if s < 60.0 => format!("{s:.0} s"),
+        s if s < 3_600.0 => format!("{:.0} min", s / 60.0),
+        s if s < 86_400.0 => format!("{:.1} h", s / 3_600.0),
+        s => format!("{:.1} d", s / 86_400.0),
+    }
+}
+
+/// The transition-probability matrix (row: from, column: to) as a heatmap, and the edges
+/// with their counts and timing.
+#[component]
+fn Transitions(p: &ResultProps) -> Html {
+    let g = &p.result.transitions;
+    let n = g.values.len();
+    let mut cell: Vec<Vec<Option<&crate::core::paths::Transition>>> = vec![vec![None; n]; n];
+    for e in &g.edges {
+        cell[e.from][e.to] = Some(e);
+    }
+    html! {
+        <div class="transitions" id="transitions">
+            <h3>{"Transitions"}</h3>
+            <p class="muted">{"Share of each value's next touches (row → column); loops and returns included. Hover a cell for counts and times."}</p>
+            <div class="scroll">
+                <table class="heatmap" id="transition-matrix">
+                    <thead><tr><th>{"from \\ to"}</th>
+                        for v in &g.values { <th>{ v.clone() }</th> }
+                        <th>{"journey ends"}</th>
+                    </tr></thead>
+                    <tbody>
+                        for (i, from) in g.values.iter().enumerate() {
+                            <tr>
+                                <th>{ from.clone() }</th>
+                                for (j, to) in g.values.iter().enumerate() {
+                                    if let Some(e) = cell[i][j] {
+                                        <td class="num" style={format!("background: rgba(47,127,216,{:.2})", e.pct_of_from / 100.0 * 0.85)}
+                                            title={format!("{from} → {to}: {} times ({:.1}% of {from}'s next touches); median {}, p90 {}",
+                                                int(e.count), e.pct_of_from, duration(e.median_s), duration(e.p90_s))}>
+                                            { format!("{:.0}%", e.pct_of_from) }
+                                        </td>
+                                    } else {
+                                        <td class="num empty">{"·"}</td>
+                                    }
+                                }
+                                <td class="num">{ int(g.ends[i]) }</td>
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            </div>
+            <table class="data" id="transition-edges">
+                <caption>{ format!("{} transitions, most frequent first", int(g.edges.len() as u64)) }</caption>
+                <thead><tr><th>{"From"}</th><th>{"To"}</th><th class="num">{"Times"}</th><th class="num">{"% of from"}</th>
+                    <th class="num">{"Median time"}</th><th class="num">{"p90 time"}</th></tr></thead>
+                <tbody>
+                    for e in g.edges.iter().take(20) {
+                        <tr class="edge-row">
+                            <td>{ g.values[e.from].clone() }</td><td>{ g.values[e.to].clone() }</td>
+                            <td class="num">{ int(e.count) }</td><td class="num">{ format!("{:.1}%", e.pct_of_from) }</td>
+                            <td class="num">{ duration(e.median_s) }</td><td class="num">{ duration(e.p90_s) }</td>
+                        </tr>
+                    }
+                </tbody>
+            </table>
+        </div>
     }
 }

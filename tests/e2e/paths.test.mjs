@@ -60,6 +60,21 @@ describe('paths view', () => {
       'catalog → payment_done: 1 customers',
     ]);
     assert.ok((await page.evaluate(() => location.hash)).startsWith('#view=paths&by=event&steps=3'));
+    // Transitions (collapsed): catalog→cart 4 (v1 1 d, v2 2 d, v3 7 d, v5 2 d after its last catalog):
+    // nearest-rank median 2 d, p90 7 d; cart→payment_done 4 (3 d, 7 d, 0 s, 8 d): median 3 d, p90 8 d;
+    // catalog→payment_done 1 (v4, 1 d) and cart→catalog 1 (v4, 1 d). Out of catalog 4 + 1 → 80% / 20%.
+    const edges = await page.$$eval('#transition-edges tbody tr', (trs) => trs.map((tr) =>
+      [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.deepEqual(edges, [
+      ['catalog', 'cart', '4', '80.0%', '2.0 d', '7.0 d'],
+      ['cart', 'payment_done', '4', '80.0%', '3.0 d', '8.0 d'],
+      ['catalog', 'payment_done', '1', '20.0%', '1.0 d', '1.0 d'],
+      ['cart', 'catalog', '1', '20.0%', '1.0 d', '1.0 d'],
+    ]);
+    // Journeys end at payment_done 5 times (v1–v5) and at catalog once (v6).
+    const ends = await page.$$eval('#transition-matrix tbody tr', (trs) => trs.map((tr) =>
+      [tr.querySelector('th').textContent, tr.lastElementChild.textContent]));
+    assert.deepEqual(ends, [['catalog', '1'], ['cart', '0'], ['payment_done', '5']]);
     await screenshot(page, 'paths-orders');
   });
 
