@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use touchpath::core::funnel::{self, Dimension, FunnelQuery};
 use touchpath::core::ingest::load_bytes;
+use touchpath::core::paths::{self, PathQuery};
 use touchpath::core::sample;
 use touchpath::core::time::{Duration, TimeUnit};
 
@@ -50,17 +51,26 @@ fn main() {
     };
     let ((fun, fmin, fmax), result) = time(repeats * 4, || funnel::compute(&table, &query).expect("event funnel"));
     let counts: Vec<u64> = result.steps.iter().map(|s| s.customers).collect();
+    let pq = PathQuery { steps: 8, ..PathQuery::default() };
+    let ((sankey, smin, smax), paths) = time(repeats, || paths::compute(&table, &pq).expect("channel paths"));
     let mevs = events as f64 / parse / 1e3;
     println!("touchpath native benchmark: {events} events, {} MB CSV", csv.len() / 1_000_000);
     println!("| phase | median ms | min | max |");
     println!("|---|---|---|---|");
     println!("| CSV parse + index ({mevs:.2} M events/s) | {parse:.1} | {pmin:.1} | {pmax:.1} |");
     println!("| 3-step 7-day funnel | {fun:.2} | {fmin:.2} | {fmax:.2} |");
-    println!("funnel counts: {counts:?}");
+    println!(
+        "| 8-step channel Sankey + variants + transitions (layout included) | {sankey:.1} | {smin:.1} | {smax:.1} |"
+    );
+    println!(
+        "funnel counts: {counts:?}; top path: {:?} ({} customers)",
+        paths.variants[0].path, paths.variants[0].customers
+    );
     let json = serde_json::json!({
         "events": events, "csv_bytes": csv.len(),
         "parse_ms": {"median": parse, "min": pmin, "max": pmax}, "parse_m_events_per_s": mevs,
         "funnel_ms": {"median": fun, "min": fmin, "max": fmax}, "funnel_counts": counts,
+        "paths_ms": {"median": sankey, "min": smin, "max": smax},
     });
     let dir = std::path::Path::new("target/bench");
     let _ = std::fs::create_dir_all(dir);

@@ -9,12 +9,15 @@
 //! before the last step flows into an explicit "journey ended" node at the next step.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use serde::{Deserialize, Serialize};
 
 use super::funnel::{Dimension, FunnelError};
 use super::sankey::{self, LinkIn, NodeIn, Settings};
-use super::table::EventTable;
+use super::table::{EventTable, FxHasher};
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// The label of grouped rare values.
 pub const OTHER: &str = "other";
@@ -156,7 +159,7 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
     let n = values.len();
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
-    let mut times: HashMap<(usize, usize), Vec<i64>> = HashMap::new();
+    let mut times: FxMap<(usize, usize), Vec<i64>> = FxMap::default();
     for c in 0..table.customer_count() {
         let rows = table.rows_of(c);
         let start = match anchor {
@@ -208,9 +211,25 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
     Ok(TransitionGraph { values, starts, ends, edges })
 }
 
-/// The customers' paths as value codes.
-fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Option<Option<u32>>) -> Vec<Vec<u32>> {
-    let mut out = Vec::with_capacity(table.customer_count());
+/// The customers' paths as value codes, all in one buffer: path `i` is
+/// `codes[offsets[i]..offsets[i + 1]]`.
+struct Paths {
+    codes: Vec<u32>,
+    offsets: Vec<usize>,
+}
+
+impl Paths {
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        self.offsets.windows(2).map(|w| &self.codes[w[0]..w[1]])
+    }
+}
+
+fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Option<Option<u32>>) -> Paths {
+    let mut out = Paths { codes: Vec::with_capacity(codes.len()), offsets: vec![0] };
     for c in 0..table.customer_count() {
         let rows = table.rows_of(c);
         let start = match anchor {
@@ -221,13 +240,13 @@ fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Opti
                 None => continue,
             },
         };
-        let mut path: Vec<u32> = Vec::new();
+        let begin = out.codes.len();
         for &v in &codes[start..rows.end] {
-            if !(q.collapse && path.last() == Some(&v)) {
-                path.push(v);
+            if !(q.collapse && out.codes.len() > begin && out.codes.last() == Some(&v)) {
+                out.codes.push(v);
             }
         }
-        out.push(path);
+        out.offsets.push(out.codes.len());
     }
     out
 }
@@ -245,7 +264,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut shown: Vec<Vec<bool>> = Vec::with_capacity(steps);
     for i in 0..steps {
         let mut counts = vec![0u64; n_values];
-        for p in &paths {
+        for p in paths.iter() {
             if let Some(&v) = p.get(i) {
                 counts[v as usize] += 1;
             }
@@ -260,23 +279,26 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     }
     let node_code = |i: usize, v: u32| if shown[i][v as usize] { v } else { other };
 
-    // Count nodes and links.
-    let mut node_ids: HashMap<(usize, u32), usize> = HashMap::new();
+    // Count nodes (dense: step × code, codes including "other" and "ended") and links.
+    let width = n_values + 2;
+    let mut node_ids: Vec<u32> = vec![u32::MAX; (steps + 1) * width];
     let mut node_count: Vec<u64> = Vec::new();
     let mut node_key: Vec<(usize, u32)> = Vec::new();
-    let mut link_count: HashMap<(usize, usize), u64> = HashMap::new();
-    let mut id = |key: (usize, u32), ids: &mut HashMap<(usize, u32), usize>, count: &mut Vec<u64>| -> usize {
-        *ids.entry(key).or_insert_with(|| {
+    let mut link_count: FxMap<(usize, usize), u64> = FxMap::default();
+    let mut id = |key: (usize, u32), count: &mut Vec<u64>| -> usize {
+        let slot = &mut node_ids[key.0 * width + key.1 as usize];
+        if *slot == u32::MAX {
+            *slot = count.len() as u32;
             count.push(0);
             node_key.push(key);
-            count.len() - 1
-        })
+        }
+        *slot as usize
     };
-    for p in &paths {
+    for p in paths.iter() {
         let len = p.len().min(steps);
         let mut prev: Option<usize> = None;
         for (i, &v) in p.iter().take(len).enumerate() {
-            let n = id((i, node_code(i, v)), &mut node_ids, &mut node_count);
+            let n = id((i, node_code(i, v)), &mut node_count);
             node_count[n] += 1;
             if let Some(s) = prev {
                 *link_count.entry((s, n)).or_insert(0) += 1;
@@ -285,7 +307,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         }
         if len < steps {
             if let Some(s) = prev {
-                let n = id((len, ended), &mut node_ids, &mut node_count);
+                let n = id((len, ended), &mut node_count);
                 node_count[n] += 1;
                 *link_count.entry((s, n)).or_insert(0) += 1;
             }
@@ -334,22 +356,29 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         .collect();
 
     // Variants over whole paths.
-    let mut variant_counts: HashMap<&[u32], u64> = HashMap::new();
-    for p in &paths {
-        *variant_counts.entry(p.as_slice()).or_insert(0) += 1;
+    let mut variant_counts: FxMap<&[u32], u64> = FxMap::default();
+    for p in paths.iter() {
+        *variant_counts.entry(p).or_insert(0) += 1;
     }
     let total = table.customer_count() as u64;
-    let to_labels = |p: &[u32]| p.iter().map(|&v| column.values[v as usize].clone()).collect::<Vec<_>>();
-    let mut all: Vec<(Vec<String>, u64)> = variant_counts.iter().map(|(p, &c)| (to_labels(p), c)).collect();
-    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    // Most customers first, ties by the paths' labels; labels are made only for those listed.
+    let by_label = |a: &[u32], b: &[u32]| {
+        a.iter().map(|&v| column.values[v as usize].as_str()).cmp(b.iter().map(|&v| column.values[v as usize].as_str()))
+    };
+    let mut all: Vec<(&[u32], u64)> = variant_counts.into_iter().collect();
+    let top = TOP_VARIANTS.min(all.len());
+    let order = |a: &(&[u32], u64), b: &(&[u32], u64)| b.1.cmp(&a.1).then_with(|| by_label(a.0, b.0));
+    if top > 0 && top < all.len() {
+        all.select_nth_unstable_by(top - 1, order);
+    }
+    all[..top].sort_by(order);
     let distinct = all.len() as u64;
-    let listed: Vec<Variant> = all
+    let listed: Vec<Variant> = all[..top]
         .iter()
-        .take(TOP_VARIANTS)
-        .map(|(p, c)| Variant {
-            path: p.clone(),
-            customers: *c,
-            pct_of_total: if total == 0 { 0.0 } else { *c as f64 * 100.0 / total as f64 },
+        .map(|&(p, c)| Variant {
+            path: p.iter().map(|&v| column.values[v as usize].clone()).collect(),
+            customers: c,
+            pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
         })
         .collect();
     let listed_customers: u64 = listed.iter().map(|v| v.customers).sum();

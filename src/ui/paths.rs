@@ -127,8 +127,9 @@ pub fn PathsView(p: &PathsProps) -> Html {
                 <p class="muted" id="paths-caption">{ format!("{} of {} customers have a path{}; each column is a step, ribbons are customers.",
                     int(r.customers_in_paths), int(r.total_customers),
                     q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default()) }</p>
-                <Sankey result={r.clone()} />
+                <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| v.paths.from = Some(val)))} />
                 <VariantsTable result={r.clone()} />
+                <StepMatrix result={r.clone()} />
                 <Transitions result={r.clone()} />
             }
         </section>
@@ -140,13 +141,20 @@ struct ResultProps {
     result: Rc<PathResult>,
 }
 
+#[derive(Properties, PartialEq)]
+struct SankeyProps {
+    result: Rc<PathResult>,
+    /// Start the paths at a value (a click on its node).
+    on_anchor: Callback<String>,
+}
+
 /// Styles inside the SVG, so an exported file looks as on screen.
 const SANKEY_SVG_STYLE: &str =
     "text{font-family:system-ui,sans-serif;font-size:11px;fill:#1b2430}.link{stroke-opacity:.32}.link:hover{stroke-opacity:.7}";
 
 /// Nodes as bars, links as ribbons; hovering shows counts and shares.
 #[component]
-fn Sankey(p: &ResultProps) -> Html {
+fn Sankey(p: &SankeyProps) -> Html {
     let r = &p.result;
     let total = r.customers_in_paths.max(1) as f64;
     let (pad_top, pad_right) = (8.0, 150.0);
@@ -169,11 +177,15 @@ fn Sankey(p: &ResultProps) -> Html {
             </g>
             <g class="nodes">
                 for n in &r.nodes {
-                    <g class="node" tabindex="0">
+                    <g class="node" tabindex="0" onclick={{
+                        let (label, on_anchor) = (n.label.clone(), p.on_anchor.clone());
+                        Callback::from(move |_| if label != OTHER && label != ENDED { on_anchor.emit(label.clone()) })
+                    }}>
                         <rect x={n.x0.to_string()} y={n.y0.to_string()} width={(n.x1 - n.x0).to_string()}
                               height={(n.y1 - n.y0).max(0.5).to_string()} fill={colour(&n.label)} />
-                        <title>{ format!("Step {}: {} — {} customers ({:.1}% of all)", n.step + 1, n.label, int(n.customers),
-                            n.customers as f64 * 100.0 / total) }</title>
+                        <title>{ format!("Step {}: {} — {} customers ({:.1}% of all){}", n.step + 1, n.label, int(n.customers),
+                            n.customers as f64 * 100.0 / total,
+                            if n.label == OTHER || n.label == ENDED { "" } else { "; click to start paths here" }) }</title>
                         if n.y1 - n.y0 >= 9.0 {
                             <text x={(n.x1 + 4.0).to_string()} y={((n.y0 + n.y1) / 2.0 + 4.0).to_string()}>
                                 { format!("{} {}", n.label, int(n.customers)) }
@@ -274,6 +286,50 @@ fn Transitions(p: &ResultProps) -> Html {
                     }
                 </tbody>
             </table>
+        </div>
+    }
+}
+
+/// Share of customers at each value at each step (retentioneering's step matrix).
+#[component]
+fn StepMatrix(p: &ResultProps) -> Html {
+    let r = &p.result;
+    let steps = r.nodes.iter().map(|n| n.step + 1).max().unwrap_or(0);
+    let mut labels: Vec<&str> = Vec::new();
+    for n in &r.nodes {
+        if !labels.contains(&n.label.as_str()) {
+            labels.push(&n.label);
+        }
+    }
+    let total = r.customers_in_paths.max(1) as f64;
+    let share = |label: &str, step: usize| {
+        r.nodes.iter().find(|n| n.step == step && n.label == label).map(|n| n.customers as f64 * 100.0 / total)
+    };
+    html! {
+        <div class="step-matrix">
+            <h3>{"Step matrix"}</h3>
+            <p class="muted">{"Share of customers at each value at each step."}</p>
+            <div class="scroll">
+                <table class="heatmap" id="step-matrix">
+                    <thead><tr><th>{"value \\ step"}</th>
+                        for i in 0..steps { <th>{ i + 1 }</th> }
+                    </tr></thead>
+                    <tbody>
+                        for label in &labels {
+                            <tr>
+                                <th>{ label.to_string() }</th>
+                                for i in 0..steps {
+                                    if let Some(pct) = share(label, i) {
+                                        <td class="num" style={format!("background: rgba(58,166,118,{:.2})", pct / 100.0 * 0.85)}>{ format!("{pct:.1}%") }</td>
+                                    } else {
+                                        <td class="num empty">{"·"}</td>
+                                    }
+                                }
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            </div>
         </div>
     }
 }

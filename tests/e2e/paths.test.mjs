@@ -43,13 +43,23 @@ describe('paths view', () => {
     ], { message: 'variants' });
     assert.equal(await text(page, '#variants-table caption'), '3 distinct paths');
     const nodes = await page.$$eval('#sankey .node title', (ts) => ts.map((t) => t.textContent));
+    const click = '; click to start paths here';
     assert.deepEqual(nodes, [
-      'Step 1: catalog — 5 customers (83.3% of all)',
-      'Step 1: cart — 1 customers (16.7% of all)',
-      'Step 2: cart — 4 customers (66.7% of all)',
-      'Step 2: catalog — 1 customers (16.7% of all)',
+      `Step 1: catalog — 5 customers (83.3% of all)${click}`,
+      `Step 1: cart — 1 customers (16.7% of all)${click}`,
+      `Step 2: cart — 4 customers (66.7% of all)${click}`,
+      `Step 2: catalog — 1 customers (16.7% of all)${click}`,
       'Step 2: (journey ended) — 1 customers (16.7% of all)',
-      'Step 3: payment_done — 5 customers (83.3% of all)',
+      `Step 3: payment_done — 5 customers (83.3% of all)${click}`,
+    ]);
+    // Step matrix: the same shares by value (rows, in order of first appearance) and step.
+    const matrix = await page.$$eval('#step-matrix tbody tr', (trs) => trs.map((tr) =>
+      [...tr.children].map((c) => c.textContent)));
+    assert.deepEqual(matrix, [
+      ['catalog', '83.3%', '16.7%', '·'],
+      ['cart', '16.7%', '66.7%', '·'],
+      ['(journey ended)', '·', '16.7%', '·'],
+      ['payment_done', '·', '·', '83.3%'],
     ]);
     const links = await page.$$eval('#sankey .link title', (ts) => ts.map((t) => t.textContent.replace(/ \([0-9].*$/, '')).sort());
     assert.deepEqual(links, [
@@ -79,7 +89,8 @@ describe('paths view', () => {
   });
 
   it('starts at an anchor and can keep repeats', async () => {
-    await page.selectOption('#paths-from', 'cart');
+    // A click on a node starts the paths there.
+    await page.click('#sankey .node:has(title:text-matches("^Step 1: cart"))');
     await eventually(() => variants(page), [
       ['cart → payment_done', '4', '66.7%'],
       ['cart → catalog → payment_done', '1', '16.7%'],
