@@ -36,11 +36,13 @@ pub struct PathQuery {
     pub from: Option<String>,
     /// Values shown per step before the rest are grouped as "other".
     pub top: usize,
+    /// The event that counts as a conversion, for the variants' conversion rate.
+    pub conversion: Option<String>,
 }
 
 impl Default for PathQuery {
     fn default() -> Self {
-        PathQuery { by: Dimension::Channel, steps: 6, collapse: true, from: None, top: 8 }
+        PathQuery { by: Dimension::Channel, steps: 6, collapse: true, from: None, top: 8, conversion: None }
     }
 }
 
@@ -73,6 +75,13 @@ pub struct Variant {
     pub path: Vec<String>,
     pub customers: u64,
     pub pct_of_total: f64,
+    /// Customers on this path who did the conversion event (any time), in percent; `None`
+    /// without a conversion event.
+    pub conversion_pct: Option<f64>,
+    /// Revenue of those customers' events from the path's start; `None` without revenue.
+    pub revenue: Option<f64>,
+    /// Median time from the path's first to its last touch, in seconds.
+    pub median_duration_s: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,6 +225,8 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
 struct Paths {
     codes: Vec<u32>,
     offsets: Vec<usize>,
+    /// Per path: its customer and the row it starts at.
+    origin: Vec<(usize, usize)>,
 }
 
 impl Paths {
@@ -229,7 +240,7 @@ impl Paths {
 }
 
 fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Option<Option<u32>>) -> Paths {
-    let mut out = Paths { codes: Vec::with_capacity(codes.len()), offsets: vec![0] };
+    let mut out = Paths { codes: Vec::with_capacity(codes.len()), offsets: vec![0], origin: Vec::new() };
     for c in 0..table.customer_count() {
         let rows = table.rows_of(c);
         let start = match anchor {
@@ -247,6 +258,7 @@ fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Opti
             }
         }
         out.offsets.push(out.codes.len());
+        out.origin.push((c, start));
     }
     out
 }
@@ -356,32 +368,59 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         .collect();
 
     // Variants over whole paths.
-    let mut variant_counts: FxMap<&[u32], u64> = FxMap::default();
-    for p in paths.iter() {
-        *variant_counts.entry(p).or_insert(0) += 1;
+    // Per variant: customers, conversions, revenue and durations.
+    let conv_code = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
+    #[derive(Default)]
+    struct Acc {
+        customers: u64,
+        converted: u64,
+        revenue: f64,
+        durations: Vec<i64>,
+    }
+    let mut variant_counts: FxMap<&[u32], Acc> = FxMap::default();
+    for (p, &(c, start)) in paths.iter().zip(&paths.origin) {
+        let rows = start..table.rows_of(c).end;
+        let acc = variant_counts.entry(p).or_default();
+        acc.customers += 1;
+        if let Some(code) = conv_code {
+            acc.converted += u64::from(table.rows_of(c).any(|r| table.event.codes[r] == code));
+        }
+        if let Some(rev) = &table.revenue {
+            acc.revenue += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
+        }
+        acc.durations.push(table.ts[rows.end - 1] - table.ts[rows.start]);
     }
     let total = table.customer_count() as u64;
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
     let by_label = |a: &[u32], b: &[u32]| {
         a.iter().map(|&v| column.values[v as usize].as_str()).cmp(b.iter().map(|&v| column.values[v as usize].as_str()))
     };
-    let mut all: Vec<(&[u32], u64)> = variant_counts.into_iter().collect();
+    let mut all: Vec<(&[u32], Acc)> = variant_counts.into_iter().collect();
     let top = TOP_VARIANTS.min(all.len());
-    let order = |a: &(&[u32], u64), b: &(&[u32], u64)| b.1.cmp(&a.1).then_with(|| by_label(a.0, b.0));
+    let order =
+        |a: &(&[u32], Acc), b: &(&[u32], Acc)| b.1.customers.cmp(&a.1.customers).then_with(|| by_label(a.0, b.0));
     if top > 0 && top < all.len() {
         all.select_nth_unstable_by(top - 1, order);
     }
     all[..top].sort_by(order);
     let distinct = all.len() as u64;
     let listed: Vec<Variant> = all[..top]
-        .iter()
-        .map(|&(p, c)| Variant {
-            path: p.iter().map(|&v| column.values[v as usize].clone()).collect(),
-            customers: c,
-            pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
+        .iter_mut()
+        .map(|(p, acc)| {
+            let c = acc.customers;
+            acc.durations.sort_unstable();
+            Variant {
+                path: p.iter().map(|&v| column.values[v as usize].clone()).collect(),
+                customers: c,
+                pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
+                conversion_pct: conv_code.map(|_| acc.converted as f64 * 100.0 / c as f64),
+                revenue: table.revenue.as_ref().map(|_| acc.revenue),
+                median_duration_s: percentile(&acc.durations, 0.5) / 1e6,
+            }
         })
         .collect();
     let listed_customers: u64 = listed.iter().map(|v| v.customers).sum();
+    drop(all);
     Ok(PathResult {
         by: q.by,
         total_customers: total,
@@ -422,7 +461,7 @@ mod tests {
     }
 
     fn q(steps: usize) -> PathQuery {
-        PathQuery { by: Dimension::Event, steps, collapse: true, from: None, top: 8 }
+        PathQuery { by: Dimension::Event, steps, collapse: true, from: None, top: 8, conversion: None }
     }
 
     #[test]
@@ -502,6 +541,45 @@ mod tests {
         let xx = g.edges.iter().find(|e| e.from == 0 && e.to == 0).unwrap();
         assert_eq!((xx.count, xx.median_s, xx.pct_of_from), (1, 10.0, 50.0));
         assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), 9.0);
+    }
+
+    #[test]
+    fn variants_carry_conversion_revenue_and_median_duration() {
+        // Paths from "ad": a ad(0) site(60) buy(120, 10.0);  b ad(0) site(30);  c ad(0) site(90) buy(100, 5.5);
+        // d site(0) ad(10) — its path starts at ad (10): just "ad", duration 0.
+        let mut b = TableBuilder::new(false, false, true);
+        for &(c, t, e, r) in &[
+            ("a", 0, "ad", None),
+            ("a", 60, "site", None),
+            ("a", 120, "buy", Some(10.0)),
+            ("b", 0, "ad", None),
+            ("b", 30, "site", None),
+            ("c", 0, "ad", None),
+            ("c", 90, "site", None),
+            ("c", 100, "buy", Some(5.5)),
+            ("d", 0, "site", None),
+            ("d", 10, "ad", None),
+        ] {
+            b.push(RowRef { customer: c, ts: t * 1_000_000, event: e, channel: None, stage: None, revenue: r });
+        }
+        let t = b.finish();
+        let q = PathQuery { from: Some("ad".into()), conversion: Some("buy".into()), ..q(4) };
+        let r = compute(&t, &q).unwrap();
+        type Row = (String, u64, Option<f64>, Option<f64>, f64);
+        let v: Vec<Row> = r
+            .variants
+            .iter()
+            .map(|v| (v.path.join(">"), v.customers, v.conversion_pct, v.revenue, v.median_duration_s))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                // a (120 s) and c (100 s): nearest-rank median of [100, 120] is 100.
+                ("ad>site>buy".to_string(), 2, Some(100.0), Some(15.5), 100.0),
+                ("ad".to_string(), 1, Some(0.0), Some(0.0), 0.0),
+                ("ad>site".to_string(), 1, Some(0.0), Some(0.0), 30.0),
+            ]
+        );
     }
 
     #[test]

@@ -68,6 +68,8 @@ impl ViewState {
                 },
                 "collapse" if paths => v.paths.collapse = decode(raw) != "0",
                 "from" if paths => v.paths.from = Some(decode(raw)).filter(|f| !f.is_empty()),
+                // An empty value means "no conversion event" (absent: the default).
+                "conv" if paths => v.paths.conversion = Some(decode(raw)),
                 "by" => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.funnel.by = d,
                     None => warnings.push(format!("by={} is not a dimension (use event or channel)", decode(raw))),
@@ -121,6 +123,9 @@ impl ViewState {
             parts.push(format!("steps={}", p.steps));
             parts.push(format!("collapse={}", u8::from(p.collapse)));
             parts.push(format!("top={}", p.top));
+            if let Some(c) = &p.conversion {
+                parts.push(format!("conv={}", encode(c)));
+            }
         } else {
             parts.push(format!("by={}", self.funnel.by.key()));
             if !self.funnel.steps.is_empty() {
@@ -232,7 +237,14 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(
             v.paths,
-            PathQuery { by: Dimension::Channel, steps: 8, collapse: true, from: Some("email".into()), top: 8 }
+            PathQuery {
+                by: Dimension::Channel,
+                steps: 8,
+                collapse: true,
+                from: Some("email".into()),
+                top: 8,
+                conversion: None
+            }
         );
         assert!(v.funnel.steps.is_empty(), "steps=8 is not a funnel step here");
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);

@@ -202,7 +202,13 @@ fn Shell() -> Html {
         let next_id = use_mut_ref(|| 0u32);
         let has_data = state.summary.is_some();
         let shown = state.view.view == "paths";
-        use_effect_with((state.generation, state.view.paths.clone(), shown), move |(_, query, shown)| {
+        // Without a choice, `purchase` is the conversion event where the data has it.
+        let mut query = state.view.paths.clone();
+        if query.conversion.is_none() {
+            let has = |e: &str| state.summary.as_ref().is_some_and(|s| s.event_values.iter().any(|v| v.value == e));
+            query.conversion = has("purchase").then(|| "purchase".to_string());
+        }
+        use_effect_with((state.generation, query, shown), move |(_, query, shown)| {
             if has_data && *shown {
                 let id = {
                     let mut n = next_id.borrow_mut();

@@ -65,16 +65,33 @@ pub fn PathsView(p: &PathsProps) -> Html {
         }
     }))
     .reform(input);
+    let has_purchase = p.summary.event_values.iter().any(|v| v.value == "purchase");
+    let on_conv = set(Rc::new(|v, val| {
+        v.paths.conversion = match val.as_str() {
+            "" => None,
+            "-" => Some(String::new()),
+            _ => Some(val),
+        }
+    }))
+    .reform(select);
     let on_collapse = set(Rc::new(|v, val| v.paths.collapse = val == "true"))
         .reform(|e: Event| e.target_unchecked_into::<HtmlInputElement>().checked().to_string());
     let on_csv = {
         let result = p.result.clone();
         Callback::from(move |_| {
             if let Some(r) = &result {
-                let mut csv = String::from("path,customers,pct_of_total\n");
+                let mut csv = String::from("path,customers,pct_of_total,conversion_pct,revenue,median_duration_s\n");
+                let opt = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.4}"));
                 for v in &r.variants {
                     let path = v.path.join(" > ").replace('"', "\"\"");
-                    csv.push_str(&format!("\"{path}\",{},{:.4}\n", v.customers, v.pct_of_total));
+                    csv.push_str(&format!(
+                        "\"{path}\",{},{:.4},{},{},{}\n",
+                        v.customers,
+                        v.pct_of_total,
+                        opt(v.conversion_pct),
+                        opt(v.revenue),
+                        v.median_duration_s
+                    ));
                 }
                 if r.rest_customers > 0 {
                     csv.push_str(&format!("\"(other paths)\",{},\n", r.rest_customers));
@@ -110,6 +127,15 @@ pub fn PathsView(p: &PathsProps) -> Html {
                         <option value="" selected={q.from.is_none()}>{"the first touch"}</option>
                         for v in values {
                             <option value={v.value.clone()} selected={q.from.as_deref() == Some(v.value.as_str())}>{ v.value.clone() }</option>
+                        }
+                    </select>
+                </label>
+                <label class="field"><span>{"Conversion event"}</span>
+                    <select id="paths-conv" onchange={on_conv}>
+                        <option value="" selected={q.conversion.is_none()}>{ if has_purchase { "purchase (default)" } else { "(none)" } }</option>
+                        <option value="-" selected={q.conversion.as_deref() == Some("")}>{"(none)"}</option>
+                        for v in &p.summary.event_values {
+                            <option value={v.value.clone()} selected={q.conversion.as_deref() == Some(v.value.as_str())}>{ v.value.clone() }</option>
                         }
                     </select>
                 </label>
@@ -206,7 +232,8 @@ fn VariantsTable(p: &ResultProps) -> Html {
         <table class="data" id="variants-table">
             <caption>{ format!("{} distinct paths{}", int(r.distinct_variants),
                 if r.rest_customers > 0 { format!(" · the {} listed cover all but {} customers", r.variants.len(), int(r.rest_customers)) } else { String::new() }) }</caption>
-            <thead><tr><th>{"#"}</th><th>{"Path"}</th><th class="num">{"Customers"}</th><th class="num">{"% of all"}</th></tr></thead>
+            <thead><tr><th>{"#"}</th><th>{"Path"}</th><th class="num">{"Customers"}</th><th class="num">{"% of all"}</th>
+                <th class="num">{"Converted"}</th><th class="num">{"Revenue"}</th><th class="num">{"Median duration"}</th></tr></thead>
             <tbody>
                 for (i, v) in r.variants.iter().enumerate() {
                     <tr class="variant-row">
@@ -214,6 +241,9 @@ fn VariantsTable(p: &ResultProps) -> Html {
                         <td class="variant-path">{ v.path.join(" → ") }</td>
                         <td class="num variant-customers">{ int(v.customers) }</td>
                         <td class="num variant-pct">{ format!("{:.1}%", v.pct_of_total) }</td>
+                        <td class="num variant-conv">{ v.conversion_pct.map_or("—".to_string(), |c| format!("{c:.1}%")) }</td>
+                        <td class="num variant-revenue">{ v.revenue.map_or("—".to_string(), |r| format!("{r:.2}")) }</td>
+                        <td class="num variant-duration">{ duration(v.median_duration_s) }</td>
                     </tr>
                 }
             </tbody>

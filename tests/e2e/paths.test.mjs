@@ -42,6 +42,17 @@ describe('paths view', () => {
       ['catalog', '1', '16.7%'],
     ], { message: 'variants' });
     assert.equal(await text(page, '#variants-table caption'), '3 distinct paths');
+    // Conversion = payment_done: every path through it converts, v6 does not. No revenue column.
+    // Median duration (first to last touch): main path v1 4 d, v3 7 d, v2 9 d, v5 29 d → 7 d;
+    // v4 2 d; v6 a single touch, 0 s.
+    await page.selectOption('#paths-conv', 'payment_done');
+    await eventually(() => page.$$eval('#variants-table tbody tr', (trs) => trs.map((tr) =>
+      [...tr.querySelectorAll('.variant-conv, .variant-revenue, .variant-duration')].map((td) => td.textContent))), [
+      ['100.0%', '—', '7.0 d'],
+      ['100.0%', '—', '2.0 d'],
+      ['0.0%', '—', '0 s'],
+    ], { message: 'variant conversion and duration' });
+    assert.ok((await page.evaluate(() => location.hash)).includes('conv=payment_done'));
     const nodes = await page.$$eval('#sankey .node title', (ts) => ts.map((t) => t.textContent));
     const click = '; click to start paths here';
     assert.deepEqual(nodes, [
@@ -109,7 +120,7 @@ describe('paths view', () => {
     assert.equal(download.suggestedFilename(), 'touchpath-paths.csv');
     const { readFile } = await import('node:fs/promises');
     const csv = await readFile(await download.path(), 'utf8');
-    assert.equal(csv.split('\n')[0], 'path,customers,pct_of_total');
+    assert.equal(csv.split('\n')[0], 'path,customers,pct_of_total,conversion_pct,revenue,median_duration_s');
     assert.ok(csv.includes('"catalog > catalog > cart > payment_done",1,16.6667'), csv);
   });
 
