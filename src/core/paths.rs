@@ -38,11 +38,28 @@ pub struct PathQuery {
     pub top: usize,
     /// The event that counts as a conversion, for the variants' conversion rate.
     pub conversion: Option<String>,
+    /// End each path at the first occurrence of this value after its start (customers who
+    /// never reach it are left out).
+    pub to: Option<String>,
+    /// Values removed from the paths before anything else.
+    pub hide: Vec<String>,
+    /// Only customers who did (`Some(true)`) or did not (`Some(false)`) the conversion event.
+    pub converted: Option<bool>,
 }
 
 impl Default for PathQuery {
     fn default() -> Self {
-        PathQuery { by: Dimension::Channel, steps: 6, collapse: true, from: None, top: 8, conversion: None }
+        PathQuery {
+            by: Dimension::Channel,
+            steps: 6,
+            collapse: true,
+            from: None,
+            top: 8,
+            conversion: None,
+            to: None,
+            hide: Vec::new(),
+            converted: None,
+        }
     }
 }
 
@@ -144,58 +161,41 @@ fn percentile(sorted: &[i64], q: f64) -> f64 {
 /// The directly-follows graph of the customers' paths (same cleaning as the Sankey).
 pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph, FunnelError> {
     let column = q.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
-    let anchor = q.from.as_ref().map(|f| column.code_of(f));
+    Ok(transition_graph(column, &customer_paths(table, column, q), q))
+}
+
+fn transition_graph(column: &super::table::Column, paths: &Paths, q: &PathQuery) -> TransitionGraph {
     // The most frequent values overall keep their name; the rest are "other".
     let counts = column.counts();
-    let mut order: Vec<usize> = (0..counts.len()).filter(|&v| counts[v] > 0).collect();
+    let mut order: Vec<usize> =
+        (0..counts.len()).filter(|&v| counts[v] > 0 && !q.hide.contains(&column.values[v])).collect();
     order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| column.values[a].cmp(&column.values[b])));
     let top = q.top.max(1);
     let mut slot = vec![usize::MAX; counts.len()];
     let mut values: Vec<String> = Vec::new();
-    for (i, &v) in order.iter().enumerate() {
-        if i < top {
-            slot[v] = values.len();
-            values.push(column.values[v].clone());
-        }
+    for &v in order.iter().take(top) {
+        slot[v] = values.len();
+        values.push(column.values[v].clone());
     }
-    let other = (order.len() > top).then(|| {
+    if order.len() > top {
         values.push(OTHER.to_string());
-        values.len() - 1
-    });
-    for &v in order.iter().skip(top) {
-        slot[v] = other.expect("other exists when values are left over");
+        for &v in order.iter().skip(top) {
+            slot[v] = values.len() - 1;
+        }
     }
     let n = values.len();
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
     let mut times: FxMap<(usize, usize), Vec<i64>> = FxMap::default();
-    for c in 0..table.customer_count() {
-        let rows = table.rows_of(c);
-        let start = match anchor {
-            None => rows.start,
-            Some(None) => continue,
-            Some(Some(a)) => match rows.clone().find(|&r| column.codes[r] == a) {
-                Some(r) => r,
-                None => continue,
-            },
-        };
-        // (value slot, time of its last touch in the current run)
-        let mut prev: Option<(usize, i64)> = None;
-        for r in start..rows.end {
-            let v = slot[column.codes[r] as usize];
-            let t = table.ts[r];
-            match prev {
-                None => starts[v] += 1,
-                Some((p, _)) if p == v && q.collapse => {
-                    prev = Some((v, t));
-                    continue;
-                }
-                Some((p, pt)) => times.entry((p, v)).or_default().push((t - pt) / 1_000_000),
-            }
-            prev = Some((v, t));
-        }
-        if let Some((p, _)) = prev {
-            ends[p] += 1;
+    for i in 0..paths.len() {
+        let span = paths.span(i);
+        let slots = |k: usize| slot[paths.codes[k] as usize];
+        starts[slots(span.start)] += 1;
+        ends[slots(span.end - 1)] += 1;
+        for k in span.start + 1..span.end {
+            // From the last touch of one step to the first touch of the next.
+            let dt = (paths.first_ts[k] - paths.last_ts[k - 1]) / 1_000_000;
+            times.entry((slots(k - 1), slots(k))).or_default().push(dt);
         }
     }
     let mut out_total = vec![0u64; n];
@@ -217,16 +217,18 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
         })
         .collect();
     edges.sort_by(|a, b| b.count.cmp(&a.count).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
-    Ok(TransitionGraph { values, starts, ends, edges })
+    TransitionGraph { values, starts, ends, edges }
 }
 
 /// The customers' paths as value codes, all in one buffer: path `i` is
-/// `codes[offsets[i]..offsets[i + 1]]`.
+/// `codes[offsets[i]..offsets[i + 1]]`, each step with the first and last time of its run.
 struct Paths {
     codes: Vec<u32>,
+    first_ts: Vec<i64>,
+    last_ts: Vec<i64>,
     offsets: Vec<usize>,
-    /// Per path: its customer and the row it starts at.
-    origin: Vec<(usize, usize)>,
+    /// Per path: its customer and the rows it covers.
+    origin: Vec<(usize, std::ops::Range<usize>)>,
 }
 
 impl Paths {
@@ -237,36 +239,85 @@ impl Paths {
     fn iter(&self) -> impl Iterator<Item = &[u32]> {
         self.offsets.windows(2).map(|w| &self.codes[w[0]..w[1]])
     }
+
+    fn span(&self, i: usize) -> std::ops::Range<usize> {
+        self.offsets[i]..self.offsets[i + 1]
+    }
 }
 
-fn customer_paths(table: &EventTable, codes: &[u32], q: &PathQuery, anchor: Option<Option<u32>>) -> Paths {
-    let mut out = Paths { codes: Vec::with_capacity(codes.len()), offsets: vec![0], origin: Vec::new() };
+/// Extracts every customer's path by the query's rules: filter by conversion, start at
+/// `from`, drop hidden values, collapse repeats, end at `to`.
+fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQuery) -> Paths {
+    let codes = &column.codes;
+    let mut out =
+        Paths { codes: Vec::new(), first_ts: Vec::new(), last_ts: Vec::new(), offsets: vec![0], origin: Vec::new() };
+    // A named value absent from the data matches nothing, so no customer has a path.
+    let lookup = |v: &Option<String>| v.as_ref().map(|v| column.code_of(v));
+    let (from, to) = (lookup(&q.from), lookup(&q.to));
+    if matches!(from, Some(None)) || matches!(to, Some(None)) {
+        return out;
+    }
+    let hidden: Vec<bool> = {
+        let mut h = vec![false; column.values.len()];
+        for v in &q.hide {
+            if let Some(c) = column.code_of(v) {
+                h[c as usize] = true;
+            }
+        }
+        h
+    };
+    let conv = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
     for c in 0..table.customer_count() {
         let rows = table.rows_of(c);
-        let start = match anchor {
+        if let Some(want) = q.converted {
+            let did = conv.is_some_and(|code| rows.clone().any(|r| table.event.codes[r] == code));
+            if did != want {
+                continue;
+            }
+        }
+        let start = match from.flatten() {
             None => rows.start,
-            Some(None) => continue, // the anchor value is not in the data at all
-            Some(Some(a)) => match rows.clone().find(|&r| codes[r] == a) {
+            Some(a) => match rows.clone().find(|&r| codes[r] == a) {
                 Some(r) => r,
                 None => continue,
             },
         };
         let begin = out.codes.len();
-        for &v in &codes[start..rows.end] {
-            if !(q.collapse && out.codes.len() > begin && out.codes.last() == Some(&v)) {
+        let mut end = rows.end;
+        let mut reached = to.is_none();
+        for (r, &v) in codes.iter().enumerate().take(rows.end).skip(start) {
+            if hidden[v as usize] {
+                continue;
+            }
+            let t = table.ts[r];
+            if q.collapse && out.codes.len() > begin && out.codes.last() == Some(&v) {
+                *out.last_ts.last_mut().expect("a step") = t;
+            } else {
                 out.codes.push(v);
+                out.first_ts.push(t);
+                out.last_ts.push(t);
+            }
+            if to.flatten() == Some(v) {
+                reached = true;
+                end = r + 1;
+                break;
             }
         }
+        if !reached || out.codes.len() == begin {
+            out.codes.truncate(begin);
+            out.first_ts.truncate(begin);
+            out.last_ts.truncate(begin);
+            continue;
+        }
         out.offsets.push(out.codes.len());
-        out.origin.push((c, start));
+        out.origin.push((c, start..end));
     }
     out
 }
 
 pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelError> {
     let column = q.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
-    let anchor = q.from.as_ref().map(|f| column.code_of(f));
-    let paths = customer_paths(table, &column.codes, q, anchor);
+    let paths = customer_paths(table, column, q);
     let steps = q.steps.max(1);
 
     // Values shown at each step: the most frequent, the rest as "other".
@@ -378,17 +429,17 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         durations: Vec<i64>,
     }
     let mut variant_counts: FxMap<&[u32], Acc> = FxMap::default();
-    for (p, &(c, start)) in paths.iter().zip(&paths.origin) {
-        let rows = start..table.rows_of(c).end;
+    for (i, (p, (c, rows))) in paths.iter().zip(&paths.origin).enumerate() {
         let acc = variant_counts.entry(p).or_default();
         acc.customers += 1;
         if let Some(code) = conv_code {
-            acc.converted += u64::from(table.rows_of(c).any(|r| table.event.codes[r] == code));
+            acc.converted += u64::from(table.rows_of(*c).any(|r| table.event.codes[r] == code));
         }
         if let Some(rev) = &table.revenue {
             acc.revenue += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
         }
-        acc.durations.push(table.ts[rows.end - 1] - table.ts[rows.start]);
+        let span = paths.span(i);
+        acc.durations.push(paths.last_ts[span.end - 1] - paths.first_ts[span.start]);
     }
     let total = table.customer_count() as u64;
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
@@ -432,7 +483,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         rest_customers: paths.len() as u64 - listed_customers,
         width: settings.width,
         height: settings.height,
-        transitions: transitions(table, q)?,
+        transitions: transition_graph(column, &paths, q),
     })
 }
 
@@ -461,7 +512,7 @@ mod tests {
     }
 
     fn q(steps: usize) -> PathQuery {
-        PathQuery { by: Dimension::Event, steps, collapse: true, from: None, top: 8, conversion: None }
+        PathQuery { by: Dimension::Event, steps, ..Default::default() }
     }
 
     #[test]
@@ -580,6 +631,47 @@ mod tests {
                 ("ad>site".to_string(), 1, Some(0.0), Some(0.0), 30.0),
             ]
         );
+    }
+
+    #[test]
+    fn ending_at_hiding_and_the_conversion_filter() {
+        // a: ad direct site buy site;  b: ad site;  c: direct ad buy;  d: site ad.
+        let t = table(&[
+            ("a", 1, "ad"),
+            ("a", 2, "direct"),
+            ("a", 3, "site"),
+            ("a", 4, "buy"),
+            ("a", 5, "site"),
+            ("b", 1, "ad"),
+            ("b", 2, "site"),
+            ("c", 1, "direct"),
+            ("c", 2, "ad"),
+            ("c", 3, "buy"),
+            ("d", 1, "site"),
+            ("d", 2, "ad"),
+        ]);
+        let paths = |q: PathQuery| -> Vec<String> {
+            let mut v: Vec<String> = compute(&t, &q).unwrap().variants.iter().map(|v| v.path.join(">")).collect();
+            v.sort();
+            v
+        };
+        // Up to buy: a ends at its buy (the later site is cut), c too; b and d never buy: left out.
+        assert_eq!(paths(PathQuery { to: Some("buy".into()), ..q(5) }), ["ad>direct>site>buy", "direct>ad>buy"]);
+        // Between ad and buy, with direct hidden.
+        assert_eq!(
+            paths(PathQuery { from: Some("ad".into()), to: Some("buy".into()), hide: vec!["direct".into()], ..q(5) }),
+            ["ad>buy", "ad>site>buy"]
+        );
+        // Hiding can make repeats meet: d is site, ad; hiding ad leaves site alone.
+        assert!(paths(PathQuery { hide: vec!["ad".into()], ..q(5) }).contains(&"site".to_string()));
+        // Only customers who did not buy: b and d.
+        let q_conv = PathQuery { conversion: Some("buy".into()), converted: Some(false), ..q(5) };
+        assert_eq!(paths(q_conv), ["ad>site", "site>ad"]);
+        // A `to` value absent from the data: nobody.
+        assert_eq!(compute(&t, &PathQuery { to: Some("nope".into()), ..q(5) }).unwrap().customers_in_paths, 0);
+        // Transitions follow the same cleaning: with direct hidden, a's ad→site is direct.
+        let g = transitions(&t, &PathQuery { hide: vec!["direct".into()], ..q(5) }).unwrap();
+        assert!(!g.values.contains(&"direct".to_string()));
     }
 
     #[test]

@@ -68,6 +68,13 @@ impl ViewState {
                 },
                 "collapse" if paths => v.paths.collapse = decode(raw) != "0",
                 "from" if paths => v.paths.from = Some(decode(raw)).filter(|f| !f.is_empty()),
+                "to" if paths => v.paths.to = Some(decode(raw)).filter(|f| !f.is_empty()),
+                "hide" if paths => v.paths.hide = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
+                "converted" if paths => match decode(raw).as_str() {
+                    "1" => v.paths.converted = Some(true),
+                    "0" => v.paths.converted = Some(false),
+                    other => warnings.push(format!("converted={other} is not a choice (use 1 or 0)")),
+                },
                 // An empty value means "no conversion event" (absent: the default).
                 "conv" if paths => v.paths.conversion = Some(decode(raw)),
                 "by" => match Dimension::from_key(&decode(raw)) {
@@ -125,6 +132,15 @@ impl ViewState {
             parts.push(format!("top={}", p.top));
             if let Some(c) = &p.conversion {
                 parts.push(format!("conv={}", encode(c)));
+            }
+            if let Some(t) = &p.to {
+                parts.push(format!("to={}", encode(t)));
+            }
+            if !p.hide.is_empty() {
+                parts.push(format!("hide={}", p.hide.iter().map(|h| encode(h)).collect::<Vec<_>>().join(",")));
+            }
+            if let Some(c) = p.converted {
+                parts.push(format!("converted={}", u8::from(c)));
             }
         } else {
             parts.push(format!("by={}", self.funnel.by.key()));
@@ -242,11 +258,15 @@ mod tests {
                 steps: 8,
                 collapse: true,
                 from: Some("email".into()),
-                top: 8,
-                conversion: None
+                ..Default::default()
             }
         );
         assert!(v.funnel.steps.is_empty(), "steps=8 is not a funnel step here");
+        assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        let (v, w) = ViewState::from_fragment("view=paths&from=ad&to=buy&hide=direct,a%2Cb&converted=0");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((v.paths.to.as_deref(), v.paths.converted), (Some("buy"), Some(false)));
+        assert_eq!(v.paths.hide, ["direct", "a,b"]);
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
         let (_, w) = ViewState::from_fragment("view=paths&steps=0");
         assert_eq!(w.len(), 1);

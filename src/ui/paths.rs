@@ -65,6 +65,19 @@ pub fn PathsView(p: &PathsProps) -> Html {
         }
     }))
     .reform(input);
+    let on_to = set(Rc::new(|v, val| v.paths.to = Some(val).filter(|t| !t.is_empty()))).reform(select);
+    let on_hide = set(Rc::new(|v, val| {
+        v.paths.hide = val.split(',').map(str::trim).filter(|h| !h.is_empty()).map(String::from).collect()
+    }))
+    .reform(input);
+    let on_converted = set(Rc::new(|v, val| {
+        v.paths.converted = match val.as_str() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        }
+    }))
+    .reform(select);
     let has_purchase = p.summary.event_values.iter().any(|v| v.value == "purchase");
     let on_conv = set(Rc::new(|v, val| {
         v.paths.conversion = match val.as_str() {
@@ -130,6 +143,25 @@ pub fn PathsView(p: &PathsProps) -> Html {
                         }
                     </select>
                 </label>
+                <label class="field"><span>{"Ending at"}</span>
+                    <select id="paths-to" onchange={on_to}>
+                        <option value="" selected={q.to.is_none()}>{"the last touch"}</option>
+                        for v in values {
+                            <option value={v.value.clone()} selected={q.to.as_deref() == Some(v.value.as_str())}>{ v.value.clone() }</option>
+                        }
+                    </select>
+                </label>
+                <label class="field"><span>{"Hide values"}</span>
+                    <input id="paths-hide" type="text" placeholder="e.g. direct, page_view" size="16"
+                           value={q.hide.join(", ")} onchange={on_hide} />
+                </label>
+                <label class="field"><span>{"Customers"}</span>
+                    <select id="paths-converted" onchange={on_converted}>
+                        <option value="" selected={q.converted.is_none()}>{"all"}</option>
+                        <option value="1" selected={q.converted == Some(true)}>{"who converted"}</option>
+                        <option value="0" selected={q.converted == Some(false)}>{"who did not convert"}</option>
+                    </select>
+                </label>
                 <label class="field"><span>{"Conversion event"}</span>
                     <select id="paths-conv" onchange={on_conv}>
                         <option value="" selected={q.conversion.is_none()}>{ if has_purchase { "purchase (default)" } else { "(none)" } }</option>
@@ -150,9 +182,10 @@ pub fn PathsView(p: &PathsProps) -> Html {
             </div>
             if let Some(e) = &p.error { <p class="error" id="paths-error">{ e.clone() }</p> }
             if let Some(r) = &p.result {
-                <p class="muted" id="paths-caption">{ format!("{} of {} customers have a path{}; each column is a step, ribbons are customers.",
+                <p class="muted" id="paths-caption">{ format!("{} of {} customers have a path{}{}; each column is a step, ribbons are customers.",
                     int(r.customers_in_paths), int(r.total_customers),
-                    q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default()) }</p>
+                    q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default(),
+                    q.to.as_ref().map(|t| format!(" ending at {t}")).unwrap_or_default()) }</p>
                 <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| v.paths.from = Some(val)))} />
                 <VariantsTable result={r.clone()} />
                 <StepMatrix result={r.clone()} />

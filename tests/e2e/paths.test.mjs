@@ -109,7 +109,22 @@ describe('paths view', () => {
     assert.equal(await text(page, '#paths-caption'),
       '5 of 6 customers have a path starting at cart; each column is a step, ribbons are customers.');
     assert.ok((await page.evaluate(() => location.hash)).includes('from=cart'));
+    // Ending at catalog, from cart: only v4 (cart → catalog); with catalog hidden nothing ends there.
+    await page.selectOption('#paths-to', 'catalog');
+    await eventually(() => variants(page), [['cart → catalog', '1', '16.7%']], { message: 'cart to catalog' });
+    assert.ok((await page.evaluate(() => location.hash)).includes('to=catalog'));
+    await page.selectOption('#paths-to', '');
+    // Hiding cart (no anchor): v1, v2, v3, v5 become catalog → payment_done, and so does v4
+    // (cart, catalog, payment_done without its cart): 5; v6 stays catalog.
     await page.selectOption('#paths-from', '');
+    await page.fill('#paths-hide', 'cart');
+    await page.press('#paths-hide', 'Enter');
+    await eventually(() => variants(page), [
+      ['catalog → payment_done', '5', '83.3%'],
+      ['catalog', '1', '16.7%'],
+    ], { message: 'cart hidden' });
+    await page.fill('#paths-hide', '');
+    await page.press('#paths-hide', 'Enter');
     await page.uncheck('#paths-collapse');
     await eventually(() => text(page, '#variants-table caption'), '4 distinct paths', { message: 'no collapse' });
     assert.ok((await page.evaluate(() => location.hash)).includes('collapse=0'));
