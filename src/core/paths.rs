@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::funnel::{Dimension, FunnelError};
 use super::sankey::{self, LinkIn, NodeIn, Settings};
 use super::table::{EventTable, FxHasher};
+use super::time::{Duration, TimeUnit};
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
@@ -45,6 +46,37 @@ pub struct PathQuery {
     pub hide: Vec<String>,
     /// Only customers who did (`Some(true)`) or did not (`Some(false)`) the conversion event.
     pub converted: Option<bool>,
+    /// What one path is: a customer's whole history, a session, or a journey to a conversion.
+    pub grain: Grain,
+    /// The inactivity gap that ends a session (with [`Grain::Session`]).
+    pub session_gap: Duration,
+}
+
+/// What one path covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    /// All of a customer's touches.
+    #[default]
+    Customer,
+    /// Touches with no gap longer than the session gap between them.
+    Session,
+    /// Touches up to and including a conversion; the touches after it start the next journey.
+    Conversion,
+}
+
+impl Grain {
+    pub fn key(self) -> &'static str {
+        match self {
+            Grain::Customer => "customer",
+            Grain::Session => "session",
+            Grain::Conversion => "conversion",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Grain> {
+        [Grain::Customer, Grain::Session, Grain::Conversion].into_iter().find(|g| g.key() == k)
+    }
 }
 
 impl Default for PathQuery {
@@ -59,6 +91,8 @@ impl Default for PathQuery {
             to: None,
             hide: Vec::new(),
             converted: None,
+            grain: Grain::Customer,
+            session_gap: Duration { amount: 30, unit: TimeUnit::Minute },
         }
     }
 }
@@ -104,8 +138,10 @@ pub struct Variant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathResult {
     pub by: Dimension,
+    pub grain: Grain,
+    /// Journeys considered: customers, sessions or conversion journeys (see `grain`).
     pub total_customers: u64,
-    /// Customers with a path (all, or those who had the anchor value).
+    /// Journeys with a path (all, or those that meet the anchors and filters).
     pub customers_in_paths: u64,
     pub nodes: Vec<PathNode>,
     pub links: Vec<PathLink>,
@@ -229,6 +265,8 @@ struct Paths {
     offsets: Vec<usize>,
     /// Per path: its customer and the rows it covers.
     origin: Vec<(usize, std::ops::Range<usize>)>,
+    /// Journeys considered (customers, sessions or conversion journeys), with a path or not.
+    journeys: u64,
 }
 
 impl Paths {
@@ -245,16 +283,47 @@ impl Paths {
     }
 }
 
-/// Extracts every customer's path by the query's rules: filter by conversion, start at
+/// The row ranges that are one journey each, with their customer.
+fn journeys(table: &EventTable, grain: Grain, gap: i64, conv: Option<u32>) -> Vec<(usize, std::ops::Range<usize>)> {
+    let mut out = Vec::with_capacity(table.customer_count());
+    for c in 0..table.customer_count() {
+        let rows = table.rows_of(c);
+        let mut start = rows.start;
+        for r in rows.clone() {
+            let split_before = grain == Grain::Session && r > start && table.ts[r] - table.ts[r - 1] > gap;
+            if split_before {
+                out.push((c, start..r));
+                start = r;
+            }
+            if grain == Grain::Conversion && conv == Some(table.event.codes[r]) {
+                out.push((c, start..r + 1));
+                start = r + 1;
+            }
+        }
+        if start < rows.end {
+            out.push((c, start..rows.end));
+        }
+    }
+    out
+}
+
+/// Extracts every journey's path by the query's rules: filter by conversion, start at
 /// `from`, drop hidden values, collapse repeats, end at `to`.
 fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQuery) -> Paths {
     let codes = &column.codes;
-    let mut out =
-        Paths { codes: Vec::new(), first_ts: Vec::new(), last_ts: Vec::new(), offsets: vec![0], origin: Vec::new() };
+    let mut out = Paths {
+        codes: Vec::new(),
+        first_ts: Vec::new(),
+        last_ts: Vec::new(),
+        offsets: vec![0],
+        origin: Vec::new(),
+        journeys: 0,
+    };
     // A named value absent from the data matches nothing, so no customer has a path.
     let lookup = |v: &Option<String>| v.as_ref().map(|v| column.code_of(v));
     let (from, to) = (lookup(&q.from), lookup(&q.to));
     if matches!(from, Some(None)) || matches!(to, Some(None)) {
+        out.journeys = journeys(table, q.grain, q.session_gap.micros(), None).len() as u64;
         return out;
     }
     let hidden: Vec<bool> = {
@@ -267,8 +336,10 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQue
         h
     };
     let conv = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
-    for c in 0..table.customer_count() {
-        let rows = table.rows_of(c);
+    let gap = q.session_gap.micros();
+    let all = journeys(table, q.grain, gap, conv);
+    out.journeys = all.len() as u64;
+    for (c, rows) in all {
         if let Some(want) = q.converted {
             let did = conv.is_some_and(|code| rows.clone().any(|r| table.event.codes[r] == code));
             if did != want {
@@ -433,7 +504,9 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         let acc = variant_counts.entry(p).or_default();
         acc.customers += 1;
         if let Some(code) = conv_code {
-            acc.converted += u64::from(table.rows_of(*c).any(|r| table.event.codes[r] == code));
+            // A customer converts at any time; a session or journey only within itself.
+            let scope = if q.grain == Grain::Customer { table.rows_of(*c) } else { rows.clone() };
+            acc.converted += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
         }
         if let Some(rev) = &table.revenue {
             acc.revenue += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
@@ -441,7 +514,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         let span = paths.span(i);
         acc.durations.push(paths.last_ts[span.end - 1] - paths.first_ts[span.start]);
     }
-    let total = table.customer_count() as u64;
+    let total = paths.journeys;
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
     let by_label = |a: &[u32], b: &[u32]| {
         a.iter().map(|&v| column.values[v as usize].as_str()).cmp(b.iter().map(|&v| column.values[v as usize].as_str()))
@@ -474,6 +547,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     drop(all);
     Ok(PathResult {
         by: q.by,
+        grain: q.grain,
         total_customers: total,
         customers_in_paths: paths.len() as u64,
         nodes,
@@ -672,6 +746,44 @@ mod tests {
         // Transitions follow the same cleaning: with direct hidden, a's ad→site is direct.
         let g = transitions(&t, &PathQuery { hide: vec!["direct".into()], ..q(5) }).unwrap();
         assert!(!g.values.contains(&"direct".to_string()));
+    }
+
+    #[test]
+    fn sessions_and_conversion_journeys() {
+        // a (minutes): ad 0, site 10, buy 20, then after a 2 h gap: ad 140, site 145, buy 150, ad 180
+        // (30 min after the buy: not more than the gap, same session);  b: site 0.
+        let m = 60;
+        let t = table(&[
+            ("a", 0, "ad"),
+            ("a", 10 * m, "site"),
+            ("a", 20 * m, "buy"),
+            ("a", 140 * m, "ad"),
+            ("a", 145 * m, "site"),
+            ("a", 150 * m, "buy"),
+            ("a", 180 * m, "ad"),
+            ("b", 0, "site"),
+        ]);
+        let variants = |q: PathQuery| -> (u64, Vec<(String, u64, Option<f64>)>) {
+            let r = compute(&t, &q).unwrap();
+            (r.total_customers, r.variants.iter().map(|v| (v.path.join(">"), v.customers, v.conversion_pct)).collect())
+        };
+        let conv = Some("buy".to_string());
+        let s = |p: &str, n: u64, c: f64| (p.to_string(), n, Some(c));
+        // Sessions (30 min gap): a has two, b one → 3 journeys.
+        assert_eq!(
+            variants(PathQuery { grain: Grain::Session, conversion: conv.clone(), ..q(8) }),
+            (3, vec![s("ad>site>buy", 1, 100.0), s("ad>site>buy>ad", 1, 100.0), s("site", 1, 0.0)])
+        );
+        // Conversion journeys: a's buys end two journeys, its last ad starts a third; b one → 4.
+        assert_eq!(
+            variants(PathQuery { grain: Grain::Conversion, conversion: conv.clone(), ..q(8) }),
+            (4, vec![s("ad>site>buy", 2, 100.0), s("ad", 1, 0.0), s("site", 1, 0.0)])
+        );
+        // Whole customers: a converted (at any time), b did not.
+        assert_eq!(
+            variants(PathQuery { conversion: conv, ..q(8) }),
+            (2, vec![s("ad>site>buy>ad>site>buy>ad", 1, 100.0), s("site", 1, 0.0)])
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::funnel::{Dimension, FunnelQuery};
-use super::paths::PathQuery;
+use super::paths::{Grain, PathQuery};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
 
@@ -69,6 +69,15 @@ impl ViewState {
                 "collapse" if paths => v.paths.collapse = decode(raw) != "0",
                 "from" if paths => v.paths.from = Some(decode(raw)).filter(|f| !f.is_empty()),
                 "to" if paths => v.paths.to = Some(decode(raw)).filter(|f| !f.is_empty()),
+                "grain" if paths => match Grain::from_key(&decode(raw)) {
+                    Some(g) => v.paths.grain = g,
+                    None => warnings
+                        .push(format!("grain={} is not a choice (customer, session or conversion)", decode(raw))),
+                },
+                "session_gap" if paths => match Duration::parse(&decode(raw)) {
+                    Ok(d) => v.paths.session_gap = d,
+                    Err(e) => warnings.push(e.replace("window", "session_gap")),
+                },
                 "hide" if paths => v.paths.hide = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
                 "converted" if paths => match decode(raw).as_str() {
                     "1" => v.paths.converted = Some(true),
@@ -135,6 +144,12 @@ impl ViewState {
             }
             if let Some(t) = &p.to {
                 parts.push(format!("to={}", encode(t)));
+            }
+            if p.grain != Grain::Customer {
+                parts.push(format!("grain={}", p.grain.key()));
+            }
+            if p.grain == Grain::Session {
+                parts.push(format!("session_gap={}", p.session_gap));
             }
             if !p.hide.is_empty() {
                 parts.push(format!("hide={}", p.hide.iter().map(|h| encode(h)).collect::<Vec<_>>().join(",")));
@@ -262,6 +277,10 @@ mod tests {
             }
         );
         assert!(v.funnel.steps.is_empty(), "steps=8 is not a funnel step here");
+        assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        let (v, w) = ViewState::from_fragment("view=paths&grain=session&session_gap=45m");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((v.paths.grain, v.paths.session_gap.to_string()), (Grain::Session, "45m".to_string()));
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
         let (v, w) = ViewState::from_fragment("view=paths&from=ad&to=buy&hide=direct,a%2Cb&converted=0");
         assert!(w.is_empty(), "{w:?}");

@@ -8,8 +8,9 @@ use yew::prelude::*;
 use super::browser::{self, int};
 use super::{edit_view, Edit};
 use crate::core::funnel::Dimension;
-use crate::core::paths::{PathResult, ENDED, OTHER};
+use crate::core::paths::{Grain, PathResult, ENDED, OTHER};
 use crate::core::summary::{Summary, ValueCount};
+use crate::core::time::Duration;
 use crate::core::view::ViewState;
 
 #[derive(Properties, PartialEq)]
@@ -78,6 +79,13 @@ pub fn PathsView(p: &PathsProps) -> Html {
         }
     }))
     .reform(select);
+    let on_grain = set(Rc::new(|v, val| v.paths.grain = Grain::from_key(&val).unwrap_or_default())).reform(select);
+    let on_gap = set(Rc::new(|v, val| {
+        if let Ok(d) = Duration::parse(&val) {
+            v.paths.session_gap = d;
+        }
+    }))
+    .reform(input);
     let has_purchase = p.summary.event_values.iter().any(|v| v.value == "purchase");
     let on_conv = set(Rc::new(|v, val| {
         v.paths.conversion = match val.as_str() {
@@ -135,6 +143,18 @@ pub fn PathsView(p: &PathsProps) -> Html {
                         <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
                     </select>
                 </label>
+                <label class="field"><span>{"A path is"}</span>
+                    <select id="paths-grain" onchange={on_grain}>
+                        <option value="customer" selected={q.grain == Grain::Customer}>{"a customer's history"}</option>
+                        <option value="session" selected={q.grain == Grain::Session}>{"a session"}</option>
+                        <option value="conversion" selected={q.grain == Grain::Conversion}>{"a journey to a conversion"}</option>
+                    </select>
+                </label>
+                if q.grain == Grain::Session {
+                    <label class="field"><span>{"Session ends after"}</span>
+                        <input id="paths-gap" type="text" size="6" value={q.session_gap.to_string()} onchange={on_gap} />
+                    </label>
+                }
                 <label class="field"><span>{"Starting at"}</span>
                     <select id="paths-from" onchange={on_from}>
                         <option value="" selected={q.from.is_none()}>{"the first touch"}</option>
@@ -182,10 +202,10 @@ pub fn PathsView(p: &PathsProps) -> Html {
             </div>
             if let Some(e) = &p.error { <p class="error" id="paths-error">{ e.clone() }</p> }
             if let Some(r) = &p.result {
-                <p class="muted" id="paths-caption">{ format!("{} of {} customers have a path{}{}; each column is a step, ribbons are customers.",
-                    int(r.customers_in_paths), int(r.total_customers),
+                <p class="muted" id="paths-caption">{ format!("{} of {} {} have a path{}{}; each column is a step, ribbons are {}.",
+                    int(r.customers_in_paths), int(r.total_customers), unit(r.grain),
                     q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default(),
-                    q.to.as_ref().map(|t| format!(" ending at {t}")).unwrap_or_default()) }</p>
+                    q.to.as_ref().map(|t| format!(" ending at {t}")).unwrap_or_default(), unit(r.grain)) }</p>
                 <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| v.paths.from = Some(val)))} />
                 <VariantsTable result={r.clone()} />
                 <StepMatrix result={r.clone()} />
@@ -265,7 +285,7 @@ fn VariantsTable(p: &ResultProps) -> Html {
         <table class="data" id="variants-table">
             <caption>{ format!("{} distinct paths{}", int(r.distinct_variants),
                 if r.rest_customers > 0 { format!(" · the {} listed cover all but {} customers", r.variants.len(), int(r.rest_customers)) } else { String::new() }) }</caption>
-            <thead><tr><th>{"#"}</th><th>{"Path"}</th><th class="num">{"Customers"}</th><th class="num">{"% of all"}</th>
+            <thead><tr><th>{"#"}</th><th>{"Path"}</th><th class="num">{ unit(r.grain) }</th><th class="num">{"% of all"}</th>
                 <th class="num">{"Converted"}</th><th class="num">{"Revenue"}</th><th class="num">{"Median duration"}</th></tr></thead>
             <tbody>
                 for (i, v) in r.variants.iter().enumerate() {
@@ -281,6 +301,15 @@ fn VariantsTable(p: &ResultProps) -> Html {
                 }
             </tbody>
         </table>
+    }
+}
+
+/// What the counts count: customers, sessions or journeys.
+fn unit(g: Grain) -> &'static str {
+    match g {
+        Grain::Customer => "customers",
+        Grain::Session => "sessions",
+        Grain::Conversion => "journeys",
     }
 }
 
