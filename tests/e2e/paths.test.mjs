@@ -130,6 +130,22 @@ describe('paths view', () => {
     assert.ok((await page.evaluate(() => location.hash)).includes('collapse=0'));
   });
 
+  // Sessions (30 min gap) of orders.csv: its times are dates, so every touch is its own session except
+  // v3's cart and payment_done on the same day: v1 3, v2 3, v3 2, v4 3, v5 4, v6 1 = 16 sessions.
+  // Variants: catalog 7 (v1, v2, v3, v4's second, v5's first two, v6), cart 4 (v1, v2, v4, v5),
+  // payment_done 4 (v1, v2, v4, v5), cart → payment_done 1 (v3).
+  it('counts sessions as journeys', async () => {
+    await page.evaluate(() => { location.hash = 'view=paths&by=event&steps=3&collapse=1&top=8&grain=session&session_gap=30m'; });
+    await eventually(() => page.$$eval('#variants-table tbody tr', (trs) => trs.map((tr) =>
+      [...tr.querySelectorAll('.variant-path, .variant-customers')].map((td) => td.textContent))), [
+      ['catalog', '7'], ['cart', '4'], ['payment_done', '4'], ['cart → payment_done', '1'],
+    ], { message: 'session variants' });
+    assert.equal(await text(page, '#paths-caption'),
+      '16 of 16 sessions have a path; each column is a step, ribbons are sessions.');
+    await page.evaluate(() => { location.hash = 'view=paths&by=event&steps=3&collapse=0&top=8'; });
+    await eventually(() => text(page, '#variants-table caption'), '4 distinct paths', { message: 'back to customers' });
+  });
+
   it('downloads the variants as CSV', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-variants')]);
     assert.equal(download.suggestedFilename(), 'touchpath-paths.csv');
