@@ -320,6 +320,9 @@ fn Shell() -> Html {
                                             })
                                         }}>{ label }</button>
                             }
+                            if (s.view.view == "paths" && s.paths_pending) || (s.view.view != "paths" && s.funnel_pending) {
+                                <span class="computing" id="computing" role="status">{"Computing…"}</span>
+                            }
                         </nav>
                         if s.view.view == "paths" {
                             <PathsView summary={summary.clone()} view={s.view.clone()} on_view={on_view}

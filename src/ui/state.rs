@@ -50,6 +50,9 @@ pub struct AppState {
     pub paths_request: u32,
     pub paths: Option<Rc<PathResult>>,
     pub paths_error: Option<String>,
+    /// Whether the newest funnel or paths request is still being computed.
+    pub funnel_pending: bool,
+    pub paths_pending: bool,
 }
 
 pub enum Action {
@@ -153,12 +156,19 @@ impl Reducible for AppState {
                 s.load_errors.clear();
                 s.notice = None;
             }
-            Action::FunnelRequested(id) => s.funnel_request = id,
-            Action::PathsRequested(id) => s.paths_request = id,
+            Action::FunnelRequested(id) => {
+                s.funnel_request = id;
+                s.funnel_pending = true;
+            }
+            Action::PathsRequested(id) => {
+                s.paths_request = id;
+                s.paths_pending = true;
+            }
             Action::PathsDone { id, result } => {
                 if id != s.paths_request {
                     return self;
                 }
+                s.paths_pending = false;
                 match result {
                     Ok(r) => {
                         s.paths = Some(Rc::new(*r));
@@ -174,6 +184,7 @@ impl Reducible for AppState {
                 if id != s.funnel_request {
                     return self; // a newer request is on its way
                 }
+                s.funnel_pending = false;
                 match result {
                     Ok(r) => {
                         s.funnel = Some(Rc::new(r));
