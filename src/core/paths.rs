@@ -157,7 +157,7 @@ pub struct PathResult {
 }
 
 /// Variants listed in the result.
-pub const TOP_VARIANTS: usize = 50;
+pub const TOP_VARIANTS: usize = 500;
 
 /// One directly-follows edge: customers' consecutive touches `from` → `to`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

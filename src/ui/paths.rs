@@ -277,30 +277,83 @@ fn Sankey(p: &SankeyProps) -> Html {
     }
 }
 
-/// Every distinct path, most customers first, with the exact size of the rest.
+/// How the variants table is sorted.
+#[derive(Clone, Copy, PartialEq)]
+enum SortBy {
+    Customers,
+    Conversion,
+    Revenue,
+    Duration,
+    Length,
+}
+
+/// Rows shown at once in the variants table.
+const SHOWN: usize = 50;
+
+/// The most frequent distinct paths, searchable and sortable, with the exact size of the rest.
 #[component]
 fn VariantsTable(p: &ResultProps) -> Html {
     let r = &p.result;
+    let search = use_state(String::new);
+    let sort = use_state(|| SortBy::Customers);
+    let needle = search.to_lowercase();
+    let mut rows: Vec<(usize, &crate::core::paths::Variant)> = r
+        .variants
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| needle.is_empty() || v.path.iter().any(|s| s.to_lowercase().contains(&needle)))
+        .collect();
+    let key = |v: &crate::core::paths::Variant| match *sort {
+        SortBy::Customers => v.customers as f64,
+        SortBy::Conversion => v.conversion_pct.unwrap_or(0.0),
+        SortBy::Revenue => v.revenue.unwrap_or(0.0),
+        SortBy::Duration => v.median_duration_s,
+        SortBy::Length => v.path.len() as f64,
+    };
+    rows.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)).then(a.0.cmp(&b.0)));
+    let matching = rows.len();
+    let header = |label: &str, by: SortBy, class: &'static str| {
+        let active = *sort == by;
+        let sort = sort.clone();
+        html! {
+            <th class={classes!(class, "sortable")} aria-sort={if active { "descending" } else { "none" }}>
+                <button class="link" title="Sort by this column" onclick={Callback::from(move |_| sort.set(by))}>
+                    { label.to_string() }{ if active { " ▾" } else { "" } }
+                </button>
+            </th>
+        }
+    };
+    let on_search = {
+        let search = search.clone();
+        Callback::from(move |e: InputEvent| search.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
     html! {
-        <table class="data" id="variants-table">
-            <caption>{ format!("{} distinct paths{}", int(r.distinct_variants),
-                if r.rest_customers > 0 { format!(" · the {} listed cover all but {} customers", r.variants.len(), int(r.rest_customers)) } else { String::new() }) }</caption>
-            <thead><tr><th>{"#"}</th><th>{"Path"}</th><th class="num">{ unit(r.grain) }</th><th class="num">{"% of all"}</th>
-                <th class="num">{"Converted"}</th><th class="num">{"Revenue"}</th><th class="num">{"Median duration"}</th></tr></thead>
-            <tbody>
-                for (i, v) in r.variants.iter().enumerate() {
-                    <tr class="variant-row">
-                        <td>{ i + 1 }</td>
-                        <td class="variant-path">{ v.path.join(" → ") }</td>
-                        <td class="num variant-customers">{ int(v.customers) }</td>
-                        <td class="num variant-pct">{ format!("{:.1}%", v.pct_of_total) }</td>
-                        <td class="num variant-conv">{ v.conversion_pct.map_or("—".to_string(), |c| format!("{c:.1}%")) }</td>
-                        <td class="num variant-revenue">{ v.revenue.map_or("—".to_string(), |r| format!("{r:.2}")) }</td>
-                        <td class="num variant-duration">{ duration(v.median_duration_s) }</td>
-                    </tr>
-                }
-            </tbody>
-        </table>
+        <div class="variants">
+            <input id="variants-search" type="search" placeholder="Search paths…" value={(*search).clone()} oninput={on_search}
+                   aria-label="Search the path variants" />
+            <table class="data" id="variants-table">
+                <caption>{ format!("{} distinct paths{}{}", int(r.distinct_variants),
+                    if r.rest_customers > 0 { format!(" · the {} most frequent cover all but {} {}", r.variants.len(), int(r.rest_customers), unit(r.grain)) } else { String::new() },
+                    if matching > SHOWN || !needle.is_empty() { format!(" · showing {} of {} matching", matching.min(SHOWN), matching) } else { String::new() }) }</caption>
+                <thead><tr><th>{"#"}</th>{ header("Path (longest first)", SortBy::Length, "path") }
+                    { header(unit(r.grain), SortBy::Customers, "num") }<th class="num">{"% of all"}</th>
+                    { header("Converted", SortBy::Conversion, "num") }{ header("Revenue", SortBy::Revenue, "num") }
+                    { header("Median duration", SortBy::Duration, "num") }</tr></thead>
+                <tbody>
+                    for (i, v) in rows.iter().take(SHOWN) {
+                        <tr class="variant-row">
+                            <td>{ i + 1 }</td>
+                            <td class="variant-path">{ v.path.join(" → ") }</td>
+                            <td class="num variant-customers">{ int(v.customers) }</td>
+                            <td class="num variant-pct">{ format!("{:.1}%", v.pct_of_total) }</td>
+                            <td class="num variant-conv">{ v.conversion_pct.map_or("—".to_string(), |c| format!("{c:.1}%")) }</td>
+                            <td class="num variant-revenue">{ v.revenue.map_or("—".to_string(), |r| format!("{r:.2}")) }</td>
+                            <td class="num variant-duration">{ duration(v.median_duration_s) }</td>
+                        </tr>
+                    }
+                </tbody>
+            </table>
+        </div>
     }
 }
 

@@ -146,6 +146,19 @@ describe('paths view', () => {
     await eventually(() => text(page, '#variants-table caption'), '4 distinct paths', { message: 'back to customers' });
   });
 
+  it('searches and sorts the variants', async () => {
+    // Repeats kept: catalog → cart → payment_done 3, then three variants of 1 (ties by path):
+    // cart → catalog → payment_done, catalog, catalog → catalog → cart → payment_done.
+    await page.fill('#variants-search', 'pay');
+    await eventually(() => text(page, '#variants-table caption'), '4 distinct paths · showing 3 of 3 matching', { message: 'search' });
+    await page.click('#variants-table th.path button');
+    await eventually(() => page.$$eval('#variants-table .variant-path', (tds) => tds.map((td) => td.textContent)), [
+      'catalog → catalog → cart → payment_done', 'catalog → cart → payment_done', 'cart → catalog → payment_done',
+    ], { message: 'sorted by length, ties in frequency order' });
+    await page.fill('#variants-search', '');
+    await page.click('#variants-table th.sortable:nth-child(3) button');
+  });
+
   it('downloads the variants as CSV', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-variants')]);
     assert.equal(download.suggestedFilename(), 'touchpath-paths.csv');
