@@ -52,7 +52,7 @@ fn brute_paths(collapse: bool) -> Vec<Vec<String>> {
 fn variants_and_sankey_match_a_brute_force_on_the_sample() {
     let t = sample_table();
     for collapse in [true, false] {
-        let q = PathQuery { by: Dimension::Channel, steps: 5, collapse, from: None, top: 100 };
+        let q = PathQuery { by: Dimension::Channel, steps: 5, collapse, top: 100, ..Default::default() };
         let r = compute(&t, &q).unwrap();
         let paths = brute_paths(collapse);
         let mut counts: HashMap<Vec<String>, u64> = HashMap::new();
