@@ -61,7 +61,7 @@ fn brute(table: &EventTable, by: Dimension, steps: &[String], window: Option<i64
 }
 
 fn query(by: Dimension, steps: &[String], window: Option<Duration>) -> FunnelQuery {
-    FunnelQuery { by, steps: steps.to_vec(), window }
+    FunnelQuery { by, steps: steps.to_vec(), window, ..Default::default() }
 }
 
 fn counts(r: &FunnelResult) -> Vec<u64> {
@@ -222,4 +222,90 @@ fn the_sample_matches_the_brute_force_and_the_shipped_file() {
     let shipped = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/sample.csv.gz")).unwrap();
     let (a, b) = (gunzip(&shipped), gunzip(&gz));
     assert!(a == b, "static/sample.csv.gz drifted from sample::sample_csv_gz(); rerun `touchpath-gen --sample`");
+}
+
+/// Strict order by brute force: for every start, count consecutive events matching the steps.
+fn brute_strict(table: &EventTable, steps: &[String], window: Option<i64>) -> Vec<u64> {
+    let mut reached = vec![0u64; steps.len()];
+    for c in 0..table.customer_count() {
+        let rows: Vec<usize> = table.rows_of(c).collect();
+        let name = |r: usize| table.event.values[table.event.codes[r] as usize].as_str();
+        let mut best = 0;
+        for s in 0..rows.len() {
+            let mut d = 0;
+            while d < steps.len()
+                && s + d < rows.len()
+                && name(rows[s + d]) == steps[d]
+                && window.is_none_or(|w| table.ts[rows[s + d]] - table.ts[rows[s]] <= w)
+            {
+                d += 1;
+            }
+            best = best.max(d);
+        }
+        for r in reached.iter_mut().take(best) {
+            *r += 1;
+        }
+    }
+    reached
+}
+
+#[test]
+fn order_modes_keep_their_invariants() {
+    use touchpath::core::funnel::Order;
+    let mut rng = Rng::new(0x0DE5);
+    for case in 0..500 {
+        let names = &NAMES[..3 + rng.below(2)];
+        let table = build(&random_rows(&mut rng, names));
+        let len = 1 + rng.below(4);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(names).to_string()).collect();
+        let window = [None, Some(secs(1)), Some(secs(3))][rng.below(3)];
+        let run = |order: Order| {
+            let q = FunnelQuery { order, ..query(Dimension::Event, &steps, window) };
+            counts(&compute(&table, &q).unwrap())
+        };
+        let (ordered, strict, any) = (run(Order::Ordered), run(Order::Strict), run(Order::Any));
+        assert_eq!(strict, brute_strict(&table, &steps, window.map(|w| w.micros())), "case {case}");
+        // Strict ⊆ ordered ⊆ any order, step by step; counts never increase.
+        for j in 0..len {
+            assert!(strict[j] <= ordered[j] && ordered[j] <= any[j], "case {case}: {strict:?} {ordered:?} {any:?}");
+        }
+        assert!(any.windows(2).all(|w| w[0] >= w[1]) && strict.windows(2).all(|w| w[0] >= w[1]));
+    }
+}
+
+#[test]
+fn order_modes_hand_worked() {
+    use touchpath::core::funnel::Order;
+    // a: view cart buy (consecutive);  b: view other cart buy;  c: cart view buy;  d: buy view.
+    let rows: Vec<Row> = [
+        ("a", 1, "view"),
+        ("a", 2, "cart"),
+        ("a", 3, "buy"),
+        ("b", 1, "view"),
+        ("b", 2, "other"),
+        ("b", 3, "cart"),
+        ("b", 4, "buy"),
+        ("c", 1, "cart"),
+        ("c", 2, "view"),
+        ("c", 3, "buy"),
+        ("d", 1, "buy"),
+        ("d", 2, "view"),
+    ]
+    .iter()
+    .map(|&(c, t, e)| (c.to_string(), t * 1_000_000, e.to_string(), String::new()))
+    .collect();
+    let table = build(&rows);
+    let steps: Vec<String> = ["view", "cart", "buy"].map(String::from).to_vec();
+    let run = |order, window| {
+        counts(&compute(&table, &FunnelQuery { order, ..query(Dimension::Event, &steps, window) }).unwrap())
+    };
+    // Ordered: a, b full; c view then buy but no cart after view → 1; d → 1.
+    assert_eq!(run(Order::Ordered, None), [4, 2, 2]);
+    // Strict: only a has cart right after view.
+    assert_eq!(run(Order::Strict, None), [4, 1, 1]);
+    // Any order: a, b, c have all three; d has view and buy but no cart → 1.
+    assert_eq!(run(Order::Any, None), [4, 3, 3]);
+    // Any order within 1 s: a (1..3 s spans 2 s: view+cart in 1 s → 2); b view..cart spans 2 s → 1;
+    // c cart+view within 1 s → 2; d → 1.
+    assert_eq!(run(Order::Any, Some(secs(1))), [4, 2, 0]);
 }

@@ -59,7 +59,7 @@ fn random_state(rng: &mut Rng) -> ViewState {
     let other = (0..rng.below(3)).map(|i| (format!("x{i}-{}", rng.text(0, 5)), rng.text(0, 8))).collect();
     ViewState {
         view: if rng.below(2) == 0 { "funnel".into() } else { rng.text(0, 6) },
-        funnel: FunnelQuery { by, steps, window },
+        funnel: FunnelQuery { by, steps, window, ..Default::default() },
         paths: Default::default(),
         data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
         columns,

@@ -33,7 +33,7 @@ fn claims_log_reads_as_a_process_mining_log() {
     let rev: Vec<f64> = t.revenue.as_ref().unwrap().iter().copied().filter(|v| !v.is_nan()).collect();
     assert_eq!(rev, [150.5]);
     let steps = ["register request", "check ticket", "pay compensation"].map(String::from).to_vec();
-    let q = FunnelQuery { by: Dimension::Event, steps, window: None };
+    let q = FunnelQuery { by: Dimension::Event, steps, ..Default::default() };
     let got: Vec<u64> = compute(&t, &q).unwrap().steps.iter().map(|s| s.customers).collect();
     assert_eq!(got, [2, 1, 1]);
 }

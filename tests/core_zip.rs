@@ -70,7 +70,7 @@ fn amplitude_zip_of_gzipped_json_lines_merges_into_one_journey() {
     let q = FunnelQuery {
         by: Dimension::Event,
         steps: vec!["page_viewed".into(), "add_to_cart".into(), "purchase".into()],
-        window: None,
+        ..Default::default()
     };
     let got: Vec<u64> = compute(&t, &q).unwrap().steps.iter().map(|s| s.customers).collect();
     assert_eq!(got, [3, 2, 1]);

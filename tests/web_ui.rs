@@ -22,6 +22,7 @@ fn result() -> Rc<FunnelResult> {
     };
     Rc::new(FunnelResult {
         by: Dimension::Event,
+        order: Default::default(),
         window: Some("7d".into()),
         total_customers: 2_000,
         steps: vec![

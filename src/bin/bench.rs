@@ -48,6 +48,7 @@ fn main() {
         by: Dimension::Event,
         steps: ["product_view", "add_to_cart", "purchase"].map(String::from).to_vec(),
         window: Some(Duration { amount: 7, unit: TimeUnit::Day }),
+        ..Default::default()
     };
     let ((fun, fmin, fmax), result) = time(repeats * 4, || funnel::compute(&table, &query).expect("event funnel"));
     let counts: Vec<u64> = result.steps.iter().map(|s| s.customers).collect();

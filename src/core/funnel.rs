@@ -13,6 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
 use super::table::{Column, EventTable};
 use super::time::Duration;
 
@@ -55,6 +57,35 @@ pub struct FunnelQuery {
     pub by: Dimension,
     pub steps: Vec<String>,
     pub window: Option<Duration>,
+    #[serde(default)]
+    pub order: Order,
+}
+
+/// How steps must follow each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Steps in order, other events allowed between them.
+    #[default]
+    Ordered,
+    /// Each step the customer's very next event after the previous step.
+    Strict,
+    /// Steps 1..k done in any order (each by its own event).
+    Any,
+}
+
+impl Order {
+    pub fn key(self) -> &'static str {
+        match self {
+            Order::Ordered => "ordered",
+            Order::Strict => "strict",
+            Order::Any => "any",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Order> {
+        [Order::Ordered, Order::Strict, Order::Any].into_iter().find(|o| o.key() == k)
+    }
 }
 
 /// One step's numbers.
@@ -77,6 +108,7 @@ pub struct StepResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunnelResult {
     pub by: Dimension,
+    pub order: Order,
     pub window: Option<String>,
     /// Customers in the data (reached or not).
     pub total_customers: u64,
@@ -118,7 +150,18 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let mut reached = vec![0u64; k];
     let mut start = vec![NONE; k];
-    if k > 0 {
+    if k > 0 && query.order != Order::Ordered {
+        for c in 0..table.customer_count() {
+            let rows = table.rows_of(c);
+            let depth = match query.order {
+                Order::Strict => strict_depth(table, column, &matches, rows, k, window),
+                _ => any_order_depth(table, column, &query.steps, rows, k, window),
+            };
+            for r in reached.iter_mut().take(depth) {
+                *r += 1;
+            }
+        }
+    } else if k > 0 {
         for c in 0..table.customer_count() {
             start.fill(NONE);
             let mut depth = 0usize; // steps reached so far
@@ -172,6 +215,7 @@ pub struct FunnelExport {
     pub events: u64,
     pub customers: u64,
     pub by: Dimension,
+    pub order: Order,
     pub window: Option<String>,
     pub steps: Vec<StepResult>,
 }
@@ -184,10 +228,87 @@ impl FunnelExport {
             events,
             customers: result.total_customers,
             by: result.by,
+            order: result.order,
             window: result.window.clone(),
             steps: result.steps.clone(),
         }
     }
+}
+
+/// Strict order: the longest run of consecutive events matching steps 1, 2, … from any
+/// start, each within the window of the run's first event.
+fn strict_depth(
+    table: &EventTable,
+    column: &Column,
+    matches: &[Vec<usize>],
+    rows: std::ops::Range<usize>,
+    k: usize,
+    window: i64,
+) -> usize {
+    let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
+    let mut best = 0;
+    for first in rows.clone() {
+        if !is_step(first, 0) {
+            continue;
+        }
+        let mut depth = 1;
+        while depth < k {
+            let row = first + depth;
+            if row >= rows.end || !is_step(row, depth) || table.ts[row].saturating_sub(table.ts[first]) > window {
+                break;
+            }
+            depth += 1;
+        }
+        best = best.max(depth);
+        if best == k {
+            break;
+        }
+    }
+    best
+}
+
+/// Any order: the largest k such that steps 1..k are each done by a distinct event (a value
+/// listed twice needs two), all within one window.
+fn any_order_depth(
+    table: &EventTable,
+    column: &Column,
+    steps: &[String],
+    rows: std::ops::Range<usize>,
+    k: usize,
+    window: i64,
+) -> usize {
+    // Per step value: its code and how many of steps 1..j need it.
+    let codes: Vec<Option<u32>> = steps.iter().map(|s| column.code_of(s)).collect();
+    let depth_for = |counts: &HashMap<u32, usize>| {
+        let mut need: HashMap<u32, usize> = HashMap::new();
+        for (j, code) in codes.iter().enumerate() {
+            let Some(code) = code else { return j };
+            let n = need.entry(*code).or_insert(0);
+            *n += 1;
+            if counts.get(code).copied().unwrap_or(0) < *n {
+                return j;
+            }
+        }
+        k
+    };
+    // Slide a window over the customer's events, counting step values inside it.
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    let mut best = 0;
+    let mut left = rows.start;
+    for right in rows.clone() {
+        *counts.entry(column.codes[right]).or_insert(0) += 1;
+        while table.ts[right].saturating_sub(table.ts[left]) > window {
+            if let Some(n) = counts.get_mut(&column.codes[left]) {
+                *n -= 1;
+            }
+            left += 1;
+        }
+        best = best.max(depth_for(&counts));
+        if best == k {
+            break;
+        }
+    }
+    best
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -215,7 +336,13 @@ fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) ->
             }
         })
         .collect();
-    FunnelResult { by: query.by, window: query.window.map(|w| w.to_string()), total_customers: total, steps }
+    FunnelResult {
+        by: query.by,
+        order: query.order,
+        window: query.window.map(|w| w.to_string()),
+        total_customers: total,
+        steps,
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +361,7 @@ mod tests {
     }
 
     fn counts(t: &EventTable, steps: &[&str], window: Option<Duration>) -> Vec<u64> {
-        let q = FunnelQuery { by: Dimension::Event, steps: steps.iter().map(|s| s.to_string()).collect(), window };
+        let q = FunnelQuery { steps: steps.iter().map(|s| s.to_string()).collect(), window, ..Default::default() };
         compute(t, &q).unwrap().steps.iter().map(|s| s.customers).collect()
     }
 
@@ -291,7 +418,7 @@ mod tests {
     #[test]
     fn percentages_and_dropoff() {
         let t = table(&[("a", 1, "x"), ("a", 2, "y"), ("b", 1, "x"), ("c", 1, "x"), ("d", 1, "x"), ("d", 2, "y")]);
-        let q = FunnelQuery { by: Dimension::Event, steps: vec!["x".into(), "y".into(), "zzz".into()], window: None };
+        let q = FunnelQuery { steps: vec!["x".into(), "y".into(), "zzz".into()], ..Default::default() };
         let r = compute(&t, &q).unwrap();
         assert_eq!(r.total_customers, 4);
         assert_eq!((r.steps[1].customers, r.steps[1].pct_of_first, r.steps[1].dropoff), (2, 50.0, 2));
@@ -309,7 +436,7 @@ mod tests {
     #[test]
     fn channel_needs_a_channel_column() {
         let t = table(&[("a", 1, "x")]);
-        let q = FunnelQuery { by: Dimension::Channel, steps: vec!["email".into()], window: None };
+        let q = FunnelQuery { by: Dimension::Channel, steps: vec!["email".into()], ..Default::default() };
         assert_eq!(compute(&t, &q), Err(FunnelError::NoChannelColumn));
     }
 }

@@ -7,7 +7,7 @@
 //! non-ASCII characters), so links stay hand-editable; `+` is never a space.
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
-use super::funnel::{Dimension, FunnelQuery};
+use super::funnel::{Dimension, FunnelQuery, Order};
 use super::paths::{Grain, PathQuery};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
@@ -91,6 +91,10 @@ impl ViewState {
                     None => warnings.push(format!("by={} is not a dimension (use event or channel)", decode(raw))),
                 },
                 "steps" => v.funnel.steps = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
+                "order" => match Order::from_key(&decode(raw)) {
+                    Some(o) => v.funnel.order = o,
+                    None => warnings.push(format!("order={} is not a choice (ordered, strict or any)", decode(raw))),
+                },
                 "window" if raw.is_empty() => {}
                 "window" => match Duration::parse(&decode(raw)) {
                     Ok(d) => v.funnel.window = Some(d),
@@ -165,6 +169,9 @@ impl ViewState {
             }
             if let Some(w) = self.funnel.window {
                 parts.push(format!("window={w}"));
+            }
+            if self.funnel.order != Order::Ordered {
+                parts.push(format!("order={}", self.funnel.order.key()));
             }
         }
         if let Some(p) = self.preset {
@@ -247,6 +254,7 @@ mod tests {
         v.funnel.by = Dimension::Channel;
         v.funnel.steps = vec!["a,b".into(), "x&y=z".into(), "50% off".into(), "café #1+2".into()];
         v.funnel.window = Some(Duration { amount: 10, unit: TimeUnit::Minute });
+        v.funnel.order = Order::Strict;
         v.data = Some("https://host/exports/q3.csv?x=1&y=2".into());
         v.columns.set(Role::Id, "User ID".into());
         v.other.push(("future".into(), "thing".into()));

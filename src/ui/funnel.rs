@@ -8,7 +8,7 @@ use yew::prelude::*;
 use super::browser::{self, int};
 use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout;
-use crate::core::funnel::{Dimension, FunnelExport, FunnelResult};
+use crate::core::funnel::{Dimension, FunnelExport, FunnelResult, Order};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -41,6 +41,8 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
         v.funnel.steps.clear();
     }))
     .reform(|e: Event| select_value(&e));
+    let on_order = edit(Rc::new(|v, val| v.funnel.order = Order::from_key(&val).unwrap_or_default()))
+        .reform(|e: Event| select_value(&e));
     let on_add = edit(Rc::new(|v, val| {
         if !val.is_empty() {
             v.funnel.steps.push(val)
@@ -133,6 +135,14 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                         <option value="channel" selected={q.by == Dimension::Channel} disabled={!channel_ok}>
                             { if channel_ok { "channels" } else { "channels (no channel column)" } }
                         </option>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>{"Order"}</span>
+                    <select id="funnel-order" onchange={on_order}>
+                        <option value="ordered" selected={q.order == Order::Ordered} title="Other events may come between steps">{"in order"}</option>
+                        <option value="strict" selected={q.order == Order::Strict} title="Each step is the very next event">{"strictly in order"}</option>
+                        <option value="any" selected={q.order == Order::Any}>{"in any order"}</option>
                     </select>
                 </label>
                 <label class="field">
@@ -250,7 +260,8 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
     html! {
         <table class="data" id="funnel-table">
             <caption>
-                { format!("{} customers in the data · steps by {}{}", int(r.total_customers), r.by.key(),
+                { format!("{} customers in the data · steps by {}{}{}", int(r.total_customers), r.by.key(),
+                    match r.order { Order::Ordered => "", Order::Strict => " · strictly in order", Order::Any => " · in any order" },
                     r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default()) }
             </caption>
             <thead>

@@ -40,6 +40,22 @@ describe('default funnel steps', () => {
       ['cart', '4', '66.7%', '66.7%', '2'],
       ['payment_done', '4', '66.7%', '100.0%', '0'],
     ], { caption: '6 customers in the data · steps by event' });
+    // In any order, v4 (cart, catalog, payment_done) counts too: 6, 5, 5. Strictly in order is the
+    // same as in order here: every converting visitor's steps are consecutive (v5 from its second catalog).
+    await page.selectOption('#funnel-order', 'any');
+    await expectFunnel(page, [
+      ['catalog', '6', '100.0%', '100.0%', '0'],
+      ['cart', '5', '83.3%', '83.3%', '1'],
+      ['payment_done', '5', '83.3%', '100.0%', '0'],
+    ], { caption: '6 customers in the data · steps by event · in any order' });
+    assert.ok((await page.evaluate(() => location.hash)).includes('order=any'));
+    await page.selectOption('#funnel-order', 'strict');
+    await expectFunnel(page, [
+      ['catalog', '6', '100.0%', '100.0%', '0'],
+      ['cart', '4', '66.7%', '66.7%', '2'],
+      ['payment_done', '4', '66.7%', '100.0%', '0'],
+    ], { caption: '6 customers in the data · steps by event · strictly in order' });
+    await page.selectOption('#funnel-order', 'ordered');
     await screenshot(page, 'defaults-orders');
   });
 
