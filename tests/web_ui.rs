@@ -19,6 +19,10 @@ fn result() -> Rc<FunnelResult> {
         pct_of_previous: prev,
         dropoff,
         present: true,
+        median_from_previous_s: None,
+        p90_from_previous_s: None,
+        median_from_first_s: None,
+        p90_from_first_s: None,
     };
     Rc::new(FunnelResult {
         by: Dimension::Event,

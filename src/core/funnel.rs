@@ -102,6 +102,12 @@ pub struct StepResult {
     pub dropoff: u64,
     /// Whether the value occurs in the data at all.
     pub present: bool,
+    /// Median and 90th-percentile time (seconds) from the previous step and from step 1, over the
+    /// customers who reached this step (ordered funnels; `None` for step 1 and other orders).
+    pub median_from_previous_s: Option<f64>,
+    pub p90_from_previous_s: Option<f64>,
+    pub median_from_first_s: Option<f64>,
+    pub p90_from_first_s: Option<f64>,
 }
 
 /// A computed funnel.
@@ -150,6 +156,8 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let mut reached = vec![0u64; k];
     let mut start = vec![NONE; k];
+    // Per step: times from the previous step and from step 1 of the customers who reached it.
+    let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
     if k > 0 && query.order != Order::Ordered {
         for c in 0..table.customer_count() {
             let rows = table.rows_of(c);
@@ -186,9 +194,42 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
             for r in reached.iter_mut().take(depth) {
                 *r += 1;
             }
+            if depth > 1 {
+                // Re-trace the chain from the latest step-1 occurrence that reaches this depth.
+                let s = start[depth - 1];
+                let rows = table.rows_of(c);
+                let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
+                if let Some(first) = rows.clone().rev().find(|&r| table.ts[r] == s && is_step(r, 0)) {
+                    let mut times = vec![table.ts[first]];
+                    let mut row = first + 1;
+                    while times.len() < depth && row < rows.end {
+                        if is_step(row, times.len()) && table.ts[row] - times[0] <= window {
+                            times.push(table.ts[row]);
+                        }
+                        row += 1;
+                    }
+                    for j in 1..times.len() {
+                        gaps[j].0.push(times[j] - times[j - 1]);
+                        gaps[j].1.push(times[j] - times[0]);
+                    }
+                }
+            }
         }
     }
-    Ok(result(query, table.customer_count() as u64, &reached, &present))
+    let mut r = result(query, table.customer_count() as u64, &reached, &present);
+    if query.order == Order::Ordered {
+        for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
+            prev.sort_unstable();
+            first.sort_unstable();
+            if !prev.is_empty() {
+                step.median_from_previous_s = Some(nearest_rank(prev, 0.5));
+                step.p90_from_previous_s = Some(nearest_rank(prev, 0.9));
+                step.median_from_first_s = Some(nearest_rank(first, 0.5));
+                step.p90_from_first_s = Some(nearest_rank(first, 0.9));
+            }
+        }
+    }
+    Ok(r)
 }
 
 /// Steps to start with when a link names none: the common e-commerce path where
@@ -311,6 +352,12 @@ fn any_order_depth(
     best
 }
 
+/// Nearest-rank percentile (`q` in 0..=1) of sorted microseconds, in seconds.
+fn nearest_rank(sorted: &[i64], q: f64) -> f64 {
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1] as f64 / 1e6
+}
+
 fn pct(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
@@ -333,6 +380,10 @@ fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) ->
                 pct_of_previous: if j == 0 { 100.0 } else { pct(reached[j], prev) },
                 dropoff: prev - reached[j],
                 present: present[j],
+                median_from_previous_s: None,
+                p90_from_previous_s: None,
+                median_from_first_s: None,
+                p90_from_first_s: None,
             }
         })
         .collect();
@@ -423,6 +474,36 @@ mod tests {
         assert_eq!(r.total_customers, 4);
         assert_eq!((r.steps[1].customers, r.steps[1].pct_of_first, r.steps[1].dropoff), (2, 50.0, 2));
         assert_eq!((r.steps[2].customers, r.steps[2].pct_of_previous, r.steps[2].present), (0, 0.0, false));
+    }
+
+    #[test]
+    fn time_between_steps() {
+        // a: view 0, cart 10, buy 40;  b: view 0, view 100, cart 130 (the later view is the start);
+        // c: view 0, cart 50, buy 60.  From previous (cart): a 10, b 30, c 50 → median 30, p90 50;
+        // buy: a 30, c 10 → median 10, p90 30; from first at buy: a 40, c 60 → 40, 60.
+        let t = table(&[
+            ("a", 0, "view"),
+            ("a", 10, "cart"),
+            ("a", 40, "buy"),
+            ("b", 0, "view"),
+            ("b", 100, "view"),
+            ("b", 130, "cart"),
+            ("c", 0, "view"),
+            ("c", 50, "cart"),
+            ("c", 60, "buy"),
+        ]);
+        let q = FunnelQuery { steps: vec!["view".into(), "cart".into(), "buy".into()], ..Default::default() };
+        let r = compute(&t, &q).unwrap();
+        let stats = |i: usize| {
+            let s = &r.steps[i];
+            (s.median_from_previous_s, s.p90_from_previous_s, s.median_from_first_s, s.p90_from_first_s)
+        };
+        assert_eq!(stats(0), (None, None, None, None));
+        assert_eq!(stats(1), (Some(30.0), Some(50.0), Some(30.0), Some(50.0)));
+        assert_eq!(stats(2), (Some(10.0), Some(30.0), Some(40.0), Some(60.0)));
+        // A window picks the start that converts: b's first view is 130 s before its cart.
+        let w = FunnelQuery { window: Some(Duration { amount: 35, unit: TimeUnit::Second }), ..q };
+        assert_eq!(compute(&t, &w).unwrap().steps[1].median_from_previous_s, Some(10.0));
     }
 
     #[test]

@@ -123,3 +123,13 @@ pub fn download_png(id: &str, file_name: &str) {
     img.set_onload(Some(onload.unchecked_ref()));
     img.set_src(&url);
 }
+
+/// A duration in seconds, readable: "45 s", "12 min", "3.5 h", "2.0 d".
+pub fn duration(s: f64) -> String {
+    match s {
+        s if s < 60.0 => format!("{s:.0} s"),
+        s if s < 3_600.0 => format!("{:.0} min", s / 60.0),
+        s if s < 86_400.0 => format!("{:.1} h", s / 3_600.0),
+        s => format!("{:.1} d", s / 86_400.0),
+    }
+}

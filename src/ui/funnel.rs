@@ -253,6 +253,14 @@ pub fn FunnelChart(p: &ResultProps) -> Html {
     }
 }
 
+/// "2.0 d / 7.0 d", or "—".
+fn times(median: Option<f64>, p90: Option<f64>) -> String {
+    match (median, p90) {
+        (Some(m), Some(p)) => format!("{} / {}", super::browser::duration(m), super::browser::duration(p)),
+        _ => "—".into(),
+    }
+}
+
 /// The same numbers as a table.
 #[component]
 pub fn FunnelTable(p: &ResultProps) -> Html {
@@ -268,6 +276,8 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
                 <tr>
                     <th>{"#"}</th><th>{"Step"}</th><th class="num">{"Customers"}</th>
                     <th class="num">{"% of first"}</th><th class="num">{"% of previous"}</th><th class="num">{"Drop-off"}</th>
+                    <th class="num" title="Median and 90th percentile time from the previous step">{"Time from previous (median / p90)"}</th>
+                    <th class="num" title="Median and 90th percentile time from step 1">{"From step 1"}</th>
                 </tr>
             </thead>
             <tbody>
@@ -279,6 +289,8 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
                         <td class="num step-pct-first">{ format!("{:.1}%", s.pct_of_first) }</td>
                         <td class="num step-pct-prev">{ format!("{:.1}%", s.pct_of_previous) }</td>
                         <td class="num step-dropoff">{ int(s.dropoff) }</td>
+                        <td class="num step-time-prev">{ times(s.median_from_previous_s, s.p90_from_previous_s) }</td>
+                        <td class="num step-time-first">{ times(s.median_from_first_s, s.p90_from_first_s) }</td>
                     </tr>
                 }
             </tbody>

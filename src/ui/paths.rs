@@ -5,7 +5,7 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::browser::{self, int};
+use super::browser::{self, duration, int};
 use super::{edit_view, Edit};
 use crate::core::funnel::Dimension;
 use crate::core::paths::{Grain, PathResult, ENDED, OTHER};
@@ -363,16 +363,6 @@ fn unit(g: Grain) -> &'static str {
         Grain::Customer => "customers",
         Grain::Session => "sessions",
         Grain::Conversion => "journeys",
-    }
-}
-
-/// A duration in seconds, readable: "45 s", "12 min", "3.5 h", "2.0 d".
-fn duration(s: f64) -> String {
-    match s {
-        s if s < 60.0 => format!("{s:.0} s"),
-        s if s < 3_600.0 => format!("{:.0} min", s / 60.0),
-        s if s < 86_400.0 => format!("{:.1} h", s / 3_600.0),
-        s => format!("{:.1} d", s / 86_400.0),
     }
 }
 

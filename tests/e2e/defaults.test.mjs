@@ -40,6 +40,12 @@ describe('default funnel steps', () => {
       ['cart', '4', '66.7%', '66.7%', '2'],
       ['payment_done', '4', '66.7%', '100.0%', '0'],
     ], { caption: '6 customers in the data · steps by event' });
+    // Times between steps (in order): v1 catalog→cart 1 d, →payment 3 d; v2 2 d, 7 d; v3 7 d, 0 s;
+    // v5 from its latest catalog (03-20): 2 d, 8 d. cart: [1, 2, 2, 7] d → median 2 d, p90 7 d;
+    // payment_done: [0, 3, 7, 8] d → 3 d / 8 d; from step 1: [4, 7, 9, 10] d → 7 d / 10 d.
+    const times = await page.$$eval('#funnel-table tr.funnel-row', (trs) => trs.map((tr) =>
+      [tr.querySelector('.step-time-prev').textContent, tr.querySelector('.step-time-first').textContent]));
+    assert.deepEqual(times, [['—', '—'], ['2.0 d / 7.0 d', '2.0 d / 7.0 d'], ['3.0 d / 8.0 d', '7.0 d / 10.0 d']]);
     // In any order, v4 (cart, catalog, payment_done) counts too: 6, 5, 5. Strictly in order is the
     // same as in order here: every converting visitor's steps are consecutive (v5 from its second catalog).
     await page.selectOption('#funnel-order', 'any');
