@@ -222,10 +222,10 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
             prev.sort_unstable();
             first.sort_unstable();
             if !prev.is_empty() {
-                step.median_from_previous_s = Some(nearest_rank(prev, 0.5));
-                step.p90_from_previous_s = Some(nearest_rank(prev, 0.9));
-                step.median_from_first_s = Some(nearest_rank(first, 0.5));
-                step.p90_from_first_s = Some(nearest_rank(first, 0.9));
+                step.median_from_previous_s = Some(seconds(prev, 0.5));
+                step.p90_from_previous_s = Some(seconds(prev, 0.9));
+                step.median_from_first_s = Some(seconds(first, 0.5));
+                step.p90_from_first_s = Some(seconds(first, 0.9));
             }
         }
     }
@@ -352,10 +352,18 @@ fn any_order_depth(
     best
 }
 
-/// Nearest-rank percentile (`q` in 0..=1) of sorted microseconds, in seconds.
-fn nearest_rank(sorted: &[i64], q: f64) -> f64 {
+/// Nearest-rank percentile (`q` in 0..=1) of sorted values; 0 when there are none.
+pub fn percentile(sorted: &[i64], q: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1] as f64 / 1e6
+    sorted[rank - 1]
+}
+
+/// [`percentile`] of microseconds, in seconds.
+fn seconds(sorted: &[i64], q: f64) -> f64 {
+    percentile(sorted, q) as f64 / 1e6
 }
 
 fn pct(part: u64, whole: u64) -> f64 {

@@ -13,7 +13,7 @@ use std::hash::BuildHasherDefault;
 
 use serde::{Deserialize, Serialize};
 
-use super::funnel::{Dimension, FunnelError};
+use super::funnel::{percentile, Dimension, FunnelError};
 use super::sankey::{self, LinkIn, NodeIn, Settings};
 use super::table::{EventTable, FxHasher};
 use super::time::{Duration, TimeUnit};
@@ -185,15 +185,6 @@ pub struct TransitionGraph {
     pub edges: Vec<Transition>,
 }
 
-/// Nearest-rank percentile (`q` in 0..=1) of sorted values.
-fn percentile(sorted: &[i64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1] as f64
-}
-
 /// The directly-follows graph of the customers' paths (same cleaning as the Sankey).
 pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph, FunnelError> {
     let column = q.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
@@ -247,8 +238,8 @@ fn transition_graph(column: &super::table::Column, paths: &Paths, q: &PathQuery)
                 to,
                 count: ts.len() as u64,
                 pct_of_from: ts.len() as f64 * 100.0 / out_total[from] as f64,
-                median_s: percentile(&ts, 0.5),
-                p90_s: percentile(&ts, 0.9),
+                median_s: percentile(&ts, 0.5) as f64,
+                p90_s: percentile(&ts, 0.9) as f64,
             }
         })
         .collect();
@@ -539,7 +530,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
                 pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
                 conversion_pct: conv_code.map(|_| acc.converted as f64 * 100.0 / c as f64),
                 revenue: table.revenue.as_ref().map(|_| acc.revenue),
-                median_duration_s: percentile(&acc.durations, 0.5) / 1e6,
+                median_duration_s: percentile(&acc.durations, 0.5) as f64 / 1e6,
             }
         })
         .collect();
@@ -665,7 +656,7 @@ mod tests {
         let g = transitions(&t, &PathQuery { top: 2, collapse: false, ..q(5) }).unwrap();
         let xx = g.edges.iter().find(|e| e.from == 0 && e.to == 0).unwrap();
         assert_eq!((xx.count, xx.median_s, xx.pct_of_from), (1, 10.0, 50.0));
-        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), 9.0);
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), 9);
     }
 
     #[test]
