@@ -134,15 +134,13 @@ impl Codec for JsCodec {
 /// Reads a `Blob` slice by slice (worker threads only: it uses `FileReaderSync`).
 pub struct BlobChunks {
     blob: Blob,
-    reader: FileReaderSync,
-    pos: f64,
+    pos: u64,
     buf: Vec<u8>,
 }
 
 impl BlobChunks {
     pub fn new(blob: Blob) -> Result<BlobChunks, String> {
-        let reader = FileReaderSync::new().map_err(|e| format!("cannot read files here: {e:?}"))?;
-        Ok(BlobChunks { blob, reader, pos: 0.0, buf: Vec::new() })
+        Ok(BlobChunks { blob, pos: 0, buf: Vec::new() })
     }
 
     pub fn size(&self) -> f64 {
@@ -151,19 +149,12 @@ impl BlobChunks {
 
     /// The next slice, or `None` at the end.
     pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, String> {
-        let size = self.blob.size();
+        let size = self.blob.size() as u64;
         if self.pos >= size {
             return Ok(None);
         }
-        let end = (self.pos + CHUNK as f64).min(size);
-        let slice = self.blob.slice_with_f64_and_f64(self.pos, end).map_err(|e| format!("{e:?}"))?;
-        let ab = self
-            .reader
-            .read_as_array_buffer(&slice)
-            .map_err(|e| format!("the file could not be read (was it moved or deleted?): {}", js_error(&e)))?;
-        let view = Uint8Array::new(&ab);
-        self.buf.resize(view.length() as usize, 0);
-        view.copy_to(&mut self.buf);
+        let end = (self.pos + CHUNK as u64).min(size);
+        self.buf = read_range(&self.blob, self.pos, end)?;
         self.pos = end;
         Ok(Some(&self.buf))
     }

@@ -407,17 +407,9 @@ fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::table::{RowRef, TableBuilder};
     use crate::core::time::TimeUnit;
 
-    /// Builds a table from `(customer, seconds, event)` rows.
-    fn table(rows: &[(&str, i64, &str)]) -> EventTable {
-        let mut b = TableBuilder::new(false, false, false);
-        for &(c, s, e) in rows {
-            b.push(RowRef { customer: c, ts: s * 1_000_000, event: e, channel: None, stage: None, revenue: None });
-        }
-        b.finish()
-    }
+    use crate::core::table::table_of as table;
 
     fn counts(t: &EventTable, steps: &[&str], window: Option<Duration>) -> Vec<u64> {
         let q = FunnelQuery { steps: steps.iter().map(|s| s.to_string()).collect(), window, ..Default::default() };

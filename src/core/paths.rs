@@ -567,14 +567,7 @@ mod tests {
     use super::*;
     use crate::core::table::{RowRef, TableBuilder};
 
-    /// A table from (customer, seconds, event) rows.
-    fn table(rows: &[(&str, i64, &str)]) -> EventTable {
-        let mut b = TableBuilder::new(false, false, false);
-        for &(c, t, e) in rows {
-            b.push(RowRef { customer: c, ts: t * 1_000_000, event: e, channel: None, stage: None, revenue: None });
-        }
-        b.finish()
-    }
+    use crate::core::table::table_of as table;
 
     fn q(steps: usize) -> PathQuery {
         PathQuery { by: Dimension::Event, steps, ..Default::default() }

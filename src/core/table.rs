@@ -307,6 +307,16 @@ pub fn merge(parts: &[Part<'_>]) -> EventTable {
     b.finish()
 }
 
+/// A table from `(customer, seconds, event)` rows, for the engine's unit tests.
+#[cfg(test)]
+pub(crate) fn table_of(rows: &[(&str, i64, &str)]) -> EventTable {
+    let mut b = TableBuilder::new(false, false, false);
+    for &(c, s, e) in rows {
+        b.push(RowRef { customer: c, ts: s * 1_000_000, event: e, channel: None, stage: None, revenue: None });
+    }
+    b.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::browser::{self, int};
+use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout;
 use crate::core::funnel::{Dimension, FunnelExport, FunnelResult, Order};
@@ -114,10 +115,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             <div class="card-head">
                 <h2>{"Funnel"}</h2>
                 <div class="head-actions">
-                    <button class="button" id="export-funnel-svg" disabled={p.result.is_none()}
-                            onclick={Callback::from(|_| browser::download_svg("funnel-chart", "touchpath-funnel.svg"))}>{"SVG"}</button>
-                    <button class="button" id="export-funnel-png" disabled={p.result.is_none()}
-                            onclick={Callback::from(|_| browser::download_png("funnel-chart", "touchpath-funnel.png"))}>{"PNG"}</button>
+                    <ExportButtons chart="funnel-chart" file="touchpath-funnel" disabled={p.result.is_none()} />
                     <button class="button" id="copy-link" onclick={on_copy}
                             title="Copy a link to this view (the link never contains your data)">
                         { if *copied { "Link copied" } else { "Copy link" } }

@@ -2,6 +2,7 @@
 
 mod app;
 pub mod browser;
+mod export;
 pub mod funnel;
 mod panels;
 pub mod paths;

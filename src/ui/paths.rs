@@ -6,6 +6,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::browser::{self, duration, int};
+use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::funnel::Dimension;
 use crate::core::paths::{Grain, PathResult, ENDED, OTHER};
@@ -127,10 +128,7 @@ pub fn PathsView(p: &PathsProps) -> Html {
             <div class="card-head">
                 <h2>{"Paths"}</h2>
                 <div class="head-actions">
-                    <button class="button" id="export-sankey-svg" disabled={p.result.is_none()}
-                            onclick={Callback::from(|_| browser::download_svg("sankey", "touchpath-sankey.svg"))}>{"SVG"}</button>
-                    <button class="button" id="export-sankey-png" disabled={p.result.is_none()}
-                            onclick={Callback::from(|_| browser::download_png("sankey", "touchpath-sankey.png"))}>{"PNG"}</button>
+                    <ExportButtons chart="sankey" file="touchpath-sankey" disabled={p.result.is_none()} />
                     <button class="button" id="download-variants" onclick={on_csv} disabled={p.result.is_none()}>
                         {"Download CSV"}
                     </button>
