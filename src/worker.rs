@@ -117,6 +117,36 @@ pub enum Response {
     },
 }
 
+impl Request {
+    /// The name under which the page times this request's round trip, if it is timed.
+    pub fn timing_kind(&self) -> Option<&'static str> {
+        match self {
+            Request::Load { .. }
+            | Request::Remap { .. }
+            | Request::SetDuplicates(_)
+            | Request::SetPreset(_)
+            | Request::SetStitch(_)
+            | Request::RemoveFile { .. }
+            | Request::SetLabel { .. } => Some("load"),
+            Request::Funnel { .. } => Some("funnel"),
+            Request::Paths { .. } => Some("paths"),
+            Request::Cancel | Request::SkippedRowsCsv => None,
+        }
+    }
+}
+
+impl Response {
+    /// The timed request this response ends (see [`Request::timing_kind`]).
+    pub fn timing_kind(&self) -> Option<&'static str> {
+        match self {
+            Response::Loaded { .. } => Some("load"),
+            Response::Funnel { .. } => Some("funnel"),
+            Response::Paths { .. } => Some("paths"),
+            _ => None,
+        }
+    }
+}
+
 /// Messages cross the worker boundary as plain JS values, so a `File` handle
 /// travels by structured clone (a reference, not a copy of its bytes).
 pub struct JsCodec;

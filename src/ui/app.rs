@@ -51,6 +51,7 @@ fn Shell() -> Html {
         let dispatch = state.dispatcher();
         use_reactor_bridge::<Analysis, _>(move |ev| {
             if let ReactorEvent::Output(r) = ev {
+                browser::timing_end(r.timing_kind());
                 if let Response::Download { file_name, mime, text } = &r {
                     browser::download(file_name, mime, text);
                     return;
@@ -71,7 +72,10 @@ fn Shell() -> Html {
     };
     let send = {
         let bridge = bridge.clone();
-        Callback::from(move |r: Request| bridge.send(r))
+        Callback::from(move |r: Request| {
+            browser::timing_start(r.timing_kind());
+            bridge.send(r)
+        })
     };
 
     // Loading by URL: the fragment's `data=`, or the sample. Either replaces what is loaded.

@@ -133,3 +133,19 @@ pub fn duration(s: f64) -> String {
         s => format!("{:.1} d", s / 86_400.0),
     }
 }
+
+/// Marks the start of a worker round trip (`touchpath:start:<kind>`), for `scripts/bench`
+/// and the browser's performance panel.
+pub fn timing_start(kind: Option<&str>) {
+    if let (Some(kind), Some(p)) = (kind, window().performance()) {
+        let _ = p.mark(&format!("touchpath:start:{kind}"));
+    }
+}
+
+/// Records the round trip begun by [`timing_start`] as the measure `touchpath:<kind>`:
+/// from the request leaving the page to its answer arriving, as a user waits for it.
+pub fn timing_end(kind: Option<&str>) {
+    if let (Some(kind), Some(p)) = (kind, window().performance()) {
+        let _ = p.measure_with_start_mark(&format!("touchpath:{kind}"), &format!("touchpath:start:{kind}"));
+    }
+}
