@@ -441,6 +441,7 @@ impl Session {
         let mut summary = Summary::of(self.merged.as_deref().unwrap_or(&empty), files);
         summary.identity = self.identity.clone();
         summary.stitched = self.stitch && self.identity.merged > 0;
+        summary.memory_bytes = wasm_memory_bytes();
         Response::Loaded { summary: Box::new(summary) }
     }
 
@@ -634,4 +635,12 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         };
         session.handle(&mut scope, req).await;
     }
+}
+
+/// The size of this worker's wasm linear memory.
+fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as u64).unwrap_or(0))
+        .unwrap_or(0)
 }

@@ -41,6 +41,10 @@ pub struct Summary {
     pub identity: StitchReport,
     /// Whether customers were stitched by those links.
     pub stitched: bool,
+    /// The analysis worker's wasm memory in bytes after the load (0 natively); the benchmark
+    /// divides it by `events` for resident bytes per event.
+    #[serde(default)]
+    pub memory_bytes: u64,
 }
 
 fn value_counts(col: &Column) -> Vec<ValueCount> {
@@ -67,6 +71,7 @@ impl Summary {
             files,
             identity: StitchReport::default(),
             stitched: false,
+            memory_bytes: 0,
         }
     }
 

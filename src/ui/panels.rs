@@ -161,7 +161,7 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
         })
     };
     html! {
-        <section class="card" id="summary">
+        <section class="card" id="summary" data-memory-bytes={s.memory_bytes.to_string()}>
             <h2>{"Data"}</h2>
             <dl class="stats">
                 <div><dt>{"Events"}</dt><dd id="sum-events">{ int(s.events) }</dd></div>
