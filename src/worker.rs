@@ -19,9 +19,10 @@ use web_sys::{Blob, File, FileReaderSync, Response as FetchResponse, WorkerGloba
 use yew_agent::prelude::*;
 use yew_agent::Codec;
 
+use crate::core::attribution::{self, AttributionQuery, AttributionResult, Journeys};
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::identity::{self, StitchReport};
-use crate::core::ingest::{skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS};
+use crate::core::ingest::{pathtable, skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS};
 use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
@@ -81,6 +82,15 @@ pub enum Request {
         id: u32,
         query: PathQuery,
     },
+    /// Run every attribution model; `id` as for funnels.
+    Attribution {
+        id: u32,
+        query: AttributionQuery,
+    },
+    /// The journeys attribution works on, as a path table CSV download.
+    JourneysCsv {
+        query: AttributionQuery,
+    },
 }
 
 /// What the worker sends back.
@@ -115,6 +125,10 @@ pub enum Response {
         id: u32,
         result: Result<Box<PathResult>, String>,
     },
+    Attribution {
+        id: u32,
+        result: Result<Box<AttributionResult>, String>,
+    },
 }
 
 impl Request {
@@ -130,7 +144,8 @@ impl Request {
             | Request::SetLabel { .. } => Some("load"),
             Request::Funnel { .. } => Some("funnel"),
             Request::Paths { .. } => Some("paths"),
-            Request::Cancel | Request::SkippedRowsCsv => None,
+            Request::Attribution { .. } => Some("attribution"),
+            Request::Cancel | Request::SkippedRowsCsv | Request::JourneysCsv { .. } => None,
         }
     }
 }
@@ -142,6 +157,7 @@ impl Response {
             Response::Loaded { .. } => Some("load"),
             Response::Funnel { .. } => Some("funnel"),
             Response::Paths { .. } => Some("paths"),
+            Response::Attribution { .. } => Some("attribution"),
             _ => None,
         }
     }
@@ -315,6 +331,8 @@ struct Session {
     files: Vec<Loaded>,
     /// The files' tables merged; the file's own table when only one is loaded.
     merged: Option<Rc<EventTable>>,
+    /// The path tables loaded, merged (then no event file is loaded).
+    path_table: Option<Rc<Journeys>>,
     columns: ColumnOverrides,
     duplicates: Duplicates,
     preset: Option<Preset>,
@@ -416,6 +434,8 @@ impl Session {
     }
 
     fn merge(&mut self) {
+        let tables: Vec<&Journeys> = self.files.iter().filter_map(|f| f.report.path_table.as_deref()).collect();
+        self.path_table = (!tables.is_empty()).then(|| Rc::new(pathtable::merge(&tables)));
         let parts: Vec<Part<'_>> = self.files.iter().map(|f| Part { table: &f.table, label: &f.label }).collect();
         let links: Vec<(String, String)> =
             self.files.iter().flat_map(|f| f.report.identity_links.iter().cloned()).collect();
@@ -438,7 +458,10 @@ impl Session {
             .map(|f| FileInfo { name: f.name.clone(), label: f.label.clone(), report: f.report.clone() })
             .collect();
         let empty = EventTable::default();
-        let mut summary = Summary::of(self.merged.as_deref().unwrap_or(&empty), files);
+        let mut summary = match &self.path_table {
+            Some(j) => Summary::of_path_table(j, files),
+            None => Summary::of(self.merged.as_deref().unwrap_or(&empty), files),
+        };
         summary.identity = self.identity.clone();
         summary.stitched = self.stitch && self.identity.merged > 0;
         summary.memory_bytes = wasm_memory_bytes();
@@ -495,6 +518,17 @@ impl Session {
                     "together with the files loaded, more than {} events: a browser tab cannot hold them; remove a file first",
                     thousands(MAX_EVENTS)
                 ),
+            });
+        }
+        let is_paths = |f: &Loaded| f.report.path_table.is_some();
+        let kept_kinds: Vec<bool> = if replace { Vec::new() } else { self.files.iter().map(is_paths).collect() };
+        let kinds: Vec<bool> = kept_kinds.iter().copied().chain(added.iter().map(is_paths)).collect();
+        if kinds.contains(&true) && kinds.contains(&false) {
+            let names: Vec<String> = added.drain(..).map(|f| f.name).collect();
+            errors.push(LoadError {
+                file: names.join(", "),
+                line: None,
+                message: "a path table (aggregated journeys) cannot be merged with event-level files: open it on its own, or remove the other files first".into(),
             });
         }
         if !added.is_empty() {
@@ -601,6 +635,18 @@ impl Session {
                 };
                 Self::send(scope, Response::Paths { id, result }).await;
             }
+            Request::Attribution { id, query } => {
+                let result = self.journeys(&query).map(|j| Box::new(attribution::attribute(&j, &query)));
+                Self::send(scope, Response::Attribution { id, result }).await;
+            }
+            Request::JourneysCsv { query } => match self.journeys(&query) {
+                Ok(j) => {
+                    let text = j.to_path_table_csv();
+                    let file_name = "touchpath-journeys.csv".to_string();
+                    Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
+                }
+                Err(e) => Self::send(scope, Response::Attribution { id: 0, result: Err(e) }).await,
+            },
             Request::Funnel { id, query } => {
                 let result = match &self.merged {
                     Some(t) => funnel::compute(t, &query).map_err(|e| e.to_string()),
@@ -612,12 +658,26 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The journeys attribution runs on: the path table, or journeys cut from the events.
+    fn journeys(&self, query: &AttributionQuery) -> Result<Rc<Journeys>, String> {
+        if let Some(j) = &self.path_table {
+            return Ok(Rc::clone(j));
+        }
+        match &self.merged {
+            Some(t) => attribution::journeys(t, query).map(Rc::new).map_err(|e| e.to_string()),
+            None => Err("no data loaded yet".to_string()),
+        }
+    }
+}
+
 /// The reactor: one per page, holding the loaded data.
 #[reactor]
 pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
     let mut session = Session {
         files: Vec::new(),
         merged: None,
+        path_table: None,
         columns: ColumnOverrides::default(),
         duplicates: Duplicates::Drop,
         preset: None,

@@ -3,6 +3,7 @@
 mod common;
 use common::Rng;
 
+use touchpath::core::attribution::{AttributionQuery, Conversion};
 use touchpath::core::funnel::{Dimension, FunnelQuery};
 use touchpath::core::schema::{ColumnOverrides, Preset, Role};
 use touchpath::core::time::{Duration, TimeUnit};
@@ -61,6 +62,8 @@ fn random_state(rng: &mut Rng) -> ViewState {
         view: if rng.below(2) == 0 { "funnel".into() } else { rng.text(0, 6) },
         funnel: FunnelQuery { by, steps, window, ..Default::default() },
         paths: Default::default(),
+        attribution: Default::default(),
+        attribution_value: false,
         data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
         columns,
         keep_duplicates: rng.below(2) == 0,
@@ -129,4 +132,71 @@ fn hand_written_links() {
     assert_eq!(v.funnel.steps, vec!["a", "b"]);
     assert_eq!(v.other, vec![("zeta".to_string(), "1".to_string()), ("alpha".to_string(), "2".to_string())]);
     assert_eq!(v.to_fragment(), "view=funnel&by=event&steps=a,b&zeta=1&alpha=2");
+}
+
+/// A random attribution view: every key at a random value (defaults included).
+fn random_attribution(rng: &mut Rng) -> ViewState {
+    let units = [TimeUnit::Second, TimeUnit::Minute, TimeUnit::Hour, TimeUnit::Day, TimeUnit::Week];
+    let dur = |rng: &mut Rng| Duration { amount: 1 + rng.below(400) as u32, unit: units[rng.below(5)] };
+    let first = rng.below(101) as u8;
+    let attribution = AttributionQuery {
+        by: if rng.below(2) == 0 { Dimension::Event } else { Dimension::Channel },
+        conversion: match rng.below(3) {
+            0 => Conversion::Revenue,
+            1 => Conversion::Event(String::new()),
+            _ => Conversion::Event(rng.text(1, 10)),
+        },
+        lookback: if rng.below(2) == 0 { None } else { Some(dur(rng)) },
+        exclude_conversion_touch: rng.below(2) == 0,
+        collapse: rng.below(2) == 0,
+        position: [first, rng.below(101 - first as usize) as u8],
+        half_life: dur(rng),
+        markov_order: 1 + rng.below(3) as u8,
+    };
+    ViewState {
+        view: "attribution".into(),
+        attribution,
+        attribution_value: rng.below(2) == 0,
+        data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn attribution_states_round_trip_exactly() {
+    let mut rng = Rng::new(0x00A7_71B0);
+    for case in 0..2_000 {
+        let v = random_attribution(&mut rng);
+        let f = v.to_fragment();
+        let (back, warnings) = ViewState::from_fragment(&f);
+        assert!(warnings.is_empty(), "case {case}: {warnings:?} from {f}");
+        assert_eq!(back, v, "case {case}: {f}");
+    }
+}
+
+#[test]
+fn attribution_link_keys() {
+    let (v, w) = ViewState::from_fragment(
+        "view=attribution&by=channel&conv=order%20done&lookback=30d&exclude_conv=1&collapse=0&position=30,50&half_life=2d&markov=3&metric=value",
+    );
+    assert!(w.is_empty(), "{w:?}");
+    let a = &v.attribution;
+    assert_eq!(a.conversion, Conversion::Event("order done".into()));
+    assert_eq!(a.lookback, Some(Duration { amount: 30, unit: TimeUnit::Day }));
+    assert!(a.exclude_conversion_touch && !a.collapse);
+    assert_eq!((a.position, a.markov_order), ([30, 50], 3));
+    assert_eq!(a.half_life, Duration { amount: 2, unit: TimeUnit::Day });
+    assert!(v.attribution_value);
+    // `conv_by=revenue` wins over `conv`, in either order; defaults are left out when written.
+    let (v, _) = ViewState::from_fragment("view=attribution&conv_by=revenue&conv=purchase");
+    assert_eq!(v.attribution.conversion, Conversion::Revenue);
+    assert_eq!(v.to_fragment(), "view=attribution&by=channel&conv_by=revenue");
+    // Bad values are dropped with a reason each.
+    let (v, w) = ViewState::from_fragment("view=attribution&position=70,40&markov=4&lookback=7&metric=money");
+    assert_eq!(v.attribution, AttributionQuery::default());
+    assert_eq!(w.len(), 4, "{w:?}");
+    assert!(w[0].contains("position=70,40") && w[1].contains("markov=4") && w[2].contains("lookback"), "{w:?}");
+    // The funnel's keys keep their meaning in the funnel view.
+    let (v, _) = ViewState::from_fragment("view=funnel&by=channel&steps=a,b");
+    assert_eq!(v.attribution, AttributionQuery::default());
 }

@@ -93,6 +93,80 @@ pub fn funnel_layout(counts: &[u64], width: f64, height: f64) -> FunnelGeometry 
     }
 }
 
+/// One bar of a grouped horizontal bar chart, in SVG user units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HBar {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// A horizontal grouped bar chart: one group (row) per category, one bar per series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupedBars {
+    /// Bars by row, then series.
+    pub rows: Vec<Vec<HBar>>,
+    /// The y of each row's label (its middle).
+    pub label_y: Vec<f64>,
+    /// Tick values and their x positions.
+    pub ticks: Vec<(f64, f64)>,
+    /// The x of the value 0.
+    pub zero_x: f64,
+    pub plot_left: f64,
+    pub plot_right: f64,
+    pub plot_top: f64,
+    pub plot_bottom: f64,
+    pub height: f64,
+}
+
+/// Lays out `values[row][series]` as horizontal bars inside `width`, `label_width` left for
+/// row labels, each bar `bar` units high. Negative values extend left of the zero line.
+pub fn grouped_bars(values: &[Vec<f64>], width: f64, label_width: f64, bar: f64) -> GroupedBars {
+    let (top, right, axis) = (8.0, 16.0, 22.0);
+    let series = values.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let finite = || values.iter().flatten().copied().filter(|v| v.is_finite());
+    let (lo, hi) = (finite().fold(0.0f64, f64::min), finite().fold(0.0f64, f64::max));
+    // Ticks with one step for both sides of zero.
+    let step = match nice_ticks(hi.max(-lo), 5).get(1) {
+        Some(&s) => s,
+        None => 1.0,
+    };
+    let (t_lo, t_hi) = ((lo / step).floor() * step, ((hi / step).ceil() * step).max(step));
+    let (plot_left, plot_right) = (label_width, width - right);
+    let x_of = |v: f64| plot_left + (v - t_lo) / (t_hi - t_lo) * (plot_right - plot_left);
+    let group = bar * series as f64 + bar;
+    let mut rows = Vec::with_capacity(values.len());
+    let mut label_y = Vec::with_capacity(values.len());
+    for (r, row) in values.iter().enumerate() {
+        let y0 = top + group * r as f64 + bar / 2.0;
+        label_y.push(y0 + bar * series as f64 / 2.0);
+        rows.push(
+            row.iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let v = if v.is_finite() { v } else { 0.0 };
+                    let (a, b) = (x_of(0.0), x_of(v));
+                    HBar { x: a.min(b), y: y0 + bar * i as f64, width: (b - a).abs(), height: bar * 0.85 }
+                })
+                .collect(),
+        );
+    }
+    let plot_bottom = top + group * values.len() as f64;
+    let n = ((t_hi - t_lo) / step).round() as i64;
+    GroupedBars {
+        rows,
+        label_y,
+        ticks: (0..=n).map(|i| t_lo + step * i as f64).map(|t| (t, x_of(t))).collect(),
+        zero_x: x_of(0.0),
+        plot_left,
+        plot_right,
+        plot_top: top,
+        plot_bottom,
+        height: plot_bottom + axis,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +208,32 @@ mod tests {
         }
         let empty = funnel_layout(&[0, 0], 600.0, 300.0);
         assert!(empty.bars.iter().all(|b| b.height == 0.0 && b.y.is_finite()));
+    }
+
+    #[test]
+    fn grouped_bars_scale_from_zero_both_ways() {
+        // max(|-50|, 100) = 100 → ticks of 20 (nice_ticks); -50 rounds down to -60. The plot
+        // spans 100..400 for -60..100: 300 px / 160 = 1.875 px per unit, zero at 100 + 60 × 1.875.
+        let g = grouped_bars(&[vec![100.0, 50.0], vec![-50.0, 0.0]], 416.0, 100.0, 10.0);
+        let ticks: Vec<f64> = g.ticks.iter().map(|t| t.0).collect();
+        assert_eq!(ticks, vec![-60.0, -40.0, -20.0, 0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert!((g.zero_x - 212.5).abs() < 1e-9, "{}", g.zero_x);
+        let [a, b] = [&g.rows[0][0], &g.rows[0][1]];
+        assert!((a.x - 212.5).abs() < 1e-9 && (a.width - 187.5).abs() < 1e-9);
+        assert!((b.width * 2.0 - a.width).abs() < 1e-9);
+        // The negative bar ends at zero: -50 is at 100 + 10 × 1.875.
+        let n = &g.rows[1][0];
+        assert!((n.x - 118.75).abs() < 1e-9 && (n.x + n.width - 212.5).abs() < 1e-9);
+        assert_eq!(g.rows[1][1].width, 0.0);
+        // Rows do not overlap: the second row starts below the first's last bar.
+        assert!(g.rows[1][0].y >= g.rows[0][1].y + g.rows[0][1].height);
+        assert!(g.height > g.plot_bottom);
+    }
+
+    #[test]
+    fn grouped_bars_of_nothing_stay_finite() {
+        let g = grouped_bars(&[vec![0.0, f64::NAN]], 300.0, 80.0, 8.0);
+        assert!(g.rows[0].iter().all(|b| b.width == 0.0 && b.x.is_finite()));
+        assert!(g.ticks.len() >= 2);
     }
 }

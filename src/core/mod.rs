@@ -6,6 +6,7 @@
 //! geometry the UI draws, [`view`] the share-link state, and [`sample`] the
 //! seeded generator behind the built-in sample and the benchmark files.
 
+pub mod attribution;
 pub mod channel;
 pub mod chart;
 pub mod funnel;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::attribution::Journeys;
 use super::identity::StitchReport;
 use super::ingest::LoadReport;
 use super::table::{Column, EventTable};
@@ -21,6 +22,16 @@ pub struct FileInfo {
     /// Serves as channel for this file's rows when it has no channel column (and several files are loaded).
     pub label: String,
     pub report: LoadReport,
+}
+
+/// An aggregated path table at a glance (the loaded data has no events then).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathTableInfo {
+    /// Distinct paths.
+    pub paths: u64,
+    pub conversions: f64,
+    pub value: f64,
+    pub nulls: f64,
 }
 
 /// The loaded dataset at a glance.
@@ -45,6 +56,10 @@ pub struct Summary {
     /// divides it by `events` for resident bytes per event.
     #[serde(default)]
     pub memory_bytes: u64,
+    /// Set when the data is an aggregated path table; `channel_values` then counts the
+    /// journeys (conversions + non-conversions) touching each channel.
+    #[serde(default)]
+    pub path_table: Option<PathTableInfo>,
 }
 
 fn value_counts(col: &Column) -> Vec<ValueCount> {
@@ -72,6 +87,48 @@ impl Summary {
             identity: StitchReport::default(),
             stitched: false,
             memory_bytes: 0,
+            path_table: None,
+        }
+    }
+
+    /// The summary of an aggregated path table.
+    pub fn of_path_table(j: &Journeys, files: Vec<FileInfo>) -> Summary {
+        let mut touching = vec![0.0; j.channels.len()];
+        let mut seen = vec![usize::MAX; j.channels.len()];
+        for (i, r) in j.iter().enumerate() {
+            for &c in r.touches {
+                if seen[c as usize] != i {
+                    seen[c as usize] = i;
+                    touching[c as usize] += r.conversions + r.nulls;
+                }
+            }
+        }
+        let mut channel_values: Vec<ValueCount> = j
+            .channels
+            .iter()
+            .zip(touching)
+            .map(|(value, n)| ValueCount { value: value.clone(), events: n.round() as u64 })
+            .collect();
+        channel_values.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        Summary {
+            events: 0,
+            customers: 0,
+            event_values: Vec::new(),
+            channel_values,
+            has_channel: true,
+            first: None,
+            last: None,
+            files,
+            identity: StitchReport::default(),
+            stitched: false,
+            memory_bytes: 0,
+            path_table: Some(PathTableInfo {
+                paths: j.len() as u64,
+                conversions: sum(&j.conversions),
+                value: sum(&j.value),
+                nulls: sum(&j.nulls),
+            }),
         }
     }
 

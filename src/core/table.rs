@@ -68,6 +68,9 @@ impl EventTable {
     }
 }
 
+/// A `HashMap` hasher builder for [`FxHasher`].
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+
 /// The FxHash function (as rustc uses): fast for short keys such as ids and event
 /// names; not resistant to crafted collisions, which a local file cannot exploit.
 #[derive(Default, Clone, Copy)]

@@ -7,6 +7,7 @@
 //! non-ASCII characters), so links stay hand-editable; `+` is never a space.
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
+use super::attribution::{AttributionQuery, Conversion};
 use super::funnel::{Dimension, FunnelQuery, Order};
 use super::paths::{Grain, PathQuery};
 use super::schema::{ColumnOverrides, Preset, Role};
@@ -19,6 +20,9 @@ pub struct ViewState {
     pub view: String,
     pub funnel: FunnelQuery,
     pub paths: PathQuery,
+    pub attribution: AttributionQuery,
+    /// The attribution view shows conversion value rather than conversions (`metric=value`).
+    pub attribution_value: bool,
     /// A data file to load by URL (relative to the page, or absolute).
     pub data: Option<String>,
     /// Column-mapping corrections by header name.
@@ -50,8 +54,15 @@ impl ViewState {
             v.view = decode(raw);
         }
         let paths = v.view == "paths";
+        let attr = v.view == "attribution";
         for (k, raw) in pairs {
             let key = decode(k);
+            if attr {
+                if let Some(w) = v.attribution_key(&key, &decode(raw)) {
+                    warnings.extend(w);
+                    continue;
+                }
+            }
             match key.as_str() {
                 "view" => {}
                 "by" if paths => match Dimension::from_key(&decode(raw)) {
@@ -161,6 +172,8 @@ impl ViewState {
             if let Some(c) = p.converted {
                 parts.push(format!("converted={}", u8::from(c)));
             }
+        } else if self.view == "attribution" {
+            parts.extend(self.attribution_keys());
         } else {
             parts.push(format!("by={}", self.funnel.by.key()));
             if !self.funnel.steps.is_empty() {
@@ -190,6 +203,99 @@ impl ViewState {
             parts.push(format!("{}={}", encode(k), encode(val)));
         }
         parts.join("&")
+    }
+}
+
+impl ViewState {
+    /// Reads one attribution key: `None` when `key` is not one, else the warnings it gives.
+    fn attribution_key(&mut self, key: &str, val: &str) -> Option<Vec<String>> {
+        let a = &mut self.attribution;
+        let mut warn = Vec::new();
+        match key {
+            "by" => match Dimension::from_key(val) {
+                Some(d) => a.by = d,
+                None => warn.push(format!("by={val} is not a dimension (use channel or event)")),
+            },
+            "conv" => {
+                if !matches!(a.conversion, Conversion::Revenue) {
+                    a.conversion = Conversion::Event(val.to_string());
+                }
+            }
+            "conv_by" => match val {
+                "revenue" => a.conversion = Conversion::Revenue,
+                "event" => {
+                    if a.conversion == Conversion::Revenue {
+                        a.conversion = Conversion::default();
+                    }
+                }
+                _ => warn.push(format!("conv_by={val} is not a choice (event or revenue)")),
+            },
+            "lookback" if val.is_empty() => a.lookback = None,
+            "lookback" => match Duration::parse(val) {
+                Ok(d) => a.lookback = Some(d),
+                Err(e) => warn.push(e.replace("window", "lookback")),
+            },
+            "exclude_conv" => a.exclude_conversion_touch = val == "1",
+            "collapse" => a.collapse = val != "0",
+            "position" => {
+                let parts: Vec<Option<u8>> = val.split(',').map(|p| p.trim().parse::<u8>().ok()).collect();
+                match parts.as_slice() {
+                    [Some(f), Some(l)] if u16::from(*f) + u16::from(*l) <= 100 => a.position = [*f, *l],
+                    _ => warn.push(format!(
+                        "position={val} should be the first and last touch's percent, e.g. 40,40 (at most 100 together)"
+                    )),
+                }
+            }
+            "half_life" => match Duration::parse(val) {
+                Ok(d) => a.half_life = d,
+                Err(e) => warn.push(e.replace("window", "half_life")),
+            },
+            "markov" => match val.parse::<u8>() {
+                Ok(o @ 1..=3) => a.markov_order = o,
+                _ => warn.push(format!("markov={val} should be the Markov order: 1, 2 or 3")),
+            },
+            "metric" => match val {
+                "conversions" => self.attribution_value = false,
+                "value" => self.attribution_value = true,
+                _ => warn.push(format!("metric={val} is not a choice (conversions or value)")),
+            },
+            _ => return None,
+        }
+        Some(warn)
+    }
+
+    /// The attribution view's keys, in a fixed order (defaults left out, but for `by`).
+    fn attribution_keys(&self) -> Vec<String> {
+        let a = &self.attribution;
+        let d = AttributionQuery::default();
+        let mut parts = vec![format!("by={}", a.by.key())];
+        match &a.conversion {
+            Conversion::Revenue => parts.push("conv_by=revenue".into()),
+            Conversion::Event(e) if !e.is_empty() => parts.push(format!("conv={}", encode(e))),
+            Conversion::Event(_) => {}
+        }
+        if let Some(l) = a.lookback {
+            parts.push(format!("lookback={l}"));
+        }
+        if a.exclude_conversion_touch {
+            parts.push("exclude_conv=1".into());
+        }
+        if a.collapse != d.collapse {
+            parts.push(format!("collapse={}", u8::from(a.collapse)));
+        }
+        if a.position != d.position {
+            parts.push(format!("position={},{}", a.position[0], a.position[1]));
+        }
+        if a.half_life != d.half_life {
+            parts.push(format!("half_life={}", a.half_life));
+        }
+        if a.markov_order != d.markov_order {
+            parts.push(format!("markov={}", a.markov_order));
+        }
+        if self.attribution_value {
+            parts.push("metric=value".into());
+        }
+        parts
     }
 }
 

@@ -10,6 +10,7 @@ use yew::prelude::*;
 use yew_agent::prelude::*;
 use yew_agent::reactor::ReactorProvider;
 
+use super::attribution::{effective_query, AttributionView};
 use super::browser;
 use super::funnel::FunnelView;
 use super::panels::{ColumnsPanel, StatusBar, SummaryPanel};
@@ -66,6 +67,7 @@ fn Shell() -> Html {
                     Response::Funnel { id, result } => Action::FunnelDone { id, result },
                     Response::Download { .. } => return,
                     Response::Paths { id, result } => Action::PathsDone { id, result },
+                    Response::Attribution { id, result } => Action::AttributionDone { id, result },
                 })
             }
         })
@@ -225,6 +227,30 @@ fn Shell() -> Html {
         });
     }
 
+    // Attribution is recomputed when its definition or the data changes, while it is shown.
+    let attribution_query = state.summary.as_ref().map(|s| effective_query(&state.view, s)).unwrap_or_default();
+    {
+        let (send, dispatch) = (send.clone(), state.dispatcher());
+        let next_id = use_mut_ref(|| 0u32);
+        let has_data = state.summary.is_some();
+        let shown = state.view.view == "attribution";
+        use_effect_with((state.generation, attribution_query.clone(), shown), move |(_, query, shown)| {
+            if has_data && *shown {
+                let id = {
+                    let mut n = next_id.borrow_mut();
+                    *n += 1;
+                    *n
+                };
+                dispatch.dispatch(Action::AttributionRequested(id));
+                send.emit(Request::Attribution { id, query: query.clone() });
+            }
+        });
+    }
+    let on_journeys = {
+        let (send, query) = (send.clone(), attribution_query.clone());
+        Callback::from(move |_| send.emit(Request::JourneysCsv { query: query.clone() }))
+    };
+
     let on_view = {
         let dispatch = state.dispatcher();
         Callback::from(move |v: ViewState| dispatch.dispatch(Action::SetView(v)))
@@ -312,9 +338,11 @@ fn Shell() -> Html {
                 <section class="main">
                     if let Some(summary) = &s.summary {
                         <nav class="tabs" aria-label="Views">
-                            for (key, label) in [("funnel", "Funnel"), ("paths", "Paths")] {
+                            for (key, label) in [("funnel", "Funnel"), ("paths", "Paths"), ("attribution", "Attribution")] {
                                 <button id={format!("tab-{key}")} class={classes!("tab", (s.view.view == key).then_some("active"))}
                                         aria-pressed={(s.view.view == key).to_string()}
+                                        disabled={summary.path_table.is_some() && key != "attribution"}
+                                        title={(summary.path_table.is_some() && key != "attribution").then_some("A path table holds aggregated journeys: it has no events for this view")}
                                         onclick={{
                                             let (view, on_view) = (s.view.clone(), on_view.clone());
                                             Callback::from(move |_| {
@@ -324,11 +352,19 @@ fn Shell() -> Html {
                                             })
                                         }}>{ label }</button>
                             }
-                            if (s.view.view == "paths" && s.paths_pending) || (s.view.view != "paths" && s.funnel_pending) {
+                            if match s.view.view.as_str() {
+                                "paths" => s.paths_pending,
+                                "attribution" => s.attribution_pending,
+                                _ => s.funnel_pending,
+                            } {
                                 <span class="computing" id="computing" role="status">{"Computing…"}</span>
                             }
                         </nav>
-                        if s.view.view == "paths" {
+                        if s.view.view == "attribution" {
+                            <AttributionView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
+                                             result={s.attribution.clone()} error={s.attribution_error.clone()}
+                                             query={attribution_query.clone()} on_journeys={on_journeys} />
+                        } else if s.view.view == "paths" {
                             <PathsView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
                                        result={s.paths.clone()} error={s.paths_error.clone()} />
                         } else {

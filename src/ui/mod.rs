@@ -1,6 +1,7 @@
 //! The Yew user interface: one app state (reducer), props down, callbacks up.
 
 mod app;
+pub mod attribution;
 pub mod browser;
 mod export;
 pub mod funnel;

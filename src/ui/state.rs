@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::core::attribution::AttributionResult;
 use crate::core::funnel::{default_steps, FunnelResult};
 use crate::core::ingest::LoadError;
 use crate::core::paths::PathResult;
@@ -53,6 +54,11 @@ pub struct AppState {
     /// Whether the newest funnel or paths request is still being computed.
     pub funnel_pending: bool,
     pub paths_pending: bool,
+    /// The id of the newest attribution request, its result and whether it is pending.
+    pub attribution_request: u32,
+    pub attribution: Option<Rc<AttributionResult>>,
+    pub attribution_error: Option<String>,
+    pub attribution_pending: bool,
 }
 
 pub enum Action {
@@ -79,6 +85,11 @@ pub enum Action {
     FunnelDone {
         id: u32,
         result: Result<FunnelResult, String>,
+    },
+    AttributionRequested(u32),
+    AttributionDone {
+        id: u32,
+        result: Result<Box<AttributionResult>, String>,
     },
 }
 
@@ -139,6 +150,10 @@ impl Reducible for AppState {
                 if !summary.has_channel {
                     s.view.paths.by = crate::core::funnel::Dimension::Event;
                 }
+                // A path table only has attribution to show.
+                if summary.path_table.is_some() {
+                    s.view.view = "attribution".into();
+                }
                 s.summary = (!summary.files.is_empty()).then(|| Rc::new(summary));
                 s.replaceable = s.pending_replaceable;
                 s.generation += 1;
@@ -177,6 +192,29 @@ impl Reducible for AppState {
                     Err(e) => {
                         s.paths = None;
                         s.paths_error = Some(e);
+                    }
+                }
+            }
+            Action::AttributionRequested(id) => {
+                s.attribution_request = id;
+                s.attribution_pending = true;
+            }
+            Action::AttributionDone { id, result } => {
+                // Id 0 answers a journeys download that failed.
+                if id != s.attribution_request && id != 0 {
+                    return self;
+                }
+                if id != 0 {
+                    s.attribution_pending = false;
+                }
+                match result {
+                    Ok(r) => {
+                        s.attribution = Some(Rc::new(*r));
+                        s.attribution_error = None;
+                    }
+                    Err(e) => {
+                        s.attribution = None;
+                        s.attribution_error = Some(e);
                     }
                 }
             }

@@ -16,6 +16,7 @@
 
 mod csv;
 pub mod json;
+pub mod pathtable;
 mod records;
 mod xes;
 
@@ -24,6 +25,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::attribution::Journeys;
 use super::channel::default_channel;
 use super::schema::{ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
@@ -69,6 +71,10 @@ pub enum SkipReason {
     TooFewFields,
     TruncatedLastLine,
     InvalidJson,
+    /// Path tables: a count or value that is not a number ≥ 0.
+    BadNumber,
+    /// Path tables: a row whose path names no touch.
+    EmptyPath,
 }
 
 impl SkipReason {
@@ -80,6 +86,8 @@ impl SkipReason {
             SkipReason::TooFewFields => "fewer fields than the header",
             SkipReason::TruncatedLastLine => "truncated last line",
             SkipReason::InvalidJson => "invalid JSON",
+            SkipReason::BadNumber => "count or value not a number ≥ 0",
+            SkipReason::EmptyPath => "empty path",
         }
     }
 }
@@ -117,6 +125,10 @@ pub struct LoadReport {
     pub identity_links: Vec<(String, String)>,
     /// Whether the file is an identity map (id pairs only, no events).
     pub identity_map: bool,
+    /// An aggregated path table's journeys (the file has no events). Not serialised: the
+    /// worker keeps them; the summary describes them.
+    #[serde(skip)]
+    pub path_table: Option<std::sync::Arc<Journeys>>,
     /// `csv`, `tsv`, `semicolon-separated`, `pipe-separated`, `json lines` or `json`,
     /// with ` (gzip)` when compressed.
     pub format: String,
@@ -516,6 +528,8 @@ pub(super) struct Rows {
     /// For an identity-map file: the (anonymous, known) id columns.
     identity_columns: Option<(usize, usize)>,
     seen_links: std::collections::HashSet<(String, String)>,
+    /// For a path table: its reader.
+    path_reader: Option<Box<pathtable::PathTableReader>>,
     mapping: Mapping,
     builder: Option<TableBuilder>,
     pub report: LoadReport,
@@ -551,6 +565,18 @@ impl Rows {
     pub fn set_header(&mut self, headers: Vec<String>, line: u64) -> Result<(), LoadError> {
         let mapping = Mapping::for_header(&headers, self.preset, &self.overrides);
         let file = self.file.as_str();
+        // An aggregated path table: a path column and counts, no time.
+        if mapping.time.is_none() {
+            if let Some(reader) = pathtable::PathTableReader::detect(&headers) {
+                let used: Vec<String> =
+                    reader.columns().iter().map(|(role, i)| format!("{role}: {}", headers[*i].trim())).collect();
+                self.report.format.push_str(&format!(" path table ({})", used.join(", ")));
+                self.report.headers = headers.clone();
+                self.path_reader = Some(Box::new(reader));
+                self.header = Some(headers);
+                return Ok(());
+            }
+        }
         // An identity map: a few columns of id pairs, with no time and no event.
         if mapping.time.is_none() && mapping.event.is_none() && headers.len() <= 4 {
             if let Some(cols) = identity_columns(&headers) {
@@ -597,6 +623,22 @@ impl Rows {
     pub fn row<'a>(&mut self, line: u64, text: impl Fn(usize) -> Option<Cow<'a, str>>) -> RowOutcome {
         let report = &mut self.report;
         report.rows_read += 1;
+        if let Some(reader) = &mut self.path_reader {
+            return match reader.row(text, self.json) {
+                Ok(()) => {
+                    report.rows_used += 1;
+                    RowOutcome::Used
+                }
+                Err((SkipReason::TooFewFields, _)) => {
+                    report.skip(SkipReason::TooFewFields, line, None);
+                    RowOutcome::Short
+                }
+                Err((reason, example)) => {
+                    report.skip(reason, line, example.as_deref());
+                    RowOutcome::Skipped
+                }
+            };
+        }
         if let Some((anon, known)) = self.identity_columns {
             let (a, k) = (text(anon), text(known));
             match (a.as_deref().map(str::trim), k.as_deref().map(str::trim)) {
@@ -710,6 +752,14 @@ impl Rows {
         let file = std::mem::take(&mut self.file);
         let file = file.as_str();
         self.report.skipped.sort_by_key(|s| s.reason);
+        if let Some(reader) = self.path_reader.take() {
+            if self.report.rows_used == 0 {
+                return Err(LoadError { file: file.into(), line: None, message: no_rows_message(&self.report) });
+            }
+            self.report.file = file.to_string();
+            self.report.path_table = Some(std::sync::Arc::new(reader.finish()));
+            return Ok((EventTable::default(), self.report));
+        }
         if self.report.identity_map {
             if self.report.identity_links.is_empty() {
                 return Err(LoadError {
@@ -722,19 +772,7 @@ impl Rows {
             return Ok((EventTable::default(), self.report));
         }
         if self.report.rows_used == 0 {
-            let message = if self.report.rows_read == 0 {
-                "the file has a header but no rows".to_string()
-            } else {
-                let first = &self.report.skipped[0];
-                format!(
-                    "no usable rows: all {} rows were skipped ({}{}{})",
-                    self.report.rows_read,
-                    first.reason.describe(),
-                    first.lines.first().map(|l| format!(", first at line {l}")).unwrap_or_default(),
-                    first.example.as_ref().map(|e| format!(": \"{e}\"")).unwrap_or_default()
-                )
-            };
-            return Err(LoadError { file: file.into(), line: None, message });
+            return Err(LoadError { file: file.into(), line: None, message: no_rows_message(&self.report) });
         }
         self.report.file = file.to_string();
         if let Some((a, b)) = self.range {
@@ -745,5 +783,19 @@ impl Rows {
         self.report.duplicates = duplicates;
         self.report.duplicates_dropped = self.duplicates == Duplicates::Drop;
         Ok((table, self.report))
+    }
+}
+
+/// Why a file with a header gave no rows.
+fn no_rows_message(report: &LoadReport) -> String {
+    match report.skipped.first() {
+        Some(first) if report.rows_read > 0 => format!(
+            "no usable rows: all {} rows were skipped ({}{}{})",
+            report.rows_read,
+            first.reason.describe(),
+            first.lines.first().map(|l| format!(", first at line {l}")).unwrap_or_default(),
+            first.example.as_ref().map(|e| format!(": \"{e}\"")).unwrap_or_default()
+        ),
+        _ => "the file has a header but no rows".to_string(),
     }
 }
