@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use touchpath::core::attribution::{self, AttributionQuery, Conversion};
 use touchpath::core::funnel::{self, Dimension, FunnelQuery};
 use touchpath::core::ingest::load_bytes;
 use touchpath::core::paths::{self, PathQuery};
@@ -54,6 +55,20 @@ fn main() {
     let counts: Vec<u64> = result.steps.iter().map(|s| s.customers).collect();
     let pq = PathQuery { steps: 8, ..PathQuery::default() };
     let ((sankey, smin, smax), paths) = time(repeats, || paths::compute(&table, &pq).expect("channel paths"));
+    // Attribution: journeys to `purchase`, then every model (Markov order 1), and Markov alone.
+    let aq = AttributionQuery { conversion: Conversion::Event("purchase".into()), ..Default::default() };
+    let ((cut, cmin, cmax), journeys) =
+        time(repeats, || attribution::journeys(&table, &aq).expect("purchase journeys"));
+    let ((models, mmin, mmax), attributed) = time(repeats, || attribution::attribute(&journeys, &aq));
+    let ((markov1, kmin, kmax), _) = time(repeats, || attribution::markov(&journeys, 1).expect("order 1"));
+    let ((markov3, k3min, k3max), m3) = time(repeats, || attribution::markov(&journeys, 3).expect("order 3"));
+    // A 100k-row path table: read, then every model.
+    let table_rows = if events >= 1_000_000 { 100_000 } else { 10_000 };
+    let pt = sample::path_table_csv(sample::DEFAULT_SEED, table_rows);
+    let ((pt_read, prmin, prmax), (_, report)) =
+        time(repeats, || load_bytes("paths.csv", pt.as_bytes(), &Default::default()).expect("path table loads"));
+    let pj = report.path_table.expect("read as a path table");
+    let ((pt_models, pmmin, pmmax), _) = time(repeats, || attribution::attribute(&pj, &aq));
     let mevs = events as f64 / parse / 1e3;
     println!("touchpath native benchmark: {events} events, {} MB CSV", csv.len() / 1_000_000);
     println!("| phase | median ms | min | max |");
@@ -62,6 +77,17 @@ fn main() {
     println!("| 3-step 7-day funnel | {fun:.2} | {fmin:.2} | {fmax:.2} |");
     println!(
         "| 8-step channel Sankey + variants + transitions (layout included) | {sankey:.1} | {smin:.1} | {smax:.1} |"
+    );
+    println!("| attribution: cut {} journeys | {cut:.1} | {cmin:.1} | {cmax:.1} |", journeys.len());
+    println!("| attribution: all models (Markov order 1) | {models:.1} | {mmin:.1} | {mmax:.1} |");
+    println!("| attribution: Markov order 1 alone | {markov1:.2} | {kmin:.2} | {kmax:.2} |");
+    println!("| attribution: Markov order 3 alone ({} states) | {markov3:.1} | {k3min:.1} | {k3max:.1} |", m3.states);
+    println!("| path table ({table_rows} rows): read | {pt_read:.1} | {prmin:.1} | {prmax:.1} |");
+    println!("| path table ({} distinct paths): all models | {pt_models:.1} | {pmmin:.1} | {pmmax:.1} |", pj.len());
+    println!(
+        "attributed conversions: {} (Markov P(conversion) {:.4})",
+        attributed.conversions,
+        attributed.markov.as_ref().map_or(0.0, |m| m.conversion_probability)
     );
     println!(
         "funnel counts: {counts:?}; top path: {:?} ({} customers)",
@@ -72,6 +98,13 @@ fn main() {
         "parse_ms": {"median": parse, "min": pmin, "max": pmax}, "parse_m_events_per_s": mevs,
         "funnel_ms": {"median": fun, "min": fmin, "max": fmax}, "funnel_counts": counts,
         "paths_ms": {"median": sankey, "min": smin, "max": smax},
+        "attribution_journeys_ms": {"median": cut, "min": cmin, "max": cmax},
+        "attribution_models_ms": {"median": models, "min": mmin, "max": mmax},
+        "markov1_ms": {"median": markov1, "min": kmin, "max": kmax},
+        "markov3_ms": {"median": markov3, "min": k3min, "max": k3max}, "markov3_states": m3.states,
+        "path_table_rows": table_rows,
+        "path_table_read_ms": {"median": pt_read, "min": prmin, "max": prmax},
+        "path_table_models_ms": {"median": pt_models, "min": pmmin, "max": pmmax},
     });
     let dir = std::path::Path::new("target/bench");
     let _ = std::fs::create_dir_all(dir);

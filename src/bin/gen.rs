@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --bin touchpath-gen -- --events 1M --out target/bench/events-1M.csv
 //! cargo run --release --bin touchpath-gen -- --events 10M --format jsonl --out events-10M.jsonl
+//! cargo run --release --bin touchpath-gen -- --out paths.csv --path-table 100k   # a path table
 //! cargo run --release --bin touchpath-gen -- --sample            # rewrites static/sample.csv.gz
 //! ```
 
@@ -32,6 +33,15 @@ fn run() -> Result<(), String> {
             "--seed" => seed = val()?.parse().map_err(|_| "--seed takes a whole number")?,
             "--format" => format = val()?,
             "--out" => out = Some(val()?),
+            "--path-table" => {
+                let rows = parse_count(&val()?).ok_or("--path-table takes a number of rows such as 100k")?;
+                let text = sample::path_table_csv(seed, rows);
+                match &out {
+                    Some(p) => std::fs::write(p, text).map_err(|e| format!("{p}: {e}"))?,
+                    None => print!("{text}"),
+                }
+                return Ok(());
+            }
             "--sample" => {
                 let path = "static/sample.csv.gz";
                 std::fs::write(path, sample::sample_csv_gz()).map_err(|e| format!("{path}: {e}"))?;
@@ -40,7 +50,7 @@ fn run() -> Result<(), String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "touchpath-gen [--events N|100k|1M|10M] [--seed S] [--format csv|jsonl] [--out PATH] | --sample"
+                    "touchpath-gen [--events N|100k|1M|10M] [--seed S] [--format csv|jsonl] [--out PATH] | [--out PATH] --path-table ROWS | --sample"
                 );
                 return Ok(());
             }

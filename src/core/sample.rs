@@ -240,6 +240,27 @@ pub fn write_jsonl<W: Write>(events: &[SampleEvent], w: W) -> io::Result<()> {
 }
 
 /// Events in the built-in sample that the page opens with.
+/// A ChannelAttribution-style path table of `rows` random paths over [`CHANNELS`]
+/// (1–8 touches, weighted towards short paths), with conversions, value and non-conversions;
+/// the same seed gives the same text. Paths can repeat (a reader sums them).
+pub fn path_table_csv(seed: u64, rows: usize) -> String {
+    let mut rng = Rng::new(seed);
+    let mut out = String::from("path,total_conversions,total_conversion_value,total_null\n");
+    let mut path: Vec<&str> = Vec::new();
+    for _ in 0..rows {
+        path.clear();
+        let len = 1 + rng.below(4) as usize + rng.below(5) as usize * usize::from(rng.below(2) == 0);
+        for _ in 0..len {
+            path.push(CHANNELS[rng.below(CHANNELS.len() as u64) as usize]);
+        }
+        let conversions = rng.below(4) * u64::from(rng.below(3) == 0);
+        let nulls = rng.below(20);
+        let value = conversions as f64 * (20.0 + rng.below(20_000) as f64 / 100.0);
+        out.push_str(&format!("{},{conversions},{value:.2},{nulls}\n", path.join(" > ")));
+    }
+    out
+}
+
 pub const SAMPLE_EVENTS: usize = 20_000;
 
 /// The built-in sample as gzip-compressed CSV (what `static/sample.csv.gz` holds).
