@@ -330,7 +330,9 @@ fn Shell() -> Html {
                 <aside class="side">
                     if let Some(summary) = &s.summary {
                         <SummaryPanel summary={summary.clone()} view={s.view.clone()} on_view={on_view.clone()} send={send.clone()} />
-                        <ColumnsPanel summary={summary.clone()} view={s.view.clone()} on_view={on_view.clone()} />
+                        if summary.path_table.is_none() {
+                            <ColumnsPanel summary={summary.clone()} view={s.view.clone()} on_view={on_view.clone()} />
+                        }
                     } else if s.loading.is_none() {
                         <p class="muted">{"Drop CSV, TSV or JSON exports anywhere on this page (several at once merge into one journey per customer), or use “Open your own files”."}</p>
                     }

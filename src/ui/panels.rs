@@ -160,22 +160,43 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
             on_view.emit(v);
         })
     };
+    // A path table counts journeys per channel (a journey can touch several channels).
+    let per_journey = s.path_table.is_some();
+    let denominator = match &s.path_table {
+        Some(pt) => (pt.conversions + pt.nulls).max(1.0),
+        None => s.events.max(1) as f64,
+    };
     html! {
         <section class="card" id="summary" data-memory-bytes={s.memory_bytes.to_string()}>
             <h2>{"Data"}</h2>
-            <dl class="stats">
-                <div><dt>{"Events"}</dt><dd id="sum-events">{ int(s.events) }</dd></div>
-                <div><dt>{"Customers"}</dt><dd id="sum-customers">{ int(s.customers) }</dd></div>
-                <div><dt>{"Channels"}</dt><dd id="sum-channels">{ if s.has_channel { int(s.channel_values.len() as u64) } else { "—".into() } }</dd></div>
-                <div><dt>{"Rows skipped"}</dt><dd id="sum-skipped">{ int(s.rows_skipped()) }</dd></div>
-            </dl>
-            <p class="range" id="sum-range">
-                <span>{ format!("From {}", readable(s.first.as_deref())) }</span>
-                <span>{ format!("to {} UTC", readable(s.last.as_deref())) }</span>
-                if let [one] = s.files.as_slice() {
-                    <span class="muted">{ format!("{} · {} rows read", one.report.format, int(one.report.rows_read)) }</span>
-                }
-            </p>
+            if let Some(pt) = &s.path_table {
+                <dl class="stats">
+                    <div><dt>{"Paths"}</dt><dd id="sum-paths">{ int(pt.paths) }</dd></div>
+                    <div><dt>{"Journeys"}</dt><dd id="sum-journeys">{ int((pt.conversions + pt.nulls).round() as u64) }</dd></div>
+                    <div><dt>{"Conversions"}</dt><dd id="sum-conversions">{ int(pt.conversions.round() as u64) }</dd></div>
+                    <div><dt>{"Rows skipped"}</dt><dd id="sum-skipped">{ int(s.rows_skipped()) }</dd></div>
+                </dl>
+                <p class="range" id="sum-range">
+                    <span>{ format!("A path table: aggregated journeys worth {} in conversion value, without times.", int(pt.value.round() as u64)) }</span>
+                    if let [one] = s.files.as_slice() {
+                        <span class="muted">{ format!("{} · {} rows read", one.report.format, int(one.report.rows_read)) }</span>
+                    }
+                </p>
+            } else {
+                <dl class="stats">
+                    <div><dt>{"Events"}</dt><dd id="sum-events">{ int(s.events) }</dd></div>
+                    <div><dt>{"Customers"}</dt><dd id="sum-customers">{ int(s.customers) }</dd></div>
+                    <div><dt>{"Channels"}</dt><dd id="sum-channels">{ if s.has_channel { int(s.channel_values.len() as u64) } else { "—".into() } }</dd></div>
+                    <div><dt>{"Rows skipped"}</dt><dd id="sum-skipped">{ int(s.rows_skipped()) }</dd></div>
+                </dl>
+                <p class="range" id="sum-range">
+                    <span>{ format!("From {}", readable(s.first.as_deref())) }</span>
+                    <span>{ format!("to {} UTC", readable(s.last.as_deref())) }</span>
+                    if let [one] = s.files.as_slice() {
+                        <span class="muted">{ format!("{} · {} rows read", one.report.format, int(one.report.rows_read)) }</span>
+                    }
+                </p>
+            }
             if several {
                 <ul class="files" id="files">
                     for (i, f) in s.files.iter().enumerate() {
@@ -209,14 +230,14 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
             }
             if s.has_channel {
                 <table class="mini" id="channel-table">
-                    <caption>{"Events per channel"}</caption>
-                    <thead><tr><th>{"Channel"}</th><th class="num">{"Events"}</th><th class="num">{"%"}</th></tr></thead>
+                    <caption>{ if per_journey { "Journeys touching each channel" } else { "Events per channel" } }</caption>
+                    <thead><tr><th>{"Channel"}</th><th class="num">{ if per_journey { "Journeys" } else { "Events" } }</th><th class="num">{"%"}</th></tr></thead>
                     <tbody>
                         for v in &s.channel_values {
                             <tr>
                                 <td>{ if v.value.is_empty() { "(empty)".to_string() } else { v.value.clone() } }</td>
                                 <td class="num">{ int(v.events) }</td>
-                                <td class="num">{ format!("{:.1}", v.events as f64 * 100.0 / s.events.max(1) as f64) }</td>
+                                <td class="num">{ format!("{:.1}", v.events as f64 * 100.0 / denominator) }</td>
                             </tr>
                         }
                     </tbody>
