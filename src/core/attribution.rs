@@ -510,6 +510,9 @@ pub fn markov(j: &Journeys, order: u8) -> Result<MarkovDetail, String> {
     let mut edges: HashMap<(u32, u32), f64, FxBuild> = HashMap::default();
     let (mut conv_w, mut value_w, mut null_w) = (vec![0.0], vec![0.0], vec![0.0]);
     let mut path: Vec<u32> = Vec::new();
+    let dense = order == 1 && n < 512;
+    let mut chan_state = vec![usize::MAX; if dense { n } else { 0 }];
+    let mut dense_w = vec![0.0; if dense { (n + 1) * (n + 1) } else { 0 }];
     for journey in j.iter() {
         let weight = journey.conversions + journey.nulls;
         if journey.touches.is_empty() || weight <= 0.0 {
@@ -523,18 +526,32 @@ pub fn markov(j: &Journeys, order: u8) -> Result<MarkovDetail, String> {
         }
         let mut from = 0usize;
         for i in 0..path.len() {
-            let mut key = [u32::MAX; 3];
-            let start = (i + 1).saturating_sub(order);
-            key[..=i - start].copy_from_slice(&path[start..=i]);
-            let next = keys.len();
-            let s = *index.entry(key).or_insert(next);
-            if s == next {
-                keys.push(key);
-                conv_w.push(0.0);
-                value_w.push(0.0);
-                null_w.push(0.0);
+            // Order 1 with few channels: states and edges in dense arrays (the common case, fast).
+            let known = if dense { chan_state[path[i] as usize] } else { usize::MAX };
+            let s = if known != usize::MAX {
+                known
+            } else {
+                let mut key = [u32::MAX; 3];
+                let start = (i + 1).saturating_sub(order);
+                key[..=i - start].copy_from_slice(&path[start..=i]);
+                let next = keys.len();
+                let s = *index.entry(key).or_insert(next);
+                if s == next {
+                    keys.push(key);
+                    conv_w.push(0.0);
+                    value_w.push(0.0);
+                    null_w.push(0.0);
+                }
+                if dense {
+                    chan_state[path[i] as usize] = s;
+                }
+                s
+            };
+            if dense {
+                dense_w[from * (n + 1) + s] += weight;
+            } else {
+                *edges.entry((from as u32, s as u32)).or_default() += weight;
             }
-            *edges.entry((from as u32, s as u32)).or_default() += weight;
             from = s;
         }
         conv_w[from] += journey.conversions;
@@ -550,6 +567,16 @@ pub fn markov(j: &Journeys, order: u8) -> Result<MarkovDetail, String> {
     // Rows of Q as (to, probability), sorted for a deterministic sum order.
     let mut out_w = vec![0.0; keys.len()];
     let mut edge_list: Vec<((u32, u32), f64)> = edges.into_iter().collect();
+    if dense {
+        for f in 0..keys.len() {
+            for t in 0..keys.len() {
+                let w = dense_w[f * (n + 1) + t];
+                if w != 0.0 {
+                    edge_list.push(((f as u32, t as u32), w));
+                }
+            }
+        }
+    }
     edge_list.sort_by_key(|e| e.0);
     for &((f, _), w) in &edge_list {
         out_w[f as usize] += w;
