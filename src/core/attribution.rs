@@ -312,7 +312,8 @@ pub struct MarkovDetail {
 /// All models for one set of journeys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttributionResult {
-    /// Touch values that occur in a journey, most linear-credited first (ties by name).
+    /// Touch values that occur in a journey, most linear-credited first (ties: more touches
+    /// first, then by name).
     pub channels: Vec<String>,
     pub models: Vec<ModelCredits>,
     /// Conversions and value credited (journeys with at least one touch).

@@ -135,6 +135,9 @@ fn Shell() -> Html {
         });
     }
 
+    // Selects show the rendered choice even after the user picked another option.
+    use_effect(browser::sync_selects);
+
     // The fragment follows the view; a hand-edited fragment updates the view.
     use_effect_with(state.view.clone(), |v| browser::set_fragment(&v.to_fragment()));
     {

@@ -149,3 +149,19 @@ pub fn timing_end(kind: Option<&str>) {
         let _ = p.measure_with_start_mark(&format!("touchpath:{kind}"), &format!("touchpath:start:{kind}"));
     }
 }
+
+/// Makes every `<select>` show the option marked `selected` in the markup. Yew renders the
+/// choice as the `selected` attribute, which a browser stops following once the user has
+/// picked an option; a view restored from the URL (Back, an edited fragment) would then show
+/// a stale choice beside fresh results. Run after each render.
+pub fn sync_selects() {
+    let Some(doc) = window().document() else { return };
+    let Ok(options) = doc.query_selector_all("select option[selected]") else { return };
+    for i in 0..options.length() {
+        if let Some(o) = options.get(i).and_then(|n| n.dyn_into::<web_sys::HtmlOptionElement>().ok()) {
+            if !o.selected() {
+                o.set_selected(true);
+            }
+        }
+    }
+}

@@ -103,13 +103,14 @@ export function text(page, selector) {
 }
 
 /**
- * Waits until data is loaded and shown: `#sum-events` reads `events`, no load is in progress
+ * Waits until data is loaded and shown: `#sum-events` (a path table: `#sum-paths`) reads `events`, no load is in progress
  * and, when given, `#data-name` reads `name`.
  */
 export async function waitForData(page, { events, name } = {}) {
   return eventually(
     () => page.evaluate(() => ({
-      events: document.querySelector('#sum-events')?.textContent ?? null,
+      // Event data counts events; a path table (no events) counts its paths.
+      events: (document.querySelector('#sum-events') ?? document.querySelector('#sum-paths'))?.textContent ?? null,
       name: document.querySelector('#data-name')?.textContent?.trim() ?? null,
       loading: !!document.querySelector('#progress'),
       error: document.querySelector('#load-error .message')?.textContent ?? null,
