@@ -309,3 +309,24 @@ fn order_modes_hand_worked() {
     // c cart+view within 1 s → 2; d → 1.
     assert_eq!(run(Order::Any, Some(secs(1))), [4, 2, 0]);
 }
+
+#[test]
+fn funnels_by_stage_use_the_stage_column() {
+    // c1: awareness → consideration → purchase; c2: awareness → purchase; c3: consideration only.
+    let csv = "customer_id,timestamp,event,stage\n\
+               c1,2025-01-01T00:00:00Z,visit,awareness\n\
+               c1,2025-01-02T00:00:00Z,view,consideration\n\
+               c1,2025-01-03T00:00:00Z,buy,purchase\n\
+               c2,2025-01-01T00:00:00Z,visit,awareness\n\
+               c2,2025-01-05T00:00:00Z,buy,purchase\n\
+               c3,2025-01-01T00:00:00Z,view,consideration\n";
+    let (t, _) = load_bytes("s.csv", csv.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let steps: Vec<String> = ["awareness", "consideration", "purchase"].map(String::from).to_vec();
+    // Reached: awareness c1, c2 (2); then consideration c1 (1); then purchase c1 (1).
+    assert_eq!(counts(&compute(&t, &query(Dimension::Stage, &steps, None)).unwrap()), vec![2, 1, 1]);
+    // Without a stage column, a stage funnel says so.
+    let csv = "customer_id,timestamp,event\nc1,2025-01-01T00:00:00Z,visit\n";
+    let (t, _) = load_bytes("e.csv", csv.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let e = compute(&t, &query(Dimension::Stage, &steps, None)).unwrap_err();
+    assert!(e.to_string().contains("no stage column"), "{e}");
+}

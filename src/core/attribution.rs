@@ -195,6 +195,7 @@ pub(crate) fn csv_field(s: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttributionError {
     NoChannelColumn,
+    NoStageColumn,
     NoConversion,
     NoRevenueColumn,
 }
@@ -203,6 +204,7 @@ impl std::fmt::Display for AttributionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AttributionError::NoChannelColumn => write!(f, "{}", FunnelError::NoChannelColumn),
+            AttributionError::NoStageColumn => write!(f, "{}", FunnelError::NoStageColumn),
             AttributionError::NoConversion => write!(f, "choose the conversion event"),
             AttributionError::NoRevenueColumn => {
                 write!(f, "this data has no revenue column; map one under Columns or pick a conversion event")
@@ -215,6 +217,7 @@ impl std::fmt::Display for AttributionError {
 pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, AttributionError> {
     let column = match q.by {
         Dimension::Channel => table.channel.as_ref().ok_or(AttributionError::NoChannelColumn)?,
+        Dimension::Stage => table.stage.as_ref().ok_or(AttributionError::NoStageColumn)?,
         Dimension::Event => &table.event,
     };
     let is_conversion: Box<dyn Fn(usize) -> bool + '_> = match &q.conversion {

@@ -25,6 +25,8 @@ pub enum Dimension {
     #[default]
     Event,
     Channel,
+    /// The lifecycle stage column.
+    Stage,
 }
 
 impl Dimension {
@@ -32,6 +34,7 @@ impl Dimension {
         match self {
             Dimension::Event => "event",
             Dimension::Channel => "channel",
+            Dimension::Stage => "stage",
         }
     }
 
@@ -39,14 +42,24 @@ impl Dimension {
         match k {
             "event" => Some(Dimension::Event),
             "channel" => Some(Dimension::Channel),
+            "stage" => Some(Dimension::Stage),
             _ => None,
         }
+    }
+
+    /// The column, or why it is missing.
+    pub fn column_or_error(self, table: &EventTable) -> Result<&Column, FunnelError> {
+        self.column(table).ok_or(match self {
+            Dimension::Stage => FunnelError::NoStageColumn,
+            _ => FunnelError::NoChannelColumn,
+        })
     }
 
     pub fn column(self, table: &EventTable) -> Option<&Column> {
         match self {
             Dimension::Event => Some(&table.event),
             Dimension::Channel => table.channel.as_ref(),
+            Dimension::Stage => table.stage.as_ref(),
         }
     }
 }
@@ -125,6 +138,7 @@ pub struct FunnelResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FunnelError {
     NoChannelColumn,
+    NoStageColumn,
 }
 
 impl std::fmt::Display for FunnelError {
@@ -132,6 +146,9 @@ impl std::fmt::Display for FunnelError {
         match self {
             FunnelError::NoChannelColumn => {
                 write!(f, "this data has no channel column; map one under Columns or build the funnel by event")
+            }
+            FunnelError::NoStageColumn => {
+                write!(f, "this data has no stage column; map one under Columns or build the funnel by event")
             }
         }
     }
@@ -142,7 +159,7 @@ const NONE: i64 = i64::MIN;
 
 /// Computes a funnel; a step whose value does not occur counts 0 customers.
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
-    let column = query.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
+    let column = query.by.column_or_error(table)?;
     let k = query.steps.len();
     // For each code, the steps it matches, in descending order (CSR layout).
     let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];

@@ -187,7 +187,7 @@ pub struct TransitionGraph {
 
 /// The directly-follows graph of the customers' paths (same cleaning as the Sankey).
 pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph, FunnelError> {
-    let column = q.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
+    let column = q.by.column_or_error(table)?;
     Ok(transition_graph(column, &customer_paths(table, column, q), q))
 }
 
@@ -378,7 +378,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQue
 }
 
 pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelError> {
-    let column = q.by.column(table).ok_or(FunnelError::NoChannelColumn)?;
+    let column = q.by.column_or_error(table)?;
     let paths = customer_paths(table, column, q);
     let steps = q.steps.max(1);
 

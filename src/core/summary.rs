@@ -43,6 +43,9 @@ pub struct Summary {
     pub event_values: Vec<ValueCount>,
     /// Channel values, most frequent first; empty when no channel column is mapped.
     pub channel_values: Vec<ValueCount>,
+    /// Stage values, most frequent first; empty when no stage column is mapped.
+    #[serde(default)]
+    pub stage_values: Vec<ValueCount>,
     pub has_channel: bool,
     pub first: Option<String>,
     pub last: Option<String>,
@@ -74,12 +77,22 @@ fn value_counts(col: &Column) -> Vec<ValueCount> {
 }
 
 impl Summary {
+    /// The values of a dimension, most frequent first.
+    pub fn values(&self, by: super::funnel::Dimension) -> &[ValueCount] {
+        match by {
+            super::funnel::Dimension::Event => &self.event_values,
+            super::funnel::Dimension::Channel => &self.channel_values,
+            super::funnel::Dimension::Stage => &self.stage_values,
+        }
+    }
+
     pub fn of(table: &EventTable, files: Vec<FileInfo>) -> Summary {
         Summary {
             events: table.len() as u64,
             customers: table.customer_count() as u64,
             event_values: value_counts(&table.event),
             channel_values: table.channel.as_ref().map(value_counts).unwrap_or_default(),
+            stage_values: table.stage.as_ref().map(value_counts).unwrap_or_default(),
             has_channel: table.channel.is_some(),
             first: table.ts.iter().min().map(|&t| format_timestamp(t)),
             last: table.ts.iter().max().map(|&t| format_timestamp(t)),
@@ -116,6 +129,7 @@ impl Summary {
             customers: 0,
             event_values: Vec::new(),
             channel_values,
+            stage_values: Vec::new(),
             has_channel: true,
             first: None,
             last: None,

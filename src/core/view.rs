@@ -67,7 +67,7 @@ impl ViewState {
                 "view" => {}
                 "by" if paths => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.paths.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event or channel)", decode(raw))),
+                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
                 },
                 "steps" if paths => match decode(raw).parse::<usize>() {
                     Ok(n) if (1..=50).contains(&n) => v.paths.steps = n,
@@ -99,7 +99,7 @@ impl ViewState {
                 "conv" if paths => v.paths.conversion = Some(decode(raw)),
                 "by" => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.funnel.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event or channel)", decode(raw))),
+                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
                 },
                 "steps" => v.funnel.steps = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
                 "order" => match Order::from_key(&decode(raw)) {
@@ -214,7 +214,7 @@ impl ViewState {
         match key {
             "by" => match Dimension::from_key(val) {
                 Some(d) => a.by = d,
-                None => warn.push(format!("by={val} is not a dimension (use channel or event)")),
+                None => warn.push(format!("by={val} is not a dimension (use channel, event or stage)")),
             },
             "conv" => {
                 if !matches!(a.conversion, Conversion::Revenue) {

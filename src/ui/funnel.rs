@@ -32,10 +32,7 @@ fn select_value(e: &Event) -> String {
 pub fn FunnelView(p: &FunnelProps) -> Html {
     let view = &p.view;
     let q = &view.funnel;
-    let values: &[ValueCount] = match q.by {
-        Dimension::Event => &p.summary.event_values,
-        Dimension::Channel => &p.summary.channel_values,
-    };
+    let values: &[ValueCount] = p.summary.values(q.by);
     let edit = |f: Edit| edit_view(view, &p.on_view, f);
     let on_by = edit(Rc::new(|v, val| {
         v.funnel.by = Dimension::from_key(&val).unwrap_or_default();
@@ -133,6 +130,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                         <option value="channel" selected={q.by == Dimension::Channel} disabled={!channel_ok}>
                             { if channel_ok { "channels" } else { "channels (no channel column)" } }
                         </option>
+                        <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
                     </select>
                 </label>
                 <label class="field">

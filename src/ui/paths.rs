@@ -42,10 +42,7 @@ pub fn colour(label: &str) -> &'static str {
 #[component]
 pub fn PathsView(p: &PathsProps) -> Html {
     let q = &p.view.paths;
-    let values: &[ValueCount] = match q.by {
-        Dimension::Event => &p.summary.event_values,
-        Dimension::Channel => &p.summary.channel_values,
-    };
+    let values: &[ValueCount] = p.summary.values(q.by);
     let set = |f: Edit| edit_view(&p.view, &p.on_view, f);
     let select = |e: Event| e.target_unchecked_into::<HtmlSelectElement>().value();
     let input = |e: Event| e.target_unchecked_into::<HtmlInputElement>().value();
@@ -139,6 +136,7 @@ pub fn PathsView(p: &PathsProps) -> Html {
                     <select id="paths-by" onchange={on_by}>
                         <option value="channel" selected={q.by == Dimension::Channel} disabled={!channel_ok}>{"channels"}</option>
                         <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
+                        <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
                     </select>
                 </label>
                 <label class="field"><span>{"A path is"}</span>
