@@ -50,6 +50,89 @@ pub struct PathQuery {
     pub grain: Grain,
     /// The inactivity gap that ends a session (with [`Grain::Session`]).
     pub session_gap: Duration,
+    /// Rewrite rules, applied first: a value matching a rule's pattern becomes its name (the
+    /// first matching rule wins).
+    pub rewrite: Vec<Rule>,
+    /// Values merged into one, after the rewrite rules.
+    pub merge: Vec<Merge>,
+    /// At each Sankey step, values held by fewer than this share of the paths are "other", in
+    /// hundredths of a percent (`100` = 1 %; `0`: no threshold).
+    pub min_share: u32,
+}
+
+/// A rewrite rule: values matching `pattern` become `to`. In the pattern, `*` stands for any
+/// run of characters (none included); every other character matches itself, and the pattern
+/// must match the whole value: `/product/*` matches `/product/42` but not `/products`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub pattern: String,
+    pub to: String,
+}
+
+/// Values shown as one: each of `values` becomes `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merge {
+    pub values: Vec<String>,
+    pub name: String,
+}
+
+/// Whether `value` matches a pattern where `*` is any run of characters.
+pub fn wildcard_match(pattern: &str, value: &str) -> bool {
+    let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+    // Greedy with backtracking to the last star: linear in practice, never exponential.
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < v.len() {
+        if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if i < p.len() && p[i] == v[j] {
+            i += 1;
+            j += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
+}
+
+/// The values after cleaning: each raw code's cleaned code and label, and whether it is hidden.
+struct Cleaned {
+    labels: Vec<String>,
+    /// Cleaned code per raw code.
+    map: Vec<u32>,
+    /// Per raw code: hidden (its raw or cleaned value is in `hide`).
+    hidden: Vec<bool>,
+}
+
+impl Cleaned {
+    fn new(column: &super::table::Column, q: &PathQuery) -> Cleaned {
+        let mut labels: Vec<String> = Vec::new();
+        let mut index: FxMap<String, u32> = FxMap::default();
+        let mut map = Vec::with_capacity(column.values.len());
+        let mut hidden = Vec::with_capacity(column.values.len());
+        for raw in &column.values {
+            let mut v = q.rewrite.iter().find(|r| wildcard_match(&r.pattern, raw)).map_or(raw.as_str(), |r| &r.to);
+            if let Some(m) = q.merge.iter().find(|m| m.values.iter().any(|x| x == v || x == raw)) {
+                v = &m.name;
+            }
+            hidden.push(q.hide.iter().any(|h| h == raw || h == v));
+            let code = *index.entry(v.to_string()).or_insert_with(|| {
+                labels.push(v.to_string());
+                labels.len() as u32 - 1
+            });
+            map.push(code);
+        }
+        Cleaned { labels, map, hidden }
+    }
+
+    fn code_of(&self, label: &str) -> Option<u32> {
+        self.labels.iter().position(|l| l == label).map(|i| i as u32)
+    }
 }
 
 /// What one path covers.
@@ -93,6 +176,9 @@ impl Default for PathQuery {
             converted: None,
             grain: Grain::Customer,
             session_gap: Duration { amount: 30, unit: TimeUnit::Minute },
+            rewrite: Vec::new(),
+            merge: Vec::new(),
+            min_share: 0,
         }
     }
 }
@@ -145,6 +231,9 @@ pub struct PathResult {
     pub customers_in_paths: u64,
     pub nodes: Vec<PathNode>,
     pub links: Vec<PathLink>,
+    /// Paths that pass through "other" at one of the steps shown or more (grouped values are
+    /// never silently lost: the UI always shows this share).
+    pub other_customers: u64,
     /// The most frequent variants, most customers first (ties by path).
     pub variants: Vec<Variant>,
     pub distinct_variants: u64,
@@ -188,21 +277,26 @@ pub struct TransitionGraph {
 /// The directly-follows graph of the customers' paths (same cleaning as the Sankey).
 pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph, FunnelError> {
     let column = q.by.column_or_error(table)?;
-    Ok(transition_graph(column, &customer_paths(table, column, q), q))
+    let cl = Cleaned::new(column, q);
+    Ok(transition_graph(column, &cl, &customer_paths(table, column, &cl, q), q))
 }
 
-fn transition_graph(column: &super::table::Column, paths: &Paths, q: &PathQuery) -> TransitionGraph {
-    // The most frequent values overall keep their name; the rest are "other".
-    let counts = column.counts();
-    let mut order: Vec<usize> =
-        (0..counts.len()).filter(|&v| counts[v] > 0 && !q.hide.contains(&column.values[v])).collect();
-    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| column.values[a].cmp(&column.values[b])));
+fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, q: &PathQuery) -> TransitionGraph {
+    // The most frequent (cleaned) values overall keep their name; the rest are "other".
+    let mut counts = vec![0u64; cl.labels.len()];
+    for (raw, n) in column.counts().into_iter().enumerate() {
+        if !cl.hidden[raw] {
+            counts[cl.map[raw] as usize] += n;
+        }
+    }
+    let mut order: Vec<usize> = (0..counts.len()).filter(|&v| counts[v] > 0).collect();
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
     let top = q.top.max(1);
     let mut slot = vec![usize::MAX; counts.len()];
     let mut values: Vec<String> = Vec::new();
     for &v in order.iter().take(top) {
         slot[v] = values.len();
-        values.push(column.values[v].clone());
+        values.push(cl.labels[v].clone());
     }
     if order.len() > top {
         values.push(OTHER.to_string());
@@ -300,7 +394,7 @@ fn journeys(table: &EventTable, grain: Grain, gap: i64, conv: Option<u32>) -> Ve
 
 /// Extracts every journey's path by the query's rules: filter by conversion, start at
 /// `from`, drop hidden values, collapse repeats, end at `to`.
-fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQuery) -> Paths {
+fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleaned, q: &PathQuery) -> Paths {
     let codes = &column.codes;
     let mut out = Paths {
         codes: Vec::new(),
@@ -311,21 +405,12 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQue
         journeys: 0,
     };
     // A named value absent from the data matches nothing, so no customer has a path.
-    let lookup = |v: &Option<String>| v.as_ref().map(|v| column.code_of(v));
+    let lookup = |v: &Option<String>| v.as_ref().map(|v| cl.code_of(v));
     let (from, to) = (lookup(&q.from), lookup(&q.to));
     if matches!(from, Some(None)) || matches!(to, Some(None)) {
         out.journeys = journeys(table, q.grain, q.session_gap.micros(), None).len() as u64;
         return out;
     }
-    let hidden: Vec<bool> = {
-        let mut h = vec![false; column.values.len()];
-        for v in &q.hide {
-            if let Some(c) = column.code_of(v) {
-                h[c as usize] = true;
-            }
-        }
-        h
-    };
     let conv = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
     let gap = q.session_gap.micros();
     let all = journeys(table, q.grain, gap, conv);
@@ -339,7 +424,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQue
         }
         let start = match from.flatten() {
             None => rows.start,
-            Some(a) => match rows.clone().find(|&r| codes[r] == a) {
+            Some(a) => match rows.clone().find(|&r| cl.map[codes[r] as usize] == a && !cl.hidden[codes[r] as usize]) {
                 Some(r) => r,
                 None => continue,
             },
@@ -347,10 +432,11 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQue
         let begin = out.codes.len();
         let mut end = rows.end;
         let mut reached = to.is_none();
-        for (r, &v) in codes.iter().enumerate().take(rows.end).skip(start) {
-            if hidden[v as usize] {
+        for (r, &raw) in codes.iter().enumerate().take(rows.end).skip(start) {
+            if cl.hidden[raw as usize] {
                 continue;
             }
+            let v = cl.map[raw as usize];
             let t = table.ts[r];
             if q.collapse && out.codes.len() > begin && out.codes.last() == Some(&v) {
                 *out.last_ts.last_mut().expect("a step") = t;
@@ -379,11 +465,13 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, q: &PathQue
 
 pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelError> {
     let column = q.by.column_or_error(table)?;
-    let paths = customer_paths(table, column, q);
+    let cl = Cleaned::new(column, q);
+    let paths = customer_paths(table, column, &cl, q);
     let steps = q.steps.max(1);
 
-    // Values shown at each step: the most frequent, the rest as "other".
-    let n_values = column.values.len();
+    // Values shown at each step: the most frequent, the rest as "other"; with a share
+    // threshold, also values held by fewer than `min_share` of the paths at that step.
+    let n_values = cl.labels.len();
     let other = n_values as u32; // code of "other"
     let ended = n_values as u32 + 1; // code of "journey ended"
     let mut shown: Vec<Vec<bool>> = Vec::with_capacity(steps);
@@ -395,10 +483,11 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
             }
         }
         let mut order: Vec<usize> = (0..n_values).filter(|&v| counts[v] > 0).collect();
-        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| column.values[a].cmp(&column.values[b])));
+        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
         let mut keep = vec![false; n_values];
+        let share_ok = |n: u64| n as u128 * 10_000 >= u128::from(q.min_share) * paths.len() as u128;
         for &v in order.iter().take(q.top.max(1)) {
-            keep[v] = true;
+            keep[v] = share_ok(counts[v]);
         }
         shown.push(keep);
     }
@@ -419,11 +508,15 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         }
         *slot as usize
     };
+    let mut other_customers = 0u64;
     for p in paths.iter() {
         let len = p.len().min(steps);
         let mut prev: Option<usize> = None;
+        let mut through_other = false;
         for (i, &v) in p.iter().take(len).enumerate() {
-            let n = id((i, node_code(i, v)), &mut node_count);
+            let code = node_code(i, v);
+            through_other |= code == other;
+            let n = id((i, code), &mut node_count);
             node_count[n] += 1;
             if let Some(s) = prev {
                 *link_count.entry((s, n)).or_insert(0) += 1;
@@ -437,6 +530,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
                 *link_count.entry((s, n)).or_insert(0) += 1;
             }
         }
+        other_customers += u64::from(through_other);
     }
     // Stable order: by step, then customers (descending), "other" and "ended" last.
     let mut order: Vec<usize> = (0..node_count.len()).collect();
@@ -446,7 +540,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         sa.cmp(&sb)
             .then(rank(ca).cmp(&rank(cb)))
             .then(node_count[b].cmp(&node_count[a]))
-            .then_with(|| label(column, ca, other, ended).cmp(label(column, cb, other, ended)))
+            .then_with(|| label(&cl.labels, ca, other, ended).cmp(label(&cl.labels, cb, other, ended)))
     });
     let mut position = vec![0usize; order.len()];
     for (pos, &n) in order.iter().enumerate() {
@@ -466,7 +560,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         .zip(&placed)
         .map(|(&n, o)| PathNode {
             step: node_key[n].0,
-            label: label(column, node_key[n].1, other, ended).to_string(),
+            label: label(&cl.labels, node_key[n].1, other, ended).to_string(),
             customers: node_count[n],
             x0: o.x0,
             x1: o.x1,
@@ -508,7 +602,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let total = paths.journeys;
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
     let by_label = |a: &[u32], b: &[u32]| {
-        a.iter().map(|&v| column.values[v as usize].as_str()).cmp(b.iter().map(|&v| column.values[v as usize].as_str()))
+        a.iter().map(|&v| cl.labels[v as usize].as_str()).cmp(b.iter().map(|&v| cl.labels[v as usize].as_str()))
     };
     let mut all: Vec<(&[u32], Acc)> = variant_counts.into_iter().collect();
     let top = TOP_VARIANTS.min(all.len());
@@ -525,7 +619,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
             let c = acc.customers;
             acc.durations.sort_unstable();
             Variant {
-                path: p.iter().map(|&v| column.values[v as usize].clone()).collect(),
+                path: p.iter().map(|&v| cl.labels[v as usize].clone()).collect(),
                 customers: c,
                 pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
                 conversion_pct: conv_code.map(|_| acc.converted as f64 * 100.0 / c as f64),
@@ -543,22 +637,23 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         customers_in_paths: paths.len() as u64,
         nodes,
         links,
+        other_customers,
         variants: listed,
         distinct_variants: distinct,
         rest_customers: paths.len() as u64 - listed_customers,
         width: settings.width,
         height: settings.height,
-        transitions: transition_graph(column, &paths, q),
+        transitions: transition_graph(column, &cl, &paths, q),
     })
 }
 
-fn label(column: &super::table::Column, code: u32, other: u32, ended: u32) -> &str {
+fn label(labels: &[String], code: u32, other: u32, ended: u32) -> &str {
     if code == other {
         OTHER
     } else if code == ended {
         ENDED
     } else {
-        &column.values[code as usize]
+        &labels[code as usize]
     }
 }
 
@@ -778,5 +873,124 @@ mod tests {
         assert_eq!(r.variants[0].path, ["x", "x", "y"]);
         let none = compute(&t, &PathQuery { from: Some("nope".into()), ..q(4) }).unwrap();
         assert_eq!((none.customers_in_paths, none.nodes.len()), (0, 0));
+    }
+
+    #[test]
+    fn wildcards_match_whole_values() {
+        assert!(wildcard_match("/product/*", "/product/42"));
+        assert!(wildcard_match("/product/*", "/product/"), "* may match nothing");
+        assert!(!wildcard_match("/product/*", "/products"));
+        assert!(!wildcard_match("a", "ab"), "the whole value must match");
+        assert!(wildcard_match("a*b*c", "aXbYbc"));
+        assert!(wildcard_match("*x", "xyx"), "backtracks to the last star");
+        assert!(!wildcard_match("*x", "xy"));
+        assert!(wildcard_match("*", "") && wildcard_match("**", "é"));
+    }
+
+    /// a: /product/1 /product/2 cart buy;  b: /product/9 checkout buy;  c: home cart;  d: /products buy.
+    fn shop() -> EventTable {
+        table(&[
+            ("a", 1, "/product/1"),
+            ("a", 2, "/product/2"),
+            ("a", 3, "cart"),
+            ("a", 4, "buy"),
+            ("b", 1, "/product/9"),
+            ("b", 2, "checkout"),
+            ("b", 3, "buy"),
+            ("c", 1, "home"),
+            ("c", 2, "cart"),
+            ("d", 1, "/products"),
+            ("d", 2, "buy"),
+        ])
+    }
+
+    fn cleaning() -> PathQuery {
+        PathQuery {
+            rewrite: vec![Rule { pattern: "/product/*".into(), to: "product".into() }],
+            merge: vec![Merge { values: vec!["cart".into(), "checkout".into()], name: "basket".into() }],
+            ..q(3)
+        }
+    }
+
+    #[test]
+    fn rewrite_and_merge_clean_the_values() {
+        let t = shop();
+        let variants = |q: PathQuery| -> Vec<(String, u64)> {
+            compute(&t, &q).unwrap().variants.iter().map(|v| (v.path.join(">"), v.customers)).collect()
+        };
+        // Rewritten: a product product cart buy → (collapsed) product basket buy; b product basket buy;
+        // c home basket; d keeps /products (the pattern needs "/product/").
+        assert_eq!(
+            variants(cleaning()),
+            [("product>basket>buy".into(), 2), ("/products>buy".into(), 1), ("home>basket".into(), 1)]
+        );
+        // Hiding the merged name hides both of its values; hiding a raw value only that one.
+        let hide = |h: &str| PathQuery { hide: vec![h.into()], ..cleaning() };
+        assert_eq!(
+            variants(hide("basket")),
+            [("product>buy".into(), 2), ("/products>buy".into(), 1), ("home".into(), 1)]
+        );
+        assert_eq!(
+            variants(hide("cart")),
+            [
+                ("/products>buy".into(), 1),
+                ("home".into(), 1),
+                ("product>basket>buy".into(), 1),
+                ("product>buy".into(), 1)
+            ]
+        );
+        // Anchors name cleaned values: from basket, a b c have it.
+        assert_eq!(
+            variants(PathQuery { from: Some("basket".into()), ..cleaning() }),
+            [("basket>buy".into(), 2), ("basket".into(), 1)]
+        );
+        // The transition graph counts cleaned values: product 3 rows, basket 3 (cart 2 + checkout 1),
+        // buy 3, then /products 1 and home 1 (ties by name).
+        let g = transitions(&t, &cleaning()).unwrap();
+        assert_eq!(g.values, ["basket", "buy", "product", "/products", "home"]);
+        // A rule can merge several patterns into one name, and the first matching rule wins.
+        let q = PathQuery {
+            rewrite: vec![
+                Rule { pattern: "/*".into(), to: "page".into() },
+                Rule { pattern: "/product/*".into(), to: "never".into() },
+            ],
+            ..q(3)
+        };
+        // a: page cart buy; b: page checkout buy; c: home cart; d: page buy — "never" is never used.
+        let v: Vec<String> = variants(q).into_iter().map(|v| v.0).collect();
+        assert_eq!(v, ["home>cart", "page>buy", "page>cart>buy", "page>checkout>buy"]);
+    }
+
+    #[test]
+    fn share_threshold_groups_small_values_and_counts_them() {
+        let t = shop();
+        // Cleaned paths: a product basket buy;  b product basket buy;  c home basket;  d /products buy.
+        // min_share 30 %: step 1 product 2/4 = 50 % stays, /products and home 25 % each → other (2);
+        // step 2 basket 3/4 stays, d's buy 1/4 → other; step 3 buy 2/4 stays, c and d ended.
+        let r = compute(&t, &PathQuery { min_share: 3000, ..cleaning() }).unwrap();
+        let nodes: Vec<(usize, &str, u64)> = r.nodes.iter().map(|n| (n.step, n.label.as_str(), n.customers)).collect();
+        assert_eq!(
+            nodes,
+            [(0, "product", 2), (0, OTHER, 2), (1, "basket", 3), (1, OTHER, 1), (2, "buy", 2), (2, ENDED, 2)]
+        );
+        let links: Vec<(usize, usize, u64)> = r.links.iter().map(|l| (l.source, l.target, l.customers)).collect();
+        // c: other → basket → ended;  d: other → other → ended.
+        assert_eq!(links, [(0, 2, 2), (1, 2, 1), (1, 3, 1), (2, 4, 2), (2, 5, 1), (3, 5, 1)]);
+        // c and d pass through "other": 2 of 4.
+        assert_eq!(r.other_customers, 2);
+        // Flow: into each later node flows its customers; out of each node but the last step's
+        // flows its customers (ended is a node).
+        for (i, n) in r.nodes.iter().enumerate() {
+            let inflow: u64 = r.links.iter().filter(|l| l.target == i).map(|l| l.customers).sum();
+            let outflow: u64 = r.links.iter().filter(|l| l.source == i).map(|l| l.customers).sum();
+            assert!(n.step == 0 || inflow == n.customers, "{n:?}");
+            assert!(n.step == 2 || n.label == ENDED || outflow == n.customers, "{n:?}");
+        }
+        // Exactly at the threshold a value stays: 25 % of 4 is 1 path.
+        let r = compute(&t, &PathQuery { min_share: 2500, ..cleaning() }).unwrap();
+        assert_eq!(r.other_customers, 0);
+        assert!(r.nodes.iter().all(|n| n.label != OTHER));
+        // The variants are untouched by the threshold.
+        assert_eq!(r.variants.len(), 3);
     }
 }

@@ -9,7 +9,7 @@
 
 use super::attribution::{AttributionQuery, Conversion};
 use super::funnel::{Dimension, FunnelQuery, Order};
-use super::paths::{Grain, PathQuery};
+use super::paths::{Grain, Merge, PathQuery, Rule};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
 
@@ -67,7 +67,9 @@ impl ViewState {
                 "view" => {}
                 "by" if paths => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.paths.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
+                    None => {
+                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
+                    }
                 },
                 "steps" if paths => match decode(raw).parse::<usize>() {
                     Ok(n) if (1..=50).contains(&n) => v.paths.steps = n,
@@ -89,6 +91,29 @@ impl ViewState {
                     Ok(d) => v.paths.session_gap = d,
                     Err(e) => warnings.push(e.replace("window", "session_gap")),
                 },
+                "merge" if paths => match parse_rules(raw) {
+                    Some(rules) => {
+                        v.paths.merge = rules
+                            .into_iter()
+                            .map(|(from, name)| Merge { values: from.split('+').map(decode).collect(), name })
+                            .collect()
+                    }
+                    None => {
+                        warnings.push(format!("merge={} should be rules like a+b:name, comma-separated", decode(raw)))
+                    }
+                },
+                "rewrite" if paths => match parse_rules(raw) {
+                    Some(rules) => {
+                        v.paths.rewrite =
+                            rules.into_iter().map(|(pattern, to)| Rule { pattern: decode(pattern), to }).collect()
+                    }
+                    None => warnings
+                        .push(format!("rewrite={} should be rules like pattern:name, comma-separated", decode(raw))),
+                },
+                "min_share" if paths => match decode(raw).parse::<f64>() {
+                    Ok(x) if (0.0..=100.0).contains(&x) => v.paths.min_share = (x * 100.0).round() as u32,
+                    _ => warnings.push(format!("min_share={} should be a percent from 0 to 100", decode(raw))),
+                },
                 "hide" if paths => v.paths.hide = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
                 "converted" if paths => match decode(raw).as_str() {
                     "1" => v.paths.converted = Some(true),
@@ -99,7 +124,9 @@ impl ViewState {
                 "conv" if paths => v.paths.conversion = Some(decode(raw)),
                 "by" => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.funnel.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
+                    None => {
+                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
+                    }
                 },
                 "steps" => v.funnel.steps = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
                 "order" => match Order::from_key(&decode(raw)) {
@@ -171,6 +198,25 @@ impl ViewState {
             }
             if let Some(c) = p.converted {
                 parts.push(format!("converted={}", u8::from(c)));
+            }
+            if !p.rewrite.is_empty() {
+                let rules: Vec<String> =
+                    p.rewrite.iter().map(|r| format!("{}:{}", rule_part(&r.pattern), rule_part(&r.to))).collect();
+                parts.push(format!("rewrite={}", rules.join(",")));
+            }
+            if !p.merge.is_empty() {
+                let rules: Vec<String> = p
+                    .merge
+                    .iter()
+                    .map(|m| {
+                        let from: Vec<String> = m.values.iter().map(|v| rule_part(v)).collect();
+                        format!("{}:{}", from.join("+"), rule_part(&m.name))
+                    })
+                    .collect();
+                parts.push(format!("merge={}", rules.join(",")));
+            }
+            if p.min_share > 0 {
+                parts.push(format!("min_share={}", f64::from(p.min_share) / 100.0));
             }
         } else if self.view == "attribution" {
             parts.extend(self.attribution_keys());
@@ -299,6 +345,20 @@ impl ViewState {
     }
 }
 
+/// Reads `lhs:rhs,lhs:rhs` (raw, still encoded): the left sides raw, the right sides decoded.
+/// `:`, `,` and `+` inside values are percent-encoded, so the split is unambiguous.
+fn parse_rules(raw: &str) -> Option<Vec<(&str, String)>> {
+    raw.split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| r.split_once(':').filter(|(l, _)| !l.is_empty()).map(|(l, n)| (l, decode(n))))
+        .collect()
+}
+
+/// A value inside a `merge` or `rewrite` rule: encoded, `:` included.
+fn rule_part(s: &str) -> String {
+    encode(s).replace(':', "%3A")
+}
+
 fn keep(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-_.~:/@!$'()*;?[]".contains(&b)
 }
@@ -403,6 +463,20 @@ mod tests {
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
         let (_, w) = ViewState::from_fragment("view=paths&steps=0");
         assert_eq!(w.len(), 1);
+        // Cleaning: rewrite rules (`:` inside a value encoded), merges (`+` between values), share.
+        let f = "view=paths&rewrite=/product/*:/product/%3Aid,utm_*:campaign&merge=ads+display:paid,a%2Bb+c:x%3Ay&min_share=1.5";
+        let (v, w) = ViewState::from_fragment(f);
+        assert!(w.is_empty(), "{w:?}");
+        let rule = |p: &str, t: &str| Rule { pattern: p.into(), to: t.into() };
+        assert_eq!(v.paths.rewrite, [rule("/product/*", "/product/:id"), rule("utm_*", "campaign")]);
+        let merge = |vs: &[&str], n: &str| Merge { values: vs.iter().map(|s| s.to_string()).collect(), name: n.into() };
+        assert_eq!(v.paths.merge, [merge(&["ads", "display"], "paid"), merge(&["a+b", "c"], "x:y")]);
+        assert_eq!(v.paths.min_share, 150);
+        assert!(v.to_fragment().contains(f.trim_start_matches("view=paths")), "{}", v.to_fragment());
+        assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        let (v, w) = ViewState::from_fragment("view=paths&merge=ads&rewrite=:x&min_share=101");
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(v.paths.merge.is_empty() && v.paths.rewrite.is_empty() && v.paths.min_share == 0);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::browser::{self, duration, int};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::funnel::Dimension;
-use crate::core::paths::{Grain, PathResult, ENDED, OTHER};
+use crate::core::paths::{Grain, Merge, PathQuery, PathResult, Rule, ENDED, OTHER};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -39,10 +39,41 @@ pub fn colour(label: &str) -> &'static str {
     }
 }
 
+/// Rules as typed: `left => name`, comma-separated (blank rules skipped, `None` if one has no `=>`).
+fn parse_rules(text: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for r in text.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        let (l, n) = r.split_once("=>")?;
+        let (l, n) = (l.trim(), n.trim());
+        if l.is_empty() || n.is_empty() {
+            return None;
+        }
+        out.push((l.to_string(), n.to_string()));
+    }
+    Some(out)
+}
+
+/// The merge rules as typed in the field.
+fn merge_text(q: &PathQuery) -> String {
+    q.merge.iter().map(|m| format!("{} => {}", m.values.join(" + "), m.name)).collect::<Vec<_>>().join(", ")
+}
+
+/// The rewrite rules as typed in the field.
+fn rewrite_text(q: &PathQuery) -> String {
+    q.rewrite.iter().map(|r| format!("{} => {}", r.pattern, r.to)).collect::<Vec<_>>().join(", ")
+}
+
 #[component]
 pub fn PathsView(p: &PathsProps) -> Html {
     let q = &p.view.paths;
     let values: &[ValueCount] = p.summary.values(q.by);
+    // Anchors may name the values the cleaning rules make, as well as the data's values.
+    let mut choices: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
+    for name in q.merge.iter().map(|m| &m.name).chain(q.rewrite.iter().map(|r| &r.to)) {
+        if !choices.contains(name) {
+            choices.push(name.clone());
+        }
+    }
     let set = |f: Edit| edit_view(&p.view, &p.on_view, f);
     let select = |e: Event| e.target_unchecked_into::<HtmlSelectElement>().value();
     let input = |e: Event| e.target_unchecked_into::<HtmlInputElement>().value();
@@ -67,6 +98,30 @@ pub fn PathsView(p: &PathsProps) -> Html {
     let on_to = set(Rc::new(|v, val| v.paths.to = Some(val).filter(|t| !t.is_empty()))).reform(select);
     let on_hide = set(Rc::new(|v, val| {
         v.paths.hide = val.split(',').map(str::trim).filter(|h| !h.is_empty()).map(String::from).collect()
+    }))
+    .reform(input);
+    let on_merge = set(Rc::new(|v, val| {
+        if let Some(rules) = parse_rules(&val) {
+            v.paths.merge = rules
+                .into_iter()
+                .map(|(from, name)| Merge {
+                    values: from.split('+').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+                    name,
+                })
+                .collect();
+        }
+    }))
+    .reform(input);
+    let on_rewrite = set(Rc::new(|v, val| {
+        if let Some(rules) = parse_rules(&val) {
+            v.paths.rewrite = rules.into_iter().map(|(pattern, to)| Rule { pattern, to }).collect();
+        }
+    }))
+    .reform(input);
+    let on_share = set(Rc::new(|v, val| {
+        if let Ok(x) = val.trim().parse::<f64>() {
+            v.paths.min_share = (x.clamp(0.0, 100.0) * 100.0).round() as u32;
+        }
     }))
     .reform(input);
     let on_converted = set(Rc::new(|v, val| {
@@ -154,22 +209,34 @@ pub fn PathsView(p: &PathsProps) -> Html {
                 <label class="field"><span>{"Starting at"}</span>
                     <select id="paths-from" onchange={on_from}>
                         <option value="" selected={q.from.is_none()}>{"the first touch"}</option>
-                        for v in values {
-                            <option value={v.value.clone()} selected={q.from.as_deref() == Some(v.value.as_str())}>{ v.value.clone() }</option>
+                        for v in &choices {
+                            <option value={v.clone()} selected={q.from.as_deref() == Some(v.as_str())}>{ v.clone() }</option>
                         }
                     </select>
                 </label>
                 <label class="field"><span>{"Ending at"}</span>
                     <select id="paths-to" onchange={on_to}>
                         <option value="" selected={q.to.is_none()}>{"the last touch"}</option>
-                        for v in values {
-                            <option value={v.value.clone()} selected={q.to.as_deref() == Some(v.value.as_str())}>{ v.value.clone() }</option>
+                        for v in &choices {
+                            <option value={v.clone()} selected={q.to.as_deref() == Some(v.as_str())}>{ v.clone() }</option>
                         }
                     </select>
                 </label>
                 <label class="field"><span>{"Hide values"}</span>
                     <input id="paths-hide" type="text" placeholder="e.g. direct, page_view" size="16"
                            value={q.hide.join(", ")} onchange={on_hide} />
+                </label>
+                <label class="field" title="Rewrite rules, comma-separated: pattern => name; * in a pattern is any text"><span>{"Rewrite"}</span>
+                    <input id="paths-rewrite" type="text" placeholder="e.g. /product/* => product" size="20"
+                           value={rewrite_text(q)} onchange={on_rewrite} />
+                </label>
+                <label class="field" title="Merge rules, comma-separated: a + b => name"><span>{"Merge values"}</span>
+                    <input id="paths-merge" type="text" placeholder="e.g. cpc + display => paid" size="20"
+                           value={merge_text(q)} onchange={on_merge} />
+                </label>
+                <label class="field" title="At each step, values held by fewer of the paths are grouped as other"><span>{"Min. share %"}</span>
+                    <input id="paths-min-share" type="number" min="0" max="100" step="0.5"
+                           value={(f64::from(q.min_share) / 100.0).to_string()} onchange={on_share} />
                 </label>
                 <label class="field"><span>{"Customers"}</span>
                     <select id="paths-converted" onchange={on_converted}>
@@ -202,6 +269,8 @@ pub fn PathsView(p: &PathsProps) -> Html {
                     int(r.customers_in_paths), int(r.total_customers), unit(r.grain),
                     q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default(),
                     q.to.as_ref().map(|t| format!(" ending at {t}")).unwrap_or_default(), unit(r.grain)) }</p>
+                <p class="muted" id="paths-other">{ format!("{} {} ({:.1}% of the paths) pass through \u{201c}other\u{201d} at some step shown.",
+                    int(r.other_customers), unit(r.grain), r.other_customers as f64 * 100.0 / r.customers_in_paths.max(1) as f64) }</p>
                 <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| v.paths.from = Some(val)))} />
                 <VariantsTable result={r.clone()} />
                 <StepMatrix result={r.clone()} />
