@@ -24,6 +24,8 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 pub const OTHER: &str = "other";
 /// The label of the sink a path flows into when it ends.
 pub const ENDED: &str = "(journey ended)";
+/// With backward paths: the label of the source a path flows out of where it starts.
+pub const STARTED: &str = "(journey started)";
 
 /// What to compute (URL keys in README, "Share links").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +60,31 @@ pub struct PathQuery {
     /// At each Sankey step, values held by fewer than this share of the paths are "other", in
     /// hundredths of a percent (`100` = 1 %; `0`: no threshold).
     pub min_share: u32,
+    /// Forward from the start (step 1 is the first touch) or backward from the end (step 1 is
+    /// the last touch, at `to` when set).
+    pub direction: Direction,
+}
+
+/// Which end of the paths the Sankey's steps count from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Forward,
+    Backward,
+}
+
+impl Direction {
+    pub fn key(self) -> &'static str {
+        match self {
+            Direction::Forward => "forward",
+            Direction::Backward => "backward",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Direction> {
+        [Direction::Forward, Direction::Backward].into_iter().find(|d| d.key() == k)
+    }
 }
 
 /// A rewrite rule: values matching `pattern` become `to`. In the pattern, `*` stands for any
@@ -179,6 +206,7 @@ impl Default for PathQuery {
             rewrite: Vec::new(),
             merge: Vec::new(),
             min_share: 0,
+            direction: Direction::Forward,
         }
     }
 }
@@ -225,6 +253,10 @@ pub struct Variant {
 pub struct PathResult {
     pub by: Dimension,
     pub grain: Grain,
+    /// With [`Direction::Backward`], a node's `step` counts back from the path's end (0: the
+    /// last touch), the columns run right to left, links point forward in time (from the
+    /// earlier step to the later) and short paths flow out of a "(journey started)" source.
+    pub direction: Direction,
     /// Journeys considered: customers, sessions or conversion journeys (see `grain`).
     pub total_customers: u64,
     /// Journeys with a path (all, or those that meet the anchors and filters).
@@ -473,12 +505,22 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     // threshold, also values held by fewer than `min_share` of the paths at that step.
     let n_values = cl.labels.len();
     let other = n_values as u32; // code of "other"
-    let ended = n_values as u32 + 1; // code of "journey ended"
+    let ended = n_values as u32 + 1; // code of "journey ended" (backward: "journey started")
+    let back = q.direction == Direction::Backward;
+    let sink = if back { STARTED } else { ENDED };
+    // The value at step `i`, counted from the start or (backward) from the end.
+    let at = |p: &[u32], i: usize| -> Option<u32> {
+        if back {
+            p.len().checked_sub(i + 1).map(|k| p[k])
+        } else {
+            p.get(i).copied()
+        }
+    };
     let mut shown: Vec<Vec<bool>> = Vec::with_capacity(steps);
     for i in 0..steps {
         let mut counts = vec![0u64; n_values];
         for p in paths.iter() {
-            if let Some(&v) = p.get(i) {
+            if let Some(v) = at(p, i) {
                 counts[v as usize] += 1;
             }
         }
@@ -513,13 +555,15 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         let len = p.len().min(steps);
         let mut prev: Option<usize> = None;
         let mut through_other = false;
-        for (i, &v) in p.iter().take(len).enumerate() {
-            let code = node_code(i, v);
+        // Links point forward in time: backward, from the step further back to the nearer one.
+        let link = |s: usize, n: usize| if back { (n, s) } else { (s, n) };
+        for i in 0..len {
+            let code = node_code(i, at(p, i).expect("within the path"));
             through_other |= code == other;
             let n = id((i, code), &mut node_count);
             node_count[n] += 1;
             if let Some(s) = prev {
-                *link_count.entry((s, n)).or_insert(0) += 1;
+                *link_count.entry(link(s, n)).or_insert(0) += 1;
             }
             prev = Some(n);
         }
@@ -527,7 +571,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
             if let Some(s) = prev {
                 let n = id((len, ended), &mut node_count);
                 node_count[n] += 1;
-                *link_count.entry((s, n)).or_insert(0) += 1;
+                *link_count.entry(link(s, n)).or_insert(0) += 1;
             }
         }
         other_customers += u64::from(through_other);
@@ -540,7 +584,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         sa.cmp(&sb)
             .then(rank(ca).cmp(&rank(cb)))
             .then(node_count[b].cmp(&node_count[a]))
-            .then_with(|| label(&cl.labels, ca, other, ended).cmp(label(&cl.labels, cb, other, ended)))
+            .then_with(|| label(&cl.labels, ca, other, ended, sink).cmp(label(&cl.labels, cb, other, ended, sink)))
     });
     let mut position = vec![0usize; order.len()];
     for (pos, &n) in order.iter().enumerate() {
@@ -549,8 +593,11 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut links: Vec<((usize, usize), u64)> =
         link_count.into_iter().map(|((s, t), c)| ((position[s], position[t]), c)).collect();
     links.sort();
+    // Backward, the anchor's column is on the right: columns mirror the steps.
+    let last_step = node_key.iter().map(|k| k.0).max().unwrap_or(0);
+    let col_of = |step: usize| if back { last_step - step } else { step };
     let nodes_in: Vec<NodeIn> =
-        order.iter().map(|&n| NodeIn { column: node_key[n].0, value: node_count[n] as f64 }).collect();
+        order.iter().map(|&n| NodeIn { column: col_of(node_key[n].0), value: node_count[n] as f64 }).collect();
     let links_in: Vec<LinkIn> =
         links.iter().map(|&((s, t), c)| LinkIn { source: s, target: t, value: c as f64 }).collect();
     let settings = Settings::default();
@@ -560,7 +607,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         .zip(&placed)
         .map(|(&n, o)| PathNode {
             step: node_key[n].0,
-            label: label(&cl.labels, node_key[n].1, other, ended).to_string(),
+            label: label(&cl.labels, node_key[n].1, other, ended, sink).to_string(),
             customers: node_count[n],
             x0: o.x0,
             x1: o.x1,
@@ -633,6 +680,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     Ok(PathResult {
         by: q.by,
         grain: q.grain,
+        direction: q.direction,
         total_customers: total,
         customers_in_paths: paths.len() as u64,
         nodes,
@@ -647,11 +695,11 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     })
 }
 
-fn label(labels: &[String], code: u32, other: u32, ended: u32) -> &str {
+fn label<'a>(labels: &'a [String], code: u32, other: u32, ended: u32, sink: &'static str) -> &'a str {
     if code == other {
         OTHER
     } else if code == ended {
-        ENDED
+        sink
     } else {
         &labels[code as usize]
     }
@@ -992,5 +1040,44 @@ mod tests {
         assert!(r.nodes.iter().all(|n| n.label != OTHER));
         // The variants are untouched by the threshold.
         assert_eq!(r.variants.len(), 3);
+    }
+
+    #[test]
+    fn backward_paths_end_at_the_anchor() {
+        // Cleaned (see `shop`), ending at buy: a product basket buy; b the same; d /products buy;
+        // c never buys. Counted back from buy: step 0 buy 3; step 1 basket 2, /products 1;
+        // step 2 product 2, and d's path started before: (journey started) 1.
+        let q = PathQuery { to: Some("buy".into()), direction: Direction::Backward, ..cleaning() };
+        let r = compute(&shop(), &q).unwrap();
+        assert_eq!(r.direction, Direction::Backward);
+        let nodes: Vec<(usize, &str, u64)> = r.nodes.iter().map(|n| (n.step, n.label.as_str(), n.customers)).collect();
+        assert_eq!(nodes, [(0, "buy", 3), (1, "basket", 2), (1, "/products", 1), (2, "product", 2), (2, STARTED, 1)]);
+        // Links point forward in time: basket → buy 2, /products → buy 1, product → basket 2,
+        // (journey started) → /products 1.
+        let links: Vec<(usize, usize, u64)> = r.links.iter().map(|l| (l.source, l.target, l.customers)).collect();
+        assert_eq!(links, [(1, 0, 2), (2, 0, 1), (3, 1, 2), (4, 2, 1)]);
+        // The anchor's column is on the right, earlier steps to its left; ribbons run left to right.
+        assert!(r.nodes[0].x0 > r.nodes[1].x0 && r.nodes[1].x0 > r.nodes[3].x0, "{:?}", r.nodes);
+        assert_eq!(r.nodes[3].x0, 0.0);
+        for l in &r.links {
+            assert!(r.nodes[l.source].x1 <= r.nodes[l.target].x0);
+        }
+        // Flow: out of every node but the anchor's flow its customers; into every node but the
+        // furthest step's and the source flow its customers.
+        for (i, n) in r.nodes.iter().enumerate() {
+            let inflow: u64 = r.links.iter().filter(|l| l.target == i).map(|l| l.customers).sum();
+            let outflow: u64 = r.links.iter().filter(|l| l.source == i).map(|l| l.customers).sum();
+            assert!(n.step == 0 || outflow == n.customers, "{n:?}");
+            assert!(n.step == 2 || n.label == STARTED || inflow == n.customers, "{n:?}");
+        }
+        // The variants read forward as always; the step count is only the Sankey's.
+        let v: Vec<String> = r.variants.iter().map(|v| v.path.join(">")).collect();
+        assert_eq!(v, ["product>basket>buy", "/products>buy"]);
+        // Without an anchor, backward counts from each path's last touch: c ends at basket.
+        let q = PathQuery { direction: Direction::Backward, steps: 2, ..cleaning() };
+        let r = compute(&shop(), &q).unwrap();
+        let step0: Vec<(&str, u64)> =
+            r.nodes.iter().filter(|n| n.step == 0).map(|n| (n.label.as_str(), n.customers)).collect();
+        assert_eq!(step0, [("buy", 3), ("basket", 1)]);
     }
 }

@@ -9,7 +9,7 @@
 
 use super::attribution::{AttributionQuery, Conversion};
 use super::funnel::{Dimension, FunnelQuery, Order};
-use super::paths::{Grain, Merge, PathQuery, Rule};
+use super::paths::{Direction, Grain, Merge, PathQuery, Rule};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
 
@@ -110,6 +110,10 @@ impl ViewState {
                     None => warnings
                         .push(format!("rewrite={} should be rules like pattern:name, comma-separated", decode(raw))),
                 },
+                "direction" if paths => match Direction::from_key(&decode(raw)) {
+                    Some(d) => v.paths.direction = d,
+                    None => warnings.push(format!("direction={} is not a choice (forward or backward)", decode(raw))),
+                },
                 "min_share" if paths => match decode(raw).parse::<f64>() {
                     Ok(x) if (0.0..=100.0).contains(&x) => v.paths.min_share = (x * 100.0).round() as u32,
                     _ => warnings.push(format!("min_share={} should be a percent from 0 to 100", decode(raw))),
@@ -186,6 +190,9 @@ impl ViewState {
             }
             if let Some(t) = &p.to {
                 parts.push(format!("to={}", encode(t)));
+            }
+            if p.direction != Direction::Forward {
+                parts.push(format!("direction={}", p.direction.key()));
             }
             if p.grain != Grain::Customer {
                 parts.push(format!("grain={}", p.grain.key()));
@@ -474,8 +481,15 @@ mod tests {
         assert_eq!(v.paths.min_share, 150);
         assert!(v.to_fragment().contains(f.trim_start_matches("view=paths")), "{}", v.to_fragment());
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
-        let (v, w) = ViewState::from_fragment("view=paths&merge=ads&rewrite=:x&min_share=101");
-        assert_eq!(w.len(), 3, "{w:?}");
+        let (v, w) = ViewState::from_fragment("view=paths&to=buy&direction=backward");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(v.paths.direction, Direction::Backward);
+        assert!(v.to_fragment().contains("&to=buy&direction=backward"), "{}", v.to_fragment());
+        assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        assert!(!ViewState::default().to_fragment().contains("direction"));
+        let (v, w) = ViewState::from_fragment("view=paths&direction=up&merge=ads&rewrite=:x&min_share=101");
+        assert_eq!(w.len(), 4, "{w:?}");
+        assert_eq!(v.paths.direction, Direction::Forward);
         assert!(v.paths.merge.is_empty() && v.paths.rewrite.is_empty() && v.paths.min_share == 0);
     }
 

@@ -9,7 +9,7 @@ use super::browser::{self, duration, int};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::funnel::Dimension;
-use crate::core::paths::{Grain, Merge, PathQuery, PathResult, Rule, ENDED, OTHER};
+use crate::core::paths::{Direction, Grain, Merge, PathQuery, PathResult, Rule, ENDED, OTHER, STARTED};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -30,7 +30,7 @@ const PALETTE: [&str; 10] =
 pub fn colour(label: &str) -> &'static str {
     match label {
         OTHER => "#9aa7b5",
-        ENDED => "#d5dbe2",
+        ENDED | STARTED => "#d5dbe2",
         _ => {
             let h =
                 label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
@@ -132,6 +132,8 @@ pub fn PathsView(p: &PathsProps) -> Html {
         }
     }))
     .reform(select);
+    let on_direction =
+        set(Rc::new(|v, val| v.paths.direction = Direction::from_key(&val).unwrap_or_default())).reform(select);
     let on_grain = set(Rc::new(|v, val| v.paths.grain = Grain::from_key(&val).unwrap_or_default())).reform(select);
     let on_gap = set(Rc::new(|v, val| {
         if let Ok(d) = Duration::parse(&val) {
@@ -206,6 +208,12 @@ pub fn PathsView(p: &PathsProps) -> Html {
                         <input id="paths-gap" type="text" size="6" value={q.session_gap.to_string()} onchange={on_gap} />
                     </label>
                 }
+                <label class="field"><span>{"Steps count"}</span>
+                    <select id="paths-direction" onchange={on_direction}>
+                        <option value="forward" selected={q.direction == Direction::Forward}>{"forward from the start"}</option>
+                        <option value="backward" selected={q.direction == Direction::Backward}>{"backward from the end"}</option>
+                    </select>
+                </label>
                 <label class="field"><span>{"Starting at"}</span>
                     <select id="paths-from" onchange={on_from}>
                         <option value="" selected={q.from.is_none()}>{"the first touch"}</option>
@@ -268,10 +276,18 @@ pub fn PathsView(p: &PathsProps) -> Html {
                 <p class="muted" id="paths-caption">{ format!("{} of {} {} have a path{}{}; each column is a step, ribbons are {}.",
                     int(r.customers_in_paths), int(r.total_customers), unit(r.grain),
                     q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default(),
-                    q.to.as_ref().map(|t| format!(" ending at {t}")).unwrap_or_default(), unit(r.grain)) }</p>
+                    q.to.as_ref().map(|t| format!(" ending at {t}")).unwrap_or_default(), unit(r.grain)) }
+                    if r.direction == Direction::Backward { {" Steps count back from the end: the rightmost column is each path's last touch."} }</p>
                 <p class="muted" id="paths-other">{ format!("{} {} ({:.1}% of the paths) pass through \u{201c}other\u{201d} at some step shown.",
                     int(r.other_customers), unit(r.grain), r.other_customers as f64 * 100.0 / r.customers_in_paths.max(1) as f64) }</p>
-                <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| v.paths.from = Some(val)))} />
+                <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| {
+                    // Backward paths are anchored at their end.
+                    if v.paths.direction == Direction::Backward {
+                        v.paths.to = Some(val);
+                    } else {
+                        v.paths.from = Some(val);
+                    }
+                }))} />
                 <VariantsTable result={r.clone()} />
                 <StepMatrix result={r.clone()} />
                 <Transitions result={r.clone()} />
@@ -302,6 +318,8 @@ fn Sankey(p: &SankeyProps) -> Html {
     let r = &p.result;
     let total = r.customers_in_paths.max(1) as f64;
     let (pad_top, pad_right) = (8.0, 150.0);
+    let back = r.direction == Direction::Backward;
+    let sink = |l: &str| l == OTHER || l == ENDED || l == STARTED;
     html! {
         <svg id="sankey" class="chart sankey" role="img" aria-label="Sankey diagram of customer paths"
              xmlns="http://www.w3.org/2000/svg"
@@ -323,13 +341,13 @@ fn Sankey(p: &SankeyProps) -> Html {
                 for n in &r.nodes {
                     <g class="node" tabindex="0" onclick={{
                         let (label, on_anchor) = (n.label.clone(), p.on_anchor.clone());
-                        Callback::from(move |_| if label != OTHER && label != ENDED { on_anchor.emit(label.clone()) })
+                        Callback::from(move |_| if !sink(&label) { on_anchor.emit(label.clone()) })
                     }}>
                         <rect x={n.x0.to_string()} y={n.y0.to_string()} width={(n.x1 - n.x0).to_string()}
                               height={(n.y1 - n.y0).max(0.5).to_string()} fill={colour(&n.label)} />
-                        <title>{ format!("Step {}: {} — {} customers ({:.1}% of all){}", n.step + 1, n.label, int(n.customers),
-                            n.customers as f64 * 100.0 / total,
-                            if n.label == OTHER || n.label == ENDED { "" } else { "; click to start paths here" }) }</title>
+                        <title>{ format!("Step {}{}: {} — {} customers ({:.1}% of all){}", n.step + 1, if back { " from the end" } else { "" },
+                            n.label, int(n.customers), n.customers as f64 * 100.0 / total,
+                            if sink(&n.label) { "" } else if back { "; click to end paths here" } else { "; click to start paths here" }) }</title>
                         if n.y1 - n.y0 >= 9.0 {
                             <text x={(n.x1 + 4.0).to_string()} y={((n.y0 + n.y1) / 2.0 + 4.0).to_string()}>
                                 { format!("{} {}", n.label, int(n.customers)) }
@@ -502,6 +520,20 @@ fn StepMatrix(p: &ResultProps) -> Html {
         }
     }
     let total = r.customers_in_paths.max(1) as f64;
+    // Backward, the columns run in time order too: the furthest step back first, the end last.
+    let back = r.direction == Direction::Backward;
+    let columns: Vec<usize> = if back { (0..steps).rev().collect() } else { (0..steps).collect() };
+    let heading = |i: usize| {
+        if back {
+            if i == 0 {
+                "end".to_string()
+            } else {
+                format!("end−{i}")
+            }
+        } else {
+            (i + 1).to_string()
+        }
+    };
     let share = |label: &str, step: usize| {
         r.nodes.iter().find(|n| n.step == step && n.label == label).map(|n| n.customers as f64 * 100.0 / total)
     };
@@ -512,13 +544,13 @@ fn StepMatrix(p: &ResultProps) -> Html {
             <div class="scroll">
                 <table class="heatmap" id="step-matrix">
                     <thead><tr><th>{"value \\ step"}</th>
-                        for i in 0..steps { <th>{ i + 1 }</th> }
+                        for &i in &columns { <th>{ heading(i) }</th> }
                     </tr></thead>
                     <tbody>
                         for label in &labels {
                             <tr>
                                 <th>{ label.to_string() }</th>
-                                for i in 0..steps {
+                                for &i in &columns {
                                     if let Some(pct) = share(label, i) {
                                         <td class="num" style={format!("background: rgba(58,166,118,{:.2})", pct / 100.0 * 0.85)}>{ format!("{pct:.1}%") }</td>
                                     } else {
