@@ -63,7 +63,38 @@ pub struct PathQuery {
     /// Forward from the start (step 1 is the first touch) or backward from the end (step 1 is
     /// the last touch, at `to` when set).
     pub direction: Direction,
+    /// Only events on or after this day (days since 1970-01-01, UTC); the rest are dropped
+    /// before the paths are built.
+    pub since: Option<i64>,
+    /// Only events on or before this day (inclusive, UTC).
+    pub until: Option<i64>,
+    /// Only customers who touched this (cleaned) value within the dates.
+    pub touched: Option<String>,
 }
+
+/// Reads a `YYYY-MM-DD` date as days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.trim().splitn(3, '-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let days = super::time::days_from_civil(y, m, d);
+    // 2024-02-30 would roll over into March: refuse it.
+    (super::time::civil_from_days(days) == (y, m, d)).then_some(days)
+}
+
+/// Writes days since 1970-01-01 as `YYYY-MM-DD`.
+pub fn format_date(days: i64) -> String {
+    let (y, m, d) = super::time::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+const DAY_MICROS: i64 = 86_400 * 1_000_000;
 
 /// Which end of the paths the Sankey's steps count from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -207,6 +238,9 @@ impl Default for PathQuery {
             merge: Vec::new(),
             min_share: 0,
             direction: Direction::Forward,
+            since: None,
+            until: None,
+            touched: None,
         }
     }
 }
@@ -400,11 +434,23 @@ impl Paths {
     }
 }
 
-/// The row ranges that are one journey each, with their customer.
-fn journeys(table: &EventTable, grain: Grain, gap: i64, conv: Option<u32>) -> Vec<(usize, std::ops::Range<usize>)> {
+/// A customer's rows within the query's dates (rows are in time order per customer, so they
+/// are one range).
+fn dated_rows(table: &EventTable, c: usize, q: &PathQuery) -> std::ops::Range<usize> {
+    let rows = table.rows_of(c);
+    let ts = &table.ts[rows.clone()];
+    let lo = q.since.map_or(0, |d| ts.partition_point(|&t| t < d.saturating_mul(DAY_MICROS)));
+    let hi = q.until.map_or(ts.len(), |d| ts.partition_point(|&t| t < (d + 1).saturating_mul(DAY_MICROS)));
+    rows.start + lo..rows.start + hi.max(lo)
+}
+
+/// The row ranges that are one journey each, with their customer (customers without events
+/// within the dates have none).
+fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize, std::ops::Range<usize>)> {
+    let (grain, gap) = (q.grain, q.session_gap.micros());
     let mut out = Vec::with_capacity(table.customer_count());
     for c in 0..table.customer_count() {
-        let rows = table.rows_of(c);
+        let rows = dated_rows(table, c, q);
         let mut start = rows.start;
         for r in rows.clone() {
             let split_before = grain == Grain::Session && r > start && table.ts[r] - table.ts[r - 1] > gap;
@@ -438,16 +484,26 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     };
     // A named value absent from the data matches nothing, so no customer has a path.
     let lookup = |v: &Option<String>| v.as_ref().map(|v| cl.code_of(v));
-    let (from, to) = (lookup(&q.from), lookup(&q.to));
-    if matches!(from, Some(None)) || matches!(to, Some(None)) {
-        out.journeys = journeys(table, q.grain, q.session_gap.micros(), None).len() as u64;
+    let (from, to, touched) = (lookup(&q.from), lookup(&q.to), lookup(&q.touched));
+    if matches!(from, Some(None)) || matches!(to, Some(None)) || matches!(touched, Some(None)) {
+        out.journeys = journeys(table, q, None).len() as u64;
         return out;
     }
     let conv = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
-    let gap = q.session_gap.micros();
-    let all = journeys(table, q.grain, gap, conv);
+    let all = journeys(table, q, conv);
     out.journeys = all.len() as u64;
+    // Whether the customer touched the `touched` value within the dates (journeys of a customer
+    // come together, so one answer is kept).
+    let mut touch_memo: (usize, bool) = (usize::MAX, false);
     for (c, rows) in all {
+        if let Some(want) = touched.flatten() {
+            if touch_memo.0 != c {
+                touch_memo = (c, dated_rows(table, c, q).any(|r| cl.map[codes[r] as usize] == want));
+            }
+            if !touch_memo.1 {
+                continue;
+            }
+        }
         if let Some(want) = q.converted {
             let did = conv.is_some_and(|code| rows.clone().any(|r| table.event.codes[r] == code));
             if did != want {
@@ -1079,5 +1135,44 @@ mod tests {
         let step0: Vec<(&str, u64)> =
             r.nodes.iter().filter(|n| n.step == 0).map(|n| (n.label.as_str(), n.customers)).collect();
         assert_eq!(step0, [("buy", 3), ("basket", 1)]);
+    }
+
+    #[test]
+    fn dates_and_touched_filter_the_customers() {
+        // Days (UTC) since 1970-01-01. a: x day 0, y day 1, z day 2 (23:59:59);  b: x day 1, y day 3;  c: z day 3.
+        let d = 86_400;
+        let t = table(&[
+            ("a", 0, "x"),
+            ("a", d, "y"),
+            ("a", 3 * d - 1, "z"),
+            ("b", d, "x"),
+            ("b", 3 * d, "y"),
+            ("c", 3 * d, "z"),
+        ]);
+        let run = |q: PathQuery| -> (u64, u64, Vec<String>) {
+            let r = compute(&t, &q).unwrap();
+            let mut v: Vec<String> = r.variants.iter().map(|v| v.path.join(">")).collect();
+            v.sort();
+            (r.total_customers, r.customers_in_paths, v)
+        };
+        let (day1, day2) = (parse_date("1970-01-02"), parse_date("1970-01-03"));
+        assert_eq!((day1, day2), (Some(1), Some(2)));
+        // Days 1–2 (until is inclusive: a's z at 23:59:59 of day 2 stays): a y z, b x; c has
+        // nothing then and is not counted at all.
+        let dated = PathQuery { since: day1, until: day2, ..q(4) };
+        assert_eq!(run(dated.clone()), (2, 2, vec!["x".into(), "y>z".into()]));
+        // Only since: b keeps both, c is back.
+        assert_eq!(run(PathQuery { since: Some(3), ..q(4) }), (2, 2, vec!["y".into(), "z".into()]));
+        // Customers who touched z: a and c, counted among all 3.
+        assert_eq!(run(PathQuery { touched: Some("z".into()), ..q(4) }), (3, 2, vec!["x>y>z".into(), "z".into()]));
+        // Touched within the dates: only a (c's z is on day 3).
+        assert_eq!(run(PathQuery { touched: Some("z".into()), ..dated.clone() }), (2, 1, vec!["y>z".into()]));
+        // An unknown value matches nobody.
+        assert_eq!(run(PathQuery { touched: Some("nope".into()), ..q(4) }), (3, 0, vec![]));
+        // Sessions are cut by the dates too (1 h gap: every touch is its own session).
+        let s = PathQuery { grain: Grain::Session, session_gap: Duration { amount: 1, unit: TimeUnit::Hour }, ..dated };
+        assert_eq!(run(s).0, 3, "a's y and z, b's x");
+        assert_eq!((parse_date("2024-02-30"), parse_date("2024-2-3"), parse_date("x")), (None, None, None));
+        assert_eq!(format_date(parse_date("2024-02-29").unwrap()), "2024-02-29");
     }
 }

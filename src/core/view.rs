@@ -9,7 +9,7 @@
 
 use super::attribution::{AttributionQuery, Conversion};
 use super::funnel::{Dimension, FunnelQuery, Order};
-use super::paths::{Direction, Grain, Merge, PathQuery, Rule};
+use super::paths::{format_date, parse_date, Direction, Grain, Merge, PathQuery, Rule};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
 
@@ -114,6 +114,12 @@ impl ViewState {
                     Some(d) => v.paths.direction = d,
                     None => warnings.push(format!("direction={} is not a choice (forward or backward)", decode(raw))),
                 },
+                "since" | "until" if paths => match parse_date(&decode(raw)) {
+                    Some(d) if key == "since" => v.paths.since = Some(d),
+                    Some(d) => v.paths.until = Some(d),
+                    None => warnings.push(format!("{key}={} should be a date like 2024-05-31", decode(raw))),
+                },
+                "touched" if paths => v.paths.touched = Some(decode(raw)).filter(|t| !t.is_empty()),
                 "min_share" if paths => match decode(raw).parse::<f64>() {
                     Ok(x) if (0.0..=100.0).contains(&x) => v.paths.min_share = (x * 100.0).round() as u32,
                     _ => warnings.push(format!("min_share={} should be a percent from 0 to 100", decode(raw))),
@@ -205,6 +211,15 @@ impl ViewState {
             }
             if let Some(c) = p.converted {
                 parts.push(format!("converted={}", u8::from(c)));
+            }
+            if let Some(d) = p.since {
+                parts.push(format!("since={}", format_date(d)));
+            }
+            if let Some(d) = p.until {
+                parts.push(format!("until={}", format_date(d)));
+            }
+            if let Some(t) = &p.touched {
+                parts.push(format!("touched={}", encode(t)));
             }
             if !p.rewrite.is_empty() {
                 let rules: Vec<String> =
@@ -487,6 +502,18 @@ mod tests {
         assert!(v.to_fragment().contains("&to=buy&direction=backward"), "{}", v.to_fragment());
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
         assert!(!ViewState::default().to_fragment().contains("direction"));
+        let (v, w) = ViewState::from_fragment("view=paths&since=2024-05-02&until=2024-05-04&touched=e%2Dmail%20x");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((v.paths.since, v.paths.until), (Some(19845), Some(19847)));
+        assert_eq!(v.paths.touched.as_deref(), Some("e-mail x"));
+        assert!(
+            v.to_fragment().ends_with("&since=2024-05-02&until=2024-05-04&touched=e-mail%20x"),
+            "{}",
+            v.to_fragment()
+        );
+        assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        let (v, w) = ViewState::from_fragment("view=paths&since=2024-13-01&until=yesterday");
+        assert_eq!((w.len(), v.paths.since, v.paths.until), (2, None, None));
         let (v, w) = ViewState::from_fragment("view=paths&direction=up&merge=ads&rewrite=:x&min_share=101");
         assert_eq!(w.len(), 4, "{w:?}");
         assert_eq!(v.paths.direction, Direction::Forward);

@@ -9,7 +9,9 @@ use super::browser::{self, duration, int};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::funnel::Dimension;
-use crate::core::paths::{Direction, Grain, Merge, PathQuery, PathResult, Rule, ENDED, OTHER, STARTED};
+use crate::core::paths::{
+    format_date, parse_date, Direction, Grain, Merge, PathQuery, PathResult, Rule, ENDED, OTHER, STARTED,
+};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -124,6 +126,9 @@ pub fn PathsView(p: &PathsProps) -> Html {
         }
     }))
     .reform(input);
+    let on_since = set(Rc::new(|v, val| v.paths.since = parse_date(&val))).reform(input);
+    let on_until = set(Rc::new(|v, val| v.paths.until = parse_date(&val))).reform(input);
+    let on_touched = set(Rc::new(|v, val| v.paths.touched = Some(val).filter(|t| !t.is_empty()))).reform(select);
     let on_converted = set(Rc::new(|v, val| {
         v.paths.converted = match val.as_str() {
             "1" => Some(true),
@@ -245,6 +250,20 @@ pub fn PathsView(p: &PathsProps) -> Html {
                 <label class="field" title="At each step, values held by fewer of the paths are grouped as other"><span>{"Min. share %"}</span>
                     <input id="paths-min-share" type="number" min="0" max="100" step="0.5"
                            value={(f64::from(q.min_share) / 100.0).to_string()} onchange={on_share} />
+                </label>
+                <label class="field" title="Events before this day (UTC) are dropped"><span>{"From date"}</span>
+                    <input id="paths-since" type="date" value={q.since.map(format_date).unwrap_or_default()} onchange={on_since} />
+                </label>
+                <label class="field" title="Events after this day (UTC) are dropped"><span>{"To date"}</span>
+                    <input id="paths-until" type="date" value={q.until.map(format_date).unwrap_or_default()} onchange={on_until} />
+                </label>
+                <label class="field"><span>{"Who touched"}</span>
+                    <select id="paths-touched" onchange={on_touched}>
+                        <option value="" selected={q.touched.is_none()}>{"anything"}</option>
+                        for v in &choices {
+                            <option value={v.clone()} selected={q.touched.as_deref() == Some(v.as_str())}>{ v.clone() }</option>
+                        }
+                    </select>
                 </label>
                 <label class="field"><span>{"Customers"}</span>
                     <select id="paths-converted" onchange={on_converted}>
