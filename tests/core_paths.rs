@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use touchpath::core::funnel::Dimension;
-use touchpath::core::paths::{compute, PathQuery, ENDED, OTHER};
+use touchpath::core::paths::{compute, parse_date, Direction, Merge, PathQuery, Rule, ENDED, OTHER, STARTED};
 use touchpath::core::sample;
 use touchpath::core::table::{EventTable, RowRef, TableBuilder};
 
@@ -81,4 +81,94 @@ fn variants_and_sankey_match_a_brute_force_on_the_sample() {
             assert_eq!(nodes[&(n.step, n.label.clone())], n.customers, "{n:?}");
         }
     }
+}
+
+/// The brute force with cleaning and dates: keep events in `[lo, hi)`, rename channels by
+/// `clean`, then group, sort and collapse as above.
+fn brute_clean_paths(lo: i64, hi: i64, clean: impl Fn(&str) -> String) -> Vec<Vec<String>> {
+    let events = sample::generate(sample::DEFAULT_SEED, 20_000);
+    let mut by_customer: BTreeMap<u32, Vec<(i64, usize, String)>> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if e.ts >= lo && e.ts < hi {
+            by_customer.entry(e.customer).or_default().push((e.ts, i, clean(sample::CHANNELS[e.channel as usize])));
+        }
+    }
+    by_customer
+        .into_values()
+        .map(|mut evs| {
+            evs.sort();
+            let mut p: Vec<String> = Vec::new();
+            for (_, _, ch) in evs {
+                if p.last() != Some(&ch) {
+                    p.push(ch);
+                }
+            }
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn cleaning_dates_backward_and_touched_match_a_brute_force() {
+    let t = sample_table();
+    let (since, until) = (parse_date("2025-03-01").unwrap(), parse_date("2025-04-30").unwrap());
+    let day = 86_400_000_000i64;
+    // `*_search` → search (organic and paid); social and display merged into media.
+    let clean = |c: &str| -> String {
+        if c.ends_with("_search") {
+            "search".into()
+        } else if c == "social" || c == "display" {
+            "media".into()
+        } else {
+            c.to_string()
+        }
+    };
+    let paths = brute_clean_paths(since * day, (until + 1) * day, clean);
+    assert!(paths.len() > 100, "the dates keep a real share of the sample: {}", paths.len());
+    let q = PathQuery {
+        by: Dimension::Channel,
+        steps: 5,
+        top: 100,
+        rewrite: vec![Rule { pattern: "*_search".into(), to: "search".into() }],
+        merge: vec![Merge { values: vec!["social".into(), "display".into()], name: "media".into() }],
+        since: Some(since),
+        until: Some(until),
+        direction: Direction::Backward,
+        ..Default::default()
+    };
+    let r = compute(&t, &q).unwrap();
+    assert_eq!((r.total_customers, r.customers_in_paths), (paths.len() as u64, paths.len() as u64));
+    let mut counts: HashMap<Vec<String>, u64> = HashMap::new();
+    for p in &paths {
+        *counts.entry(p.clone()).or_default() += 1;
+    }
+    assert_eq!(r.distinct_variants, counts.len() as u64);
+    for v in &r.variants {
+        assert_eq!(counts[&v.path], v.customers, "{:?}", v.path);
+    }
+    // Backward nodes: (steps back from the end, value), and the "started" source.
+    let mut nodes: HashMap<(usize, String), u64> = HashMap::new();
+    for p in &paths {
+        for (i, v) in p.iter().rev().take(5).enumerate() {
+            *nodes.entry((i, v.clone())).or_default() += 1;
+        }
+        if p.len() < 5 {
+            *nodes.entry((p.len(), STARTED.to_string())).or_default() += 1;
+        }
+    }
+    assert_eq!(r.nodes.len(), nodes.len());
+    for n in &r.nodes {
+        assert!(!n.label.ends_with("_search") && n.label != "social" && n.label != OTHER, "{n:?}");
+        assert_eq!(nodes[&(n.step, n.label.clone())], n.customers, "{n:?}");
+    }
+    // Flow conservation: out of every node but the end's flow its customers (forward in time).
+    for (i, n) in r.nodes.iter().enumerate() {
+        let outflow: u64 = r.links.iter().filter(|l| l.source == i).map(|l| l.customers).sum();
+        assert!(n.step == 0 || outflow == n.customers, "{n:?}");
+    }
+    // Who touched media within the dates: the paths with media in them.
+    let r = compute(&t, &PathQuery { touched: Some("media".into()), direction: Direction::Forward, ..q }).unwrap();
+    let with_media = paths.iter().filter(|p| p.iter().any(|v| v == "media")).count() as u64;
+    assert!(with_media > 0 && with_media < paths.len() as u64);
+    assert_eq!((r.total_customers, r.customers_in_paths), (paths.len() as u64, with_media));
 }
