@@ -8,6 +8,7 @@
 //! the most frequent values are shown and the rest grouped as "other"; a path that ends
 //! before the last step flows into an explicit "journey ended" node at the next step.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::funnel::{percentile, Dimension, FunnelError};
 use super::sankey::{self, LinkIn, NodeIn, Settings};
-use super::table::{EventTable, FxHasher};
+use super::table::{Column, EventTable, FxHasher};
 use super::time::{Duration, TimeUnit};
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
@@ -70,6 +71,35 @@ pub struct PathQuery {
     pub until: Option<i64>,
     /// Only customers who touched this (cleaned) value within the dates.
     pub touched: Option<String>,
+    /// Steps are the dimension's value combined with the event, labelled `channel · event`
+    /// (URL `by=channel_event`); without effect when the dimension is the event.
+    pub with_event: bool,
+}
+
+/// The separator of combined labels.
+pub const COMBINED: &str = " · ";
+
+/// The column whose values are the steps: the dimension's, or (`with_event`) its values
+/// combined with the event's, `email · open`, codes in order of first appearance.
+fn step_column<'a>(table: &'a EventTable, q: &PathQuery) -> Result<Cow<'a, Column>, FunnelError> {
+    let column = q.by.column_or_error(table)?;
+    if !q.with_event || q.by == Dimension::Event {
+        return Ok(Cow::Borrowed(column));
+    }
+    let mut index: FxMap<(u32, u32), u32> = FxMap::default();
+    let mut values: Vec<String> = Vec::new();
+    let codes = column
+        .codes
+        .iter()
+        .zip(&table.event.codes)
+        .map(|(&c, &e)| {
+            *index.entry((c, e)).or_insert_with(|| {
+                values.push(format!("{}{COMBINED}{}", column.values[c as usize], table.event.values[e as usize]));
+                values.len() as u32 - 1
+            })
+        })
+        .collect();
+    Ok(Cow::Owned(Column { values, codes }))
 }
 
 /// Reads a `YYYY-MM-DD` date as days since 1970-01-01.
@@ -241,6 +271,7 @@ impl Default for PathQuery {
             since: None,
             until: None,
             touched: None,
+            with_event: false,
         }
     }
 }
@@ -342,7 +373,8 @@ pub struct TransitionGraph {
 
 /// The directly-follows graph of the customers' paths (same cleaning as the Sankey).
 pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph, FunnelError> {
-    let column = q.by.column_or_error(table)?;
+    let column = step_column(table, q)?;
+    let column = column.as_ref();
     let cl = Cleaned::new(column, q);
     Ok(transition_graph(column, &cl, &customer_paths(table, column, &cl, q), q))
 }
@@ -552,7 +584,8 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
 }
 
 pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelError> {
-    let column = q.by.column_or_error(table)?;
+    let column = step_column(table, q)?;
+    let column = column.as_ref();
     let cl = Cleaned::new(column, q);
     let paths = customer_paths(table, column, &cl, q);
     let steps = q.steps.max(1);
@@ -1174,5 +1207,38 @@ mod tests {
         assert_eq!(run(s).0, 3, "a's y and z, b's x");
         assert_eq!((parse_date("2024-02-30"), parse_date("2024-2-3"), parse_date("x")), (None, None, None));
         assert_eq!(format_date(parse_date("2024-02-29").unwrap()), "2024-02-29");
+    }
+
+    #[test]
+    fn channel_and_event_combined() {
+        // a: visit/seo, visit/email, buy/email;  b: visit/seo, buy/seo.
+        let mut b = TableBuilder::new(true, false, false);
+        for &(c, t, e, ch) in &[
+            ("a", 1, "visit", "seo"),
+            ("a", 2, "visit", "email"),
+            ("a", 3, "buy", "email"),
+            ("b", 1, "visit", "seo"),
+            ("b", 2, "buy", "seo"),
+        ] {
+            b.push(RowRef { customer: c, ts: t, event: e, channel: Some(ch), stage: None, revenue: None });
+        }
+        let t = b.finish();
+        let paths = |q: PathQuery| -> Vec<String> {
+            compute(&t, &q).unwrap().variants.iter().map(|v| v.path.join(" > ")).collect()
+        };
+        let q = PathQuery { by: Dimension::Channel, with_event: true, ..q(4) };
+        // Combined, nothing repeats: a seo·visit email·visit email·buy; b seo·visit seo·buy (ties by path).
+        assert_eq!(paths(q.clone()), ["seo · visit > email · visit > email · buy", "seo · visit > seo · buy"]);
+        // By channel alone, a's two email touches collapse: seo > email; b: seo (a prefix sorts first).
+        assert_eq!(paths(PathQuery { with_event: false, ..q.clone() }), ["seo", "seo > email"]);
+        // Anchors and the transition graph name combined values.
+        assert_eq!(
+            paths(PathQuery { from: Some("email · visit".into()), ..q.clone() }),
+            ["email · visit > email · buy"]
+        );
+        let g = transitions(&t, &q).unwrap();
+        assert_eq!(g.values, ["seo · visit", "email · buy", "email · visit", "seo · buy"]);
+        // With the event as the dimension, the flag changes nothing.
+        assert_eq!(paths(PathQuery { by: Dimension::Event, ..q }), ["visit > buy"], "a: visit visit buy collapses");
     }
 }

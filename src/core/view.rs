@@ -65,12 +65,19 @@ impl ViewState {
             }
             match key.as_str() {
                 "view" => {}
-                "by" if paths => match Dimension::from_key(&decode(raw)) {
-                    Some(d) => v.paths.by = d,
-                    None => {
-                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
+                "by" if paths => {
+                    let by = decode(raw);
+                    let (base, with_event) = match by.strip_suffix("_event") {
+                        Some(b) if b != "event" => (b.to_string(), true),
+                        _ => (by.clone(), false),
+                    };
+                    match Dimension::from_key(&base) {
+                        Some(d) => (v.paths.by, v.paths.with_event) = (d, with_event),
+                        None => warnings.push(format!(
+                            "by={by} is not a dimension (use event, channel, stage, channel_event or stage_event)"
+                        )),
                     }
-                },
+                }
                 "steps" if paths => match decode(raw).parse::<usize>() {
                     Ok(n) if (1..=50).contains(&n) => v.paths.steps = n,
                     _ => warnings.push(format!("steps={} should be a number of steps from 1 to 50", decode(raw))),
@@ -184,7 +191,11 @@ impl ViewState {
         }
         if self.view == "paths" {
             let p = &self.paths;
-            parts.push(format!("by={}", p.by.key()));
+            if p.with_event && p.by != Dimension::Event {
+                parts.push(format!("by={}_event", p.by.key()));
+            } else {
+                parts.push(format!("by={}", p.by.key()));
+            }
             if let Some(f) = &p.from {
                 parts.push(format!("from={}", encode(f)));
             }
@@ -496,6 +507,12 @@ mod tests {
         assert_eq!(v.paths.min_share, 150);
         assert!(v.to_fragment().contains(f.trim_start_matches("view=paths")), "{}", v.to_fragment());
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        let (v, w) = ViewState::from_fragment("view=paths&by=channel_event");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((v.paths.by, v.paths.with_event), (Dimension::Channel, true));
+        assert!(v.to_fragment().contains("by=channel_event"));
+        assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
+        assert_eq!(ViewState::from_fragment("view=paths&by=event_event").1.len(), 1);
         let (v, w) = ViewState::from_fragment("view=paths&to=buy&direction=backward");
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(v.paths.direction, Direction::Backward);

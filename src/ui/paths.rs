@@ -70,7 +70,13 @@ pub fn PathsView(p: &PathsProps) -> Html {
     let q = &p.view.paths;
     let values: &[ValueCount] = p.summary.values(q.by);
     // Anchors may name the values the cleaning rules make, as well as the data's values.
-    let mut choices: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
+    // Combined values are the result's (the most frequent ones).
+    let combined = q.with_event && q.by != Dimension::Event;
+    let mut choices: Vec<String> = if combined {
+        p.result.iter().flat_map(|r| r.transitions.values.iter().filter(|v| *v != OTHER).cloned()).collect()
+    } else {
+        values.iter().map(|v| v.value.clone()).collect()
+    };
     for name in q.merge.iter().map(|m| &m.name).chain(q.rewrite.iter().map(|r| &r.to)) {
         if !choices.contains(name) {
             choices.push(name.clone());
@@ -80,7 +86,9 @@ pub fn PathsView(p: &PathsProps) -> Html {
     let select = |e: Event| e.target_unchecked_into::<HtmlSelectElement>().value();
     let input = |e: Event| e.target_unchecked_into::<HtmlInputElement>().value();
     let on_by = set(Rc::new(|v, val| {
-        v.paths.by = Dimension::from_key(&val).unwrap_or_default();
+        let base = val.strip_suffix("_event").unwrap_or(&val);
+        v.paths.by = Dimension::from_key(base).unwrap_or_default();
+        v.paths.with_event = val.ends_with("_event");
         v.paths.from = None;
     }))
     .reform(select);
@@ -196,7 +204,8 @@ pub fn PathsView(p: &PathsProps) -> Html {
             <div class="builder" id="paths-builder">
                 <label class="field"><span>{"Steps are"}</span>
                     <select id="paths-by" onchange={on_by}>
-                        <option value="channel" selected={q.by == Dimension::Channel} disabled={!channel_ok}>{"channels"}</option>
+                        <option value="channel" selected={q.by == Dimension::Channel && !combined} disabled={!channel_ok}>{"channels"}</option>
+                        <option value="channel_event" selected={q.by == Dimension::Channel && combined} disabled={!channel_ok}>{"channel · event"}</option>
                         <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
                         <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
                     </select>
