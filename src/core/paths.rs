@@ -286,6 +286,8 @@ pub struct PathNode {
     pub x1: f64,
     pub y0: f64,
     pub y1: f64,
+    /// The links (indices, ascending) of the paths through this node, for highlighting.
+    pub through: Vec<usize>,
 }
 
 /// A Sankey link with its ribbon.
@@ -297,6 +299,8 @@ pub struct PathLink {
     pub width: f64,
     /// SVG path of the ribbon's centre line.
     pub d: String,
+    /// The links (indices, ascending) of the paths through this link, itself included.
+    pub through: Vec<usize>,
 }
 
 /// One distinct path (after collapsing) and how many customers took it.
@@ -640,9 +644,13 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         *slot as usize
     };
     let mut other_customers = 0u64;
+    // The distinct node sequences the paths take through the Sankey, for the highlighting.
+    let mut sequences: FxMap<Vec<u32>, ()> = FxMap::default();
+    let mut seq: Vec<u32> = Vec::with_capacity(steps + 1);
     for p in paths.iter() {
         let len = p.len().min(steps);
         let mut prev: Option<usize> = None;
+        seq.clear();
         let mut through_other = false;
         // Links point forward in time: backward, from the step further back to the nearer one.
         let link = |s: usize, n: usize| if back { (n, s) } else { (s, n) };
@@ -655,13 +663,18 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
                 *link_count.entry(link(s, n)).or_insert(0) += 1;
             }
             prev = Some(n);
+            seq.push(n as u32);
         }
         if len < steps {
             if let Some(s) = prev {
                 let n = id((len, ended), &mut node_count);
                 node_count[n] += 1;
                 *link_count.entry(link(s, n)).or_insert(0) += 1;
+                seq.push(n as u32);
             }
+        }
+        if !sequences.contains_key(seq.as_slice()) {
+            sequences.insert(seq.clone(), ());
         }
         other_customers += u64::from(through_other);
     }
@@ -691,6 +704,30 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         links.iter().map(|&((s, t), c)| LinkIn { source: s, target: t, value: c as f64 }).collect();
     let settings = Settings::default();
     let (placed, ribbons) = sankey::layout(&nodes_in, &links_in, settings);
+    // Per node and per link: the links of the paths through it (over the distinct sequences).
+    let link_index: FxMap<(usize, usize), usize> =
+        links.iter().enumerate().map(|(i, &((s, t), _))| ((s, t), i)).collect();
+    let mut node_through: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
+    let mut link_through: Vec<Vec<usize>> = vec![Vec::new(); links.len()];
+    for seq in sequences.keys() {
+        let lids: Vec<usize> = seq
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (position[w[0] as usize], position[w[1] as usize]);
+                link_index[&if back { (b, a) } else { (a, b) }]
+            })
+            .collect();
+        for &n in seq {
+            node_through[position[n as usize]].extend_from_slice(&lids);
+        }
+        for &l in &lids {
+            link_through[l].extend_from_slice(&lids);
+        }
+    }
+    for v in node_through.iter_mut().chain(link_through.iter_mut()) {
+        v.sort_unstable();
+        v.dedup();
+    }
     let nodes = order
         .iter()
         .zip(&placed)
@@ -702,12 +739,21 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
             x1: o.x1,
             y0: o.y0,
             y1: o.y1,
+            through: std::mem::take(&mut node_through[position[n]]),
         })
         .collect();
     let links = links
         .iter()
         .zip(&ribbons)
-        .map(|(&((s, t), c), r)| PathLink { source: s, target: t, customers: c, width: r.width, d: r.path() })
+        .zip(link_through)
+        .map(|((&((s, t), c), r), through)| PathLink {
+            source: s,
+            target: t,
+            customers: c,
+            width: r.width,
+            d: r.path(),
+            through,
+        })
         .collect();
 
     // Variants over whole paths.
@@ -831,6 +877,13 @@ mod tests {
         assert_eq!(v, [("seo > email > buy".to_string(), 2), ("ads > buy".into(), 1), ("seo > email".into(), 1)]);
         assert_eq!((r.distinct_variants, r.rest_customers), (3, 0));
         assert_eq!(r.variants[0].pct_of_total, 50.0);
+        // Highlighting: links 0 seo→email, 1 ads→buy, 2 email→buy, 3 email→ended, 4 buy→ended.
+        // Through email (a, d: links 0 2; b: 0 3) → 0 2 3; through ended (b: 0 3; c: 1 4) → 0 1 3 4;
+        // through ads → c's 1 4; through the link email→buy (a, d) → 0 2.
+        let through: Vec<Vec<usize>> = r.nodes.iter().map(|n| n.through.clone()).collect();
+        assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 1, 3, 4]]);
+        let through: Vec<Vec<usize>> = r.links.iter().map(|l| l.through.clone()).collect();
+        assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 3], vec![1, 4]]);
     }
 
     #[test]
@@ -1162,6 +1215,9 @@ mod tests {
         // The variants read forward as always; the step count is only the Sankey's.
         let v: Vec<String> = r.variants.iter().map(|v| v.path.join(">")).collect();
         assert_eq!(v, ["product>basket>buy", "/products>buy"]);
+        // Highlighting follows the paths backward too: through buy every link; through /products
+        // d's (journey started) → /products → buy, links 3 and 1.
+        assert_eq!((r.nodes[0].through.clone(), r.nodes[2].through.clone()), (vec![0, 1, 2, 3], vec![1, 3]));
         // Without an anchor, backward counts from each path's last touch: c ends at basket.
         let q = PathQuery { direction: Direction::Backward, steps: 2, ..cleaning() };
         let r = compute(&shop(), &q).unwrap();

@@ -337,8 +337,16 @@ struct SankeyProps {
 }
 
 /// Styles inside the SVG, so an exported file looks as on screen.
-const SANKEY_SVG_STYLE: &str =
-    "text{font-family:system-ui,sans-serif;font-size:11px;fill:#1b2430}.link{stroke-opacity:.32}.link:hover{stroke-opacity:.7}";
+const SANKEY_SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:11px;fill:#1b2430}.link{stroke-opacity:.32}\
+     .link:hover,.link.lit{stroke-opacity:.6}.link.dim{stroke-opacity:.06}.node.dim{opacity:.3}.node:focus{outline:none}\
+     .node:focus rect{stroke:#1b2430;stroke-width:2}";
+
+/// What the pointer (or the keyboard focus) is on in the Sankey.
+#[derive(Clone, Copy, PartialEq)]
+enum Hover {
+    Node(usize),
+    Link(usize),
+}
 
 /// Nodes as bars, links as ribbons; hovering shows counts and shares.
 #[component]
@@ -348,14 +356,47 @@ fn Sankey(p: &SankeyProps) -> Html {
     let (pad_top, pad_right) = (8.0, 150.0);
     let back = r.direction == Direction::Backward;
     let sink = |l: &str| l == OTHER || l == ENDED || l == STARTED;
+    // Hovering a node or link highlights the paths through it: their links, and their nodes.
+    let hover = use_state(|| None::<Hover>);
+    let lit: Option<Vec<bool>> = hover.map(|h| {
+        let through = match h {
+            Hover::Node(n) => r.nodes.get(n).map(|n| &n.through),
+            Hover::Link(l) => r.links.get(l).map(|l| &l.through),
+        };
+        let mut lit = vec![false; r.links.len()];
+        for &l in through.into_iter().flatten() {
+            lit[l] = true;
+        }
+        lit
+    });
+    let node_lit: Option<Vec<bool>> = lit.as_ref().map(|lit| {
+        let mut on = vec![false; r.nodes.len()];
+        for (_, link) in r.links.iter().enumerate().filter(|(l, _)| lit[*l]) {
+            on[link.source] = true;
+            on[link.target] = true;
+        }
+        if let Some(Hover::Node(n)) = *hover {
+            on[n] = true;
+        }
+        on
+    });
+    let enter = |h: Hover| {
+        let hover = hover.clone();
+        Callback::from(move |_: ()| hover.set(Some(h)))
+    };
+    let leave = {
+        let hover = hover.clone();
+        Callback::from(move |_: ()| hover.set(None))
+    };
     html! {
         <svg id="sankey" class="chart sankey" role="img" aria-label="Sankey diagram of customer paths"
              xmlns="http://www.w3.org/2000/svg"
              viewBox={format!("0 {} {} {}", -pad_top, r.width + pad_right, r.height + 2.0 * pad_top)}>
             <style>{ SANKEY_SVG_STYLE }</style>
             <g class="links">
-                for l in &r.links {
-                    <path class="link" d={l.d.clone()} stroke={colour(&r.nodes[l.source].label)}
+                for (i, l) in r.links.iter().enumerate() {
+                    <path class={classes!("link", lit.as_ref().map(|lit| if lit[i] { "lit" } else { "dim" }))} d={l.d.clone()}
+                          onmouseenter={enter(Hover::Link(i)).reform(|_: MouseEvent| ())} onmouseleave={leave.reform(|_: MouseEvent| ())} stroke={colour(&r.nodes[l.source].label)}
                           stroke-width={l.width.max(1.0).to_string()} fill="none">
                         <title>{ format!("{} → {}: {} customers ({:.1}% of all, {:.1}% of {})",
                             r.nodes[l.source].label, r.nodes[l.target].label, int(l.customers),
@@ -366,10 +407,19 @@ fn Sankey(p: &SankeyProps) -> Html {
                 }
             </g>
             <g class="nodes">
-                for n in &r.nodes {
-                    <g class="node" tabindex="0" onclick={{
+                for (i, n) in r.nodes.iter().enumerate() {
+                    <g class={classes!("node", node_lit.as_ref().map(|on| if on[i] { "lit" } else { "dim" }))} tabindex="0"
+                       role="button" aria-label={format!("Step {}: {}, {} customers", n.step + 1, n.label, n.customers)}
+                       onmouseenter={enter(Hover::Node(i)).reform(|_: MouseEvent| ())} onmouseleave={leave.reform(|_: MouseEvent| ())}
+                       onfocus={enter(Hover::Node(i)).reform(|_: FocusEvent| ())} onblur={leave.reform(|_: FocusEvent| ())}
+                       onclick={{
                         let (label, on_anchor) = (n.label.clone(), p.on_anchor.clone());
                         Callback::from(move |_| if !sink(&label) { on_anchor.emit(label.clone()) })
+                    }}
+                       onkeydown={{
+                        // Enter anchors the paths at the node, like a click.
+                        let (label, on_anchor) = (n.label.clone(), p.on_anchor.clone());
+                        Callback::from(move |e: KeyboardEvent| if e.key() == "Enter" && !sink(&label) { on_anchor.emit(label.clone()) })
                     }}>
                         <rect x={n.x0.to_string()} y={n.y0.to_string()} width={(n.x1 - n.x0).to_string()}
                               height={(n.y1 - n.y0).max(0.5).to_string()} fill={colour(&n.label)} />
