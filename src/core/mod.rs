@@ -10,6 +10,7 @@ pub mod attribution;
 pub mod channel;
 pub mod chart;
 pub mod funnel;
+pub mod graph_layout;
 pub mod identity;
 pub mod ingest;
 pub mod paths;

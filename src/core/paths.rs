@@ -373,6 +373,8 @@ pub struct TransitionGraph {
     pub ends: Vec<u64>,
     /// Edges, most frequent first.
     pub edges: Vec<Transition>,
+    /// The graph drawn: values on a circle, edges as arcs (in the order of `edges`).
+    pub layout: super::graph_layout::GraphLayout,
 }
 
 /// The directly-follows graph of the customers' paths (same cleaning as the Sankey).
@@ -440,7 +442,9 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
         })
         .collect();
     edges.sort_by(|a, b| b.count.cmp(&a.count).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
-    TransitionGraph { values, starts, ends, edges }
+    let shape: Vec<(usize, usize, u64)> = edges.iter().map(|e| (e.from, e.to, e.count)).collect();
+    let layout = super::graph_layout::circular(values.len(), &shape);
+    TransitionGraph { values, starts, ends, edges, layout }
 }
 
 /// The customers' paths as value codes, all in one buffer: path `i` is
@@ -930,6 +934,9 @@ mod tests {
         // y→x happens twice (30 s, 30 s); x→y once (60 s). Out of y: 2 of 2 = 100%.
         assert_eq!(e, [(1, 0, 2, 30.0, 30.0), (0, 1, 1, 60.0, 60.0)]);
         assert_eq!(g.edges[0].pct_of_from, 100.0);
+        // The drawing has a dot per value and an arc per edge, widths by count (2 → 6, 1 → 3.5).
+        assert_eq!((g.layout.nodes.len(), g.layout.edges.len()), (3, 2));
+        assert_eq!((g.layout.edges[0].width, g.layout.edges[1].width), (6.0, 3.5));
         // Kept repeats: the self-loop x→x (10 s) appears, and x's outgoing share is split 1:1.
         let g = transitions(&t, &PathQuery { top: 2, collapse: false, ..q(5) }).unwrap();
         let xx = g.edges.iter().find(|e| e.from == 0 && e.to == 0).unwrap();

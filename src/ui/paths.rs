@@ -540,6 +540,7 @@ fn Transitions(p: &ResultProps) -> Html {
     html! {
         <div class="transitions" id="transitions">
             <h3>{"Transitions"}</h3>
+            <TransitionGraphView result={p.result.clone()} />
             <p class="muted">{"Share of each value's next touches (row → column); loops and returns included. Hover a cell for counts and times."}</p>
             <div class="scroll">
                 <table class="heatmap" id="transition-matrix">
@@ -583,6 +584,63 @@ fn Transitions(p: &ResultProps) -> Html {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// Where a value's label goes: beside its dot, away from the circle's centre.
+fn label_at(x: f64, y: f64, c: f64) -> (f64, f64, &'static str) {
+    use crate::core::graph_layout::NODE_R;
+    if x - c > 1.0 {
+        (x + NODE_R + 5.0, y + 4.0, "start")
+    } else if c - x > 1.0 {
+        (x - NODE_R - 5.0, y + 4.0, "end")
+    } else if y < c {
+        (x, y - NODE_R - 6.0, "middle")
+    } else {
+        (x, y + NODE_R + 15.0, "middle")
+    }
+}
+
+/// The directly-follows graph drawn: values on a circle (laid out in the engine), arcs with
+/// their counts, self-loops outside the circle.
+#[component]
+fn TransitionGraphView(p: &ResultProps) -> Html {
+    use crate::core::graph_layout::NODE_R;
+    let g = &p.result.transitions;
+    let l = &g.layout;
+    let c = l.size / 2.0;
+    html! {
+        <svg id="transition-graph" class="chart graph" role="img" aria-label="Directly-follows graph of the paths"
+             xmlns="http://www.w3.org/2000/svg" style="max-width: 560px; width: 100%; display: block;"
+             viewBox={format!("0 0 {} {}", l.size, l.size)}>
+            <style>{ "text{font-family:system-ui,sans-serif;font-size:12px;fill:#1b2430}.edge{fill:none;stroke:#5b6b7d;stroke-opacity:.55}.edge:hover{stroke-opacity:.95}.count{font-size:10px;fill:#435163}" }</style>
+            <defs>
+                <marker id="dfg-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
+                    <path d="M0,0L10,5L0,10z" fill="#5b6b7d" />
+                </marker>
+            </defs>
+            <g class="edges">
+                for (e, shape) in g.edges.iter().zip(&l.edges) {
+                    <g class="dfg-edge">
+                        <path class="edge" d={shape.d.clone()} stroke-width={format!("{:.1}", shape.width)} marker-end="url(#dfg-arrow)">
+                            <title>{ format!("{} → {}: {} times ({:.1}% of {}'s next touches)", g.values[e.from], g.values[e.to],
+                                int(e.count), e.pct_of_from, g.values[e.from]) }</title>
+                        </path>
+                        <text class="count" x={format!("{:.1}", shape.label_x)} y={format!("{:.1}", shape.label_y + 3.0)} text-anchor="middle">{ int(e.count) }</text>
+                    </g>
+                }
+            </g>
+            <g class="dfg-nodes">
+                for (i, (v, n)) in g.values.iter().zip(&l.nodes).enumerate() {
+                    <g class="dfg-node">
+                        <circle cx={format!("{:.1}", n.x)} cy={format!("{:.1}", n.y)} r={NODE_R.to_string()} fill={colour(v)} />
+                        <title>{ format!("{v}: {} paths start here, {} end here", int(g.starts[i]), int(g.ends[i])) }</title>
+                        <text x={format!("{:.1}", label_at(n.x, n.y, c).0)} y={format!("{:.1}", label_at(n.x, n.y, c).1)}
+                              text-anchor={label_at(n.x, n.y, c).2}>{ v.clone() }</text>
+                    </g>
+                }
+            </g>
+        </svg>
     }
 }
 
