@@ -166,4 +166,80 @@ describe('paths view: cleaning, direction and filters', () => {
     assert.equal(await text(page, '#paths-caption'), '2 of 5 customers have a path; each column is a step, ribbons are customers.');
     assertNoProblems(problems);
   });
+
+  // By channel · event, web-paths.csv's touches are all distinct steps: step 1 ads · /product/7 (u2),
+  // ads · home (u5), email · /products (u4), seo · /product/1 (u1), seo · home (u3), 1 each (20%), by name.
+  it('combines the channel and the event into one step', async () => {
+    await page.evaluate(() => { location.hash = 'view=paths&by=channel_event&steps=2&collapse=1&top=8'; });
+    await eventually(async () => (await nodes(page)).slice(0, 5), [
+      'Step 1: ads · /product/7 — 1 customers (20.0% of all)',
+      'Step 1: ads · home — 1 customers (20.0% of all)',
+      'Step 1: email · /products — 1 customers (20.0% of all)',
+      'Step 1: seo · /product/1 — 1 customers (20.0% of all)',
+      'Step 1: seo · home — 1 customers (20.0% of all)',
+    ], { message: 'combined nodes' });
+    assert.equal(await page.$eval('#paths-by', (s) => s.value), 'channel_event');
+    // A rewrite rule reaches into combined labels: u1's two seo product pages become one step.
+    await page.fill('#paths-rewrite', '* · /product/* => product');
+    await page.press('#paths-rewrite', 'Enter');
+    await eventually(async () => (await variants(page)).map((v) => v[0]), [
+      'ads · home → product',
+      'email · /products → email · purchase',
+      'product → ads · checkout → ads · purchase',
+      'product → email · cart → email · purchase',
+      'seo · home → seo · cart',
+    ], { message: 'combined and rewritten' });
+    assert.ok((await hash(page)).includes('by=channel_event'));
+    assertNoProblems(problems);
+  });
+
+  // Cleaned, forward, 3 steps. Nodes: step 1 home 2, product 2, /products 1; step 2 basket 3, product 1,
+  // purchase 1; step 3 purchase 2, (journey ended) 3. Through home go u3 (home → basket → ended) and
+  // u5 (home → product → ended): 4 links lit, the other 4 dimmed; 4 nodes lit.
+  it('highlights the paths through a hovered node or link, and anchors from the keyboard', async () => {
+    await page.evaluate((h) => { location.hash = h; }, CLEAN);
+    await eventually(() => text(page, '#variants-table caption'), '4 distinct paths', { message: 'cleaned' });
+    const lit = () => page.$$eval('#sankey .link.lit title', (ts) => ts.map((t) => t.textContent.replace(/:.*$/, '')));
+    await page.hover('#sankey .node:has(title:text-matches("^Step 1: home"))');
+    await eventually(lit, ['home → basket', 'home → product', 'basket → (journey ended)', 'product → (journey ended)'],
+      { message: 'lit through home' });
+    assert.equal(await page.$$eval('#sankey .link.dim', (ls) => ls.length), 4);
+    assert.equal(await page.$$eval('#sankey .node.lit', (ns) => ns.length), 4);
+    // Through the link product → basket: u1 and u2, product → basket → purchase.
+    // (Dispatched: a ribbon's middle may lie under another ribbon.)
+    await page.dispatchEvent('#sankey .link:has(title:text-matches("^product → basket"))', 'mouseenter');
+    await eventually(lit, ['product → basket', 'basket → purchase'], { message: 'lit through a link' });
+    await page.mouse.move(0, 0);
+    await eventually(() => page.$$eval('#sankey .dim', (e) => e.length), 0, { message: 'nothing dimmed' });
+    // Keyboard: a node takes the focus (and highlights), Enter starts the paths there.
+    await page.focus('#sankey .node:has(title:text-matches("^Step 1: product"))');
+    await page.keyboard.press('Enter');
+    await eventually(() => variants(page), [
+      ['product → basket → purchase', '2', '40.0%'],
+      ['product', '1', '20.0%'],
+    ], { message: 'from product by keyboard' });
+    assert.ok((await hash(page)).includes('from=product'));
+    assertNoProblems(problems);
+  });
+
+  // The directly-follows graph of the cleaned paths. Values by rows: product 4 (/product/1, /2, /7, /3),
+  // basket 3 (cart 2 + checkout 1), purchase 3, home 2, /products 1. Edges (collapsed): product → basket 2
+  // (u1, u2), basket → purchase 2, then 1 each by source: home → product (u5), home → basket (u3),
+  // /products → purchase (u4).
+  it('draws the transition graph', async () => {
+    await page.evaluate((h) => { location.hash = h; }, CLEAN);
+    await eventually(() => page.$$eval('#transition-graph .dfg-edge title', (ts) => ts.map((t) => t.textContent.replace(/:.*$/, ''))), [
+      'product → basket', 'basket → purchase', 'home → product', 'home → basket', '/products → purchase',
+    ], { message: 'graph edges' });
+    assert.deepEqual(await page.$$eval('#transition-graph .count', (ts) => ts.map((t) => t.textContent)), ['2', '2', '1', '1', '1']);
+    const dots = await page.$$eval('#transition-graph .dfg-node', (gs) => gs.map((g) =>
+      [g.querySelector('text').textContent, Number(g.querySelector('circle').getAttribute('cy'))]));
+    assert.deepEqual(dots.map((d) => d[0]), ['product', 'basket', 'purchase', 'home', '/products']);
+    assert.ok(dots.every((d) => d[1] >= dots[0][1]), `the most frequent value is at the top: ${JSON.stringify(dots)}`);
+    // The heaviest edges are the widest.
+    const widths = await page.$$eval('#transition-graph .edge', (es) => es.map((e) => Number(e.getAttribute('stroke-width'))));
+    assert.deepEqual(widths, [6, 6, 3.5, 3.5, 3.5]);
+    await screenshot(page, 'paths-graph');
+    assertNoProblems(problems);
+  });
 });
