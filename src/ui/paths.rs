@@ -358,6 +358,11 @@ fn Sankey(p: &SankeyProps) -> Html {
     let sink = |l: &str| l == OTHER || l == ENDED || l == STARTED;
     // Hovering a node or link highlights the paths through it: their links, and their nodes.
     let hover = use_state(|| None::<Hover>);
+    {
+        // A new result has other nodes and links: forget what was highlighted.
+        let hover = hover.clone();
+        use_effect_with(p.result.clone(), move |_| hover.set(None));
+    }
     let lit: Option<Vec<bool>> = hover.map(|h| {
         let through = match h {
             Hover::Node(n) => r.nodes.get(n).map(|n| &n.through),
@@ -611,11 +616,11 @@ fn TransitionGraphView(p: &ResultProps) -> Html {
     let c = l.size / 2.0;
     html! {
         <svg id="transition-graph" class="chart graph" role="img" aria-label="Directly-follows graph of the paths"
-             xmlns="http://www.w3.org/2000/svg" style="max-width: 560px; width: 100%; display: block;"
+             xmlns="http://www.w3.org/2000/svg" style="max-width: 560px; max-height: 560px; width: 100%; display: block;"
              viewBox={format!("0 0 {} {}", l.size, l.size)}>
-            <style>{ "text{font-family:system-ui,sans-serif;font-size:12px;fill:#1b2430}.edge{fill:none;stroke:#5b6b7d;stroke-opacity:.55}.edge:hover{stroke-opacity:.95}.count{font-size:10px;fill:#435163}" }</style>
+            <style>{ "text{font-family:system-ui,sans-serif;font-size:12px;fill:#1b2430}.edge{fill:none;stroke:#5b6b7d;stroke-opacity:.55}.edge:hover{stroke-opacity:.95}.count{font-size:12px;font-weight:600;fill:#1b2430;paint-order:stroke;stroke:#fff;stroke-width:3px}" }</style>
             <defs>
-                <marker id="dfg-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
+                <marker id="dfg-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse">
                     <path d="M0,0L10,5L0,10z" fill="#5b6b7d" />
                 </marker>
             </defs>
