@@ -648,13 +648,9 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         *slot as usize
     };
     let mut other_customers = 0u64;
-    // The distinct node sequences the paths take through the Sankey, for the highlighting.
-    let mut sequences: FxMap<Vec<u32>, ()> = FxMap::default();
-    let mut seq: Vec<u32> = Vec::with_capacity(steps + 1);
     for p in paths.iter() {
         let len = p.len().min(steps);
         let mut prev: Option<usize> = None;
-        seq.clear();
         let mut through_other = false;
         // Links point forward in time: backward, from the step further back to the nearer one.
         let link = |s: usize, n: usize| if back { (n, s) } else { (s, n) };
@@ -667,18 +663,13 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
                 *link_count.entry(link(s, n)).or_insert(0) += 1;
             }
             prev = Some(n);
-            seq.push(n as u32);
         }
         if len < steps {
             if let Some(s) = prev {
                 let n = id((len, ended), &mut node_count);
                 node_count[n] += 1;
                 *link_count.entry(link(s, n)).or_insert(0) += 1;
-                seq.push(n as u32);
             }
-        }
-        if !sequences.contains_key(seq.as_slice()) {
-            sequences.insert(seq.clone(), ());
         }
         other_customers += u64::from(through_other);
     }
@@ -708,21 +699,54 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         links.iter().map(|&((s, t), c)| LinkIn { source: s, target: t, value: c as f64 }).collect();
     let settings = Settings::default();
     let (placed, ribbons) = sankey::layout(&nodes_in, &links_in, settings);
-    // Per node and per link: the links of the paths through it (over the distinct sequences).
+    // Variants over whole paths.
+    // Per variant: customers, conversions, revenue and durations.
+    let conv_code = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
+    #[derive(Default)]
+    struct Acc {
+        customers: u64,
+        converted: u64,
+        revenue: f64,
+        durations: Vec<i64>,
+    }
+    let mut variant_counts: FxMap<&[u32], Acc> = FxMap::default();
+    for (i, (p, (c, rows))) in paths.iter().zip(&paths.origin).enumerate() {
+        let acc = variant_counts.entry(p).or_default();
+        acc.customers += 1;
+        if let Some(code) = conv_code {
+            // A customer converts at any time; a session or journey only within itself.
+            let scope = if q.grain == Grain::Customer { table.rows_of(*c) } else { rows.clone() };
+            acc.converted += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
+        }
+        if let Some(rev) = &table.revenue {
+            acc.revenue += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
+        }
+        let span = paths.span(i);
+        acc.durations.push(paths.last_ts[span.end - 1] - paths.first_ts[span.start]);
+    }
+    // Per node and per link: the links of the paths through it, over the distinct paths (each
+    // distinct path takes one route through the Sankey).
     let link_index: FxMap<(usize, usize), usize> =
         links.iter().enumerate().map(|(i, &((s, t), _))| ((s, t), i)).collect();
     let mut node_through: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
     let mut link_through: Vec<Vec<usize>> = vec![Vec::new(); links.len()];
-    for seq in sequences.keys() {
+    let mut seq: Vec<usize> = Vec::with_capacity(steps + 1);
+    for p in variant_counts.keys() {
+        let len = p.len().min(steps);
+        seq.clear();
+        seq.extend((0..len).map(|i| node_ids[i * width + node_code(i, at(p, i).expect("within")) as usize] as usize));
+        if len < steps {
+            seq.push(node_ids[len * width + ended as usize] as usize);
+        }
         let lids: Vec<usize> = seq
             .windows(2)
             .map(|w| {
-                let (a, b) = (position[w[0] as usize], position[w[1] as usize]);
+                let (a, b) = (position[w[0]], position[w[1]]);
                 link_index[&if back { (b, a) } else { (a, b) }]
             })
             .collect();
-        for &n in seq {
-            node_through[position[n as usize]].extend_from_slice(&lids);
+        for &n in &seq {
+            node_through[position[n]].extend_from_slice(&lids);
         }
         for &l in &lids {
             link_through[l].extend_from_slice(&lids);
@@ -760,31 +784,6 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         })
         .collect();
 
-    // Variants over whole paths.
-    // Per variant: customers, conversions, revenue and durations.
-    let conv_code = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
-    #[derive(Default)]
-    struct Acc {
-        customers: u64,
-        converted: u64,
-        revenue: f64,
-        durations: Vec<i64>,
-    }
-    let mut variant_counts: FxMap<&[u32], Acc> = FxMap::default();
-    for (i, (p, (c, rows))) in paths.iter().zip(&paths.origin).enumerate() {
-        let acc = variant_counts.entry(p).or_default();
-        acc.customers += 1;
-        if let Some(code) = conv_code {
-            // A customer converts at any time; a session or journey only within itself.
-            let scope = if q.grain == Grain::Customer { table.rows_of(*c) } else { rows.clone() };
-            acc.converted += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
-        }
-        if let Some(rev) = &table.revenue {
-            acc.revenue += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
-        }
-        let span = paths.span(i);
-        acc.durations.push(paths.last_ts[span.end - 1] - paths.first_ts[span.start]);
-    }
     let total = paths.journeys;
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
     let by_label = |a: &[u32], b: &[u32]| {
