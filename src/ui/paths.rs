@@ -89,7 +89,10 @@ pub fn PathsView(p: &PathsProps) -> Html {
         let base = val.strip_suffix("_event").unwrap_or(&val);
         v.paths.by = Dimension::from_key(base).unwrap_or_default();
         v.paths.with_event = val.ends_with("_event");
+        // Anchors and the touched filter name values of the old dimension.
         v.paths.from = None;
+        v.paths.to = None;
+        v.paths.touched = None;
     }))
     .reform(select);
     let on_from = set(Rc::new(|v, val| v.paths.from = Some(val).filter(|f| !f.is_empty()))).reform(select);
