@@ -5,7 +5,6 @@
 //! customer, rows are ordered by timestamp; equal timestamps keep file order.
 //! String columns are dictionary-encoded (`codes` index into `values`).
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A dictionary-encoded string column.
@@ -100,22 +99,73 @@ impl Hasher for FxHasher {
     }
 }
 
-/// Interns strings to dense codes.
+/// Interns strings to dense codes: an open-addressing table of codes over the values
+/// themselves (one allocation per distinct value), with the last value remembered (rows of
+/// one customer often follow each other).
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+    /// `code + 1` per slot, 0 for empty; the length is a power of two, at most half full.
+    slots: Vec<u32>,
+    hashes: Vec<u64>,
     values: Vec<String>,
+    last: Option<u32>,
+}
+
+fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(b);
+    let h = h.finish();
+    h ^ (h >> 29)
 }
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&c) = self.map.get(s) {
-            return c;
+        if let Some(last) = self.last {
+            if self.values[last as usize] == s {
+                return last;
+            }
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![0; 64];
+        }
+        let h = hash_bytes(s.as_bytes());
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => break,
+                e => {
+                    let c = e - 1;
+                    if self.hashes[c as usize] == h && self.values[c as usize] == s {
+                        self.last = Some(c);
+                        return c;
+                    }
+                }
+            }
+            i = (i + 1) & mask;
         }
         let c = self.values.len() as u32;
-        self.map.insert(s.into(), c);
         self.values.push(s.to_string());
+        self.hashes.push(h);
+        self.slots[i] = c + 1;
+        self.last = Some(c);
+        if self.values.len() * 2 > self.slots.len() {
+            self.grow();
+        }
         c
+    }
+
+    fn grow(&mut self) {
+        let mut slots = vec![0u32; self.slots.len() * 2];
+        let mask = slots.len() - 1;
+        for (c, &h) in self.hashes.iter().enumerate() {
+            let mut i = h as usize & mask;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = c as u32 + 1;
+        }
+        self.slots = slots;
     }
 
     pub fn into_values(self) -> Vec<String> {
