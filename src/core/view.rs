@@ -67,7 +67,9 @@ impl ViewState {
                 "view" => {}
                 "by" if paths => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.paths.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
+                    None => {
+                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
+                    }
                 },
                 "steps" if paths => match decode(raw).parse::<usize>() {
                     Ok(n) if (1..=50).contains(&n) => v.paths.steps = n,
@@ -99,7 +101,9 @@ impl ViewState {
                 "conv" if paths => v.paths.conversion = Some(decode(raw)),
                 "by" => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.funnel.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
+                    None => {
+                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
+                    }
                 },
                 "steps" => v.funnel.steps = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
                 "order" => match Order::from_key(&decode(raw)) {
