@@ -388,6 +388,9 @@ impl Session {
     ) -> Result<(EventTable, LoadReport), Interrupt> {
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
         let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates).preset(self.preset);
+        if let Held::Whole(all) = held {
+            loader = loader.size_hint(all.size());
+        }
         let started = now_ms();
         let progress = |loader: &Loader, bytes: u64, total: u64| Response::Progress {
             name: name.into(),
