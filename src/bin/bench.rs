@@ -33,9 +33,20 @@ fn time<T>(repeats: usize, mut f: impl FnMut() -> T) -> ((f64, f64, f64), T) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `100k`, `1M`, `10M` or a plain number.
+    let count = |s: &str| -> Option<usize> {
+        let (num, mult) = match s.chars().last()? {
+            'k' | 'K' => (&s[..s.len() - 1], 1_000),
+            'm' | 'M' => (&s[..s.len() - 1], 1_000_000),
+            _ => (s, 1),
+        };
+        num.parse::<usize>().ok().map(|n| n * mult)
+    };
     let events = match args.iter().position(|a| a == "--events").and_then(|i| args.get(i + 1)) {
-        Some(n) => n.trim_end_matches(['M', 'm']).parse::<usize>().map(|v| v * 1_000_000).unwrap_or(1_000_000),
-        None if args.iter().any(|a| a == "--tiny") => 100_000,
+        Some(n) => count(n).unwrap_or_else(|| {
+            eprintln!("--events takes a number such as 100k, 1M or 10M");
+            std::process::exit(2)
+        }),
         None => 1_000_000,
     };
     let events = if args.iter().any(|a| a == "--tiny") { 100_000 } else { events };
