@@ -125,6 +125,10 @@ pub struct LoadReport {
     pub identity_links: Vec<(String, String)>,
     /// Whether the file is an identity map (id pairs only, no events).
     pub identity_map: bool,
+    /// Whether the file had no header line: its columns are named `column_1`, `column_2`, …
+    /// and their roles were guessed from the values.
+    #[serde(default)]
+    pub headerless: bool,
     /// An aggregated path table's journeys (the file has no events). Not serialised: the
     /// worker keeps them; the summary describes them.
     #[serde(skip)]
@@ -624,6 +628,17 @@ impl Rows {
                 let mut shown: Vec<String> = headers.iter().take(40).map(|h| format!("\"{h}\"")).collect();
                 if headers.len() > 40 {
                     shown.push(format!("… {} more", headers.len() - 40));
+                }
+                if self.report.headerless {
+                    return Err(LoadError {
+                        file: file.into(),
+                        line: None,
+                        message: format!(
+                            "the file has no header line and no column looks like the {}; add a header line naming the columns, or name the column in the link (col.{}=column_N)",
+                            role.label().to_lowercase(),
+                            role.key()
+                        ),
+                    });
                 }
                 return Err(LoadError {
                     file: file.into(),
