@@ -206,8 +206,10 @@ const STAGE_WORDS: [&str; 8] =
 /// Guesses column roles from sample records of a file without a header:
 /// - time: the column with the most dates and times (at least half its values);
 /// - channel and stage: columns whose values are mostly channel or stage words;
-/// - event: the other text column with the fewest distinct values (at least 2, at most half the rows);
-/// - customer id: the other column with the most distinct values (not decimal numbers);
+/// - customer id: the other column with the most distinct values (not decimal numbers), preferring
+///   values with digits;
+/// - event: the other text column with the fewest distinct values (at least 2, at most half the
+///   rows), preferring values without digits;
 /// - revenue: another column of numbers, some with decimals.
 pub(super) fn guess_roles(records: &[(u64, Vec<String>)], width: usize) -> Vec<(Role, usize)> {
     struct Stats {
@@ -217,6 +219,7 @@ pub(super) fn guess_roles(records: &[(u64, Vec<String>)], width: usize) -> Vec<(
         decimals: usize,
         channel_words: usize,
         stage_words: usize,
+        with_digits: usize,
         distinct: usize,
     }
     let stats: Vec<Stats> = (0..width)
@@ -232,6 +235,7 @@ pub(super) fn guess_roles(records: &[(u64, Vec<String>)], width: usize) -> Vec<(
                 decimals: values.iter().filter(|v| v.contains('.') && v.parse::<f64>().is_ok()).count(),
                 channel_words: has(&CHANNEL_WORDS),
                 stage_words: has(&STAGE_WORDS),
+                with_digits: values.iter().filter(|v| v.bytes().any(|b| b.is_ascii_digit())).count(),
                 distinct: values.iter().collect::<HashSet<_>>().len(),
             }
         })
@@ -249,27 +253,28 @@ pub(super) fn guess_roles(records: &[(u64, Vec<String>)], width: usize) -> Vec<(
     let time =
         (0..width).filter(|&c| mostly(stats[c].times, &stats[c])).max_by_key(|&c| (stats[c].times, usize::MAX - c));
     pick(Role::Time, time, &mut taken);
-    let best = |taken: &[bool], score: &dyn Fn(&Stats) -> Option<usize>| {
+    let best = |taken: &[bool], score: &dyn Fn(&Stats) -> Option<(bool, usize)>| {
         (0..width)
             .filter(|&c| !taken[c])
             .filter_map(|c| score(&stats[c]).map(|s| (s, usize::MAX - c)))
             .max()
             .map(|(_, c)| usize::MAX - c)
     };
-    let channel = best(&taken, &|s| mostly(s.channel_words, s).then_some(s.channel_words));
+    let channel = best(&taken, &|s| mostly(s.channel_words, s).then_some((true, s.channel_words)));
     pick(Role::Channel, channel, &mut taken);
-    let stage = best(&taken, &|s| mostly(s.stage_words, s).then_some(s.stage_words));
+    let stage = best(&taken, &|s| mostly(s.stage_words, s).then_some((true, s.stage_words)));
     pick(Role::Stage, stage, &mut taken);
+    // Ids usually hold digits (u1, cust-0042, uuids); event names usually do not.
+    let id = best(&taken, &|s| (s.filled > 0 && s.decimals == 0).then_some((mostly(s.with_digits, s), s.distinct)));
+    pick(Role::Id, id, &mut taken);
     let event = (0..width)
         .filter(|&c| {
             let s = &stats[c];
             !taken[c] && s.filled > 0 && !mostly(s.numbers, s) && s.distinct >= 2 && s.distinct * 2 <= s.filled
         })
-        .min_by_key(|&c| (stats[c].distinct, c));
+        .min_by_key(|&c| (mostly(stats[c].with_digits, &stats[c]), stats[c].distinct, c));
     pick(Role::Event, event, &mut taken);
-    let id = best(&taken, &|s| (s.filled > 0 && s.decimals == 0).then_some(s.distinct));
-    pick(Role::Id, id, &mut taken);
-    let revenue = best(&taken, &|s| (s.decimals > 0 && share(s.numbers, s)).then_some(s.numbers));
+    let revenue = best(&taken, &|s| (s.decimals > 0 && share(s.numbers, s)).then_some((true, s.numbers)));
     pick(Role::Revenue, revenue, &mut taken);
     roles
 }
