@@ -614,3 +614,64 @@ fn column_overrides_change_the_mapping_by_header_name() {
     assert_eq!((rep.mapping.id, rep.mapping.event), (Some(0), Some(0)));
     assert_eq!(rows(&t), vec![row("u1", M + 10 * HOUR, "u1", None)]);
 }
+
+/// A file without a header line: columns are named `column_N`, roles are guessed from the
+/// values, and the table is the one the same file with its header gives.
+#[test]
+fn headerless_files_get_column_names_and_guessed_roles() {
+    use touchpath::core::schema::Role;
+    let mut with_header = Vec::new();
+    touchpath::core::sample::write_csv(&touchpath::core::sample::generate(7, 5_000), &mut with_header).unwrap();
+    let text = String::from_utf8(with_header.clone()).unwrap();
+    let (_, body) = text.split_once('\n').unwrap();
+    let (t, report) = load_bytes("noheader.csv", body.as_bytes(), &ColumnOverrides::default()).unwrap();
+    assert!(report.headerless);
+    assert_eq!(report.headers, vec!["column_1", "column_2", "column_3", "column_4", "column_5", "column_6"]);
+    // customer_id,timestamp,channel,event,stage,revenue
+    let m = &report.mapping;
+    assert_eq!(
+        (m.id, m.time, m.channel, m.event, m.stage, m.revenue),
+        (Some(0), Some(1), Some(2), Some(3), Some(4), Some(5)),
+        "{m:?}"
+    );
+    let (want, _) = load_bytes("header.csv", &with_header, &ColumnOverrides::default()).unwrap();
+    let bits = |t: &touchpath::core::table::EventTable| -> Vec<u64> {
+        t.revenue.as_ref().unwrap().iter().map(|v| v.to_bits()).collect()
+    };
+    assert!(t.customers == want.customers && t.offsets == want.offsets && t.ts == want.ts);
+    assert!(t.event == want.event && t.channel == want.channel && t.stage == want.stage);
+    assert!(bits(&t) == bits(&want), "revenue differs");
+    // Line numbers count from the first line, which is data.
+    assert_eq!(report.rows_read, 5_000);
+
+    // The user's choice wins over the guess (here: events are the stage column).
+    let mut o = ColumnOverrides::default();
+    o.set(Role::Event, "column_5".into());
+    let (t, report) = load_bytes("noheader.csv", body.as_bytes(), &o).unwrap();
+    assert_eq!(report.mapping.event, Some(4));
+    assert!(t
+        .event
+        .values
+        .iter()
+        .all(|v| ["awareness", "consideration", "purchase", "retention", "advocacy"].contains(&v.as_str())));
+}
+
+#[test]
+fn small_headerless_files_and_bad_rows_keep_their_lines() {
+    // Three customers, epoch-second times; line 3 has a bad time.
+    let text = "u1,1700000000,signup\nu2,1700000100,signup\nu1,soon,login\nu3,1700000200,login\nu2,1700000300,login\n";
+    let (t, report) = load_bytes("x.csv", text.as_bytes(), &ColumnOverrides::default()).unwrap();
+    assert!(report.headerless);
+    let m = &report.mapping;
+    assert_eq!((m.id, m.time, m.event), (Some(0), Some(1), Some(2)), "{m:?}");
+    assert_eq!((t.len(), t.customer_count()), (4, 3));
+    let bad: Vec<u64> = report.skipped.iter().flat_map(|s| s.lines.clone()).collect();
+    assert_eq!(bad, vec![3]);
+}
+
+#[test]
+fn a_headerless_file_without_an_event_column_says_what_is_missing() {
+    let e = load_bytes("n.csv", b"1700000000,5\n1700000100,6\n", &ColumnOverrides::default()).unwrap_err();
+    assert!(e.message.starts_with("the file has no header line and no column looks like the event;"), "{}", e.message);
+    assert!(e.message.contains("col.event=column_N"), "{}", e.message);
+}

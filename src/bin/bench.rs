@@ -33,9 +33,20 @@ fn time<T>(repeats: usize, mut f: impl FnMut() -> T) -> ((f64, f64, f64), T) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `100k`, `1M`, `10M` or a plain number.
+    let count = |s: &str| -> Option<usize> {
+        let (num, mult) = match s.chars().last()? {
+            'k' | 'K' => (&s[..s.len() - 1], 1_000),
+            'm' | 'M' => (&s[..s.len() - 1], 1_000_000),
+            _ => (s, 1),
+        };
+        num.parse::<usize>().ok().map(|n| n * mult)
+    };
     let events = match args.iter().position(|a| a == "--events").and_then(|i| args.get(i + 1)) {
-        Some(n) => n.trim_end_matches(['M', 'm']).parse::<usize>().map(|v| v * 1_000_000).unwrap_or(1_000_000),
-        None if args.iter().any(|a| a == "--tiny") => 100_000,
+        Some(n) => count(n).unwrap_or_else(|| {
+            eprintln!("--events takes a number such as 100k, 1M or 10M");
+            std::process::exit(2)
+        }),
         None => 1_000_000,
     };
     let events = if args.iter().any(|a| a == "--tiny") { 100_000 } else { events };
@@ -45,6 +56,12 @@ fn main() {
     sample::write_csv(&sample::generate(sample::DEFAULT_SEED, events), &mut csv).expect("in memory");
     let ((parse, pmin, pmax), (table, _)) =
         time(repeats, || load_bytes("events.csv", &csv, &Default::default()).expect("generated data loads"));
+    let mut jsonl = Vec::new();
+    sample::write_jsonl(&sample::generate(sample::DEFAULT_SEED, events), &mut jsonl).expect("in memory");
+    let ((jparse, jmin, jmax), (jtable, _)) =
+        time(repeats.min(3), || load_bytes("events.jsonl", &jsonl, &Default::default()).expect("generated data loads"));
+    assert_eq!(jtable.len(), table.len(), "JSON lines and CSV give the same events");
+    drop((jtable, jsonl));
     let query = FunnelQuery {
         by: Dimension::Event,
         steps: ["product_view", "add_to_cart", "purchase"].map(String::from).to_vec(),
@@ -74,6 +91,10 @@ fn main() {
     println!("| phase | median ms | min | max |");
     println!("|---|---|---|---|");
     println!("| CSV parse + index ({mevs:.2} M events/s) | {parse:.1} | {pmin:.1} | {pmax:.1} |");
+    println!(
+        "| JSON lines parse + index ({:.2} M events/s) | {jparse:.1} | {jmin:.1} | {jmax:.1} |",
+        events as f64 / jparse / 1e3
+    );
     println!("| 3-step 7-day funnel | {fun:.2} | {fmin:.2} | {fmax:.2} |");
     println!(
         "| 8-step channel Sankey + variants + transitions (layout included) | {sankey:.1} | {smin:.1} | {smax:.1} |"
@@ -96,6 +117,7 @@ fn main() {
     let json = serde_json::json!({
         "events": events, "csv_bytes": csv.len(),
         "parse_ms": {"median": parse, "min": pmin, "max": pmax}, "parse_m_events_per_s": mevs,
+        "jsonl_parse_ms": {"median": jparse, "min": jmin, "max": jmax},
         "funnel_ms": {"median": fun, "min": fmin, "max": fmax}, "funnel_counts": counts,
         "paths_ms": {"median": sankey, "min": smin, "max": smax},
         "attribution_journeys_ms": {"median": cut, "min": cmin, "max": cmax},

@@ -5,7 +5,6 @@
 //! customer, rows are ordered by timestamp; equal timestamps keep file order.
 //! String columns are dictionary-encoded (`codes` index into `values`).
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A dictionary-encoded string column.
@@ -100,22 +99,73 @@ impl Hasher for FxHasher {
     }
 }
 
-/// Interns strings to dense codes.
+/// Interns strings to dense codes: an open-addressing table of codes over the values
+/// themselves (one allocation per distinct value), with the last value remembered (rows of
+/// one customer often follow each other).
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+    /// `code + 1` per slot, 0 for empty; the length is a power of two, at most half full.
+    slots: Vec<u32>,
+    hashes: Vec<u64>,
     values: Vec<String>,
+    last: Option<u32>,
+}
+
+fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(b);
+    let h = h.finish();
+    h ^ (h >> 29)
 }
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&c) = self.map.get(s) {
-            return c;
+        if let Some(last) = self.last {
+            if self.values[last as usize] == s {
+                return last;
+            }
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![0; 64];
+        }
+        let h = hash_bytes(s.as_bytes());
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => break,
+                e => {
+                    let c = e - 1;
+                    if self.hashes[c as usize] == h && self.values[c as usize] == s {
+                        self.last = Some(c);
+                        return c;
+                    }
+                }
+            }
+            i = (i + 1) & mask;
         }
         let c = self.values.len() as u32;
-        self.map.insert(s.into(), c);
         self.values.push(s.to_string());
+        self.hashes.push(h);
+        self.slots[i] = c + 1;
+        self.last = Some(c);
+        if self.values.len() * 2 > self.slots.len() {
+            self.grow();
+        }
         c
+    }
+
+    fn grow(&mut self) {
+        let mut slots = vec![0u32; self.slots.len() * 2];
+        let mask = slots.len() - 1;
+        for (c, &h) in self.hashes.iter().enumerate() {
+            let mut i = h as usize & mask;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = c as u32 + 1;
+        }
+        self.slots = slots;
     }
 
     pub fn into_values(self) -> Vec<String> {
@@ -203,43 +253,86 @@ impl TableBuilder {
             order[next[c as usize] as usize] = row as u32;
             next[c as usize] += 1;
         }
+        drop(next);
         let mut found = 0u64;
-        let mut kept = Vec::with_capacity(order.len());
+        // Kept rows are written over `order` itself (never ahead of the reading position).
+        let mut kept = 0usize;
         let mut new_offsets = Vec::with_capacity(n_cust + 1);
         new_offsets.push(0u32);
         for c in 0..n_cust {
-            let part = &mut order[offsets[c] as usize..offsets[c + 1] as usize];
+            let (start, end) = (offsets[c] as usize, offsets[c + 1] as usize);
+            let part = &mut order[start..end];
             if !part.windows(2).all(|w| self.ts[w[0] as usize] <= self.ts[w[1] as usize]) {
                 part.sort_by_key(|&r| self.ts[r as usize]);
             }
             // Duplicates share a timestamp, so compare within each run of equal times.
-            let mut run_start = kept.len();
-            for &r in part.iter() {
-                if kept.len() > run_start && self.ts[kept[run_start] as usize] != self.ts[r as usize] {
-                    run_start = kept.len();
+            let mut run_start = kept;
+            for i in start..end {
+                let r = order[i];
+                if kept > run_start && self.ts[order[run_start] as usize] != self.ts[r as usize] {
+                    run_start = kept;
                 }
-                let dup = kept[run_start..].iter().any(|&k| self.same_row(k as usize, r as usize));
+                let dup = order[run_start..kept].iter().any(|&k| self.same_row(k as usize, r as usize));
                 found += u64::from(dup);
                 if !dup || duplicates == Duplicates::Keep {
-                    kept.push(r);
+                    order[kept] = r;
+                    kept += 1;
                 }
             }
-            new_offsets.push(kept.len() as u32);
+            new_offsets.push(kept as u32);
         }
-        let order = kept;
-        let gather_u32 = |v: &[u32]| order.iter().map(|&r| v[r as usize]).collect::<Vec<u32>>();
-        let column =
-            |interner: Interner, codes: &[u32]| Column { codes: gather_u32(codes), values: interner.into_values() };
-        let table = EventTable {
-            ts: order.iter().map(|&r| self.ts[r as usize]).collect(),
-            event: column(self.events, &self.event),
-            channel: self.has_channel.then(|| column(self.channels, &self.channel)),
-            stage: self.has_stage.then(|| column(self.stages, &self.stage)),
-            revenue: self.has_revenue.then(|| order.iter().map(|&r| self.revenue[r as usize]).collect()),
-            customers: self.customers.into_values(),
-            offsets: new_offsets,
+        order.truncate(kept);
+        order.shrink_to_fit();
+        drop(offsets);
+        // Each column is gathered in turn and its unsorted source freed at once, so the peak
+        // holds one column twice, not the whole table.
+        let TableBuilder {
+            customers,
+            events,
+            channels,
+            stages,
+            cust,
+            ts,
+            event,
+            channel,
+            stage,
+            revenue,
+            has_channel,
+            has_stage,
+            has_revenue,
+        } = self;
+        drop(cust);
+        fn gather<T: Copy>(order: &[u32], v: Vec<T>) -> Vec<T> {
+            order.iter().map(|&r| v[r as usize]).collect()
+        }
+        let column = |interner: Interner, codes: Vec<u32>| Column {
+            codes: gather(&order, codes),
+            values: interner.into_values(),
         };
+        let ts = gather(&order, ts);
+        let event = column(events, event);
+        let channel = has_channel.then(|| column(channels, channel));
+        let stage = has_stage.then(|| column(stages, stage));
+        let revenue = has_revenue.then(|| gather(&order, revenue));
+        let table =
+            EventTable { ts, event, channel, stage, revenue, customers: customers.into_values(), offsets: new_offsets };
         (table, found)
+    }
+
+    /// Room for `rows` more rows (a good guess avoids growing the columns while reading).
+    pub fn reserve(&mut self, rows: usize) {
+        self.cust.reserve(rows);
+        self.ts.reserve(rows);
+        self.event.reserve(rows);
+        if self.has_channel {
+            self.channel.reserve(rows);
+        }
+        if self.has_stage {
+            self.stage.reserve(rows);
+        }
+        if self.has_revenue {
+            self.revenue.reserve(rows);
+        }
     }
 
     fn same_row(&self, a: usize, b: usize) -> bool {

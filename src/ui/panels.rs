@@ -101,6 +101,11 @@ fn utc_offset(minutes: i16) -> String {
 fn quality(r: &LoadReport, id_suffix: &str) -> Html {
     html! {
         <>
+            if r.headerless {
+                <p class="note" id={format!("headerless-note{id_suffix}")}>
+                    {"No header line: the columns are named column_1, column_2, … and their roles were guessed from the values; check them under Columns."}
+                </p>
+            }
             if r.unzoned_timestamps > 0 {
                 <p class="note" id={format!("utc-note{id_suffix}")}>{ format!("{} {} no time zone; {} read as UTC.", int(r.unzoned_timestamps),
                     if r.unzoned_timestamps == 1 { "timestamp had" } else { "timestamps had" },

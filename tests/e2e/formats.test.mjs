@@ -531,4 +531,30 @@ describe('vendor export formats', () => {
       await context.close();
     }
   });
+
+  // headerless.csv (10 lines, no header): u1 ×4, u2 ×3, u3 ×3; line 5 has the time "soon" → skipped,
+  // so 9 events of 3 customers. Guessed roles (README "Files without a header line"): column_2 is time
+  // (9 of 10 values), column_3 channel (all channel words), column_1 the customer id (3 distinct values,
+  // all with digits), column_4 the event (open, click, visit, purchase: 4 distinct in 10 rows, no digits).
+  it('a file without a header line: roles guessed, the summary says so', async () => {
+    const { context, page, problems } = await open(['tests/fixtures/e2e/headerless.csv'], 'headerless.csv');
+    try {
+      const got = await page.evaluate(() => ({
+        events: document.querySelector('#sum-events')?.textContent?.trim() ?? null,
+        customers: document.querySelector('#sum-customers')?.textContent?.trim() ?? null,
+        note: document.querySelector('#headerless-note')?.textContent ?? null,
+        skipped: [...document.querySelectorAll('#skipped li')].map((li) => li.textContent.trim()),
+        // The column selects hold column indexes: column_4 is 3, column_2 is 1.
+        event: document.querySelector('#col-event')?.value ?? null,
+        time: document.querySelector('#col-time')?.value ?? null,
+      }));
+      assert.deepEqual(got, {
+        events: '9', customers: '3', note: got.note && got.note.startsWith('No header line') ? got.note : 'missing',
+        skipped: ['1 × unparseable timestamp — line 5 ("soon")'], event: '3', time: '1',
+      });
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -1,6 +1,14 @@
 //! Delimited text (CSV, TSV, semicolon, pipe) on top of `csv-core`'s push parser.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use super::{LoadError, RowOutcome, Rows, SkipReason};
+use crate::core::schema::Role;
+use crate::core::time::parse_timestamp;
+
+/// Records of a file without a header line read before its columns' roles are guessed.
+const HEADERLESS_SAMPLE: usize = 1000;
 
 pub(super) struct CsvParser {
     reader: csv_core::Reader,
@@ -12,6 +20,8 @@ pub(super) struct CsvParser {
     ends_len: usize,
     /// Line and field count of the last record when it was short, for the truncation check.
     last_short: Option<(u64, usize)>,
+    /// A file without a header line: its first records, held until the roles are guessed.
+    headerless: Option<Vec<(u64, Vec<String>)>>,
 }
 
 impl CsvParser {
@@ -32,6 +42,7 @@ impl CsvParser {
             ends: vec![0; 64],
             ends_len: 0,
             last_short: None,
+            headerless: None,
         }
     }
 
@@ -70,12 +81,41 @@ impl CsvParser {
     fn record(&mut self, line: u64, rows: &mut Rows) -> Result<(), LoadError> {
         let (out, ends) = (&self.out[..], &self.ends[..self.ends_len]);
         if rows.header.is_none() {
-            let headers =
+            let fields =
                 (0..ends.len()).map(|i| String::from_utf8_lossy(field(out, ends, i).unwrap()).trim().to_string());
-            return rows.set_header(headers.collect(), line);
+            let fields: Vec<String> = fields.collect();
+            match &mut self.headerless {
+                Some(pending) => pending.push((line, fields)),
+                None if looks_like_data(&fields) => self.headerless = Some(vec![(line, fields)]),
+                None => return rows.set_header(fields, line),
+            }
+            if self.headerless.as_ref().is_some_and(|p| p.len() >= HEADERLESS_SAMPLE) {
+                self.fix_headerless(rows)?;
+            }
+            return Ok(());
         }
         let outcome = rows.row(line, |i| field(out, ends, i).map(text));
         self.last_short = (outcome == RowOutcome::Short).then_some((line, ends.len()));
+        Ok(())
+    }
+
+    /// Names the columns of a file without a header `column_1`, `column_2`, …, guesses their
+    /// roles from the records held (the user's choices win), and reads those records.
+    fn fix_headerless(&mut self, rows: &mut Rows) -> Result<(), LoadError> {
+        let Some(pending) = self.headerless.take() else { return Ok(()) };
+        let width = pending.iter().map(|(_, f)| f.len()).max().unwrap_or(0);
+        let headers: Vec<String> = (1..=width).map(|i| format!("column_{i}")).collect();
+        for (role, col) in guess_roles(&pending, width) {
+            if !rows.overrides.0.iter().any(|(r, _)| *r == role) {
+                rows.overrides.set(role, headers[col].clone());
+            }
+        }
+        rows.report.headerless = true;
+        rows.set_header(headers, pending.first().map_or(1, |p| p.0))?;
+        for (line, fields) in &pending {
+            let outcome = rows.row(*line, |i| fields.get(i).map(|f| Cow::Borrowed(f.as_str())));
+            self.last_short = (outcome == RowOutcome::Short).then_some((*line, fields.len()));
+        }
         Ok(())
     }
 
@@ -84,6 +124,7 @@ impl CsvParser {
         let seen_before = rows.report.rows_read;
         // An empty input tells csv-core the file has ended; it yields the last record.
         self.feed(&[], rows)?;
+        self.fix_headerless(rows)?;
         let last_record_was_flushed = rows.report.rows_read > seen_before;
         if let (true, false, Some((line, fields))) = (last_record_was_flushed, ended_with_newline, self.last_short) {
             let example = format!("{fields} of {} fields", rows.report.headers.len());
@@ -130,4 +171,110 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     } else {
         cands[best]
     }
+}
+
+/// Whether a first line is a record rather than a header: a field is a date and time (a
+/// header never is).
+fn looks_like_data(fields: &[String]) -> bool {
+    fields.iter().any(|f| f.bytes().filter(u8::is_ascii_digit).count() >= 8 && parse_timestamp(f).is_some())
+}
+
+/// Words that name channels and lifecycle stages, to recognise such columns by their values.
+const CHANNEL_WORDS: [&str; 18] = [
+    "search",
+    "mail",
+    "social",
+    "direct",
+    "display",
+    "referral",
+    "organic",
+    "paid",
+    "cpc",
+    "affiliate",
+    "sms",
+    "push",
+    "facebook",
+    "google",
+    "newsletter",
+    "webinar",
+    "store",
+    "call",
+];
+const STAGE_WORDS: [&str; 8] =
+    ["awareness", "consideration", "purchase", "retention", "advocacy", "loyalty", "acquisition", "activation"];
+
+/// Guesses column roles from sample records of a file without a header:
+/// - time: the column with the most dates and times (at least half its values);
+/// - channel and stage: columns whose values are mostly channel or stage words;
+/// - customer id: the other column with the most distinct values (not decimal numbers), preferring
+///   values with digits;
+/// - event: the other text column with the fewest distinct values (at least 2, at most half the
+///   rows), preferring values without digits;
+/// - revenue: another column of numbers, some with decimals.
+pub(super) fn guess_roles(records: &[(u64, Vec<String>)], width: usize) -> Vec<(Role, usize)> {
+    struct Stats {
+        filled: usize,
+        times: usize,
+        numbers: usize,
+        decimals: usize,
+        channel_words: usize,
+        stage_words: usize,
+        with_digits: usize,
+        distinct: usize,
+    }
+    let stats: Vec<Stats> = (0..width)
+        .map(|c| {
+            let values: Vec<&str> =
+                records.iter().filter_map(|(_, f)| f.get(c)).map(|v| v.as_str()).filter(|v| !v.is_empty()).collect();
+            let lower: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
+            let has = |words: &[&str]| lower.iter().filter(|v| words.iter().any(|w| v.contains(w))).count();
+            Stats {
+                filled: values.len(),
+                times: values.iter().filter(|v| v.len() >= 8 && parse_timestamp(v).is_some()).count(),
+                numbers: values.iter().filter(|v| v.parse::<f64>().is_ok()).count(),
+                decimals: values.iter().filter(|v| v.contains('.') && v.parse::<f64>().is_ok()).count(),
+                channel_words: has(&CHANNEL_WORDS),
+                stage_words: has(&STAGE_WORDS),
+                with_digits: values.iter().filter(|v| v.bytes().any(|b| b.is_ascii_digit())).count(),
+                distinct: values.iter().collect::<HashSet<_>>().len(),
+            }
+        })
+        .collect();
+    let share = |n: usize, s: &Stats| s.filled > 0 && n * 10 >= s.filled * 9;
+    let mostly = |n: usize, s: &Stats| s.filled > 0 && n * 2 >= s.filled;
+    let mut taken = vec![false; width];
+    let mut roles = Vec::new();
+    let mut pick = |role: Role, c: Option<usize>, taken: &mut Vec<bool>| {
+        if let Some(c) = c {
+            taken[c] = true;
+            roles.push((role, c));
+        }
+    };
+    let time =
+        (0..width).filter(|&c| mostly(stats[c].times, &stats[c])).max_by_key(|&c| (stats[c].times, usize::MAX - c));
+    pick(Role::Time, time, &mut taken);
+    let best = |taken: &[bool], score: &dyn Fn(&Stats) -> Option<(bool, usize)>| {
+        (0..width)
+            .filter(|&c| !taken[c])
+            .filter_map(|c| score(&stats[c]).map(|s| (s, usize::MAX - c)))
+            .max()
+            .map(|(_, c)| usize::MAX - c)
+    };
+    let channel = best(&taken, &|s| mostly(s.channel_words, s).then_some((true, s.channel_words)));
+    pick(Role::Channel, channel, &mut taken);
+    let stage = best(&taken, &|s| mostly(s.stage_words, s).then_some((true, s.stage_words)));
+    pick(Role::Stage, stage, &mut taken);
+    // Ids usually hold digits (u1, cust-0042, uuids); event names usually do not.
+    let id = best(&taken, &|s| (s.filled > 0 && s.decimals == 0).then_some((mostly(s.with_digits, s), s.distinct)));
+    pick(Role::Id, id, &mut taken);
+    let event = (0..width)
+        .filter(|&c| {
+            let s = &stats[c];
+            !taken[c] && s.filled > 0 && !mostly(s.numbers, s) && s.distinct >= 2 && s.distinct * 2 <= s.filled
+        })
+        .min_by_key(|&c| (mostly(stats[c].with_digits, &stats[c]), stats[c].distinct, c));
+    pick(Role::Event, event, &mut taken);
+    let revenue = best(&taken, &|s| (s.decimals > 0 && share(s.numbers, s)).then_some((true, s.numbers)));
+    pick(Role::Revenue, revenue, &mut taken);
+    roles
 }

@@ -125,6 +125,10 @@ pub struct LoadReport {
     pub identity_links: Vec<(String, String)>,
     /// Whether the file is an identity map (id pairs only, no events).
     pub identity_map: bool,
+    /// Whether the file had no header line: its columns are named `column_1`, `column_2`, …
+    /// and their roles were guessed from the values.
+    #[serde(default)]
+    pub headerless: bool,
     /// An aggregated path table's journeys (the file has no events). Not serialised: the
     /// worker keeps them; the summary describes them.
     #[serde(skip)]
@@ -215,6 +219,9 @@ pub struct Loader {
     file: String,
     stage: Stage,
     text: Text,
+    /// The file's size, when known: the table's columns are reserved from it once the first
+    /// rows show the bytes per row (plain text only).
+    size_hint: Option<u64>,
 }
 
 impl Loader {
@@ -222,7 +229,13 @@ impl Loader {
         let mut text = Text::default();
         text.rows.file = file.to_string();
         text.rows.overrides = overrides;
-        Loader { file: file.to_string(), stage: Stage::Sniffing(Vec::new()), text }
+        Loader { file: file.to_string(), stage: Stage::Sniffing(Vec::new()), text, size_hint: None }
+    }
+
+    /// The file's size in bytes, to reserve the table's columns once (no regrowth while reading).
+    pub fn size_hint(mut self, bytes: u64) -> Loader {
+        self.size_hint = Some(bytes);
+        self
     }
 
     /// Reads the file as this export format instead of detecting it.
@@ -266,6 +279,25 @@ impl Loader {
                 Ok(())
             }
             _ => self.push_decoded(chunk),
+        }?;
+        self.reserve_from_hint();
+        Ok(())
+    }
+
+    /// Once 1,000 rows of plain text are read, reserves room for the rows the rest of the
+    /// file will hold at the same bytes per row (a little more, for shorter rows).
+    fn reserve_from_hint(&mut self) {
+        let rows = &mut self.text.rows;
+        let (read, bytes) = (rows.report.rows_read, rows.report.bytes);
+        if let (Some(total), Stage::Plain) = (self.size_hint, &self.stage) {
+            if read >= 1_000 && bytes > 0 {
+                self.size_hint = None;
+                let expected = (total as f64 * read as f64 / bytes as f64 * 1.05) as u64;
+                let more = expected.saturating_sub(read).min(rows.max_events.unwrap_or(MAX_EVENTS));
+                if let Some(b) = rows.builder.as_mut() {
+                    b.reserve(more as usize);
+                }
+            }
         }
     }
 
@@ -381,8 +413,11 @@ pub fn load_bytes(
     bytes: &[u8],
     overrides: &ColumnOverrides,
 ) -> Result<(EventTable, LoadReport), LoadError> {
-    let mut loader = Loader::new(file, overrides.clone());
-    loader.push(bytes)?;
+    // In slices, as the worker reads a file.
+    let mut loader = Loader::new(file, overrides.clone()).size_hint(bytes.len() as u64);
+    for chunk in bytes.chunks(16 << 20) {
+        loader.push(chunk)?;
+    }
     loader.finish()
 }
 
@@ -593,6 +628,17 @@ impl Rows {
                 let mut shown: Vec<String> = headers.iter().take(40).map(|h| format!("\"{h}\"")).collect();
                 if headers.len() > 40 {
                     shown.push(format!("… {} more", headers.len() - 40));
+                }
+                if self.report.headerless {
+                    return Err(LoadError {
+                        file: file.into(),
+                        line: None,
+                        message: format!(
+                            "the file has no header line and no column looks like the {}; add a header line naming the columns, or name the column in the link (col.{}=column_N)",
+                            role.label().to_lowercase(),
+                            role.key()
+                        ),
+                    });
                 }
                 return Err(LoadError {
                     file: file.into(),
