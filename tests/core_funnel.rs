@@ -5,7 +5,7 @@ use common::Rng;
 
 use std::io::Read;
 
-use touchpath::core::funnel::{compute, Dimension, FunnelQuery, FunnelResult};
+use touchpath::core::funnel::{compute, Dimension, Exclusion, FunnelQuery, FunnelResult, Order};
 use touchpath::core::ingest::load_bytes;
 use touchpath::core::sample;
 use touchpath::core::schema::ColumnOverrides;
@@ -251,7 +251,6 @@ fn brute_strict(table: &EventTable, steps: &[String], window: Option<i64>) -> Ve
 
 #[test]
 fn order_modes_keep_their_invariants() {
-    use touchpath::core::funnel::Order;
     let mut rng = Rng::new(0x0DE5);
     for case in 0..500 {
         let names = &NAMES[..3 + rng.below(2)];
@@ -275,7 +274,6 @@ fn order_modes_keep_their_invariants() {
 
 #[test]
 fn order_modes_hand_worked() {
-    use touchpath::core::funnel::Order;
     // a: view cart buy (consecutive);  b: view other cart buy;  c: cart view buy;  d: buy view.
     let rows: Vec<Row> = [
         ("a", 1, "view"),
@@ -329,4 +327,301 @@ fn funnels_by_stage_use_the_stage_column() {
     let (t, _) = load_bytes("e.csv", csv.as_bytes(), &ColumnOverrides::default()).unwrap();
     let e = compute(&t, &query(Dimension::Stage, &steps, None)).unwrap_err();
     assert!(e.to_string().contains("no stage column"), "{e}");
+}
+
+/// Optional steps and exclusions by brute force: every chain of events is tried. Step `j` is
+/// reached when some chain matches steps 0..=j in order, skipping only optional steps before `j`,
+/// each step at a later position (strict: the very next position) within the window of the
+/// chain's first event, and no exclusion (value, from, to) with both steps in the chain has an
+/// event of its value strictly between them that is not itself one of the chain's steps.
+fn brute_general(
+    table: &EventTable,
+    steps: &[String],
+    optional: &[usize],
+    exclusions: &[(String, usize, usize)],
+    window: Option<i64>,
+    strict: bool,
+) -> Vec<u64> {
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        seq: &[(i64, &str)],
+        steps: &[String],
+        opt: &[bool],
+        excl: &[(String, usize, usize)],
+        window: Option<i64>,
+        strict: bool,
+        target: usize,
+        chain: &mut Vec<(usize, usize)>, // (step, position)
+    ) -> bool {
+        let idx = chain.last().map_or(0, |&(s, _)| s + 1);
+        for next in idx..=target {
+            // Steps idx..next are skipped: all must be optional (step 0 never is).
+            if (idx..next).any(|s| s == 0 || !opt[s]) {
+                break;
+            }
+            let positions: Vec<usize> = match chain.last() {
+                None => (0..seq.len()).collect(),
+                Some(&(_, p)) if strict => vec![p + 1],
+                Some(&(_, p)) => (p + 1..seq.len()).collect(),
+            };
+            for q in positions.into_iter().filter(|&q| q < seq.len() && seq[q].1 == steps[next]) {
+                if let (Some(w), Some(&(_, p0))) = (window, chain.first()) {
+                    if seq[q].0 - seq[p0].0 > w {
+                        continue;
+                    }
+                }
+                chain.push((next, q));
+                let broken = excl.iter().any(|(x, f, t)| {
+                    *t == next
+                        && chain.iter().find(|c| c.0 == *f).is_some_and(|&(_, pf)| {
+                            (pf + 1..q).any(|m| seq[m].1 == x.as_str() && !chain.iter().any(|c| c.1 == m))
+                        })
+                });
+                if !broken && (next == target || search(seq, steps, opt, excl, window, strict, target, chain)) {
+                    chain.pop();
+                    return true;
+                }
+                chain.pop();
+            }
+        }
+        false
+    }
+    let opt: Vec<bool> = (0..steps.len()).map(|j| j > 0 && optional.contains(&j)).collect();
+    let mut reached = vec![0u64; steps.len()];
+    for c in 0..table.customer_count() {
+        let seq: Vec<(i64, &str)> = table
+            .rows_of(c)
+            .map(|r| (table.ts[r], table.event.values[table.event.codes[r] as usize].as_str()))
+            .collect();
+        for (j, r) in reached.iter_mut().enumerate() {
+            if search(&seq, steps, &opt, exclusions, window, strict, j, &mut Vec::new()) {
+                *r += 1;
+            }
+        }
+    }
+    reached
+}
+
+fn events(v: &[(&str, i64, &str)]) -> EventTable {
+    build(&v.iter().map(|&(c, s, e)| (c.to_string(), s * 1_000_000, e.to_string(), String::new())).collect::<Vec<_>>())
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+fn excl(value: &str, from: usize, to: usize) -> Exclusion {
+    Exclusion { value: value.into(), from, to }
+}
+
+#[test]
+fn exclusions_hand_worked() {
+    // Steps view → cart → buy; exclude `refund` between step 1 and step 3 (0-based 0 → 2).
+    // a: view cart buy                 → 3 steps (no refund)
+    // b: view refund cart buy          → the only chain has refund between view and buy: reaches
+    //                                    view and cart (the exclusion drops it from step 3 on) → 2
+    // c: view refund view cart buy     → the second view starts a clean chain → 3
+    // d: view cart buy refund          → refund after the buy is not between → 3
+    // e: view cart refund buy          → 2
+    // f: refund view cart              → refund before step 1 does not matter → 2
+    let t = events(&[
+        ("a", 1, "view"),
+        ("a", 2, "cart"),
+        ("a", 3, "buy"),
+        ("b", 1, "view"),
+        ("b", 2, "refund"),
+        ("b", 3, "cart"),
+        ("b", 4, "buy"),
+        ("c", 1, "view"),
+        ("c", 2, "refund"),
+        ("c", 3, "view"),
+        ("c", 4, "cart"),
+        ("c", 5, "buy"),
+        ("d", 1, "view"),
+        ("d", 2, "cart"),
+        ("d", 3, "buy"),
+        ("d", 4, "refund"),
+        ("e", 1, "view"),
+        ("e", 2, "cart"),
+        ("e", 3, "refund"),
+        ("e", 4, "buy"),
+        ("f", 1, "refund"),
+        ("f", 2, "view"),
+        ("f", 3, "cart"),
+    ]);
+    let q = |exclusions: Vec<Exclusion>| FunnelQuery {
+        steps: strings(&["view", "cart", "buy"]),
+        exclusions,
+        ..Default::default()
+    };
+    let r = compute(&t, &q(vec![excl("refund", 0, 2)])).unwrap();
+    // view: all 6; cart: a b c d e f = 6; buy: a c d = 3.
+    assert_eq!(counts(&r), [6, 6, 3]);
+    assert_eq!(r.exclusions, vec![excl("refund", 0, 2)]);
+    // The JSON names steps from 1.
+    let json = serde_json::to_value(touchpath::core::funnel::FunnelExport::new("t.csv", 23, &r)).unwrap();
+    assert_eq!(json["exclusions"], serde_json::json!([{ "value": "refund", "from_step": 1, "to_step": 3 }]));
+    assert_eq!(json["steps"][1]["optional"], serde_json::json!(false));
+    // Between steps 2 and 3 only: b's refund is before its cart (not between) → b buys; e's is
+    // between cart and buy → e stops at cart; c: 3. Buyers a b c d = 4.
+    assert_eq!(counts(&compute(&t, &q(vec![excl("refund", 1, 2)])).unwrap()), [6, 6, 4]);
+    // Between steps 1 and 2: b (refund between view and cart) stays at view; c restarts → 3
+    // steps; e's refund is after its cart → 3. Carts: a c d e f = 5, buys a c d e = 4.
+    assert_eq!(counts(&compute(&t, &q(vec![excl("refund", 0, 1)])).unwrap()), [6, 5, 4]);
+    // Without the exclusion everyone with the events counts: 6, 6, 5 (all but f buy).
+    assert_eq!(counts(&compute(&t, &q(vec![])).unwrap()), [6, 6, 5]);
+    // An exclusion with a value not in the data changes nothing; an invalid one is ignored.
+    assert_eq!(counts(&compute(&t, &q(vec![excl("nope", 0, 2), excl("refund", 2, 1)])).unwrap()), [6, 6, 5]);
+    // The brute force agrees on every case above.
+    for e in
+        [vec![("refund".to_string(), 0, 2)], vec![("refund".to_string(), 1, 2)], vec![("refund".to_string(), 0, 1)]]
+    {
+        let want = brute_general(&t, &strings(&["view", "cart", "buy"]), &[], &e, None, false);
+        let ex: Vec<Exclusion> = e.iter().map(|(v, f, to)| excl(v, *f, *to)).collect();
+        assert_eq!(counts(&compute(&t, &q(ex)).unwrap()), want, "{e:?}");
+    }
+}
+
+#[test]
+fn exclusions_and_time_between_steps() {
+    // a: view 0, cart 10, refund 20, cart 30, buy 70. Exclude refund between steps 2 and 3:
+    // the chain through cart 10 breaks; the chain view 0 → cart 30 → buy 70 is clean.
+    // Times are per step, from the chains that reach it: cart is reached by view 0 → cart 10
+    // (the refund only stops the buy) → 10 s; buy from cart 30 → 40 s, from view 70 s.
+    let t = events(&[("a", 0, "view"), ("a", 10, "cart"), ("a", 20, "refund"), ("a", 30, "cart"), ("a", 70, "buy")]);
+    let q = FunnelQuery {
+        steps: strings(&["view", "cart", "buy"]),
+        exclusions: vec![excl("refund", 1, 2)],
+        ..Default::default()
+    };
+    let r = compute(&t, &q).unwrap();
+    assert_eq!(counts(&r), [1, 1, 1]);
+    assert_eq!(r.steps[1].median_from_previous_s, Some(10.0));
+    assert_eq!(r.steps[2].median_from_previous_s, Some(40.0));
+    assert_eq!(r.steps[2].median_from_first_s, Some(70.0));
+}
+
+#[test]
+fn optional_steps_hand_worked() {
+    // Steps visit → signup (optional) → cart → buy.
+    // a: visit signup cart buy   b: visit cart buy   c: visit signup   d: signup visit cart
+    // Required funnel visit → cart → buy: visit a b c d = 4; cart a b d = 3; buy a b = 2.
+    // signup (optional) is reached by whoever did visit then signup: a c = 2.
+    // % of previous of cart is of visit (the nearest required step): 3/4; of signup: 2/4.
+    let t = events(&[
+        ("a", 1, "visit"),
+        ("a", 2, "signup"),
+        ("a", 3, "cart"),
+        ("a", 4, "buy"),
+        ("b", 1, "visit"),
+        ("b", 2, "cart"),
+        ("b", 3, "buy"),
+        ("c", 1, "visit"),
+        ("c", 2, "signup"),
+        ("d", 1, "signup"),
+        ("d", 2, "visit"),
+        ("d", 3, "cart"),
+    ]);
+    let steps = strings(&["visit", "signup", "cart", "buy"]);
+    let q = FunnelQuery { steps: steps.clone(), optional: vec![1], ..Default::default() };
+    let r = compute(&t, &q).unwrap();
+    assert_eq!(counts(&r), [4, 2, 3, 2]);
+    assert_eq!(r.steps.iter().map(|s| s.optional).collect::<Vec<_>>(), [false, true, false, false]);
+    assert_eq!((r.steps[1].pct_of_previous, r.steps[1].dropoff), (50.0, 2));
+    assert_eq!((r.steps[2].pct_of_previous, r.steps[2].dropoff), (75.0, 1));
+    assert_eq!((r.steps[3].pct_of_previous, r.steps[3].dropoff), (200.0 / 3.0, 1));
+    // Required, signup would cut b and d: 4, 2, 1, 1.
+    assert_eq!(counts(&compute(&t, &FunnelQuery { optional: vec![], ..q.clone() }).unwrap()), [4, 2, 1, 1]);
+    // Strict order: a's visit signup cart buy are consecutive → 4; b: visit cart buy, skipping
+    // signup → 3 steps but not signup; c: visit signup; d: visit cart. → 4, 2, 3, 2.
+    let strict = FunnelQuery { order: Order::Strict, ..q.clone() };
+    assert_eq!(counts(&compute(&t, &strict).unwrap()), [4, 2, 3, 2]);
+    // Any order: d also has signup (before visit): signup a c d = 3; cart a b d = 3; buy a b = 2.
+    let any = FunnelQuery { order: Order::Any, ..q.clone() };
+    assert_eq!(counts(&compute(&t, &any).unwrap()), [4, 3, 3, 2]);
+    assert_eq!(counts(&compute(&t, &q).unwrap()), brute_general(&t, &steps, &[1], &[], None, false));
+    assert_eq!(counts(&compute(&t, &strict).unwrap()), brute_general(&t, &steps, &[1], &[], None, true));
+    // Strict: a skipped optional step cannot hide an event between steps: visit x cart fails.
+    let t2 = events(&[("a", 1, "visit"), ("a", 2, "x"), ("a", 3, "cart")]);
+    assert_eq!(counts(&compute(&t2, &strict).unwrap()), [1, 0, 0, 0]);
+}
+
+#[test]
+fn editing_steps_keeps_flags_and_exclusions_on_their_steps() {
+    let mut q = FunnelQuery {
+        steps: strings(&["a", "b", "c", "d"]),
+        optional: vec![2],
+        exclusions: vec![excl("x", 0, 3), excl("y", 1, 2)],
+        ..Default::default()
+    };
+    q.move_up(2); // a c b d: c (optional) is now step 1 (0-based); y between b and c → 1..2 still
+    assert_eq!(q.steps, strings(&["a", "c", "b", "d"]));
+    assert_eq!(q.optional, [1]);
+    // y was from b (now 2) to c (now 1): swapped to 1 → 2, but step 1 is optional: dropped.
+    assert_eq!(q.exclusions, vec![excl("x", 0, 3)]);
+    q.remove_step(0); // c b d: step 0 can't be optional; x started at the removed step.
+    assert_eq!(
+        (q.steps.clone(), q.optional.clone(), q.exclusions.clone()),
+        (strings(&["c", "b", "d"]), vec![], vec![])
+    );
+    q.exclusions.push(excl("x", 0, 2));
+    q.set_optional(1, true);
+    q.set_optional(0, true); // ignored
+    assert_eq!(q.optional, [1]);
+    q.remove_step(1);
+    assert_eq!((q.optional.clone(), q.exclusions.clone()), (vec![], vec![excl("x", 0, 1)]));
+}
+
+#[test]
+fn optional_steps_and_exclusions_match_the_brute_force() {
+    let mut rng = Rng::new(0x0E7C_1005);
+    let mut hit_optional = 0;
+    for case in 0..700 {
+        let names = &NAMES[..3 + rng.below(2)];
+        let table = build(&random_rows(&mut rng, names));
+        let len = 2 + rng.below(4);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(names).to_string()).collect();
+        let optional: Vec<usize> = (1..len).filter(|_| rng.below(3) == 0).collect();
+        let mut exclusions = Vec::new();
+        for _ in 0..rng.below(3) {
+            let from = rng.below(len - 1);
+            let to = from + 1 + rng.below(len - 1 - from);
+            if !optional.contains(&from) {
+                exclusions.push((rng.pick(names).to_string(), from, to));
+            }
+        }
+        let window = [None, Some(secs(1)), Some(secs(3))][rng.below(3)];
+        let w = window.map(|w| w.micros());
+        let q = FunnelQuery {
+            steps: steps.clone(),
+            window,
+            optional: optional.clone(),
+            exclusions: exclusions.iter().map(|(v, f, t)| excl(v, *f, *t)).collect(),
+            ..Default::default()
+        };
+        let ordered = counts(&compute(&table, &q).unwrap());
+        assert_eq!(ordered, brute_general(&table, &steps, &optional, &exclusions, w, false), "case {case}: {q:?}");
+        let strict = counts(&compute(&table, &FunnelQuery { order: Order::Strict, ..q.clone() }).unwrap());
+        assert_eq!(strict, brute_general(&table, &steps, &optional, &[], w, true), "case {case} strict: {q:?}");
+        let plain = FunnelQuery { optional: vec![], exclusions: vec![], ..q.clone() };
+        let plain_counts = counts(&compute(&table, &plain).unwrap());
+        let no_excl = counts(&compute(&table, &FunnelQuery { exclusions: vec![], ..q.clone() }).unwrap());
+        let any = counts(&compute(&table, &FunnelQuery { order: Order::Any, ..q.clone() }).unwrap());
+        for j in 0..len {
+            // Exclusions only remove customers; optional steps only add them at required steps.
+            assert!(ordered[j] <= no_excl[j], "case {case}: {ordered:?} vs {no_excl:?}");
+            if !optional.contains(&j) {
+                assert!(no_excl[j] >= plain_counts[j], "case {case}: {no_excl:?} vs {plain_counts:?}");
+            }
+            // strict ≤ ordered (without exclusions) ≤ any order.
+            assert!(strict[j] <= no_excl[j] && no_excl[j] <= any[j], "case {case}: {strict:?} {no_excl:?} {any:?}");
+        }
+        // Required steps never increase along the funnel.
+        let req: Vec<u64> = (0..len).filter(|j| !optional.contains(j)).map(|j| ordered[j]).collect();
+        assert!(req.windows(2).all(|w| w[0] >= w[1]), "case {case}: {ordered:?}");
+        if !optional.is_empty() && ordered[len - 1] > 0 && plain_counts[len - 1] < no_excl[len - 1] {
+            hit_optional += 1;
+        }
+    }
+    assert!(hit_optional > 20, "optional steps made a difference in only {hit_optional} cases");
 }

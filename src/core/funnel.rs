@@ -72,6 +72,82 @@ pub struct FunnelQuery {
     pub window: Option<Duration>,
     #[serde(default)]
     pub order: Order,
+    /// Steps that may be skipped (0-based indices; step 1 is never optional).
+    #[serde(default)]
+    pub optional: Vec<usize>,
+    /// Values whose occurrence between two steps drops a customer's chain.
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
+}
+
+/// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
+/// chain's step `from` and step `to` (0-based, `from < to`) breaks the chain from step `to` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exclusion {
+    pub value: String,
+    pub from: usize,
+    pub to: usize,
+}
+
+impl FunnelQuery {
+    /// Whether step `j` (0-based) may be skipped; step 1 never is.
+    pub fn is_optional(&self, j: usize) -> bool {
+        j > 0 && j < self.steps.len() && self.optional.contains(&j)
+    }
+
+    /// The exclusions the engine applies: `from < to`, both steps exist, `from` is not optional.
+    pub fn valid_exclusions(&self) -> impl Iterator<Item = &Exclusion> {
+        self.exclusions.iter().filter(|e| e.from < e.to && e.to < self.steps.len() && !self.is_optional(e.from))
+    }
+
+    /// Marks step `j` optional or not (step 1 cannot be; exclusions starting at it are dropped).
+    pub fn set_optional(&mut self, j: usize, optional: bool) {
+        self.optional.retain(|&o| o != j);
+        if optional && j > 0 && j < self.steps.len() {
+            self.optional.push(j);
+            self.optional.sort_unstable();
+            self.exclusions.retain(|e| e.from != j);
+        }
+    }
+
+    /// Removes step `i`, keeping the optional flags and exclusions of the other steps.
+    pub fn remove_step(&mut self, i: usize) {
+        if i >= self.steps.len() {
+            return;
+        }
+        self.steps.remove(i);
+        let shift = |j: usize| if j > i { j - 1 } else { j };
+        self.optional = self.optional.iter().filter(|&&j| j != i).map(|&j| shift(j)).filter(|&j| j > 0).collect();
+        self.exclusions.retain(|e| e.from != i && e.to != i);
+        for e in &mut self.exclusions {
+            (e.from, e.to) = (shift(e.from), shift(e.to));
+        }
+    }
+
+    /// Swaps steps `i − 1` and `i`; flags and exclusions move with their steps.
+    pub fn move_up(&mut self, i: usize) {
+        if i == 0 || i >= self.steps.len() {
+            return;
+        }
+        self.steps.swap(i - 1, i);
+        let swap = |j: usize| {
+            if j == i {
+                i - 1
+            } else if j == i - 1 {
+                i
+            } else {
+                j
+            }
+        };
+        self.optional = self.optional.iter().map(|&j| swap(j)).filter(|&j| j > 0).collect();
+        self.optional.sort_unstable();
+        for e in &mut self.exclusions {
+            let (a, b) = (swap(e.from), swap(e.to));
+            (e.from, e.to) = (a.min(b), a.max(b));
+        }
+        let q = self.clone();
+        self.exclusions.retain(|e| !q.is_optional(e.from));
+    }
 }
 
 /// How steps must follow each other.
@@ -121,6 +197,9 @@ pub struct StepResult {
     pub p90_from_previous_s: Option<f64>,
     pub median_from_first_s: Option<f64>,
     pub p90_from_first_s: Option<f64>,
+    /// Whether the step may be skipped (its "previous" step is the nearest earlier required step).
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// A computed funnel.
@@ -132,6 +211,9 @@ pub struct FunnelResult {
     /// Customers in the data (reached or not).
     pub total_customers: u64,
     pub steps: Vec<StepResult>,
+    /// The exclusions applied (0-based steps).
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
 }
 
 /// Why a funnel cannot be computed.
@@ -154,86 +236,72 @@ impl std::fmt::Display for FunnelError {
     }
 }
 
+/// Per step: times (µs) from the previous step and from step 1 of the customers who reached it.
+type Gaps = (Vec<i64>, Vec<i64>);
+
 /// Sentinel for "no chain has reached this depth".
 const NONE: i64 = i64::MIN;
 
 /// Computes a funnel; a step whose value does not occur counts 0 customers.
+///
+/// Optional steps: in ordered and any-order funnels a matched optional step never helps a later
+/// step, so the required steps are one funnel and each optional step `j` is the last step of the
+/// funnel "required steps before `j`, then `j`". Strict order follows every way of skipping.
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
     let column = query.by.column_or_error(table)?;
     let k = query.steps.len();
-    // For each code, the steps it matches, in descending order (CSR layout).
-    let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
-    let mut present = vec![false; k];
-    for (j, step) in query.steps.iter().enumerate().rev() {
-        if let Some(code) = column.code_of(step) {
-            matches[code as usize].push(j);
-            present[j] = true;
-        }
-    }
+    let present: Vec<bool> = query.steps.iter().map(|s| column.code_of(s).is_some()).collect();
+    let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let mut reached = vec![0u64; k];
-    let mut start = vec![NONE; k];
     // Per step: times from the previous step and from step 1 of the customers who reached it.
     let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
-    if k > 0 && query.order != Order::Ordered {
+    if k > 0 && query.order == Order::Strict {
+        let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
+        for (j, step) in query.steps.iter().enumerate() {
+            if let Some(code) = column.code_of(step) {
+                matches[code as usize].push(j);
+            }
+        }
         for c in 0..table.customer_count() {
-            let rows = table.rows_of(c);
-            let depth = match query.order {
-                Order::Strict => strict_depth(table, column, &matches, rows, k, window),
-                _ => any_order_depth(table, column, &query.steps, rows, k, window),
-            };
-            for r in reached.iter_mut().take(depth) {
-                *r += 1;
+            let hit = strict_reach(table, column, &matches, &optional, table.rows_of(c), window);
+            for (r, h) in reached.iter_mut().zip(hit) {
+                *r += u64::from(h);
             }
         }
     } else if k > 0 {
-        for c in 0..table.customer_count() {
-            start.fill(NONE);
-            let mut depth = 0usize; // steps reached so far
-            for row in table.rows_of(c) {
-                let t = table.ts[row];
-                for &j in &matches[column.codes[row] as usize] {
-                    if j == 0 {
-                        start[0] = t;
-                        depth = depth.max(1);
-                    } else if start[j - 1] != NONE
-                        && t.saturating_sub(start[j - 1]) <= window
-                        && start[j - 1] > start[j]
-                    {
-                        start[j] = start[j - 1];
-                        depth = depth.max(j + 1);
+        let required: Vec<usize> = (0..k).filter(|&j| !optional[j]).collect();
+        let mut subs = vec![required.clone()];
+        for j in (0..k).filter(|&j| optional[j]) {
+            subs.push(required.iter().copied().filter(|&r| r < j).chain([j]).collect());
+        }
+        for (n, sub) in subs.iter().enumerate() {
+            let labels: Vec<&str> = sub.iter().map(|&j| query.steps[j].as_str()).collect();
+            let pos = |j: usize| sub.iter().position(|&s| s == j);
+            let exclusions: Vec<(u32, usize, usize)> = query
+                .valid_exclusions()
+                .filter_map(|e| Some((column.code_of(&e.value)?, pos(e.from)?, pos(e.to)?)))
+                .collect();
+            let (counts, sub_gaps) = if query.order == Order::Any {
+                let mut counts = vec![0u64; sub.len()];
+                for c in 0..table.customer_count() {
+                    let depth = any_order_depth(table, column, &labels, table.rows_of(c), window);
+                    for r in counts.iter_mut().take(depth) {
+                        *r += 1;
                     }
                 }
-                if depth == k && window == i64::MAX {
-                    break;
-                }
-            }
-            for r in reached.iter_mut().take(depth) {
-                *r += 1;
-            }
-            if depth > 1 {
-                // Re-trace the chain from the latest step-1 occurrence that reaches this depth.
-                let s = start[depth - 1];
-                let rows = table.rows_of(c);
-                let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
-                if let Some(first) = rows.clone().rev().find(|&r| table.ts[r] == s && is_step(r, 0)) {
-                    let mut times = vec![table.ts[first]];
-                    let mut row = first + 1;
-                    while times.len() < depth && row < rows.end {
-                        if is_step(row, times.len()) && table.ts[row] - times[0] <= window {
-                            times.push(table.ts[row]);
-                        }
-                        row += 1;
-                    }
-                    for j in 1..times.len() {
-                        gaps[j].0.push(times[j] - times[j - 1]);
-                        gaps[j].1.push(times[j] - times[0]);
-                    }
-                }
+                (counts, vec![(Vec::new(), Vec::new()); sub.len()])
+            } else {
+                ordered_scan(table, column, &labels, &exclusions, window)
+            };
+            let from = if n == 0 { 0 } else { sub.len() - 1 };
+            for ((&j, count), g) in sub.iter().zip(counts).zip(sub_gaps).skip(from) {
+                reached[j] = count;
+                gaps[j] = g;
             }
         }
     }
-    let mut r = result(query, table.customer_count() as u64, &reached, &present);
+    let mut r = result(query, table.customer_count() as u64, &reached, &present, &optional);
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
             prev.sort_unstable();
@@ -247,6 +315,157 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         }
     }
     Ok(r)
+}
+
+/// Per-step counts of an ordered funnel over `labels` and, per step, the times from the previous
+/// step and from step 1 of the customers who reached it. `exclusions` are (code, from, to) over
+/// positions in `labels`.
+///
+/// An exclusion stops a chain from reaching its `to` step, not the steps before it; so the steps
+/// are cut into segments at the exclusions' `to` steps, and the steps of each segment are counted
+/// by a run over the steps up to the segment's end with the exclusions that end at or before the
+/// segment's start (a run kills the chains an exclusion event breaks).
+fn ordered_scan(
+    table: &EventTable,
+    column: &Column,
+    labels: &[&str],
+    exclusions: &[(u32, usize, usize)],
+    window: i64,
+) -> (Vec<u64>, Vec<Gaps>) {
+    let k = labels.len();
+    let mut cuts: Vec<usize> = exclusions.iter().map(|e| e.2).chain([0, k]).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut counts = Vec::with_capacity(k);
+    let mut gaps = Vec::with_capacity(k);
+    for seg in cuts.windows(2) {
+        let (a, b) = (seg[0], seg[1]);
+        let active: Vec<(u32, usize, usize)> = exclusions.iter().copied().filter(|e| e.2 <= a).collect();
+        let (c, g) = ordered_run(table, column, &labels[..b], &active, window);
+        counts.extend(c.into_iter().skip(a));
+        gaps.extend(g.into_iter().skip(a));
+    }
+    (counts, gaps)
+}
+
+/// One ordered run over `labels`: an exclusion event kills the chains between its steps.
+fn ordered_run(
+    table: &EventTable,
+    column: &Column,
+    labels: &[&str],
+    exclusions: &[(u32, usize, usize)],
+    window: i64,
+) -> (Vec<u64>, Vec<Gaps>) {
+    let k = labels.len();
+    // For each code, the steps it matches, in descending order.
+    let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
+    for (j, step) in labels.iter().enumerate().rev() {
+        if let Some(code) = column.code_of(step) {
+            matches[code as usize].push(j);
+        }
+    }
+    // For each code, the (from, to) ranges of states it breaks.
+    let mut breaks: Vec<Vec<(usize, usize)>> = vec![Vec::new(); column.values.len()];
+    for &(code, from, to) in exclusions {
+        breaks[code as usize].push((from, to));
+    }
+    let track = !exclusions.is_empty();
+    let mut reached = vec![0u64; k];
+    let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
+    let mut start = vec![NONE; k];
+    // With exclusions, each state keeps its chain's step times (row j: steps 0..=j), and `best`
+    // the chain of the latest start that reached the deepest state so far.
+    let mut chains = if track { vec![0i64; k * k] } else { Vec::new() };
+    let mut best: Vec<i64> = Vec::new();
+    let mut updated = vec![false; k];
+    for c in 0..table.customer_count() {
+        start.fill(NONE);
+        best.clear();
+        let mut depth = 0usize; // steps reached so far
+        for row in table.rows_of(c) {
+            let t = table.ts[row];
+            let code = column.codes[row] as usize;
+            for &j in &matches[code] {
+                let before = (start[j], depth);
+                // With exclusions, a chain with the same start is renewed: the state's older
+                // chain may be broken by an exclusion event later, the renewed one not yet.
+                let advance = if j == 0 {
+                    start[0] = t;
+                    true
+                } else if start[j - 1] != NONE
+                    && t.saturating_sub(start[j - 1]) <= window
+                    && (start[j - 1] > start[j] || (track && start[j - 1] == start[j]))
+                {
+                    start[j] = start[j - 1];
+                    true
+                } else {
+                    false
+                };
+                if advance {
+                    depth = depth.max(j + 1);
+                    if track {
+                        updated[j] = true;
+                        if j > 0 {
+                            chains.copy_within((j - 1) * k..(j - 1) * k + j, j * k);
+                        }
+                        chains[j * k + j] = t;
+                        // Times: the latest start reaching the deepest step, earliest events.
+                        if j + 1 > before.1 || (j + 1 == depth && start[j] > before.0) {
+                            best.clear();
+                            best.extend_from_slice(&chains[j * k..j * k + j + 1]);
+                        }
+                    }
+                }
+            }
+            if track {
+                // An exclusion event breaks the chains between its steps, but not a chain that
+                // used this very event as a step.
+                for &(from, to) in &breaks[code] {
+                    for s in from..to {
+                        if !updated[s] {
+                            start[s] = NONE;
+                        }
+                    }
+                }
+                for &j in &matches[code] {
+                    updated[j] = false;
+                }
+            }
+            if depth == k && window == i64::MAX && !track {
+                break;
+            }
+        }
+        for r in reached.iter_mut().take(depth) {
+            *r += 1;
+        }
+        if depth > 1 {
+            let times = if track {
+                best.clone()
+            } else {
+                // Re-trace the chain from the latest step-1 occurrence that reaches this depth.
+                let s = start[depth - 1];
+                let rows = table.rows_of(c);
+                let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
+                let mut times = Vec::new();
+                if let Some(first) = rows.clone().rev().find(|&r| table.ts[r] == s && is_step(r, 0)) {
+                    times.push(table.ts[first]);
+                    let mut row = first + 1;
+                    while times.len() < depth && row < rows.end {
+                        if is_step(row, times.len()) && table.ts[row] - times[0] <= window {
+                            times.push(table.ts[row]);
+                        }
+                        row += 1;
+                    }
+                }
+                times
+            };
+            for j in 1..times.len() {
+                gaps[j].0.push(times[j] - times[j - 1]);
+                gaps[j].1.push(times[j] - times[0]);
+            }
+        }
+    }
+    (reached, gaps)
 }
 
 /// Steps to start with when a link names none: the common e-commerce path where
@@ -275,7 +494,17 @@ pub struct FunnelExport {
     pub by: Dimension,
     pub order: Order,
     pub window: Option<String>,
+    /// Exclusions applied, with 1-based step numbers.
+    pub exclusions: Vec<ExclusionExport>,
     pub steps: Vec<StepResult>,
+}
+
+/// An exclusion in the JSON export (steps numbered from 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionExport {
+    pub value: String,
+    pub from_step: usize,
+    pub to_step: usize,
 }
 
 impl FunnelExport {
@@ -288,41 +517,59 @@ impl FunnelExport {
             by: result.by,
             order: result.order,
             window: result.window.clone(),
+            exclusions: result
+                .exclusions
+                .iter()
+                .map(|e| ExclusionExport { value: e.value.clone(), from_step: e.from + 1, to_step: e.to + 1 })
+                .collect(),
             steps: result.steps.clone(),
         }
     }
 }
 
-/// Strict order: the longest run of consecutive events matching steps 1, 2, … from any
-/// start, each within the window of the run's first event.
-fn strict_depth(
+/// Strict order: which steps a customer reaches. From every step-1 event, each next event must
+/// match a next step (skipping only optional steps), within the window of the run's first event.
+fn strict_reach(
     table: &EventTable,
     column: &Column,
     matches: &[Vec<usize>],
+    optional: &[bool],
     rows: std::ops::Range<usize>,
-    k: usize,
     window: i64,
-) -> usize {
+) -> Vec<bool> {
+    let k = optional.len();
     let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
-    let mut best = 0;
+    let mut hit = vec![false; k];
+    let (mut live, mut next) = (vec![false; k], vec![false; k]);
     for first in rows.clone() {
         if !is_step(first, 0) {
             continue;
         }
-        let mut depth = 1;
-        while depth < k {
-            let row = first + depth;
-            if row >= rows.end || !is_step(row, depth) || table.ts[row].saturating_sub(table.ts[first]) > window {
-                break;
+        hit[0] = true;
+        live.fill(false);
+        live[0] = true;
+        let mut row = first + 1;
+        while row < rows.end && table.ts[row].saturating_sub(table.ts[first]) <= window && live.contains(&true) {
+            next.fill(false);
+            for s in (0..k).filter(|&s| live[s]) {
+                for t in s + 1..k {
+                    if is_step(row, t) {
+                        next[t] = true;
+                        hit[t] = true;
+                    }
+                    if !optional[t] {
+                        break;
+                    }
+                }
             }
-            depth += 1;
+            std::mem::swap(&mut live, &mut next);
+            row += 1;
         }
-        best = best.max(depth);
-        if best == k {
+        if !hit.contains(&false) {
             break;
         }
     }
-    best
+    hit
 }
 
 /// Any order: the largest k such that steps 1..k are each done by a distinct event (a value
@@ -330,11 +577,11 @@ fn strict_depth(
 fn any_order_depth(
     table: &EventTable,
     column: &Column,
-    steps: &[String],
+    steps: &[&str],
     rows: std::ops::Range<usize>,
-    k: usize,
     window: i64,
 ) -> usize {
+    let k = steps.len();
     // Per step value: its code and how many of steps 1..j need it.
     let codes: Vec<Option<u32>> = steps.iter().map(|s| column.code_of(s)).collect();
     let depth_for = |counts: &HashMap<u32, usize>| {
@@ -391,24 +638,26 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) -> FunnelResult {
+fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool], optional: &[bool]) -> FunnelResult {
     let steps = query
         .steps
         .iter()
         .enumerate()
         .map(|(j, label)| {
-            let prev = if j == 0 { reached[0] } else { reached[j - 1] };
+            // The previous step is the nearest earlier required one (step 1 is always required).
+            let prev = reached[(0..j).rev().find(|&i| !optional[i]).unwrap_or(0)];
             StepResult {
                 label: label.clone(),
                 customers: reached[j],
                 pct_of_first: if j == 0 { 100.0 } else { pct(reached[j], reached[0]) },
                 pct_of_previous: if j == 0 { 100.0 } else { pct(reached[j], prev) },
-                dropoff: prev - reached[j],
+                dropoff: prev.saturating_sub(reached[j]),
                 present: present[j],
                 median_from_previous_s: None,
                 p90_from_previous_s: None,
                 median_from_first_s: None,
                 p90_from_first_s: None,
+                optional: optional[j],
             }
         })
         .collect();
@@ -418,6 +667,11 @@ fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) ->
         window: query.window.map(|w| w.to_string()),
         total_customers: total,
         steps,
+        exclusions: if query.order == Order::Ordered {
+            query.valid_exclusions().cloned().collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -8,7 +8,7 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::attribution::{AttributionQuery, Conversion};
-use super::funnel::{Dimension, FunnelQuery, Order};
+use super::funnel::{Dimension, Exclusion, FunnelQuery, Order};
 use super::paths::{Grain, PathQuery};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
@@ -67,7 +67,9 @@ impl ViewState {
                 "view" => {}
                 "by" if paths => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.paths.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
+                    None => {
+                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
+                    }
                 },
                 "steps" if paths => match decode(raw).parse::<usize>() {
                     Ok(n) if (1..=50).contains(&n) => v.paths.steps = n,
@@ -99,13 +101,36 @@ impl ViewState {
                 "conv" if paths => v.paths.conversion = Some(decode(raw)),
                 "by" => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.funnel.by = d,
-                    None => warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw))),
+                    None => {
+                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
+                    }
                 },
                 "steps" => v.funnel.steps = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
                 "order" => match Order::from_key(&decode(raw)) {
                     Some(o) => v.funnel.order = o,
                     None => warnings.push(format!("order={} is not a choice (ordered, strict or any)", decode(raw))),
                 },
+                "optional" => {
+                    for part in raw.split(',').filter(|p| !p.is_empty()) {
+                        match part.parse::<usize>() {
+                            Ok(n) if n >= 2 => v.funnel.optional.push(n - 1),
+                            _ => warnings.push(format!("optional={part} should be a step number from 2")),
+                        }
+                    }
+                    v.funnel.optional.sort_unstable();
+                    v.funnel.optional.dedup();
+                }
+                "exclude" => {
+                    for part in raw.split(',').filter(|p| !p.is_empty()) {
+                        match parse_exclusion(part) {
+                            Some(e) => v.funnel.exclusions.push(e),
+                            None => warnings.push(format!(
+                                "exclude={} should be a value and two steps, e.g. refund:1-3",
+                                decode(part)
+                            )),
+                        }
+                    }
+                }
                 "window" if raw.is_empty() => {}
                 "window" => match Duration::parse(&decode(raw)) {
                     Ok(d) => v.funnel.window = Some(d),
@@ -185,6 +210,19 @@ impl ViewState {
             }
             if self.funnel.order != Order::Ordered {
                 parts.push(format!("order={}", self.funnel.order.key()));
+            }
+            if !self.funnel.optional.is_empty() {
+                let o: Vec<String> = self.funnel.optional.iter().map(|j| (j + 1).to_string()).collect();
+                parts.push(format!("optional={}", o.join(",")));
+            }
+            if !self.funnel.exclusions.is_empty() {
+                let e: Vec<String> = self
+                    .funnel
+                    .exclusions
+                    .iter()
+                    .map(|e| format!("{}:{}-{}", encode(&e.value), e.from + 1, e.to + 1))
+                    .collect();
+                parts.push(format!("exclude={}", e.join(",")));
             }
         }
         if let Some(p) = self.preset {
@@ -299,6 +337,16 @@ impl ViewState {
     }
 }
 
+/// One `exclude=` item, still percent-encoded: `value:i-j` (1-based steps, `i < j`). The range is
+/// split at the last `:`, so a value may itself hold `:`.
+fn parse_exclusion(raw: &str) -> Option<Exclusion> {
+    let (value, range) = raw.rsplit_once(':')?;
+    let (i, j) = range.split_once('-')?;
+    let (i, j) = (i.parse::<usize>().ok()?, j.parse::<usize>().ok()?);
+    let value = decode(value);
+    (i >= 1 && i < j && !value.is_empty()).then(|| Exclusion { value, from: i - 1, to: j - 1 })
+}
+
 fn keep(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-_.~:/@!$'()*;?[]".contains(&b)
 }
@@ -403,6 +451,28 @@ mod tests {
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
         let (_, w) = ViewState::from_fragment("view=paths&steps=0");
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn optional_steps_and_exclusions_round_trip() {
+        let (v, w) = ViewState::from_fragment(
+            "view=funnel&steps=visit,signup,cart,buy&optional=2&exclude=refund:1-4,a%2Cb:c:2-3",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(v.funnel.optional, [1]);
+        assert_eq!(
+            v.funnel.exclusions,
+            vec![
+                Exclusion { value: "refund".into(), from: 0, to: 3 },
+                Exclusion { value: "a,b:c".into(), from: 1, to: 2 }
+            ]
+        );
+        let f = v.to_fragment();
+        assert!(f.contains("&optional=2&exclude=refund:1-4,a%2Cb:c:2-3"), "{f}");
+        assert_eq!(ViewState::from_fragment(&f).0, v);
+        // Step 1 cannot be optional; a range must go forward.
+        let (v, w) = ViewState::from_fragment("steps=a,b&optional=1,x&exclude=r:2-1,r,r:0-2");
+        assert_eq!((v.funnel.optional.len(), v.funnel.exclusions.len(), w.len()), (0, 0, 5), "{w:?}");
     }
 
     #[test]
