@@ -8,8 +8,8 @@ use yew::prelude::*;
 use super::browser::{self, int};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
-use crate::core::chart::funnel_layout;
-use crate::core::funnel::{Dimension, FunnelExport, FunnelResult, Order};
+use crate::core::chart::funnel_layout_with;
+use crate::core::funnel::{Dimension, Exclusion, FunnelExport, FunnelResult, Order};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -37,6 +37,8 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
     let on_by = edit(Rc::new(|v, val| {
         v.funnel.by = Dimension::from_key(&val).unwrap_or_default();
         v.funnel.steps.clear();
+        v.funnel.optional.clear();
+        v.funnel.exclusions.clear();
     }))
     .reform(|e: Event| select_value(&e));
     let on_order = edit(Rc::new(|v, val| v.funnel.order = Order::from_key(&val).unwrap_or_default()))
@@ -165,10 +167,18 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                                 <option value={v.value.clone()} selected={&v.value == step}>{ v.value.clone() }</option>
                             }
                         </select>
+                        if i > 0 {
+                            <label class="step-optional" title="Customers may skip this step">
+                                <input type="checkbox" aria-label={format!("Step {} optional", i + 1)} checked={q.is_optional(i)}
+                                    onchange={edit(Rc::new(move |v, val| v.funnel.set_optional(i, val == "1")))
+                                        .reform(|e: Event| if e.target_unchecked_into::<HtmlInputElement>().checked() { "1".into() } else { String::new() })} />
+                                {"optional"}
+                            </label>
+                        }
                         <button class="icon" title="Move up" aria-label={format!("Move step {} up", i + 1)} disabled={i == 0}
-                            onclick={edit(Rc::new(move |v, _| v.funnel.steps.swap(i - 1, i))).reform(|_| String::new())}>{"↑"}</button>
+                            onclick={edit(Rc::new(move |v, _| v.funnel.move_up(i))).reform(|_| String::new())}>{"↑"}</button>
                         <button class="icon" title="Remove" aria-label={format!("Remove step {}", i + 1)}
-                            onclick={edit(Rc::new(move |v, _| { v.funnel.steps.remove(i); })).reform(|_| String::new())}>{"×"}</button>
+                            onclick={edit(Rc::new(move |v, _| v.funnel.remove_step(i))).reform(|_| String::new())}>{"×"}</button>
                     </li>
                 }
                 <li class="step add" key="add">
@@ -180,6 +190,54 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     </select>
                 </li>
             </ol>
+            <div class="exclusions" id="funnel-exclusions">
+                for (n, x) in q.exclusions.iter().enumerate() {
+                    <div class="exclusion" key={format!("{n}:{}:{}:{}", x.value, x.from, x.to)}>
+                        <span>{"Drop customers who do"}</span>
+                        <select class="excl-value" aria-label={format!("Exclusion {} value", n + 1)} onchange={
+                            edit(Rc::new(move |v, val| v.funnel.exclusions[n].value = val)).reform(|e: Event| select_value(&e))
+                        }>
+                            if !values.iter().any(|v| v.value == x.value) {
+                                <option value={x.value.clone()} selected=true>{ format!("{} (not in data)", x.value) }</option>
+                            }
+                            for v in values {
+                                <option value={v.value.clone()} selected={v.value == x.value}>{ v.value.clone() }</option>
+                            }
+                        </select>
+                        <span>{"between step"}</span>
+                        <select class="excl-from" aria-label={format!("Exclusion {} from step", n + 1)} onchange={
+                            edit(Rc::new(move |v, val| {
+                                let e = &mut v.funnel.exclusions[n];
+                                e.from = val.parse().unwrap_or(0);
+                                e.to = e.to.max(e.from + 1);
+                            })).reform(|e: Event| select_value(&e))
+                        }>
+                            for i in (0..q.steps.len().saturating_sub(1)).filter(|&i| !q.is_optional(i)) {
+                                <option value={i.to_string()} selected={i == x.from}>{ i + 1 }</option>
+                            }
+                        </select>
+                        <span>{"and step"}</span>
+                        <select class="excl-to" aria-label={format!("Exclusion {} to step", n + 1)} onchange={
+                            edit(Rc::new(move |v, val| v.funnel.exclusions[n].to = val.parse().unwrap_or(1))).reform(|e: Event| select_value(&e))
+                        }>
+                            for j in x.from + 1..q.steps.len() {
+                                <option value={j.to_string()} selected={j == x.to}>{ j + 1 }</option>
+                            }
+                        </select>
+                        if q.order != Order::Ordered { <span class="muted">{"(applies to in-order funnels only)"}</span> }
+                        <button class="icon" title="Remove exclusion" aria-label={format!("Remove exclusion {}", n + 1)}
+                            onclick={edit(Rc::new(move |v, _| { v.funnel.exclusions.remove(n); })).reform(|_| String::new())}>{"×"}</button>
+                    </div>
+                }
+                if q.steps.len() >= 2 {
+                    <button class="button" id="add-exclusion" title="Drop customers who do an event between two steps"
+                        onclick={edit(Rc::new(|v, _| {
+                            let value = v.funnel.steps.first().cloned().unwrap_or_default();
+                            let to = v.funnel.steps.len() - 1;
+                            v.funnel.exclusions.push(Exclusion { value, from: 0, to });
+                        })).reform(|_| String::new())}>{"+ Exclusion"}</button>
+                }
+            </div>
             if let Some(e) = &p.error { <p class="error" id="funnel-error">{ e.clone() }</p> }
             if let Some(r) = &p.result {
                 if !r.steps.is_empty() {
@@ -208,14 +266,16 @@ fn short(label: &str, max: usize) -> String {
 
 /// Styles inside the SVG, so an exported file looks as on screen.
 const FUNNEL_SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:12px;fill:#5b6675}\
-.value{fill:#1b2430;font-weight:600}.bar{fill:#2f7fd8}.ghost{fill:#d5e4f6}.tick line{stroke:#edf0f4}.axis{stroke:#9aa7b5}";
+.value{fill:#1b2430;font-weight:600}.bar{fill:#2f7fd8}.bar.optional{fill:#7fb0e8}.ghost{fill:#d5e4f6}.tick line{stroke:#edf0f4}.axis{stroke:#9aa7b5}";
 
 /// Bars per step, the previous step as a pale "ghost" to show the drop-off.
 #[component]
 pub fn FunnelChart(p: &ResultProps) -> Html {
     let (w, h) = (720.0, 300.0);
     let counts: Vec<u64> = p.result.steps.iter().map(|s| s.customers).collect();
-    let g = funnel_layout(&counts, w, h);
+    // The ghost is the step this one is compared with: customers + drop-off.
+    let previous: Vec<u64> = p.result.steps.iter().map(|s| s.customers + s.dropoff).collect();
+    let g = funnel_layout_with(&counts, &previous, w, h);
     let label_len = (90 / counts.len().max(1)).clamp(8, 24);
     html! {
         <svg id="funnel-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
@@ -234,12 +294,12 @@ pub fn FunnelChart(p: &ResultProps) -> Html {
                         <rect class="ghost" x={b.x.to_string()} width={b.width.to_string()}
                               y={b.ghost_y.to_string()} height={(b.y - b.ghost_y).max(0.0).to_string()} />
                     }
-                    <rect class="bar" x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
+                    <rect class={if s.optional { "bar optional" } else { "bar" }} x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
                     <text class="value" x={(b.x + b.width / 2.0).to_string()} y={(b.y - 6.0).to_string()} text-anchor="middle">
                         { format!("{} · {:.1}%", int(s.customers), s.pct_of_first) }
                     </text>
                     <text class="label" x={(b.x + b.width / 2.0).to_string()} y={(g.baseline + 18.0).to_string()} text-anchor="middle">
-                        { format!("{}. {}", i + 1, short(&s.label, label_len)) }
+                        { format!("{}. {}{}", i + 1, short(&s.label, label_len), if s.optional { " (optional)" } else { "" }) }
                     </text>
                 </g>
             }
@@ -264,9 +324,10 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
     html! {
         <table class="data" id="funnel-table">
             <caption>
-                { format!("{} customers in the data · steps by {}{}{}", int(r.total_customers), r.by.key(),
+                { format!("{} customers in the data · steps by {}{}{}{}", int(r.total_customers), r.by.key(),
                     match r.order { Order::Ordered => "", Order::Strict => " · strictly in order", Order::Any => " · in any order" },
-                    r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default()) }
+                    r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default(),
+                    r.exclusions.iter().map(|e| format!(" · excluding {} between steps {} and {}", e.value, e.from + 1, e.to + 1)).collect::<String>()) }
             </caption>
             <thead>
                 <tr>
@@ -278,8 +339,10 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
             </thead>
             <tbody>
                 for (i, s) in r.steps.iter().enumerate() {
-                    <tr class="funnel-row">
-                        <td>{ i + 1 }</td>
+                    <tr class={classes!("funnel-row", s.optional.then_some("optional"))}>
+                        <td>{ i + 1 }
+                            if s.optional { <span class="muted opt-tag" title="Optional: may be skipped; % of previous and drop-off are of the nearest earlier required step">{" opt."}</span> }
+                        </td>
                         <td class="step-label">{ s.label.clone() }</td>
                         <td class="num step-customers">{ int(s.customers) }</td>
                         <td class="num step-pct-first">{ format!("{:.1}%", s.pct_of_first) }</td>

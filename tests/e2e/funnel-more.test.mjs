@@ -1,0 +1,178 @@
+// Funnel options beyond the basics: optional steps and exclusions, in the builder, the table,
+// the URL fragment, the JSON download and a share link.
+//
+// Fixture tests/fixtures/e2e/funnel-more.csv (22 events, 6 customers, all on 2024-05-01 UTC):
+//   u1: visit 10:00, signup 10:01, cart 10:02, buy 10:03
+//   u2: visit 10:00, cart 10:05, buy 10:10
+//   u3: visit 10:00, signup 10:02
+//   u4: visit 10:00, support 10:01, cart 10:02, buy 10:03
+//   u5: visit 10:00, cart 10:01, support 10:02, visit 10:03, cart 10:04, buy 10:05
+//   u6: signup 10:00, visit 10:01, cart 10:02
+//
+// Steps visit → signup → cart → buy.
+//  M1 every step required: visit u1–u6 = 6; signup after a visit u1 u3 = 2 (u6 signed up first);
+//     cart after that u1 = 1; buy u1 = 1.
+//     % of first 100, 2/6 = 33.3, 1/6 = 16.7, 16.7;  % of previous 100, 33.3, 1/2 = 50.0, 100.0;
+//     drop-off 0, 4, 1, 0
+//  M2 step 2 optional (optional=2): the required steps are visit → cart → buy: visit 6; cart after
+//     a visit u1 u2 u4 u5 u6 = 5; buy after that u1 u2 u4 u5 = 4. signup is reached by visit then
+//     signup: u1 u3 = 2. The previous step of signup and of cart is visit (the nearest required
+//     step): signup 2/6 = 33.3%, drop 4; cart 5/6 = 83.3%, 83.3%, drop 1; buy 4/6 = 66.7%,
+//     4/5 = 80.0%, drop 1.
+//  M3 + exclusion "support between steps 1 and 4" (exclude=support:1-4): u4's only chain has
+//     support between its visit and its buy → u4 counts up to cart, not at buy; u5's chain from
+//     the 10:03 visit is clean → buys. buy = u1 u2 u5 = 3 (3/6 = 50.0%, 3/5 = 60.0%, drop 2);
+//     the other steps as M2 (an exclusion only stops its "to" step and later).
+//  M4 the exclusion from step 3 instead (support between cart and buy): u4's support is before
+//     its cart (not between); u5's cart 10:04 → buy 10:05 is clean → buy = 4 again, as M2.
+//  M5 M4 strictly in order (each step the very next event; the optional signup may be skipped;
+//     exclusions change nothing — nothing comes between consecutive steps):
+//     u1 visit signup cart buy → 4 steps; u2 visit cart buy → visit, cart, buy (not signup);
+//     u3 visit signup; u4 visit then support → visit only; u5 visit cart, then visit cart buy
+//     → cart, buy; u6 visit cart → cart.
+//     visit 6; signup u1 u3 = 2 (33.3%, drop 4); cart u1 u2 u5 u6 = 4 (66.7%, 66.7%, drop 2);
+//     buy u1 u2 u5 = 3 (50.0%, 3/4 = 75.0%, drop 1)
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import {
+  assertNoProblems, eventually, expectFunnel, expectSteps, fixture, fragmentPairs, launch, newPage, screenshot,
+  serve, text, waitForData,
+} from './helpers.mjs';
+
+const STEPS = ['visit', 'signup', 'cart', 'buy'];
+const CAPTION = '6 customers in the data · steps by event';
+const M1 = [
+  ['visit', '6', '100.0%', '100.0%', '0'],
+  ['signup', '2', '33.3%', '33.3%', '4'],
+  ['cart', '1', '16.7%', '50.0%', '1'],
+  ['buy', '1', '16.7%', '100.0%', '0'],
+];
+const M2 = [
+  ['visit', '6', '100.0%', '100.0%', '0'],
+  ['signup', '2', '33.3%', '33.3%', '4'],
+  ['cart', '5', '83.3%', '83.3%', '1'],
+  ['buy', '4', '66.7%', '80.0%', '1'],
+];
+const M3 = [...M2.slice(0, 3), ['buy', '3', '50.0%', '60.0%', '2']];
+
+/** The exclusion rows as [value, from step, to step] (what the selects show). */
+function exclusions(page) {
+  return page.$$eval('#funnel-exclusions .exclusion', (rows) => rows.map((r) => [
+    r.querySelector('select.excl-value').value,
+    r.querySelector('select.excl-from').selectedOptions[0]?.textContent ?? null,
+    r.querySelector('select.excl-to').selectedOptions[0]?.textContent ?? null,
+  ]));
+}
+
+/** Opens `hash`, then loads the fixture through the file input (a link's steps are kept). */
+async function openWithFixture(page, server, hash) {
+  await page.goto(`${server.url}#${hash}`);
+  await waitForData(page, { events: '20,000' });
+  await page.setInputFiles('#file-input', fixture('funnel-more.csv'));
+  await waitForData(page, { events: '22', name: 'funnel-more.csv' });
+}
+
+describe('Funnel: optional steps and exclusions', () => {
+  let browser, server, page, problems;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve({ prefix: '/' });
+    ({ page, problems } = await newPage(browser));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('computes the plain funnel (M1)', async () => {
+    await openWithFixture(page, server, `view=funnel&by=event&steps=${STEPS.join(',')}`);
+    await expectSteps(page, STEPS);
+    await expectFunnel(page, M1, { caption: CAPTION, message: 'M1' });
+    assert.equal(await page.locator('#funnel-steps input[type=checkbox]').count(), 3, 'no optional box on step 1');
+  });
+
+  it('makes step 2 optional (M2)', async () => {
+    await page.getByRole('checkbox', { name: 'Step 2 optional', exact: true }).check();
+    await expectFunnel(page, M2, { caption: CAPTION, message: 'M2' });
+    await eventually(() => fragmentPairs(page), (m) => m.get('optional') === '2', { message: 'optional=2 in the URL' });
+    assert.equal(await text(page, '#funnel-table tr.funnel-row:nth-child(2) .opt-tag'), ' opt.', 'step 2 is marked optional');
+    assert.equal(await page.locator('#funnel-table tr.funnel-row .opt-tag').count(), 1, 'only step 2 is marked');
+  });
+
+  it('adds an exclusion and edits it (M3, M4)', async () => {
+    await page.click('#add-exclusion');
+    await eventually(() => exclusions(page), [['visit', '1', '4']], { message: 'a new exclusion: step 1 to the last step' });
+    await page.locator('#funnel-exclusions select.excl-value').selectOption('support');
+    await expectFunnel(page, M3, { caption: `${CAPTION} · excluding support between steps 1 and 4`, message: 'M3' });
+    await eventually(() => fragmentPairs(page), (m) => m.get('exclude') === 'support:1-4', { message: 'exclude= in the URL' });
+
+    await page.locator('#funnel-exclusions select.excl-from').selectOption({ label: '3' });
+    await eventually(() => exclusions(page), [['support', '3', '4']], { message: 'the exclusion starts at step 3' });
+    await expectFunnel(page, M2, { caption: `${CAPTION} · excluding support between steps 3 and 4`, message: 'M4' });
+    const pairs = await fragmentPairs(page);
+    assert.equal(pairs.get('exclude'), 'support:3-4');
+    assert.equal(pairs.get('optional'), '2');
+    await screenshot(page, 'funnel-more-exclusion');
+  });
+
+  it('downloads the options and numbers as JSON (M4)', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.equal(doc.schema, 'touchpath.funnel.v1');
+    assert.deepEqual(doc.exclusions, [{ value: 'support', from_step: 3, to_step: 4 }]);
+    assert.deepEqual(doc.steps.map((s) => [s.label, s.customers, s.optional, s.dropoff]),
+      [['visit', 6, false, 0], ['signup', 2, true, 4], ['cart', 5, false, 1], ['buy', 4, false, 1]]);
+    assert.ok(Math.abs(doc.steps[3].pct_of_previous - 80) < 1e-9, `buy of cart: ${doc.steps[3].pct_of_previous}`);
+    assert.ok(Math.abs(doc.steps[2].pct_of_previous - (5 * 100) / 6) < 1e-9, 'cart of visit (signup is optional)');
+  });
+
+  it('applies optional steps strictly in order, where exclusions change nothing (M5)', async () => {
+    await page.selectOption('#funnel-order', 'strict');
+    await expectFunnel(page, [
+      ['visit', '6', '100.0%', '100.0%', '0'],
+      ['signup', '2', '33.3%', '33.3%', '4'],
+      ['cart', '4', '66.7%', '66.7%', '2'],
+      ['buy', '3', '50.0%', '75.0%', '1'],
+    ], { caption: `${CAPTION} · strictly in order`, message: 'M5' });
+    assert.equal(await text(page, '#funnel-exclusions .exclusion .muted'), '(applies to in-order funnels only)');
+  });
+
+  it('moves and removes steps with their options, and removes the exclusion', async () => {
+    await page.selectOption('#funnel-order', 'ordered');
+    // Moving cart (step 3) up swaps it with the optional signup: signup becomes step 3 and stays
+    // optional; the exclusion from cart (now step 2) to buy (step 4) follows.
+    await page.getByRole('button', { name: 'Move step 3 up', exact: true }).click();
+    await expectSteps(page, ['visit', 'cart', 'signup', 'buy']);
+    await eventually(() => fragmentPairs(page), (m) => m.get('optional') === '3' && m.get('exclude') === 'support:2-4',
+      { message: 'the options follow their steps' });
+    assert.equal(await page.getByRole('checkbox', { name: 'Step 3 optional', exact: true }).isChecked(), true);
+    // visit → cart → buy required (5, 4 as M2: support before u4's cart is not between cart and
+    // buy); signup after visit and cart: nobody (u1 signed up before the cart) → 0.
+    await expectFunnel(page, [
+      ['visit', '6', '100.0%', '100.0%', '0'],
+      ['cart', '5', '83.3%', '83.3%', '1'],
+      ['signup', '0', '0.0%', '0.0%', '5'],
+      ['buy', '4', '66.7%', '80.0%', '1'],
+    ], { message: 'signup moved after cart' });
+    await page.getByRole('button', { name: 'Remove exclusion 1', exact: true }).click();
+    await eventually(() => exclusions(page), [], { message: 'no exclusion' });
+    await page.getByRole('button', { name: 'Remove step 3', exact: true }).click();
+    await expectSteps(page, ['visit', 'cart', 'buy']);
+    await eventually(() => fragmentPairs(page), (m) => !m.has('optional') && !m.has('exclude'),
+      { message: 'no options left in the URL' });
+    assertNoProblems(problems);
+  });
+
+  it('restores optional steps and exclusions from a share link (M3)', async () => {
+    const { page: p2, problems: pr2 } = await newPage(browser);
+    await openWithFixture(p2, server, `view=funnel&by=event&steps=${STEPS.join(',')}&optional=2&exclude=support:1-4`);
+    await expectFunnel(p2, M3, { caption: `${CAPTION} · excluding support between steps 1 and 4`, message: 'M3 from a link' });
+    assert.equal(await p2.getByRole('checkbox', { name: 'Step 2 optional', exact: true }).isChecked(), true);
+    assert.deepEqual(await exclusions(p2), [['support', '1', '4']]);
+    assertNoProblems(pr2, 'the share-link page');
+    await p2.context().close();
+  });
+});
