@@ -342,6 +342,19 @@ fn brute_general(
     window: Option<i64>,
     strict: bool,
 ) -> Vec<u64> {
+    let hits = brute_hits(table, steps, optional, exclusions, window, strict);
+    (0..steps.len()).map(|j| hits.iter().filter(|h| h[j]).count() as u64).collect()
+}
+
+/// Per customer, which steps [`brute_general`] says they reach.
+fn brute_hits(
+    table: &EventTable,
+    steps: &[String],
+    optional: &[usize],
+    exclusions: &[(String, usize, usize)],
+    window: Option<i64>,
+    strict: bool,
+) -> Vec<Vec<bool>> {
     #[allow(clippy::too_many_arguments)]
     fn search(
         seq: &[(i64, &str)],
@@ -387,19 +400,55 @@ fn brute_general(
         false
     }
     let opt: Vec<bool> = (0..steps.len()).map(|j| j > 0 && optional.contains(&j)).collect();
-    let mut reached = vec![0u64; steps.len()];
-    for c in 0..table.customer_count() {
-        let seq: Vec<(i64, &str)> = table
-            .rows_of(c)
-            .map(|r| (table.ts[r], table.event.values[table.event.codes[r] as usize].as_str()))
-            .collect();
-        for (j, r) in reached.iter_mut().enumerate() {
-            if search(&seq, steps, &opt, exclusions, window, strict, j, &mut Vec::new()) {
-                *r += 1;
+    (0..table.customer_count())
+        .map(|c| {
+            let seq: Vec<(i64, &str)> = table
+                .rows_of(c)
+                .map(|r| (table.ts[r], table.event.values[table.event.codes[r] as usize].as_str()))
+                .collect();
+            (0..steps.len())
+                .map(|j| search(&seq, steps, &opt, exclusions, window, strict, j, &mut Vec::new()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Open funnels by brute force: a customer reaches step j when, for some entry step s ≤ j, the
+/// closed funnel of steps s.. (its optional steps and exclusions, renumbered) reaches j; they
+/// arrived at j when some s < j does. Returns (reached, entries, drop-off) per step.
+#[allow(clippy::type_complexity)]
+fn brute_open(
+    table: &EventTable,
+    steps: &[String],
+    optional: &[usize],
+    exclusions: &[(String, usize, usize)],
+    window: Option<i64>,
+    strict: bool,
+) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+    let k = steps.len();
+    let n = table.customer_count();
+    let (mut reach, mut arrived) = (vec![vec![false; k]; n], vec![vec![false; k]; n]);
+    for s in 0..k {
+        let opt: Vec<usize> = optional.iter().filter(|&&j| j > s).map(|&j| j - s).collect();
+        let ex: Vec<(String, usize, usize)> =
+            exclusions.iter().filter(|e| e.1 >= s).map(|(v, f, t)| (v.clone(), f - s, t - s)).collect();
+        let hits = brute_hits(table, &steps[s..], &opt, &ex, window, strict);
+        for c in 0..n {
+            for p in 0..k - s {
+                if hits[c][p] {
+                    reach[c][s + p] = true;
+                    arrived[c][s + p] |= p > 0;
+                }
             }
         }
     }
-    reached
+    let prev = |j: usize| (0..j).rev().find(|i| !optional.contains(i));
+    let reached = (0..k).map(|j| (0..n).filter(|&c| reach[c][j]).count() as u64).collect();
+    let entries = (0..k).map(|j| (0..n).filter(|&c| reach[c][j] && !arrived[c][j]).count() as u64).collect();
+    let dropoff = (0..k)
+        .map(|j| prev(j).map_or(0, |i| (0..n).filter(|&c| reach[c][i] && !arrived[c][j]).count() as u64))
+        .collect();
+    (reached, entries, dropoff)
 }
 
 fn events(v: &[(&str, i64, &str)]) -> EventTable {
@@ -624,4 +673,93 @@ fn optional_steps_and_exclusions_match_the_brute_force() {
         }
     }
     assert!(hit_optional > 20, "optional steps made a difference in only {hit_optional} cases");
+}
+
+#[test]
+fn open_funnel_hand_worked() {
+    // Steps view → cart → buy, open (customers may enter at any step).
+    // a: view cart buy   b: cart buy   c: buy   d: cart   e: view buy
+    // view: a e = 2 (both enter here); cart: a b d = 3 (a arrived from view; b, d enter here);
+    // buy: a b c e = 4 (a, b arrived from cart; c and e — no cart before — enter here).
+    // Drop-off = customers at the previous step who did not arrive here: cart: e → 1; buy: d → 1.
+    // % of first: 150% and 200%; % of previous: 3/2 = 150%, 4/3 = 133.3%.
+    let t = events(&[
+        ("a", 1, "view"),
+        ("a", 2, "cart"),
+        ("a", 3, "buy"),
+        ("b", 1, "cart"),
+        ("b", 2, "buy"),
+        ("c", 1, "buy"),
+        ("d", 1, "cart"),
+        ("e", 1, "view"),
+        ("e", 2, "buy"),
+    ]);
+    let steps = strings(&["view", "cart", "buy"]);
+    let q = FunnelQuery { steps: steps.clone(), open: true, ..Default::default() };
+    let r = compute(&t, &q).unwrap();
+    assert!(r.open);
+    assert_eq!(counts(&r), [2, 3, 4]);
+    assert_eq!(r.steps.iter().map(|s| s.entries).collect::<Vec<_>>(), [Some(2), Some(2), Some(2)]);
+    assert_eq!(r.steps.iter().map(|s| s.dropoff).collect::<Vec<_>>(), [0, 1, 1]);
+    assert_eq!((r.steps[1].pct_of_first, r.steps[2].pct_of_first), (150.0, 200.0));
+    assert_eq!((r.steps[1].pct_of_previous, r.steps[2].pct_of_previous), (150.0, 400.0 / 3.0));
+    // Closed: 2, 1 (a), 1 (a); no entries column.
+    let closed = compute(&t, &FunnelQuery { open: false, ..q.clone() }).unwrap();
+    assert_eq!(counts(&closed), [2, 1, 1]);
+    assert_eq!(closed.steps[1].entries, None);
+    // The JSON says so.
+    let json = serde_json::to_value(touchpath::core::funnel::FunnelExport::new("t.csv", 9, &r)).unwrap();
+    assert_eq!(
+        (json["open"].clone(), json["steps"][2]["entries"].clone()),
+        (serde_json::json!(true), serde_json::json!(2))
+    );
+    assert_eq!(brute_open(&t, &steps, &[], &[], None, false), (vec![2, 3, 4], vec![2, 2, 2], vec![0, 1, 1]));
+}
+
+#[test]
+fn open_funnels_match_the_brute_force_and_are_at_least_the_closed_ones() {
+    let mut rng = Rng::new(0x09E4_F001);
+    let mut more = 0;
+    for case in 0..400 {
+        let names = &NAMES[..3 + rng.below(2)];
+        let table = build(&random_rows(&mut rng, names));
+        let len = 1 + rng.below(4);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(names).to_string()).collect();
+        let optional: Vec<usize> = (1..len).filter(|_| rng.below(4) == 0).collect();
+        let mut exclusions = Vec::new();
+        if len > 1 && rng.below(2) == 0 {
+            let from = rng.below(len - 1);
+            let to = from + 1 + rng.below(len - 1 - from);
+            if !optional.contains(&from) {
+                exclusions.push((rng.pick(names).to_string(), from, to));
+            }
+        }
+        let window = [None, Some(secs(1)), Some(secs(3))][rng.below(3)];
+        let strict = rng.below(3) == 0;
+        let q = FunnelQuery {
+            steps: steps.clone(),
+            window,
+            order: if strict { Order::Strict } else { Order::Ordered },
+            optional: optional.clone(),
+            exclusions: exclusions.iter().map(|(v, f, t)| excl(v, *f, *t)).collect(),
+            open: true,
+            ..Default::default()
+        };
+        let r = compute(&table, &q).unwrap();
+        // Strict order ignores exclusions (nothing comes between consecutive steps).
+        let ex = if strict { Vec::new() } else { exclusions.clone() };
+        let (reached, entries, dropoff) =
+            brute_open(&table, &steps, &optional, &ex, window.map(|w| w.micros()), strict);
+        assert_eq!(counts(&r), reached, "case {case}: {q:?}");
+        assert_eq!(r.steps.iter().map(|s| s.entries.unwrap()).collect::<Vec<_>>(), entries, "case {case}: {q:?}");
+        assert_eq!(r.steps.iter().map(|s| s.dropoff).collect::<Vec<_>>(), dropoff, "case {case}: {q:?}");
+        // Open ≥ closed at every step; entries at step 1 are everyone there.
+        let closed = counts(&compute(&table, &FunnelQuery { open: false, ..q.clone() }).unwrap());
+        assert!(reached.iter().zip(&closed).all(|(o, c)| o >= c), "case {case}: {reached:?} {closed:?}");
+        assert_eq!(entries[0], reached[0]);
+        if reached != closed {
+            more += 1;
+        }
+    }
+    assert!(more > 50, "open differed from closed in only {more} cases");
 }

@@ -24,6 +24,7 @@ fn result() -> Rc<FunnelResult> {
         median_from_first_s: None,
         p90_from_first_s: None,
         optional: false,
+        entries: None,
     };
     Rc::new(FunnelResult {
         by: Dimension::Event,
@@ -36,6 +37,7 @@ fn result() -> Rc<FunnelResult> {
             step("<img src=x onerror=alert(1)>", 100, 10.0, 25.0, 300),
         ],
         exclusions: Vec::new(),
+        open: false,
     })
 }
 

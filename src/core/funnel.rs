@@ -78,6 +78,9 @@ pub struct FunnelQuery {
     /// Values whose occurrence between two steps drops a customer's chain.
     #[serde(default)]
     pub exclusions: Vec<Exclusion>,
+    /// Open funnel: customers may enter at any step (`open=1`).
+    #[serde(default)]
+    pub open: bool,
 }
 
 /// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
@@ -107,6 +110,22 @@ impl FunnelQuery {
             self.optional.push(j);
             self.optional.sort_unstable();
             self.exclusions.retain(|e| e.from != j);
+        }
+    }
+
+    /// The closed funnel of steps `s..` (an open funnel's entry at step `s`): optional flags and
+    /// the exclusions whose steps are both in it, renumbered.
+    pub fn suffix(&self, s: usize) -> FunnelQuery {
+        FunnelQuery {
+            steps: self.steps[s..].to_vec(),
+            optional: self.optional.iter().filter(|&&j| j > s).map(|&j| j - s).collect(),
+            exclusions: self
+                .valid_exclusions()
+                .filter(|e| e.from >= s)
+                .map(|e| Exclusion { value: e.value.clone(), from: e.from - s, to: e.to - s })
+                .collect(),
+            open: false,
+            ..self.clone()
         }
     }
 
@@ -200,6 +219,9 @@ pub struct StepResult {
     /// Whether the step may be skipped (its "previous" step is the nearest earlier required step).
     #[serde(default)]
     pub optional: bool,
+    /// Open funnels: customers who entered at this step (did not arrive from an earlier step).
+    #[serde(default)]
+    pub entries: Option<u64>,
 }
 
 /// A computed funnel.
@@ -214,6 +236,9 @@ pub struct FunnelResult {
     /// The exclusions applied (0-based steps).
     #[serde(default)]
     pub exclusions: Vec<Exclusion>,
+    /// Whether customers could enter at any step.
+    #[serde(default)]
+    pub open: bool,
 }
 
 /// Why a funnel cannot be computed.
@@ -250,58 +275,52 @@ const NONE: i64 = i64::MIN;
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
     let column = query.by.column_or_error(table)?;
     let k = query.steps.len();
+    let n = table.customer_count();
     let present: Vec<bool> = query.steps.iter().map(|s| column.code_of(s).is_some()).collect();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let mut reached = vec![0u64; k];
-    // Per step: times from the previous step and from step 1 of the customers who reached it.
-    let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
-    if k > 0 && query.order == Order::Strict {
-        let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
-        for (j, step) in query.steps.iter().enumerate() {
-            if let Some(code) = column.code_of(step) {
-                matches[code as usize].push(j);
+    let (hits, mut gaps) = closed_hits(table, column, query, window);
+    let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
+    let mut r = if !query.open {
+        let reached: Vec<u64> = (0..k).map(|j| count(&hits, j)).collect();
+        result(query, n as u64, &reached, &present, &optional, None)
+    } else {
+        // Entry at step 1 is the closed funnel; an entry at step s is the closed funnel of steps
+        // s.. (its optional steps and the exclusions within it). `arrived`: reached from an
+        // entry before the step.
+        let mut reach = hits.clone();
+        let mut arrived = vec![false; n * k];
+        for c in 0..n {
+            for j in 1..k {
+                arrived[c * k + j] = hits[c * k + j];
             }
         }
-        for c in 0..table.customer_count() {
-            let hit = strict_reach(table, column, &matches, &optional, table.rows_of(c), window);
-            for (r, h) in reached.iter_mut().zip(hit) {
-                *r += u64::from(h);
-            }
-        }
-    } else if k > 0 {
-        let required: Vec<usize> = (0..k).filter(|&j| !optional[j]).collect();
-        let mut subs = vec![required.clone()];
-        for j in (0..k).filter(|&j| optional[j]) {
-            subs.push(required.iter().copied().filter(|&r| r < j).chain([j]).collect());
-        }
-        for (n, sub) in subs.iter().enumerate() {
-            let labels: Vec<&str> = sub.iter().map(|&j| query.steps[j].as_str()).collect();
-            let pos = |j: usize| sub.iter().position(|&s| s == j);
-            let exclusions: Vec<(u32, usize, usize)> = query
-                .valid_exclusions()
-                .filter_map(|e| Some((column.code_of(&e.value)?, pos(e.from)?, pos(e.to)?)))
-                .collect();
-            let (counts, sub_gaps) = if query.order == Order::Any {
-                let mut counts = vec![0u64; sub.len()];
-                for c in 0..table.customer_count() {
-                    let depth = any_order_depth(table, column, &labels, table.rows_of(c), window);
-                    for r in counts.iter_mut().take(depth) {
-                        *r += 1;
+        for s in 1..k {
+            let sub = query.suffix(s);
+            let m = k - s;
+            let (h, _) = closed_hits(table, column, &sub, window);
+            for c in 0..n {
+                for p in 0..m {
+                    if h[c * m + p] {
+                        reach[c * k + s + p] = true;
+                        arrived[c * k + s + p] |= p > 0;
                     }
                 }
-                (counts, vec![(Vec::new(), Vec::new()); sub.len()])
-            } else {
-                ordered_scan(table, column, &labels, &exclusions, window)
-            };
-            let from = if n == 0 { 0 } else { sub.len() - 1 };
-            for ((&j, count), g) in sub.iter().zip(counts).zip(sub_gaps).skip(from) {
-                reached[j] = count;
-                gaps[j] = g;
             }
         }
-    }
-    let mut r = result(query, table.customer_count() as u64, &reached, &present, &optional);
+        let reached: Vec<u64> = (0..k).map(|j| count(&reach, j)).collect();
+        let entries: Vec<u64> =
+            (0..k).map(|j| (0..n).filter(|&c| reach[c * k + j] && !arrived[c * k + j]).count() as u64).collect();
+        // Drop-off: customers at the previous step who did not arrive at this one.
+        let dropoff: Vec<u64> = (0..k)
+            .map(|j| {
+                let prev = (0..j).rev().find(|&i| !optional[i]);
+                prev.map_or(0, |i| (0..n).filter(|&c| reach[c * k + i] && !arrived[c * k + j]).count() as u64)
+            })
+            .collect();
+        gaps.iter_mut().for_each(|g| *g = (Vec::new(), Vec::new()));
+        result(query, n as u64, &reached, &present, &optional, Some((&dropoff, &entries)))
+    };
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
             prev.sort_unstable();
@@ -315,6 +334,62 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         }
     }
     Ok(r)
+}
+
+/// Which steps each customer reaches in the closed funnel (`hits[c * k + j]`), and per step the
+/// times from the previous step and from step 1 (ordered funnels).
+fn closed_hits(table: &EventTable, column: &Column, query: &FunnelQuery, window: i64) -> (Vec<bool>, Vec<Gaps>) {
+    let k = query.steps.len();
+    let n = table.customer_count();
+    let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
+    let mut hits = vec![false; n * k];
+    let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
+    if k > 0 && query.order == Order::Strict {
+        let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
+        for (j, step) in query.steps.iter().enumerate() {
+            if let Some(code) = column.code_of(step) {
+                matches[code as usize].push(j);
+            }
+        }
+        for c in 0..n {
+            let hit = strict_reach(table, column, &matches, &optional, table.rows_of(c), window);
+            hits[c * k..(c + 1) * k].copy_from_slice(&hit);
+        }
+    } else if k > 0 {
+        let required: Vec<usize> = (0..k).filter(|&j| !optional[j]).collect();
+        let mut subs = vec![required.clone()];
+        for j in (0..k).filter(|&j| optional[j]) {
+            subs.push(required.iter().copied().filter(|&r| r < j).chain([j]).collect());
+        }
+        for (i, sub) in subs.iter().enumerate() {
+            let labels: Vec<&str> = sub.iter().map(|&j| query.steps[j].as_str()).collect();
+            let pos = |j: usize| sub.iter().position(|&s| s == j);
+            let exclusions: Vec<(u32, usize, usize)> = query
+                .valid_exclusions()
+                .filter_map(|e| Some((column.code_of(&e.value)?, pos(e.from)?, pos(e.to)?)))
+                .collect();
+            let m = sub.len();
+            let (sub_hits, sub_gaps) = if query.order == Order::Any {
+                let mut h = vec![false; n * m];
+                for c in 0..n {
+                    let depth = any_order_depth(table, column, &labels, table.rows_of(c), window);
+                    h[c * m..c * m + depth].fill(true);
+                }
+                (h, vec![(Vec::new(), Vec::new()); m])
+            } else {
+                ordered_scan(table, column, &labels, &exclusions, window)
+            };
+            let from = if i == 0 { 0 } else { m - 1 };
+            for (p, g) in sub_gaps.into_iter().enumerate().skip(from) {
+                let j = sub[p];
+                gaps[j] = g;
+                for c in 0..n {
+                    hits[c * k + j] = sub_hits[c * m + p];
+                }
+            }
+        }
+    }
+    (hits, gaps)
 }
 
 /// Per-step counts of an ordered funnel over `labels` and, per step, the times from the previous
@@ -331,21 +406,26 @@ fn ordered_scan(
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
     window: i64,
-) -> (Vec<u64>, Vec<Gaps>) {
+) -> (Vec<bool>, Vec<Gaps>) {
     let k = labels.len();
+    let n = table.customer_count();
     let mut cuts: Vec<usize> = exclusions.iter().map(|e| e.2).chain([0, k]).collect();
     cuts.sort_unstable();
     cuts.dedup();
-    let mut counts = Vec::with_capacity(k);
+    let mut hits = vec![false; n * k];
     let mut gaps = Vec::with_capacity(k);
     for seg in cuts.windows(2) {
         let (a, b) = (seg[0], seg[1]);
         let active: Vec<(u32, usize, usize)> = exclusions.iter().copied().filter(|e| e.2 <= a).collect();
-        let (c, g) = ordered_run(table, column, &labels[..b], &active, window);
-        counts.extend(c.into_iter().skip(a));
+        let (depths, g) = ordered_run(table, column, &labels[..b], &active, window);
+        for (c, &d) in depths.iter().enumerate() {
+            for j in a..b.min(d as usize) {
+                hits[c * k + j] = true;
+            }
+        }
         gaps.extend(g.into_iter().skip(a));
     }
-    (counts, gaps)
+    (hits, gaps)
 }
 
 /// One ordered run over `labels`: an exclusion event kills the chains between its steps.
@@ -355,7 +435,7 @@ fn ordered_run(
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
     window: i64,
-) -> (Vec<u64>, Vec<Gaps>) {
+) -> (Vec<u32>, Vec<Gaps>) {
     let k = labels.len();
     // For each code, the steps it matches, in descending order.
     let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
@@ -370,7 +450,7 @@ fn ordered_run(
         breaks[code as usize].push((from, to));
     }
     let track = !exclusions.is_empty();
-    let mut reached = vec![0u64; k];
+    let mut depths = vec![0u32; table.customer_count()];
     let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
     let mut start = vec![NONE; k];
     // With exclusions, each state keeps its chain's step times (row j: steps 0..=j), and `best`
@@ -378,7 +458,7 @@ fn ordered_run(
     let mut chains = if track { vec![0i64; k * k] } else { Vec::new() };
     let mut best: Vec<i64> = Vec::new();
     let mut updated = vec![false; k];
-    for c in 0..table.customer_count() {
+    for (c, customer_depth) in depths.iter_mut().enumerate() {
         start.fill(NONE);
         best.clear();
         let mut depth = 0usize; // steps reached so far
@@ -435,9 +515,7 @@ fn ordered_run(
                 break;
             }
         }
-        for r in reached.iter_mut().take(depth) {
-            *r += 1;
-        }
+        *customer_depth = depth as u32;
         if depth > 1 {
             let times = if track {
                 best.clone()
@@ -465,7 +543,7 @@ fn ordered_run(
             }
         }
     }
-    (reached, gaps)
+    (depths, gaps)
 }
 
 /// Steps to start with when a link names none: the common e-commerce path where
@@ -494,6 +572,8 @@ pub struct FunnelExport {
     pub by: Dimension,
     pub order: Order,
     pub window: Option<String>,
+    /// Whether customers could enter at any step (`entries` per step then counts them).
+    pub open: bool,
     /// Exclusions applied, with 1-based step numbers.
     pub exclusions: Vec<ExclusionExport>,
     pub steps: Vec<StepResult>,
@@ -517,6 +597,7 @@ impl FunnelExport {
             by: result.by,
             order: result.order,
             window: result.window.clone(),
+            open: result.open,
             exclusions: result
                 .exclusions
                 .iter()
@@ -638,7 +719,15 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool], optional: &[bool]) -> FunnelResult {
+/// The result rows; `open` gives the open funnel's drop-offs and entries per step.
+fn result(
+    query: &FunnelQuery,
+    total: u64,
+    reached: &[u64],
+    present: &[bool],
+    optional: &[bool],
+    open: Option<(&[u64], &[u64])>,
+) -> FunnelResult {
     let steps = query
         .steps
         .iter()
@@ -651,13 +740,17 @@ fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool], op
                 customers: reached[j],
                 pct_of_first: if j == 0 { 100.0 } else { pct(reached[j], reached[0]) },
                 pct_of_previous: if j == 0 { 100.0 } else { pct(reached[j], prev) },
-                dropoff: prev.saturating_sub(reached[j]),
+                dropoff: match open {
+                    Some((dropoff, _)) => dropoff[j],
+                    None => prev.saturating_sub(reached[j]),
+                },
                 present: present[j],
                 median_from_previous_s: None,
                 p90_from_previous_s: None,
                 median_from_first_s: None,
                 p90_from_first_s: None,
                 optional: optional[j],
+                entries: open.map(|(_, e)| e[j]),
             }
         })
         .collect();
@@ -667,6 +760,7 @@ fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool], op
         window: query.window.map(|w| w.to_string()),
         total_customers: total,
         steps,
+        open: query.open,
         exclusions: if query.order == Order::Ordered {
             query.valid_exclusions().cloned().collect()
         } else {

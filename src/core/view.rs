@@ -110,6 +110,11 @@ impl ViewState {
                     Some(o) => v.funnel.order = o,
                     None => warnings.push(format!("order={} is not a choice (ordered, strict or any)", decode(raw))),
                 },
+                "open" => match decode(raw).as_str() {
+                    "1" => v.funnel.open = true,
+                    "0" => v.funnel.open = false,
+                    other => warnings.push(format!("open={other} is not a choice (use 1 or 0)")),
+                },
                 "optional" => {
                     for part in raw.split(',').filter(|p| !p.is_empty()) {
                         match part.parse::<usize>() {
@@ -210,6 +215,9 @@ impl ViewState {
             }
             if self.funnel.order != Order::Ordered {
                 parts.push(format!("order={}", self.funnel.order.key()));
+            }
+            if self.funnel.open {
+                parts.push("open=1".into());
             }
             if !self.funnel.optional.is_empty() {
                 let o: Vec<String> = self.funnel.optional.iter().map(|j| (j + 1).to_string()).collect();
@@ -456,9 +464,10 @@ mod tests {
     #[test]
     fn optional_steps_and_exclusions_round_trip() {
         let (v, w) = ViewState::from_fragment(
-            "view=funnel&steps=visit,signup,cart,buy&optional=2&exclude=refund:1-4,a%2Cb:c:2-3",
+            "view=funnel&steps=visit,signup,cart,buy&open=1&optional=2&exclude=refund:1-4,a%2Cb:c:2-3",
         );
         assert!(w.is_empty(), "{w:?}");
+        assert!(v.funnel.open);
         assert_eq!(v.funnel.optional, [1]);
         assert_eq!(
             v.funnel.exclusions,
@@ -468,7 +477,7 @@ mod tests {
             ]
         );
         let f = v.to_fragment();
-        assert!(f.contains("&optional=2&exclude=refund:1-4,a%2Cb:c:2-3"), "{f}");
+        assert!(f.contains("&open=1&optional=2&exclude=refund:1-4,a%2Cb:c:2-3"), "{f}");
         assert_eq!(ViewState::from_fragment(&f).0, v);
         // Step 1 cannot be optional; a range must go forward.
         let (v, w) = ViewState::from_fragment("steps=a,b&optional=1,x&exclude=r:2-1,r,r:0-2");

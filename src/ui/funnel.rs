@@ -41,6 +41,13 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
         v.funnel.exclusions.clear();
     }))
     .reform(|e: Event| select_value(&e));
+    let on_open = edit(Rc::new(|v, val| v.funnel.open = val == "1")).reform(|e: Event| {
+        if e.target_unchecked_into::<HtmlInputElement>().checked() {
+            "1".to_string()
+        } else {
+            String::new()
+        }
+    });
     let on_order = edit(Rc::new(|v, val| v.funnel.order = Order::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
     let on_add = edit(Rc::new(|v, val| {
@@ -148,6 +155,10 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <input id="funnel-window" type="text" placeholder="none (e.g. 30m, 7d)" size="16"
                            value={(*window_text).clone()} onchange={on_window}
                            aria-invalid={window_error.is_some().to_string()} />
+                </label>
+                <label class="check" title="Customers may enter at any step (GA4's open funnel)">
+                    <input id="funnel-open" type="checkbox" checked={q.open} onchange={on_open} />
+                    {"Open funnel"}
                 </label>
                 if let Some(err) = &*window_error { <span class="field-error" id="window-error">{ err.clone() }</span> }
             </div>
@@ -273,8 +284,11 @@ const FUNNEL_SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:
 pub fn FunnelChart(p: &ResultProps) -> Html {
     let (w, h) = (720.0, 300.0);
     let counts: Vec<u64> = p.result.steps.iter().map(|s| s.customers).collect();
-    // The ghost is the step this one is compared with: customers + drop-off.
-    let previous: Vec<u64> = p.result.steps.iter().map(|s| s.customers + s.dropoff).collect();
+    // The ghost is the step this one is compared with: the nearest earlier required step.
+    let steps = &p.result.steps;
+    let previous: Vec<u64> = (0..steps.len())
+        .map(|i| (0..i).rev().find(|&j| !steps[j].optional).map_or(steps[i].customers, |j| steps[j].customers))
+        .collect();
     let g = funnel_layout_with(&counts, &previous, w, h);
     let label_len = (90 / counts.len().max(1)).clamp(8, 24);
     html! {
@@ -324,15 +338,17 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
     html! {
         <table class="data" id="funnel-table">
             <caption>
-                { format!("{} customers in the data · steps by {}{}{}{}", int(r.total_customers), r.by.key(),
+                { format!("{} customers in the data · steps by {}{}{}{}{}", int(r.total_customers), r.by.key(),
                     match r.order { Order::Ordered => "", Order::Strict => " · strictly in order", Order::Any => " · in any order" },
                     r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default(),
+                    if r.open { " · open: customers may enter at any step" } else { "" },
                     r.exclusions.iter().map(|e| format!(" · excluding {} between steps {} and {}", e.value, e.from + 1, e.to + 1)).collect::<String>()) }
             </caption>
             <thead>
                 <tr>
                     <th>{"#"}</th><th>{"Step"}</th><th class="num">{"Customers"}</th>
                     <th class="num">{"% of first"}</th><th class="num">{"% of previous"}</th><th class="num">{"Drop-off"}</th>
+                    if r.open { <th class="num" title="Customers who entered the funnel at this step (did not arrive from an earlier step)">{"Entered here"}</th> }
                     <th class="num" title="Median and 90th percentile time from the previous step">{"Time from previous (median / p90)"}</th>
                     <th class="num" title="Median and 90th percentile time from step 1">{"From step 1"}</th>
                 </tr>
@@ -348,6 +364,7 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
                         <td class="num step-pct-first">{ format!("{:.1}%", s.pct_of_first) }</td>
                         <td class="num step-pct-prev">{ format!("{:.1}%", s.pct_of_previous) }</td>
                         <td class="num step-dropoff">{ int(s.dropoff) }</td>
+                        if r.open { <td class="num step-entries">{ int(s.entries.unwrap_or(0)) }</td> }
                         <td class="num step-time-prev">{ times(s.median_from_previous_s, s.p90_from_previous_s) }</td>
                         <td class="num step-time-first">{ times(s.median_from_first_s, s.p90_from_first_s) }</td>
                     </tr>

@@ -32,6 +32,17 @@
 //     → cart, buy; u6 visit cart → cart.
 //     visit 6; signup u1 u3 = 2 (33.3%, drop 4); cart u1 u2 u5 u6 = 4 (66.7%, 66.7%, drop 2);
 //     buy u1 u2 u5 = 3 (50.0%, 3/4 = 75.0%, drop 1)
+//  M6 open funnel (open=1), every step required, in order, no exclusion. An entry at step s is the
+//     closed funnel of steps s..; "entered here" = at the step but brought there by no earlier entry.
+//     u1: entry at visit reaches all 4 → enters at visit only.
+//     u2: visit (no signup after it); entry at cart: cart 10:05 → buy 10:10 → enters at visit, cart.
+//     u3: visit → signup → enters at visit.   u4, u5: as u2 (visit; cart → buy).
+//     u6: visit; entry at signup 10:00 → cart 10:02 (visit is after the signup) → enters at visit, signup.
+//     visit 6 (entered 6); signup u1 u3 u6 = 3 (entered: u6 = 1); cart u1 u2 u4 u5 u6 = 5 (entered:
+//     u2 u4 u5 = 3); buy u1 u2 u4 u5 = 4 (entered 0).
+//     % of first 100, 50.0, 83.3, 66.7; % of previous 100, 3/6 = 50.0, 5/3 = 166.7, 4/5 = 80.0.
+//     Drop-off = at the previous step but not arrived here from it: signup: u2 u4 u5 u6 (u6 entered
+//     at signup) = 4; cart: u3 = 1; buy: u6 = 1.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -174,5 +185,60 @@ describe('Funnel: optional steps and exclusions', () => {
     assert.deepEqual(await exclusions(p2), [['support', '1', '4']]);
     assertNoProblems(pr2, 'the share-link page');
     await p2.context().close();
+  });
+});
+
+describe('Funnel: open funnel', () => {
+  let browser, server;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve({ prefix: '/' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const entries = (page) => page.$$eval('#funnel-table tr.funnel-row .step-entries', (tds) => tds.map((td) => td.textContent));
+
+  it('lets customers enter at any step and counts the entries (M6)', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, `view=funnel&by=event&steps=${STEPS.join(',')}`);
+    await expectFunnel(page, M1, { caption: CAPTION, message: 'M1 (closed)' });
+    assert.equal(await page.locator('#funnel-table th', { hasText: 'Entered here' }).count(), 0, 'no entries column when closed');
+    await page.check('#funnel-open');
+    const M6 = [
+      ['visit', '6', '100.0%', '100.0%', '0'],
+      ['signup', '3', '50.0%', '50.0%', '4'],
+      ['cart', '5', '83.3%', '166.7%', '1'],
+      ['buy', '4', '66.7%', '80.0%', '1'],
+    ];
+    await expectFunnel(page, M6, { caption: `${CAPTION} · open: customers may enter at any step`, message: 'M6' });
+    assert.deepEqual(await entries(page), ['6', '1', '3', '0']);
+    await eventually(() => fragmentPairs(page), (m) => m.get('open') === '1', { message: 'open=1 in the URL' });
+    await screenshot(page, 'funnel-more-open');
+
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.equal(doc.open, true);
+    assert.deepEqual(doc.steps.map((s) => [s.customers, s.entries, s.dropoff]), [[6, 6, 0], [3, 1, 4], [5, 3, 1], [4, 0, 1]]);
+
+    // Unticked: closed again, and open= leaves the URL.
+    await page.uncheck('#funnel-open');
+    await expectFunnel(page, M1, { caption: CAPTION, message: 'M1 again' });
+    await eventually(() => fragmentPairs(page), (m) => !m.has('open'), { message: 'no open= in the URL' });
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+
+  it('restores an open funnel from a share link', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, `view=funnel&by=event&steps=${STEPS.join(',')}&open=1`);
+    await eventually(() => entries(page), ['6', '1', '3', '0'], { message: 'entries from a link' });
+    assert.equal(await page.isChecked('#funnel-open'), true);
+    assertNoProblems(problems);
+    await page.context().close();
   });
 });
