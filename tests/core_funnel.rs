@@ -377,7 +377,7 @@ fn brute_hits(
                 Some(&(_, p)) if strict => vec![p + 1],
                 Some(&(_, p)) => (p + 1..seq.len()).collect(),
             };
-            for q in positions.into_iter().filter(|&q| q < seq.len() && seq[q].1 == steps[next]) {
+            for q in positions.into_iter().filter(|&q| q < seq.len() && brute_match(&steps[next], seq[q].1)) {
                 if let (Some(w), Some(&(_, p0))) = (window, chain.first()) {
                     if seq[q].0 - seq[p0].0 > w {
                         continue;
@@ -387,7 +387,7 @@ fn brute_hits(
                 let broken = excl.iter().any(|(x, f, t)| {
                     *t == next
                         && chain.iter().find(|c| c.0 == *f).is_some_and(|&(_, pf)| {
-                            (pf + 1..q).any(|m| seq[m].1 == x.as_str() && !chain.iter().any(|c| c.1 == m))
+                            (pf + 1..q).any(|m| brute_match(x, seq[m].1) && !chain.iter().any(|c| c.1 == m))
                         })
                 });
                 if !broken && (next == target || search(seq, steps, opt, excl, window, strict, target, chain)) {
@@ -449,6 +449,54 @@ fn brute_open(
         .map(|j| prev(j).map_or(0, |i| (0..n).filter(|&c| reach[c][i] && !arrived[c][j]).count() as u64))
         .collect();
     (reached, entries, dropoff)
+}
+
+/// Whether a step written without escapes (`a|b`, `contains:a|b`) matches `value`, by hand.
+fn brute_match(spec: &str, value: &str) -> bool {
+    match spec.strip_prefix("contains:") {
+        Some(rest) => rest.split('|').any(|a| !a.is_empty() && value.to_lowercase().contains(&a.to_lowercase())),
+        None => spec.split('|').any(|a| a == value),
+    }
+}
+
+/// Any order by brute force: over every set of events spanning at most the window, the most
+/// steps 1..j that can each be given a distinct matching event (tried by backtracking).
+fn brute_any(table: &EventTable, steps: &[String], window: Option<i64>) -> Vec<u64> {
+    fn assign(steps: &[String], j: usize, events: &[&str], used: &mut Vec<bool>) -> bool {
+        if j == steps.len() {
+            return true;
+        }
+        for m in 0..events.len() {
+            if !used[m] && brute_match(&steps[j], events[m]) {
+                used[m] = true;
+                let ok = assign(steps, j + 1, events, used);
+                used[m] = false;
+                if ok {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let mut reached = vec![0u64; steps.len()];
+    for c in 0..table.customer_count() {
+        let rows: Vec<usize> = table.rows_of(c).collect();
+        let mut best = 0;
+        for &l in &rows {
+            let events: Vec<&str> = rows
+                .iter()
+                .filter(|&&m| m >= l && window.is_none_or(|w| table.ts[m] - table.ts[l] <= w))
+                .map(|&m| table.event.values[table.event.codes[m] as usize].as_str())
+                .collect();
+            while best < steps.len() && assign(&steps[..best + 1], 0, &events, &mut vec![false; events.len()]) {
+                best += 1;
+            }
+        }
+        for r in reached.iter_mut().take(best) {
+            *r += 1;
+        }
+    }
+    reached
 }
 
 fn events(v: &[(&str, i64, &str)]) -> EventTable {
@@ -762,4 +810,103 @@ fn open_funnels_match_the_brute_force_and_are_at_least_the_closed_ones() {
         }
     }
     assert!(more > 50, "open differed from closed in only {more} cases");
+}
+
+#[test]
+fn step_alternatives_and_contains_hand_worked() {
+    use touchpath::core::funnel::{escape_value, StepMatch};
+    // Parsing: `|` separates alternatives, `contains:` matches substrings, `\` escapes.
+    let m = |v: &[&str], contains| StepMatch { values: strings(v), contains };
+    assert_eq!(StepMatch::parse("email_click|sms_click"), m(&["email_click", "sms_click"], false));
+    assert_eq!(StepMatch::parse("contains:Click"), m(&["Click"], true));
+    assert_eq!(StepMatch::parse(r"a\|b|c\\"), m(&["a|b", r"c\"], false));
+    assert_eq!(StepMatch::parse(r"\contains:x"), m(&["contains:x"], false));
+    assert_eq!(StepMatch::parse("a||"), m(&["a"], false));
+    for v in ["plain", "a|b", r"back\slash", "contains:x", "|"] {
+        assert_eq!(StepMatch::parse(&escape_value(v)), m(&[v], false), "{v}");
+    }
+    assert_eq!(StepMatch::parse("email_click|sms_click").describe(), "email_click or sms_click");
+
+    // Steps visit → email_click or sms_click → buy.
+    // a: visit email_click buy   b: visit sms_click buy   c: visit push_click buy   d: sms_click visit
+    // Ordered: visit a b c d = 4; a click after visit: a b = 2; buy after: a b = 2.
+    // contains:click also takes c's push_click (and would take "Click" in any case) → 4, 3, 3.
+    let t = events(&[
+        ("a", 1, "visit"),
+        ("a", 2, "email_click"),
+        ("a", 3, "buy"),
+        ("b", 1, "visit"),
+        ("b", 2, "sms_click"),
+        ("b", 3, "buy"),
+        ("c", 1, "visit"),
+        ("c", 2, "PUSH_CLICK"),
+        ("c", 3, "buy"),
+        ("d", 1, "sms_click"),
+        ("d", 2, "visit"),
+    ]);
+    let run = |steps: &[&str], order| {
+        counts(&compute(&t, &FunnelQuery { steps: strings(steps), order, ..Default::default() }).unwrap())
+    };
+    assert_eq!(run(&["visit", "email_click|sms_click", "buy"], Order::Ordered), [4, 2, 2]);
+    assert_eq!(run(&["visit", "contains:click", "buy"], Order::Ordered), [4, 3, 3]);
+    assert_eq!(run(&["visit", "contains:click", "buy"], Order::Strict), [4, 3, 3]);
+    // Any order: d's sms_click before its visit counts too → clicks a b d = 3 (c's is not listed).
+    assert_eq!(run(&["visit", "email_click|sms_click", "buy"], Order::Any), [4, 3, 2]);
+    // Alternatives sharing a value need distinct events in any order: "visit|buy" twice.
+    // a, b, c have visit and buy → 2 each; d has one visit → 1.
+    assert_eq!(run(&["visit|buy", "buy|visit"], Order::Any), [4, 3]);
+    // A step whose alternatives are all missing is "not in data"; one present is enough.
+    let r = compute(&t, &FunnelQuery { steps: strings(&["visit", "nope|sms_click", "nope"]), ..Default::default() })
+        .unwrap();
+    assert_eq!(r.steps.iter().map(|s| s.present).collect::<Vec<_>>(), [true, true, false]);
+    // Exclusions take the same syntax: drop chains with any click between visit and buy.
+    let q = FunnelQuery {
+        steps: strings(&["visit", "buy"]),
+        exclusions: vec![excl("contains:click", 0, 1)],
+        ..Default::default()
+    };
+    assert_eq!(counts(&compute(&t, &q).unwrap()), [4, 0]);
+}
+
+#[test]
+fn step_alternatives_match_the_brute_force_in_every_order() {
+    let mut rng = Rng::new(0xA17E_2007);
+    let specs = ["a", "b", "c", "d", "a|b", "b|c", "c|d|a", "contains:A", "contains:b|c", "a|zz"];
+    let mut deep = 0;
+    for case in 0..500 {
+        let names = &NAMES[..3 + rng.below(2)];
+        let table = build(&random_rows(&mut rng, names));
+        let len = 1 + rng.below(4);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(&specs).to_string()).collect();
+        let window = [None, Some(secs(1)), Some(secs(3))][rng.below(3)];
+        let w = window.map(|w| w.micros());
+        let optional: Vec<usize> = (1..len).filter(|_| rng.below(4) == 0).collect();
+        let mut exclusions = Vec::new();
+        if len > 1 && rng.below(2) == 0 {
+            let from = rng.below(len - 1);
+            if !optional.contains(&from) {
+                exclusions.push((rng.pick(&specs).to_string(), from, len - 1));
+            }
+        }
+        let q = FunnelQuery {
+            steps: steps.clone(),
+            window,
+            optional: optional.clone(),
+            exclusions: exclusions.iter().map(|(v, f, t)| excl(v, *f, *t)).collect(),
+            ..Default::default()
+        };
+        let ordered = counts(&compute(&table, &q).unwrap());
+        assert_eq!(ordered, brute_general(&table, &steps, &optional, &exclusions, w, false), "case {case}: {q:?}");
+        let strict = counts(&compute(&table, &FunnelQuery { order: Order::Strict, ..q.clone() }).unwrap());
+        assert_eq!(strict, brute_general(&table, &steps, &optional, &[], w, true), "case {case}: {q:?}");
+        let plain = FunnelQuery { optional: vec![], exclusions: vec![], ..q.clone() };
+        let any = counts(&compute(&table, &FunnelQuery { order: Order::Any, ..plain.clone() }).unwrap());
+        assert_eq!(any, brute_any(&table, &steps, w), "case {case} any: {steps:?} {window:?}");
+        let ordered_plain = counts(&compute(&table, &plain).unwrap());
+        assert!(ordered_plain.iter().zip(&any).all(|(o, a)| o <= a), "case {case}: {ordered_plain:?} {any:?}");
+        if any[len - 1] > 0 && len > 2 {
+            deep += 1;
+        }
+    }
+    assert!(deep > 50, "deep any-order funnels in only {deep} cases");
 }

@@ -64,6 +64,83 @@ impl Dimension {
     }
 }
 
+/// How a step matches, parsed from its text (see README, "Funnel semantics"): alternatives are
+/// separated by `|`; a step starting with `contains:` matches values containing any of its
+/// alternatives (ignoring case); `\` makes the next character literal (`\|`, `\\`, `\contains:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepMatch {
+    pub values: Vec<String>,
+    pub contains: bool,
+}
+
+impl StepMatch {
+    pub fn parse(spec: &str) -> StepMatch {
+        let (contains, rest) = match spec.strip_prefix("contains:") {
+            Some(rest) => (true, rest),
+            None => (false, spec),
+        };
+        let mut values = vec![String::new()];
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => values.last_mut().unwrap().extend(chars.next()),
+                '|' => values.push(String::new()),
+                c => values.last_mut().unwrap().push(c),
+            }
+        }
+        values.retain(|v| !v.is_empty());
+        StepMatch { values, contains }
+    }
+
+    /// The codes of the column's values this step matches, ascending.
+    pub fn codes(&self, column: &Column) -> Vec<u32> {
+        if self.contains {
+            let needles: Vec<String> = self.values.iter().map(|v| v.to_lowercase()).collect();
+            (0..column.values.len() as u32)
+                .filter(|&c| {
+                    let v = column.values[c as usize].to_lowercase();
+                    needles.iter().any(|n| v.contains(n.as_str()))
+                })
+                .collect()
+        } else {
+            let mut codes: Vec<u32> = self.values.iter().filter_map(|v| column.code_of(v)).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            codes
+        }
+    }
+
+    /// For people: `a or b`, `contains x`.
+    pub fn describe(&self) -> String {
+        let alts = self.values.join(" or ");
+        if self.contains {
+            format!("contains {alts}")
+        } else {
+            alts
+        }
+    }
+}
+
+/// A data value written as a step that matches exactly that value.
+pub fn escape_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    if value.starts_with("contains:") {
+        out.push('\\');
+    }
+    for c in value.chars() {
+        if c == '\\' || c == '|' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The codes a step's text matches in `column`.
+fn step_codes(column: &Column, spec: &str) -> Vec<u32> {
+    StepMatch::parse(spec).codes(column)
+}
+
 /// What to compute.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FunnelQuery {
@@ -276,7 +353,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     let column = query.by.column_or_error(table)?;
     let k = query.steps.len();
     let n = table.customer_count();
-    let present: Vec<bool> = query.steps.iter().map(|s| column.code_of(s).is_some()).collect();
+    let present: Vec<bool> = query.steps.iter().map(|s| !step_codes(column, s).is_empty()).collect();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let (hits, mut gaps) = closed_hits(table, column, query, window);
@@ -347,7 +424,7 @@ fn closed_hits(table: &EventTable, column: &Column, query: &FunnelQuery, window:
     if k > 0 && query.order == Order::Strict {
         let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
         for (j, step) in query.steps.iter().enumerate() {
-            if let Some(code) = column.code_of(step) {
+            for code in step_codes(column, step) {
                 matches[code as usize].push(j);
             }
         }
@@ -366,7 +443,8 @@ fn closed_hits(table: &EventTable, column: &Column, query: &FunnelQuery, window:
             let pos = |j: usize| sub.iter().position(|&s| s == j);
             let exclusions: Vec<(u32, usize, usize)> = query
                 .valid_exclusions()
-                .filter_map(|e| Some((column.code_of(&e.value)?, pos(e.from)?, pos(e.to)?)))
+                .filter_map(|e| Some((step_codes(column, &e.value), pos(e.from)?, pos(e.to)?)))
+                .flat_map(|(codes, from, to)| codes.into_iter().map(move |c| (c, from, to)))
                 .collect();
             let m = sub.len();
             let (sub_hits, sub_gaps) = if query.order == Order::Any {
@@ -440,7 +518,7 @@ fn ordered_run(
     // For each code, the steps it matches, in descending order.
     let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
     for (j, step) in labels.iter().enumerate().rev() {
-        if let Some(code) = column.code_of(step) {
+        for code in step_codes(column, step) {
             matches[code as usize].push(j);
         }
     }
@@ -663,15 +741,43 @@ fn any_order_depth(
     window: i64,
 ) -> usize {
     let k = steps.len();
-    // Per step value: its code and how many of steps 1..j need it.
-    let codes: Vec<Option<u32>> = steps.iter().map(|s| column.code_of(s)).collect();
+    // Per step, the codes it accepts; steps 1..j are done when each can be given its own event:
+    // a bipartite matching of steps to events (codes with their counts in the window), grown one
+    // step at a time by augmenting paths (Kuhn's algorithm).
+    let sets: Vec<Vec<u32>> = steps.iter().map(|s| step_codes(column, s)).collect();
+    fn augment(
+        step: usize,
+        sets: &[Vec<u32>],
+        counts: &HashMap<u32, usize>,
+        owner: &mut HashMap<u32, Vec<usize>>,
+        seen: &mut Vec<u32>,
+    ) -> bool {
+        for &code in &sets[step] {
+            if seen.contains(&code) {
+                continue;
+            }
+            seen.push(code);
+            let cap = counts.get(&code).copied().unwrap_or(0);
+            let holders = owner.get(&code).map_or(0, Vec::len);
+            if holders < cap {
+                owner.entry(code).or_default().push(step);
+                return true;
+            }
+            for i in 0..holders {
+                let other = owner[&code][i];
+                if augment(other, sets, counts, owner, seen) {
+                    let h = owner.get_mut(&code).unwrap();
+                    h[i] = step;
+                    return true;
+                }
+            }
+        }
+        false
+    }
     let depth_for = |counts: &HashMap<u32, usize>| {
-        let mut need: HashMap<u32, usize> = HashMap::new();
-        for (j, code) in codes.iter().enumerate() {
-            let Some(code) = code else { return j };
-            let n = need.entry(*code).or_insert(0);
-            *n += 1;
-            if counts.get(code).copied().unwrap_or(0) < *n {
+        let mut owner: HashMap<u32, Vec<usize>> = HashMap::new();
+        for j in 0..k {
+            if !augment(j, &sets, counts, &mut owner, &mut Vec::new()) {
                 return j;
             }
         }

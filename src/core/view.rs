@@ -207,7 +207,8 @@ impl ViewState {
         } else {
             parts.push(format!("by={}", self.funnel.by.key()));
             if !self.funnel.steps.is_empty() {
-                let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s)).collect();
+                // `|` separates a step's alternatives: kept readable (it decodes the same).
+                let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s).replace("%7C", "|")).collect();
                 parts.push(format!("steps={}", steps.join(",")));
             }
             if let Some(w) = self.funnel.window {
@@ -459,6 +460,17 @@ mod tests {
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
         let (_, w) = ViewState::from_fragment("view=paths&steps=0");
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn step_alternatives_and_contains_stay_readable() {
+        let f = "view=funnel&by=event&steps=visit,email_click|sms_click,contains:buy,a%5C|b";
+        let (v, w) = ViewState::from_fragment(f);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(v.funnel.steps, ["visit", "email_click|sms_click", "contains:buy", "a\\|b"]);
+        assert_eq!(v.to_fragment(), f);
+        // A hand-written %7C is the same separator.
+        assert_eq!(ViewState::from_fragment("steps=a%7Cb,a%5C%7Cb").0.funnel.steps, ["a|b", "a\\|b"]);
     }
 
     #[test]

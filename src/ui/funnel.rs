@@ -9,7 +9,7 @@ use super::browser::{self, int};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout_with;
-use crate::core::funnel::{Dimension, Exclusion, FunnelExport, FunnelResult, Order};
+use crate::core::funnel::{escape_value, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -52,13 +52,26 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
         .reform(|e: Event| select_value(&e));
     let on_add = edit(Rc::new(|v, val| {
         if !val.is_empty() {
-            v.funnel.steps.push(val)
+            v.funnel.steps.push(escape_value(&val))
         }
     }))
     .reform(|e: Event| {
         let sel = e.target_unchecked_into::<HtmlSelectElement>();
         let value = sel.value();
         sel.set_value(""); // back to "+ Add step…", so the same value can be added again
+        value
+    });
+
+    // A step matching values that contain a text: typed, then Enter.
+    let on_add_contains = edit(Rc::new(|v, val| {
+        if !val.trim().is_empty() {
+            v.funnel.steps.push(format!("contains:{}", escape_value(val.trim())))
+        }
+    }))
+    .reform(|e: Event| {
+        let input = e.target_unchecked_into::<HtmlInputElement>();
+        let value = input.value();
+        input.set_value("");
         value
     });
 
@@ -171,11 +184,28 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                         <select class="step-select" aria-label={format!("Step {}", i + 1)} onchange={
                             edit(Rc::new(move |v, val| v.funnel.steps[i] = val)).reform(|e: Event| select_value(&e))
                         }>
-                            if !values.iter().any(|v| &v.value == step) {
-                                <option value={step.clone()} selected=true>{ format!("{step} (not in data)") }</option>
+                            if !values.iter().any(|v| escape_value(&v.value) == *step) {
+                                <option value={step.clone()} selected=true>{ special_step(step, values) }</option>
                             }
                             for v in values {
-                                <option value={v.value.clone()} selected={&v.value == step}>{ v.value.clone() }</option>
+                                <option value={escape_value(&v.value)} selected={escape_value(&v.value) == *step}>{ v.value.clone() }</option>
+                            }
+                        </select>
+                        <select class="step-or" aria-label={format!("Step {}: or another value", i + 1)} title="Let another value also match this step" onchange={
+                            edit(Rc::new(move |v, val| {
+                                if !val.is_empty() {
+                                    v.funnel.steps[i] = format!("{}|{}", v.funnel.steps[i], escape_value(&val));
+                                }
+                            })).reform(|e: Event| {
+                                let sel = e.target_unchecked_into::<HtmlSelectElement>();
+                                let value = sel.value();
+                                sel.set_value("");
+                                value
+                            })
+                        }>
+                            <option value="" selected=true>{"or…"}</option>
+                            for v in values {
+                                <option value={v.value.clone()}>{ v.value.clone() }</option>
                             }
                         </select>
                         if i > 0 {
@@ -199,6 +229,8 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                             <option value={v.value.clone()}>{ format!("{} ({})", v.value, int(v.events)) }</option>
                         }
                     </select>
+                    <input id="add-contains" type="text" size="14" placeholder="+ step containing…" aria-label="Add a step matching values that contain a text"
+                           title="A step matching every value that contains this text (ignoring case); press Enter" onchange={on_add_contains} />
                 </li>
             </ol>
             <div class="exclusions" id="funnel-exclusions">
@@ -267,6 +299,19 @@ pub struct ResultProps {
     pub result: Rc<FunnelResult>,
 }
 
+/// What the step select shows for a step that is not one plain value of the data: its
+/// alternatives or `contains …`, marked when nothing in the data matches it.
+fn special_step(step: &str, values: &[ValueCount]) -> String {
+    let m = StepMatch::parse(step);
+    let hit = |v: &ValueCount| {
+        m.values
+            .iter()
+            .any(|a| if m.contains { v.value.to_lowercase().contains(&a.to_lowercase()) } else { v.value == *a })
+    };
+    let missing = if values.iter().any(hit) { "" } else { " (not in data)" };
+    format!("{}{missing}", m.describe())
+}
+
 fn short(label: &str, max: usize) -> String {
     if label.chars().count() <= max {
         label.to_string()
@@ -313,7 +358,7 @@ pub fn FunnelChart(p: &ResultProps) -> Html {
                         { format!("{} · {:.1}%", int(s.customers), s.pct_of_first) }
                     </text>
                     <text class="label" x={(b.x + b.width / 2.0).to_string()} y={(g.baseline + 18.0).to_string()} text-anchor="middle">
-                        { format!("{}. {}{}", i + 1, short(&s.label, label_len), if s.optional { " (optional)" } else { "" }) }
+                        { format!("{}. {}{}", i + 1, short(&StepMatch::parse(&s.label).describe(), label_len), if s.optional { " (optional)" } else { "" }) }
                     </text>
                 </g>
             }
@@ -359,7 +404,7 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
                         <td>{ i + 1 }
                             if s.optional { <span class="muted opt-tag" title="Optional: may be skipped; % of previous and drop-off are of the nearest earlier required step">{" opt."}</span> }
                         </td>
-                        <td class="step-label">{ s.label.clone() }</td>
+                        <td class="step-label">{ StepMatch::parse(&s.label).describe() }</td>
                         <td class="num step-customers">{ int(s.customers) }</td>
                         <td class="num step-pct-first">{ format!("{:.1}%", s.pct_of_first) }</td>
                         <td class="num step-pct-prev">{ format!("{:.1}%", s.pct_of_previous) }</td>

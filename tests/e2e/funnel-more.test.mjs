@@ -43,6 +43,12 @@
 //     % of first 100, 50.0, 83.3, 66.7; % of previous 100, 3/6 = 50.0, 5/3 = 166.7, 4/5 = 80.0.
 //     Drop-off = at the previous step but not arrived here from it: signup: u2 u4 u5 u6 (u6 entered
 //     at signup) = 4; cart: u3 = 1; buy: u6 = 1.
+//  M7 alternatives and contains: steps visit → "cart or signup" (cart|signup) → "contains BU"
+//     (contains:BU, ignoring case: buy). In order: visit 6; cart or signup after it: u1 (signup),
+//     u2, u4, u5, u6 (cart), u3 (signup) = 6; a buy after that: u1 u2 u4 u5 = 4 (66.7%, 66.7%, drop 2).
+//     Strictly in order: u1 visit signup, then cart (not a buy) → 2 steps; u2 visit cart buy → 3;
+//     u3 → 2; u4 visit support → 1; u5 visit cart buy (from 10:03) → 3; u6 visit cart → 2.
+//     → 6, 5 (83.3%, 83.3%, drop 1), 2 (33.3%, 2/5 = 40.0%, drop 3).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -238,6 +244,62 @@ describe('Funnel: open funnel', () => {
     await openWithFixture(page, server, `view=funnel&by=event&steps=${STEPS.join(',')}&open=1`);
     await eventually(() => entries(page), ['6', '1', '3', '0'], { message: 'entries from a link' });
     assert.equal(await page.isChecked('#funnel-open'), true);
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+});
+
+describe('Funnel: step alternatives and contains', () => {
+  let browser, server;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve({ prefix: '/' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const M7 = [
+    ['visit', '6', '100.0%', '100.0%', '0'],
+    ['cart or signup', '6', '100.0%', '100.0%', '0'],
+    ['contains BU', '4', '66.7%', '66.7%', '2'],
+  ];
+  const shown = (page) => page.$$eval('#funnel-steps select.step-select', (ss) => ss.map((s) => s.selectedOptions[0]?.textContent));
+
+  it('adds an alternative to a step and a step by contained text (M7)', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, 'view=funnel&by=event&steps=visit,cart');
+    await page.locator('#funnel-steps select.step-or').nth(1).selectOption('signup');
+    await page.fill('#add-contains', 'BU');
+    await page.press('#add-contains', 'Enter');
+    await expectFunnel(page, M7, { caption: CAPTION, message: 'M7' });
+    await eventually(() => fragmentPairs(page), (m) => m.get('steps') === 'visit,cart|signup,contains:BU',
+      { message: 'readable steps in the URL' });
+    assert.deepEqual(await shown(page), ['visit', 'cart or signup', 'contains BU']);
+    assert.equal(await page.inputValue('#add-contains'), '', 'the text box is emptied');
+
+    await page.selectOption('#funnel-order', 'strict');
+    await expectFunnel(page, [
+      ['visit', '6', '100.0%', '100.0%', '0'],
+      ['cart or signup', '5', '83.3%', '83.3%', '1'],
+      ['contains BU', '2', '33.3%', '40.0%', '3'],
+    ], { caption: `${CAPTION} · strictly in order`, message: 'M7 strict' });
+
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.deepEqual(doc.steps.map((s) => [s.label, s.customers]), [['visit', 6], ['cart|signup', 5], ['contains:BU', 2]]);
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+
+  it('restores alternatives and contains from a share link (M7)', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, 'view=funnel&by=event&steps=visit,cart%7Csignup,contains:BU');
+    await expectFunnel(page, M7, { caption: CAPTION, message: 'M7 from a link' });
+    assert.deepEqual(await shown(page), ['visit', 'cart or signup', 'contains BU']);
     assertNoProblems(problems);
     await page.context().close();
   });
