@@ -910,3 +910,99 @@ fn step_alternatives_match_the_brute_force_in_every_order() {
     }
     assert!(deep > 50, "deep any-order funnels in only {deep} cases");
 }
+
+#[test]
+fn counting_sessions_hand_worked() {
+    use touchpath::core::funnel::Count;
+    // Steps view → cart → buy, sessions end after 30 min without events (the default gap).
+    // a: view 0:00, cart 0:10, buy 0:50 (40 min gap: the buy is a new session)
+    //    → session 1 reaches cart; session 2 (buy alone) reaches nothing.
+    // b: view 0:00, cart 0:20, buy 0:45 (gaps 20, 25 min: one session) → 3 steps;
+    //    view 5:00 (new session) → 1 step.
+    // c: cart 0:00 → a session without view → nothing.
+    // Sessions: a 2, b 2, c 1 = 5. view: a1 b1 b2 = 3; cart: a1 b1 = 2; buy: b1 = 1.
+    let m = 60;
+    let t = events(&[
+        ("a", 0, "view"),
+        ("a", 10 * m, "cart"),
+        ("a", 50 * m, "buy"),
+        ("b", 0, "view"),
+        ("b", 20 * m, "cart"),
+        ("b", 45 * m, "buy"),
+        ("b", 300 * m, "view"),
+        ("c", 0, "cart"),
+    ]);
+    let q = FunnelQuery { steps: strings(&["view", "cart", "buy"]), count: Count::Sessions, ..Default::default() };
+    let r = compute(&t, &q).unwrap();
+    assert_eq!(counts(&r), [3, 2, 1]);
+    assert_eq!((r.sessions, r.total_customers, r.session_gap.as_deref()), (Some(5), 3, Some("30m")));
+    // By customer: a reaches buy (no window) → 2, 2, 2.
+    assert_eq!(counts(&compute(&t, &FunnelQuery { count: Count::Customers, ..q.clone() }).unwrap()), [2, 2, 2]);
+    // A 45-minute gap joins a's buy: a 1 session, b 2, c 1; view 3, cart 2, buy 2.
+    let longer = FunnelQuery { session_gap: Some(Duration { amount: 45, unit: TimeUnit::Minute }), ..q.clone() };
+    let r = compute(&t, &longer).unwrap();
+    assert_eq!((counts(&r), r.sessions), (vec![3, 2, 2], Some(4)));
+    // Exactly the gap is still the same session: with a 40-minute gap a's buy (40 min) joins.
+    let exact = FunnelQuery { session_gap: Some(Duration { amount: 40, unit: TimeUnit::Minute }), ..q.clone() };
+    assert_eq!(counts(&compute(&t, &exact).unwrap()), [3, 2, 2]);
+    let json = serde_json::to_value(touchpath::core::funnel::FunnelExport::new("t.csv", 8, &r)).unwrap();
+    assert_eq!(
+        (json["count"].clone(), json["sessions"].clone()),
+        (serde_json::json!("sessions"), serde_json::json!(4))
+    );
+}
+
+#[test]
+fn counting_sessions_matches_the_brute_force_on_split_customers() {
+    use touchpath::core::funnel::Count;
+    let mut rng = Rng::new(0x5E55_1017);
+    for case in 0..300 {
+        let names = &NAMES[..3 + rng.below(2)];
+        let rows = random_rows(&mut rng, names);
+        let gap = 1 + rng.below(3) as u32;
+        let table = build(&rows);
+        // The brute force: rename each customer's rows by session (a gap > `gap` seconds starts
+        // a new one), then count customers of that table.
+        let mut split = Vec::new();
+        for c in 0..table.customer_count() {
+            let mut session = 0;
+            let rows: Vec<usize> = table.rows_of(c).collect();
+            for (i, &r) in rows.iter().enumerate() {
+                if i > 0 && table.ts[r] - table.ts[rows[i - 1]] > gap as i64 * 1_000_000 {
+                    session += 1;
+                }
+                let e = table.event.values[table.event.codes[r] as usize].clone();
+                split.push((format!("{}#{session}", table.customers[c]), table.ts[r], e, String::new()));
+            }
+        }
+        let sessions = build(&split);
+        let len = 1 + rng.below(4);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(names).to_string()).collect();
+        let optional: Vec<usize> = (1..len).filter(|_| rng.below(4) == 0).collect();
+        for order in [Order::Ordered, Order::Strict, Order::Any] {
+            for open in [false, true] {
+                let q = FunnelQuery {
+                    steps: steps.clone(),
+                    order,
+                    open,
+                    optional: optional.clone(),
+                    count: Count::Sessions,
+                    session_gap: Some(secs(gap)),
+                    ..Default::default()
+                };
+                let got = compute(&table, &q).unwrap();
+                let want = compute(&sessions, &FunnelQuery { count: Count::Customers, session_gap: None, ..q.clone() })
+                    .unwrap();
+                assert_eq!(got.steps, want.steps, "case {case}: {q:?}");
+                assert_eq!(got.sessions, Some(sessions.customer_count() as u64));
+            }
+        }
+        let plain = FunnelQuery { steps: steps.clone(), ..Default::default() };
+        let by_session = FunnelQuery { count: Count::Sessions, session_gap: Some(secs(gap)), ..plain.clone() };
+        assert_eq!(
+            counts(&compute(&table, &by_session).unwrap()),
+            brute(&sessions, Dimension::Event, &steps, None),
+            "case {case}"
+        );
+    }
+}

@@ -38,6 +38,9 @@ fn result() -> Rc<FunnelResult> {
         ],
         exclusions: Vec::new(),
         open: false,
+        count: Default::default(),
+        session_gap: None,
+        sessions: None,
     })
 }
 

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use super::table::{Column, EventTable};
 use super::time::Duration;
@@ -141,6 +142,58 @@ fn step_codes(column: &Column, spec: &str) -> Vec<u32> {
     StepMatch::parse(spec).codes(column)
 }
 
+/// What a funnel counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Count {
+    /// Distinct customers (each customer's whole history).
+    #[default]
+    Customers,
+    /// Sessions: a customer's events split where the gap between two events exceeds the session gap.
+    Sessions,
+}
+
+impl Count {
+    pub fn key(self) -> &'static str {
+        match self {
+            Count::Customers => "customers",
+            Count::Sessions => "sessions",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Count> {
+        [Count::Customers, Count::Sessions].into_iter().find(|c| c.key() == k)
+    }
+}
+
+/// The default session gap: 30 minutes.
+pub const DEFAULT_SESSION_GAP: Duration = Duration { amount: 30, unit: super::time::TimeUnit::Minute };
+
+/// The row ranges a funnel is evaluated on: customers, or their sessions.
+fn units_of(table: &EventTable, query: &FunnelQuery) -> Vec<Range<usize>> {
+    let customers = (0..table.customer_count()).map(|c| table.rows_of(c));
+    match query.count {
+        Count::Customers => customers.collect(),
+        Count::Sessions => {
+            let gap = query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).micros();
+            let mut units = Vec::new();
+            for rows in customers {
+                let mut start = rows.start;
+                for r in rows.start + 1..rows.end {
+                    if table.ts[r] - table.ts[r - 1] > gap {
+                        units.push(start..r);
+                        start = r;
+                    }
+                }
+                if start < rows.end {
+                    units.push(start..rows.end);
+                }
+            }
+            units
+        }
+    }
+}
+
 /// What to compute.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FunnelQuery {
@@ -158,6 +211,12 @@ pub struct FunnelQuery {
     /// Open funnel: customers may enter at any step (`open=1`).
     #[serde(default)]
     pub open: bool,
+    /// What is counted (`count=`).
+    #[serde(default)]
+    pub count: Count,
+    /// The inactivity that ends a session (`session_gap=`, with `count=sessions`); default 30 min.
+    #[serde(default)]
+    pub session_gap: Option<Duration>,
 }
 
 /// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
@@ -316,6 +375,13 @@ pub struct FunnelResult {
     /// Whether customers could enter at any step.
     #[serde(default)]
     pub open: bool,
+    /// What the step counts count, and with sessions the gap and the sessions in the data.
+    #[serde(default)]
+    pub count: Count,
+    #[serde(default)]
+    pub session_gap: Option<String>,
+    #[serde(default)]
+    pub sessions: Option<u64>,
 }
 
 /// Why a funnel cannot be computed.
@@ -352,15 +418,17 @@ const NONE: i64 = i64::MIN;
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
     let column = query.by.column_or_error(table)?;
     let k = query.steps.len();
-    let n = table.customer_count();
+    let units = units_of(table, query);
+    let units = &units[..];
+    let n = units.len();
     let present: Vec<bool> = query.steps.iter().map(|s| !step_codes(column, s).is_empty()).collect();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let (hits, mut gaps) = closed_hits(table, column, query, window);
+    let (hits, mut gaps) = closed_hits(table, units, column, query, window);
     let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
     let mut r = if !query.open {
         let reached: Vec<u64> = (0..k).map(|j| count(&hits, j)).collect();
-        result(query, n as u64, &reached, &present, &optional, None)
+        result(query, table.customer_count() as u64, &reached, &present, &optional, None)
     } else {
         // Entry at step 1 is the closed funnel; an entry at step s is the closed funnel of steps
         // s.. (its optional steps and the exclusions within it). `arrived`: reached from an
@@ -375,7 +443,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         for s in 1..k {
             let sub = query.suffix(s);
             let m = k - s;
-            let (h, _) = closed_hits(table, column, &sub, window);
+            let (h, _) = closed_hits(table, units, column, &sub, window);
             for c in 0..n {
                 for p in 0..m {
                     if h[c * m + p] {
@@ -396,8 +464,11 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
             })
             .collect();
         gaps.iter_mut().for_each(|g| *g = (Vec::new(), Vec::new()));
-        result(query, n as u64, &reached, &present, &optional, Some((&dropoff, &entries)))
+        result(query, table.customer_count() as u64, &reached, &present, &optional, Some((&dropoff, &entries)))
     };
+    if query.count == Count::Sessions {
+        r.sessions = Some(n as u64);
+    }
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
             prev.sort_unstable();
@@ -415,9 +486,15 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
 
 /// Which steps each customer reaches in the closed funnel (`hits[c * k + j]`), and per step the
 /// times from the previous step and from step 1 (ordered funnels).
-fn closed_hits(table: &EventTable, column: &Column, query: &FunnelQuery, window: i64) -> (Vec<bool>, Vec<Gaps>) {
+fn closed_hits(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    query: &FunnelQuery,
+    window: i64,
+) -> (Vec<bool>, Vec<Gaps>) {
     let k = query.steps.len();
-    let n = table.customer_count();
+    let n = units.len();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let mut hits = vec![false; n * k];
     let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
@@ -429,7 +506,7 @@ fn closed_hits(table: &EventTable, column: &Column, query: &FunnelQuery, window:
             }
         }
         for c in 0..n {
-            let hit = strict_reach(table, column, &matches, &optional, table.rows_of(c), window);
+            let hit = strict_reach(table, column, &matches, &optional, units[c].clone(), window);
             hits[c * k..(c + 1) * k].copy_from_slice(&hit);
         }
     } else if k > 0 {
@@ -450,12 +527,12 @@ fn closed_hits(table: &EventTable, column: &Column, query: &FunnelQuery, window:
             let (sub_hits, sub_gaps) = if query.order == Order::Any {
                 let mut h = vec![false; n * m];
                 for c in 0..n {
-                    let depth = any_order_depth(table, column, &labels, table.rows_of(c), window);
+                    let depth = any_order_depth(table, column, &labels, units[c].clone(), window);
                     h[c * m..c * m + depth].fill(true);
                 }
                 (h, vec![(Vec::new(), Vec::new()); m])
             } else {
-                ordered_scan(table, column, &labels, &exclusions, window)
+                ordered_scan(table, units, column, &labels, &exclusions, window)
             };
             let from = if i == 0 { 0 } else { m - 1 };
             for (p, g) in sub_gaps.into_iter().enumerate().skip(from) {
@@ -480,13 +557,14 @@ fn closed_hits(table: &EventTable, column: &Column, query: &FunnelQuery, window:
 /// segment's start (a run kills the chains an exclusion event breaks).
 fn ordered_scan(
     table: &EventTable,
+    units: &[Range<usize>],
     column: &Column,
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
     window: i64,
 ) -> (Vec<bool>, Vec<Gaps>) {
     let k = labels.len();
-    let n = table.customer_count();
+    let n = units.len();
     let mut cuts: Vec<usize> = exclusions.iter().map(|e| e.2).chain([0, k]).collect();
     cuts.sort_unstable();
     cuts.dedup();
@@ -495,7 +573,7 @@ fn ordered_scan(
     for seg in cuts.windows(2) {
         let (a, b) = (seg[0], seg[1]);
         let active: Vec<(u32, usize, usize)> = exclusions.iter().copied().filter(|e| e.2 <= a).collect();
-        let (depths, g) = ordered_run(table, column, &labels[..b], &active, window);
+        let (depths, g) = ordered_run(table, units, column, &labels[..b], &active, window);
         for (c, &d) in depths.iter().enumerate() {
             for j in a..b.min(d as usize) {
                 hits[c * k + j] = true;
@@ -509,6 +587,7 @@ fn ordered_scan(
 /// One ordered run over `labels`: an exclusion event kills the chains between its steps.
 fn ordered_run(
     table: &EventTable,
+    units: &[Range<usize>],
     column: &Column,
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
@@ -528,7 +607,7 @@ fn ordered_run(
         breaks[code as usize].push((from, to));
     }
     let track = !exclusions.is_empty();
-    let mut depths = vec![0u32; table.customer_count()];
+    let mut depths = vec![0u32; units.len()];
     let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
     let mut start = vec![NONE; k];
     // With exclusions, each state keeps its chain's step times (row j: steps 0..=j), and `best`
@@ -540,7 +619,7 @@ fn ordered_run(
         start.fill(NONE);
         best.clear();
         let mut depth = 0usize; // steps reached so far
-        for row in table.rows_of(c) {
+        for row in units[c].clone() {
             let t = table.ts[row];
             let code = column.codes[row] as usize;
             for &j in &matches[code] {
@@ -600,7 +679,7 @@ fn ordered_run(
             } else {
                 // Re-trace the chain from the latest step-1 occurrence that reaches this depth.
                 let s = start[depth - 1];
-                let rows = table.rows_of(c);
+                let rows = units[c].clone();
                 let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
                 let mut times = Vec::new();
                 if let Some(first) = rows.clone().rev().find(|&r| table.ts[r] == s && is_step(r, 0)) {
@@ -652,6 +731,10 @@ pub struct FunnelExport {
     pub window: Option<String>,
     /// Whether customers could enter at any step (`entries` per step then counts them).
     pub open: bool,
+    /// What the step counts count: `customers` or `sessions` (then `session_gap` and `sessions`).
+    pub count: Count,
+    pub session_gap: Option<String>,
+    pub sessions: Option<u64>,
     /// Exclusions applied, with 1-based step numbers.
     pub exclusions: Vec<ExclusionExport>,
     pub steps: Vec<StepResult>,
@@ -676,6 +759,9 @@ impl FunnelExport {
             order: result.order,
             window: result.window.clone(),
             open: result.open,
+            count: result.count,
+            session_gap: result.session_gap.clone(),
+            sessions: result.sessions,
             exclusions: result
                 .exclusions
                 .iter()
@@ -867,6 +953,10 @@ fn result(
         total_customers: total,
         steps,
         open: query.open,
+        count: query.count,
+        session_gap: (query.count == Count::Sessions)
+            .then(|| query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()),
+        sessions: None,
         exclusions: if query.order == Order::Ordered {
             query.valid_exclusions().cloned().collect()
         } else {

@@ -8,7 +8,7 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::attribution::{AttributionQuery, Conversion};
-use super::funnel::{Dimension, Exclusion, FunnelQuery, Order};
+use super::funnel::{Count, Dimension, Exclusion, FunnelQuery, Order};
 use super::paths::{Grain, PathQuery};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
@@ -109,6 +109,14 @@ impl ViewState {
                 "order" => match Order::from_key(&decode(raw)) {
                     Some(o) => v.funnel.order = o,
                     None => warnings.push(format!("order={} is not a choice (ordered, strict or any)", decode(raw))),
+                },
+                "count" => match Count::from_key(&decode(raw)) {
+                    Some(c) => v.funnel.count = c,
+                    None => warnings.push(format!("count={} is not a choice (customers or sessions)", decode(raw))),
+                },
+                "session_gap" => match Duration::parse(&decode(raw)) {
+                    Ok(d) => v.funnel.session_gap = Some(d),
+                    Err(e) => warnings.push(e.replace("window", "session_gap")),
                 },
                 "open" => match decode(raw).as_str() {
                     "1" => v.funnel.open = true,
@@ -219,6 +227,12 @@ impl ViewState {
             }
             if self.funnel.open {
                 parts.push("open=1".into());
+            }
+            if self.funnel.count != Count::Customers {
+                parts.push(format!("count={}", self.funnel.count.key()));
+            }
+            if let (Count::Sessions, Some(g)) = (self.funnel.count, self.funnel.session_gap) {
+                parts.push(format!("session_gap={g}"));
             }
             if !self.funnel.optional.is_empty() {
                 let o: Vec<String> = self.funnel.optional.iter().map(|j| (j + 1).to_string()).collect();
@@ -480,6 +494,15 @@ mod tests {
         );
         assert!(w.is_empty(), "{w:?}");
         assert!(v.funnel.open);
+        let (s, w) = ViewState::from_fragment("steps=a,b&count=sessions&session_gap=45m");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            (s.funnel.count, s.funnel.session_gap.map(|g| g.to_string())),
+            (Count::Sessions, Some("45m".into()))
+        );
+        assert!(s.to_fragment().ends_with("&count=sessions&session_gap=45m"), "{}", s.to_fragment());
+        assert_eq!(ViewState::from_fragment(&s.to_fragment()).0, s);
+        assert_eq!(ViewState::from_fragment("count=totals").1.len(), 1);
         assert_eq!(v.funnel.optional, [1]);
         assert_eq!(
             v.funnel.exclusions,

@@ -9,7 +9,9 @@ use super::browser::{self, int};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout_with;
-use crate::core::funnel::{escape_value, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch};
+use crate::core::funnel::{
+    escape_value, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch, DEFAULT_SESSION_GAP,
+};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -48,6 +50,25 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             String::new()
         }
     });
+    let on_count = edit(Rc::new(|v, val| v.funnel.count = Count::from_key(&val).unwrap_or_default()))
+        .reform(|e: Event| select_value(&e));
+    // The session gap applies when it parses (an invalid text is left in the box, marked).
+    let gap_invalid = use_state(|| false);
+    let on_gap = {
+        let (view, on_view, gap_invalid) = (view.clone(), p.on_view.clone(), gap_invalid.clone());
+        Callback::from(move |e: Event| {
+            let text = e.target_unchecked_into::<HtmlInputElement>().value();
+            match Duration::parse(text.trim()) {
+                Ok(d) => {
+                    gap_invalid.set(false);
+                    let mut v = view.clone();
+                    v.funnel.session_gap = (d != DEFAULT_SESSION_GAP).then_some(d);
+                    on_view.emit(v);
+                }
+                Err(_) => gap_invalid.set(true),
+            }
+        })
+    };
     let on_order = edit(Rc::new(|v, val| v.funnel.order = Order::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
     let on_add = edit(Rc::new(|v, val| {
@@ -169,6 +190,20 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                            value={(*window_text).clone()} onchange={on_window}
                            aria-invalid={window_error.is_some().to_string()} />
                 </label>
+                <label class="field">
+                    <span>{"Count"}</span>
+                    <select id="funnel-count" onchange={on_count}>
+                        <option value="customers" selected={q.count == Count::Customers}>{"customers"}</option>
+                        <option value="sessions" selected={q.count == Count::Sessions} title="A session ends after a gap without events">{"sessions"}</option>
+                    </select>
+                </label>
+                if q.count == Count::Sessions {
+                    <label class="field">
+                        <span>{"Session ends after"}</span>
+                        <input id="funnel-session-gap" type="text" size="8" aria-invalid={gap_invalid.to_string()}
+                               value={q.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()} onchange={on_gap} />
+                    </label>
+                }
                 <label class="check" title="Customers may enter at any step (GA4's open funnel)">
                     <input id="funnel-open" type="checkbox" checked={q.open} onchange={on_open} />
                     {"Open funnel"}
@@ -383,15 +418,19 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
     html! {
         <table class="data" id="funnel-table">
             <caption>
-                { format!("{} customers in the data · steps by {}{}{}{}{}", int(r.total_customers), r.by.key(),
+                { format!("{} customers in the data · steps by {}{}{}{}{}{}", int(r.total_customers), r.by.key(),
                     match r.order { Order::Ordered => "", Order::Strict => " · strictly in order", Order::Any => " · in any order" },
                     r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default(),
                     if r.open { " · open: customers may enter at any step" } else { "" },
+                    match (r.sessions, &r.session_gap) {
+                        (Some(n), Some(g)) => format!(" · counting {} sessions (a gap over {g} ends one)", int(n)),
+                        _ => String::new(),
+                    },
                     r.exclusions.iter().map(|e| format!(" · excluding {} between steps {} and {}", e.value, e.from + 1, e.to + 1)).collect::<String>()) }
             </caption>
             <thead>
                 <tr>
-                    <th>{"#"}</th><th>{"Step"}</th><th class="num">{"Customers"}</th>
+                    <th>{"#"}</th><th>{"Step"}</th><th class="num">{ if r.sessions.is_some() { "Sessions" } else { "Customers" } }</th>
                     <th class="num">{"% of first"}</th><th class="num">{"% of previous"}</th><th class="num">{"Drop-off"}</th>
                     if r.open { <th class="num" title="Customers who entered the funnel at this step (did not arrive from an earlier step)">{"Entered here"}</th> }
                     <th class="num" title="Median and 90th percentile time from the previous step">{"Time from previous (median / p90)"}</th>

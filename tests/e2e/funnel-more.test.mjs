@@ -49,6 +49,13 @@
 //     Strictly in order: u1 visit signup, then cart (not a buy) → 2 steps; u2 visit cart buy → 3;
 //     u3 → 2; u4 visit support → 1; u5 visit cart buy (from 10:03) → 3; u6 visit cart → 2.
 //     → 6, 5 (83.3%, 83.3%, drop 1), 2 (33.3%, 2/5 = 40.0%, drop 3).
+//  M8 counting sessions, steps visit → cart → buy. With the default 30-minute gap every customer
+//     has one session: 6 sessions; visit 6, cart after it u1 u2 u4 u5 u6 = 5, buy u1 u2 u4 u5 = 4.
+//     With a 2-minute gap (a gap over 2 min ends a session; exactly 2 min does not): u2's events
+//     are 5 min apart → 3 sessions (visit | cart | buy); everyone else keeps one (u3's signup is
+//     exactly 2 min after its visit) → 8 sessions. visit: u1 u2#1 u3 u4 u5 u6 = 6; cart after a
+//     visit in the same session: u1 u4 u5 u6 = 4 (66.7%, 66.7%, drop 2); buy: u1 u4 u5 = 3
+//     (50.0%, 75.0%, drop 1).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -300,6 +307,69 @@ describe('Funnel: step alternatives and contains', () => {
     await openWithFixture(page, server, 'view=funnel&by=event&steps=visit,cart%7Csignup,contains:BU');
     await expectFunnel(page, M7, { caption: CAPTION, message: 'M7 from a link' });
     assert.deepEqual(await shown(page), ['visit', 'cart or signup', 'contains BU']);
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+});
+
+describe('Funnel: counting sessions', () => {
+  let browser, server;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve({ prefix: '/' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const M8 = [
+    ['visit', '6', '100.0%', '100.0%', '0'],
+    ['cart', '4', '66.7%', '66.7%', '2'],
+    ['buy', '3', '50.0%', '75.0%', '1'],
+  ];
+  const caption8 = `${CAPTION} · counting 8 sessions (a gap over 2m ends one)`;
+
+  it('counts sessions with the default and a chosen gap (M8)', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, 'view=funnel&by=event&steps=visit,cart,buy');
+    await page.selectOption('#funnel-count', 'sessions');
+    await expectFunnel(page, [
+      ['visit', '6', '100.0%', '100.0%', '0'],
+      ['cart', '5', '83.3%', '83.3%', '1'],
+      ['buy', '4', '66.7%', '80.0%', '1'],
+    ], { caption: `${CAPTION} · counting 6 sessions (a gap over 30m ends one)`, message: 'M8, 30 min' });
+    assert.equal(await page.inputValue('#funnel-session-gap'), '30m');
+    await eventually(() => fragmentPairs(page), (m) => m.get('count') === 'sessions' && !m.has('session_gap'),
+      { message: 'count=sessions in the URL' });
+    await page.fill('#funnel-session-gap', '2m');
+    await page.press('#funnel-session-gap', 'Enter');
+    await expectFunnel(page, M8, { caption: caption8, message: 'M8, 2 min' });
+    assert.equal(await text(page, '#funnel-table thead th:nth-child(3)'), 'Sessions');
+    await eventually(() => fragmentPairs(page), (m) => m.get('session_gap') === '2m', { message: 'session_gap=2m in the URL' });
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.deepEqual([doc.count, doc.session_gap, doc.sessions, doc.customers], ['sessions', '2m', 8, 6]);
+    assert.deepEqual(doc.steps.map((s) => s.customers), [6, 4, 3]);
+    await page.selectOption('#funnel-count', 'customers');
+    await expectFunnel(page, [
+      ['visit', '6', '100.0%', '100.0%', '0'],
+      ['cart', '5', '83.3%', '83.3%', '1'],
+      ['buy', '4', '66.7%', '80.0%', '1'],
+    ], { caption: CAPTION, message: 'back to customers' });
+    assert.equal(await page.locator('#funnel-session-gap').count(), 0, 'no gap box when counting customers');
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+
+  it('restores session counting from a share link (M8)', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, 'view=funnel&by=event&steps=visit,cart,buy&count=sessions&session_gap=2m');
+    await expectFunnel(page, M8, { caption: caption8, message: 'M8 from a link' });
+    assert.equal(await page.inputValue('#funnel-session-gap'), '2m');
+    await screenshot(page, 'funnel-more-sessions');
     assertNoProblems(problems);
     await page.context().close();
   });
