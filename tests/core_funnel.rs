@@ -1006,3 +1006,69 @@ fn counting_sessions_matches_the_brute_force_on_split_customers() {
         );
     }
 }
+
+#[test]
+fn time_to_convert_histogram_hand_worked() {
+    // view → buy; times from view to buy: a 30 s, b 60 s (exactly 1 min: the 1–5 min bin),
+    // c 10 min, d 2 days, e 40 days; f never buys. Bins (from ≤ t < to):
+    // < 1 min: a; 1–5 min: b; 5–15 min: c; 1–3 d: d; ≥ 30 d: e. Sum 5 = customers at buy.
+    let (m, d) = (60, 86_400);
+    let t = events(&[
+        ("a", 0, "view"),
+        ("a", 30, "buy"),
+        ("b", 0, "view"),
+        ("b", m, "buy"),
+        ("c", 0, "view"),
+        ("c", 10 * m, "buy"),
+        ("d", 0, "view"),
+        ("d", 2 * d, "buy"),
+        ("e", 0, "view"),
+        ("e", 40 * d, "buy"),
+        ("f", 0, "view"),
+    ]);
+    let q = FunnelQuery { steps: strings(&["view", "buy"]), ..Default::default() };
+    let r = compute(&t, &q).unwrap();
+    let bins: Vec<(&str, u64)> = r.time_to_convert.iter().map(|b| (b.label.as_str(), b.customers)).collect();
+    assert_eq!(
+        bins,
+        [
+            ("< 1 min", 1),
+            ("1–5 min", 1),
+            ("5–15 min", 1),
+            ("15–60 min", 0),
+            ("1–6 h", 0),
+            ("6–24 h", 0),
+            ("1–3 d", 1),
+            ("3–7 d", 0),
+            ("7–30 d", 0),
+            ("≥ 30 d", 1)
+        ]
+    );
+    assert_eq!(
+        (r.time_to_convert[1].from_s, r.time_to_convert[1].to_s, r.time_to_convert[9].to_s),
+        (60.0, Some(300.0), None)
+    );
+    // Other orders, open funnels and one-step funnels have no histogram.
+    assert!(compute(&t, &FunnelQuery { order: Order::Any, ..q.clone() }).unwrap().time_to_convert.is_empty());
+    assert!(compute(&t, &FunnelQuery { open: true, ..q.clone() }).unwrap().time_to_convert.is_empty());
+    assert!(compute(&t, &FunnelQuery { steps: strings(&["view"]), ..q.clone() }).unwrap().time_to_convert.is_empty());
+}
+
+#[test]
+fn the_histogram_counts_everyone_at_the_last_step() {
+    let mut rng = Rng::new(0x7157_0C0A);
+    for case in 0..300 {
+        let names = &NAMES[..3 + rng.below(2)];
+        let table = build(&random_rows(&mut rng, names));
+        let len = 2 + rng.below(3);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(names).to_string()).collect();
+        let optional: Vec<usize> = (1..len).filter(|_| rng.below(4) == 0).collect();
+        let window = [None, Some(secs(1)), Some(secs(3))][rng.below(3)];
+        let q = FunnelQuery { steps, window, optional, ..Default::default() };
+        let r = compute(&table, &q).unwrap();
+        let total: u64 = r.time_to_convert.iter().map(|b| b.customers).sum();
+        assert_eq!(total, r.steps[len - 1].customers, "case {case}: {q:?}");
+        // Times span at most 8 s here: everything is under a minute.
+        assert_eq!(r.time_to_convert[0].customers, total, "case {case}");
+    }
+}

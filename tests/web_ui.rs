@@ -38,6 +38,7 @@ fn result() -> Rc<FunnelResult> {
         ],
         exclusions: Vec::new(),
         open: false,
+        time_to_convert: Vec::new(),
         count: Default::default(),
         session_gap: None,
         sessions: None,

@@ -375,6 +375,9 @@ pub struct FunnelResult {
     /// Whether customers could enter at any step.
     #[serde(default)]
     pub open: bool,
+    /// Ordered closed funnels: how long the customers who reached the last step took from step 1.
+    #[serde(default)]
+    pub time_to_convert: Vec<TimeBin>,
     /// What the step counts count, and with sessions the gap and the sessions in the data.
     #[serde(default)]
     pub count: Count,
@@ -382,6 +385,50 @@ pub struct FunnelResult {
     pub session_gap: Option<String>,
     #[serde(default)]
     pub sessions: Option<u64>,
+}
+
+/// One bar of the time-to-convert histogram: `from_s <= t < to_s` (no `to_s`: no upper bound).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeBin {
+    pub label: String,
+    pub from_s: f64,
+    pub to_s: Option<f64>,
+    /// Customers (or sessions) whose time from step 1 to the last step falls in the bin.
+    pub customers: u64,
+}
+
+/// The histogram's bin edges in seconds and their labels: fixed, readable bins.
+const TIME_BINS: [(f64, &str); 10] = [
+    (0.0, "< 1 min"),
+    (60.0, "1–5 min"),
+    (300.0, "5–15 min"),
+    (900.0, "15–60 min"),
+    (3600.0, "1–6 h"),
+    (21_600.0, "6–24 h"),
+    (86_400.0, "1–3 d"),
+    (259_200.0, "3–7 d"),
+    (604_800.0, "7–30 d"),
+    (2_592_000.0, "≥ 30 d"),
+];
+
+/// The time-to-convert histogram of durations in microseconds.
+pub fn time_histogram(micros: &[i64]) -> Vec<TimeBin> {
+    let mut bins: Vec<TimeBin> = TIME_BINS
+        .iter()
+        .enumerate()
+        .map(|(i, &(from, label))| TimeBin {
+            label: label.into(),
+            from_s: from,
+            to_s: TIME_BINS.get(i + 1).map(|b| b.0),
+            customers: 0,
+        })
+        .collect();
+    for &t in micros {
+        let s = t as f64 / 1e6;
+        let i = TIME_BINS.iter().rposition(|b| s >= b.0).unwrap_or(0);
+        bins[i].customers += 1;
+    }
+    bins
 }
 
 /// Why a funnel cannot be computed.
@@ -468,6 +515,9 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     };
     if query.count == Count::Sessions {
         r.sessions = Some(n as u64);
+    }
+    if query.order == Order::Ordered && !query.open && k >= 2 {
+        r.time_to_convert = time_histogram(&gaps[k - 1].1);
     }
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
@@ -681,8 +731,11 @@ fn ordered_run(
                 let s = start[depth - 1];
                 let rows = units[c].clone();
                 let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
+                // Several step-1 rows can share that time: the latest one whose trace (earliest
+                // events) reaches the depth.
                 let mut times = Vec::new();
-                if let Some(first) = rows.clone().rev().find(|&r| table.ts[r] == s && is_step(r, 0)) {
+                for first in rows.clone().rev().filter(|&r| table.ts[r] == s && is_step(r, 0)) {
+                    times.clear();
                     times.push(table.ts[first]);
                     let mut row = first + 1;
                     while times.len() < depth && row < rows.end {
@@ -690,6 +743,9 @@ fn ordered_run(
                             times.push(table.ts[row]);
                         }
                         row += 1;
+                    }
+                    if times.len() == depth {
+                        break;
                     }
                 }
                 times
@@ -731,6 +787,8 @@ pub struct FunnelExport {
     pub window: Option<String>,
     /// Whether customers could enter at any step (`entries` per step then counts them).
     pub open: bool,
+    /// Ordered closed funnels: the time from step 1 to the last step, binned.
+    pub time_to_convert: Vec<TimeBin>,
     /// What the step counts count: `customers` or `sessions` (then `session_gap` and `sessions`).
     pub count: Count,
     pub session_gap: Option<String>,
@@ -759,6 +817,7 @@ impl FunnelExport {
             order: result.order,
             window: result.window.clone(),
             open: result.open,
+            time_to_convert: result.time_to_convert.clone(),
             count: result.count,
             session_gap: result.session_gap.clone(),
             sessions: result.sessions,
@@ -953,6 +1012,7 @@ fn result(
         total_customers: total,
         steps,
         open: query.open,
+        time_to_convert: Vec::new(),
         count: query.count,
         session_gap: (query.count == Count::Sessions)
             .then(|| query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()),

@@ -321,6 +321,9 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                 if !r.steps.is_empty() {
                     <FunnelChart result={r.clone()} />
                     <FunnelTable result={r.clone()} />
+                    if r.time_to_convert.iter().any(|b| b.customers > 0) {
+                        <TimeToConvert result={r.clone()} />
+                    }
                 }
             } else if q.steps.is_empty() {
                 <p class="muted">{"Add steps to build a funnel."}</p>
@@ -455,5 +458,57 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
                 }
             </tbody>
         </table>
+    }
+}
+
+/// The time from step 1 to the last step, as bars and a table.
+#[component]
+pub fn TimeToConvert(p: &ResultProps) -> Html {
+    let bins = &p.result.time_to_convert;
+    let (w, h) = (720.0, 200.0);
+    let counts: Vec<u64> = bins.iter().map(|b| b.customers).collect();
+    let g = funnel_layout_with(&counts, &counts, w, h);
+    let total: u64 = counts.iter().sum();
+    let last = p.result.steps.last().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
+    let first = p.result.steps.first().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
+    let unit = if p.result.sessions.is_some() { "Sessions" } else { "Customers" };
+    html! {
+        <div class="time-to-convert" id="funnel-ttc">
+            <h3>{ format!("Time to convert: {first} → {last}") }</h3>
+            <svg id="funnel-ttc-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
+                 xmlns="http://www.w3.org/2000/svg" aria-label="Histogram of the time from step 1 to the last step">
+                <style>{ FUNNEL_SVG_STYLE }</style>
+                for (t, y) in g.ticks.iter().copied() {
+                    <g class="tick">
+                        <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />
+                        <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
+                    </g>
+                }
+                for (b, bin) in g.bars.iter().zip(bins.iter()) {
+                    <g class="step-bar">
+                        <title>{ format!("{}: {}", bin.label, int(bin.customers)) }</title>
+                        <rect class="bar" x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
+                        if bin.customers > 0 {
+                            <text class="value" x={(b.x + b.width / 2.0).to_string()} y={(b.y - 6.0).to_string()} text-anchor="middle">{ int(bin.customers) }</text>
+                        }
+                        <text class="label" x={(b.x + b.width / 2.0).to_string()} y={(g.baseline + 18.0).to_string()} text-anchor="middle">{ bin.label.clone() }</text>
+                    </g>
+                }
+                <line class="axis" x1={g.plot_left.to_string()} x2={g.plot_right.to_string()}
+                      y1={g.baseline.to_string()} y2={g.baseline.to_string()} />
+            </svg>
+            <table class="data mini" id="funnel-ttc-table">
+                <thead><tr><th>{"Time from step 1 to the last step"}</th><th class="num">{ unit }</th><th class="num">{"Share"}</th></tr></thead>
+                <tbody>
+                    for bin in bins.iter() {
+                        <tr class="ttc-row">
+                            <td class="ttc-label">{ bin.label.clone() }</td>
+                            <td class="num ttc-count">{ int(bin.customers) }</td>
+                            <td class="num ttc-share">{ format!("{:.1}%", if total == 0 { 0.0 } else { bin.customers as f64 * 100.0 / total as f64 }) }</td>
+                        </tr>
+                    }
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -56,6 +56,9 @@
 //     exactly 2 min after its visit) → 8 sessions. visit: u1 u2#1 u3 u4 u5 u6 = 6; cart after a
 //     visit in the same session: u1 u4 u5 u6 = 4 (66.7%, 66.7%, drop 2); buy: u1 u4 u5 = 3
 //     (50.0%, 75.0%, drop 1).
+//  M9 time to convert, steps visit → buy (in order, closed): from the step-1 event that goes
+//     furthest to the buy: u1 10:00 → 10:03 = 3 min; u2 10:00 → 10:10 = 10 min; u4 3 min;
+//     u5 from its 10:03 visit → 10:05 = 2 min. Bins: 1–5 min 3 (75.0%), 5–15 min 1 (25.0%).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -370,6 +373,43 @@ describe('Funnel: counting sessions', () => {
     await expectFunnel(page, M8, { caption: caption8, message: 'M8 from a link' });
     assert.equal(await page.inputValue('#funnel-session-gap'), '2m');
     await screenshot(page, 'funnel-more-sessions');
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+});
+
+describe('Funnel: time to convert', () => {
+  let browser, server;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve({ prefix: '/' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const rows = (page) => page.$$eval('#funnel-ttc-table tr.ttc-row', (trs) => trs
+    .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
+    .filter((r) => r[1] !== '0'));
+
+  it('bins the time from step 1 to the last step (M9)', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, 'view=funnel&by=event&steps=visit,buy');
+    await eventually(() => rows(page), [['1–5 min', '3', '75.0%'], ['5–15 min', '1', '25.0%']], { message: 'M9 table' });
+    assert.equal(await page.locator('#funnel-ttc-table tr.ttc-row').count(), 10, 'every bin is listed');
+    assert.equal(await text(page, '#funnel-ttc h3'), 'Time to convert: visit → buy');
+    assert.equal(await page.locator('#funnel-ttc-chart rect.bar').count(), 10);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.deepEqual(doc.time_to_convert.filter((b) => b.customers > 0).map((b) => [b.label, b.from_s, b.to_s, b.customers]),
+      [['1–5 min', 60, 300, 3], ['5–15 min', 300, 900, 1]]);
+    await screenshot(page, 'funnel-more-ttc');
+    // Any order has no times: no histogram.
+    await page.selectOption('#funnel-order', 'any');
+    await eventually(() => page.locator('#funnel-ttc').count(), 0, { message: 'no histogram in any order' });
     assertNoProblems(problems);
     await page.context().close();
   });
