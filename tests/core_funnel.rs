@@ -1072,3 +1072,47 @@ fn the_histogram_counts_everyone_at_the_last_step() {
         assert_eq!(r.time_to_convert[0].customers, total, "case {case}");
     }
 }
+
+#[test]
+fn conversion_over_time_hand_worked() {
+    use touchpath::core::funnel::Trend;
+    // tests/fixtures/e2e/funnel-trend.csv, steps visit → buy. Entry = the first visit (UTC):
+    // t1 Mon 04-29 (buys), t2 04-30 (no), t3 05-02 (buys 05-05), t4 05-06 (its buy on 05-03 is
+    // before any visit; buys 05-07), t5 05-06 (no), t6 05-06 23:59:59 (buys 05-20 after a second
+    // visit: converted, entered on 05-06), t7 05-08 (no).
+    // Weeks (Mondays): 04-29: t1 t2 t3 → 3 entered, 2 converted (66.7%); 05-06: t4 t5 t6 t7 → 4, 2 (50%).
+    // Months: 2024-04: t1 t2 → 2, 1 (50%); 2024-05: t3 t4 t5 t6 t7 → 5, 3 (60%).
+    // Days 04-29 … 05-08, 10 rows: 04-29 1/1, 04-30 1/0, 05-01 0/0 (no rate), 05-02 1/1,
+    // 05-03..05-05 0/0, 05-06 3/2, 05-07 0/0, 05-08 1/0.
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/e2e/funnel-trend.csv")).unwrap();
+    let (t, _) = load_bytes("funnel-trend.csv", &bytes, &ColumnOverrides::default()).unwrap();
+    let run = |trend| {
+        let q = FunnelQuery { steps: strings(&["visit", "buy"]), trend: Some(trend), ..Default::default() };
+        let r = compute(&t, &q).unwrap();
+        assert_eq!(r.trend, Some(trend));
+        r.over_time.iter().map(|p| (p.period.clone(), p.entered, p.converted, p.rate_pct)).collect::<Vec<_>>()
+    };
+    let row = |p: &str, e, c, r: Option<f64>| (p.to_string(), e, c, r);
+    assert_eq!(run(Trend::Week), [row("2024-04-29", 3, 2, Some(200.0 / 3.0)), row("2024-05-06", 4, 2, Some(50.0))]);
+    assert_eq!(run(Trend::Month), [row("2024-04", 2, 1, Some(50.0)), row("2024-05", 5, 3, Some(60.0))]);
+    let days = run(Trend::Day);
+    assert_eq!(days.len(), 10);
+    assert_eq!(days[0], row("2024-04-29", 1, 1, Some(100.0)));
+    assert_eq!(days[2], row("2024-05-01", 0, 0, None));
+    assert_eq!(days[7], row("2024-05-06", 3, 2, Some(200.0 / 3.0)));
+    assert_eq!(days[9], row("2024-05-08", 1, 0, Some(0.0)));
+    // Every period's entries add up to step 1, conversions to the last step.
+    let r =
+        compute(&t, &FunnelQuery { steps: strings(&["visit", "buy"]), trend: Some(Trend::Day), ..Default::default() })
+            .unwrap();
+    assert_eq!(r.over_time.iter().map(|p| p.entered).sum::<u64>(), r.steps[0].customers);
+    assert_eq!(r.over_time.iter().map(|p| p.converted).sum::<u64>(), r.steps[1].customers);
+    // No trend asked, none computed; open funnels have none.
+    assert!(compute(&t, &FunnelQuery { steps: strings(&["visit", "buy"]), ..Default::default() })
+        .unwrap()
+        .over_time
+        .is_empty());
+    let open =
+        FunnelQuery { steps: strings(&["visit", "buy"]), trend: Some(Trend::Day), open: true, ..Default::default() };
+    assert!(compute(&t, &open).unwrap().over_time.is_empty());
+}

@@ -39,6 +39,8 @@ fn result() -> Rc<FunnelResult> {
         exclusions: Vec::new(),
         open: false,
         time_to_convert: Vec::new(),
+        trend: None,
+        over_time: Vec::new(),
         count: Default::default(),
         session_gap: None,
         sessions: None,

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::table::{Column, EventTable};
-use super::time::Duration;
+use super::time::{civil_from_days, Duration};
 
 /// The column steps are matched against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -166,6 +166,69 @@ impl Count {
     }
 }
 
+/// The period of the conversion-over-time table (`trend=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trend {
+    Day,
+    /// ISO weeks, Monday to Sunday (named by their Monday).
+    Week,
+    Month,
+}
+
+impl Trend {
+    pub fn key(self) -> &'static str {
+        match self {
+            Trend::Day => "day",
+            Trend::Week => "week",
+            Trend::Month => "month",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Trend> {
+        [Trend::Day, Trend::Week, Trend::Month].into_iter().find(|t| t.key() == k)
+    }
+
+    /// The period index of a UTC day count: days, Monday day counts, or months since year 0.
+    fn index(self, day: i64) -> i64 {
+        match self {
+            Trend::Day => day,
+            Trend::Week => day - (day + 3).rem_euclid(7),
+            Trend::Month => {
+                let (y, m, _) = civil_from_days(day);
+                y * 12 + m - 1
+            }
+        }
+    }
+
+    fn next(self, index: i64) -> i64 {
+        index + if self == Trend::Week { 7 } else { 1 }
+    }
+
+    /// `2024-05-06` (day, week: its Monday) or `2024-05` (month).
+    fn label(self, index: i64) -> String {
+        match self {
+            Trend::Day | Trend::Week => {
+                let (y, m, d) = civil_from_days(index);
+                format!("{y:04}-{m:02}-{d:02}")
+            }
+            Trend::Month => format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1),
+        }
+    }
+}
+
+/// One period of the conversion-over-time table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodRow {
+    pub period: String,
+    /// Customers (or sessions) whose first step-1 event falls in the period.
+    pub entered: u64,
+    /// Of those, the ones who reached the last step.
+    pub converted: u64,
+    /// `converted / entered` in percent; `None` when nobody entered.
+    pub rate_pct: Option<f64>,
+}
+
 /// The default session gap: 30 minutes.
 pub const DEFAULT_SESSION_GAP: Duration = Duration { amount: 30, unit: super::time::TimeUnit::Minute };
 
@@ -217,6 +280,9 @@ pub struct FunnelQuery {
     /// The inactivity that ends a session (`session_gap=`, with `count=sessions`); default 30 min.
     #[serde(default)]
     pub session_gap: Option<Duration>,
+    /// Conversion over time by period of entry (`trend=`), closed funnels.
+    #[serde(default)]
+    pub trend: Option<Trend>,
 }
 
 /// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
@@ -378,6 +444,11 @@ pub struct FunnelResult {
     /// Ordered closed funnels: how long the customers who reached the last step took from step 1.
     #[serde(default)]
     pub time_to_convert: Vec<TimeBin>,
+    /// With `trend`: per period of the first step-1 event, entered and converted (closed funnels).
+    #[serde(default)]
+    pub trend: Option<Trend>,
+    #[serde(default)]
+    pub over_time: Vec<PeriodRow>,
     /// What the step counts count, and with sessions the gap and the sessions in the data.
     #[serde(default)]
     pub count: Count,
@@ -516,6 +587,10 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     if query.count == Count::Sessions {
         r.sessions = Some(n as u64);
     }
+    if let (Some(trend), false, true) = (query.trend, query.open, k > 0) {
+        r.trend = Some(trend);
+        r.over_time = over_time(table, units, column, &query.steps[0], &hits, k, trend);
+    }
     if query.order == Order::Ordered && !query.open && k >= 2 {
         r.time_to_convert = time_histogram(&gaps[k - 1].1);
     }
@@ -532,6 +607,52 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         }
     }
     Ok(r)
+}
+
+/// Conversion over time: each unit that reached step 1, by the period of its first step-1 event;
+/// converted when it reached the last step. Periods without entries between the first and the
+/// last are listed with zeros.
+fn over_time(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    first_step: &str,
+    hits: &[bool],
+    k: usize,
+    trend: Trend,
+) -> Vec<PeriodRow> {
+    let mut is_first = vec![false; column.values.len()];
+    for code in step_codes(column, first_step) {
+        is_first[code as usize] = true;
+    }
+    let mut by_period: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+    for (c, rows) in units.iter().enumerate() {
+        if !hits[c * k] {
+            continue;
+        }
+        if let Some(row) = rows.clone().find(|&r| is_first[column.codes[r] as usize]) {
+            let day = table.ts[row].div_euclid(86_400_000_000);
+            let e = by_period.entry(trend.index(day)).or_default();
+            e.0 += 1;
+            e.1 += u64::from(hits[c * k + k - 1]);
+        }
+    }
+    let (Some(&first), Some(&last)) = (by_period.keys().next(), by_period.keys().next_back()) else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    let mut i = first;
+    while i <= last {
+        let (entered, converted) = by_period.get(&i).copied().unwrap_or((0, 0));
+        rows.push(PeriodRow {
+            period: trend.label(i),
+            entered,
+            converted,
+            rate_pct: (entered > 0).then(|| pct(converted, entered)),
+        });
+        i = trend.next(i);
+    }
+    rows
 }
 
 /// Which steps each customer reaches in the closed funnel (`hits[c * k + j]`), and per step the
@@ -789,6 +910,9 @@ pub struct FunnelExport {
     pub open: bool,
     /// Ordered closed funnels: the time from step 1 to the last step, binned.
     pub time_to_convert: Vec<TimeBin>,
+    /// Conversion over time (`trend`: `day`, `week`, `month` or null).
+    pub trend: Option<Trend>,
+    pub over_time: Vec<PeriodRow>,
     /// What the step counts count: `customers` or `sessions` (then `session_gap` and `sessions`).
     pub count: Count,
     pub session_gap: Option<String>,
@@ -818,6 +942,8 @@ impl FunnelExport {
             window: result.window.clone(),
             open: result.open,
             time_to_convert: result.time_to_convert.clone(),
+            trend: result.trend,
+            over_time: result.over_time.clone(),
             count: result.count,
             session_gap: result.session_gap.clone(),
             sessions: result.sessions,
@@ -1013,6 +1139,8 @@ fn result(
         steps,
         open: query.open,
         time_to_convert: Vec::new(),
+        trend: None,
+        over_time: Vec::new(),
         count: query.count,
         session_gap: (query.count == Count::Sessions)
             .then(|| query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()),

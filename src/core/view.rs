@@ -8,7 +8,7 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::attribution::{AttributionQuery, Conversion};
-use super::funnel::{Count, Dimension, Exclusion, FunnelQuery, Order};
+use super::funnel::{Count, Dimension, Exclusion, FunnelQuery, Order, Trend};
 use super::paths::{Grain, PathQuery};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
@@ -117,6 +117,11 @@ impl ViewState {
                 "session_gap" => match Duration::parse(&decode(raw)) {
                     Ok(d) => v.funnel.session_gap = Some(d),
                     Err(e) => warnings.push(e.replace("window", "session_gap")),
+                },
+                "trend" if raw.is_empty() => v.funnel.trend = None,
+                "trend" => match Trend::from_key(&decode(raw)) {
+                    Some(t) => v.funnel.trend = Some(t),
+                    None => warnings.push(format!("trend={} is not a choice (day, week or month)", decode(raw))),
                 },
                 "open" => match decode(raw).as_str() {
                     "1" => v.funnel.open = true,
@@ -227,6 +232,9 @@ impl ViewState {
             }
             if self.funnel.open {
                 parts.push("open=1".into());
+            }
+            if let Some(t) = self.funnel.trend {
+                parts.push(format!("trend={}", t.key()));
             }
             if self.funnel.count != Count::Customers {
                 parts.push(format!("count={}", self.funnel.count.key()));
@@ -503,6 +511,10 @@ mod tests {
         assert!(s.to_fragment().ends_with("&count=sessions&session_gap=45m"), "{}", s.to_fragment());
         assert_eq!(ViewState::from_fragment(&s.to_fragment()).0, s);
         assert_eq!(ViewState::from_fragment("count=totals").1.len(), 1);
+        let (t, w) = ViewState::from_fragment("steps=a,b&trend=week");
+        assert!(w.is_empty() && t.funnel.trend == Some(Trend::Week), "{w:?}");
+        assert!(t.to_fragment().ends_with("&trend=week"), "{}", t.to_fragment());
+        assert_eq!(ViewState::from_fragment("trend=year").1.len(), 1);
         assert_eq!(v.funnel.optional, [1]);
         assert_eq!(
             v.funnel.exclusions,

@@ -10,7 +10,7 @@ use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout_with;
 use crate::core::funnel::{
-    escape_value, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch, DEFAULT_SESSION_GAP,
+    escape_value, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch, Trend, DEFAULT_SESSION_GAP,
 };
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
@@ -50,6 +50,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             String::new()
         }
     });
+    let on_trend = edit(Rc::new(|v, val| v.funnel.trend = Trend::from_key(&val))).reform(|e: Event| select_value(&e));
     let on_count = edit(Rc::new(|v, val| v.funnel.count = Count::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
     // The session gap applies when it parses (an invalid text is left in the box, marked).
@@ -204,6 +205,15 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                                value={q.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()} onchange={on_gap} />
                     </label>
                 }
+                <label class="field">
+                    <span>{"Conversion over time"}</span>
+                    <select id="funnel-over-time" onchange={on_trend}>
+                        <option value="" selected={q.trend.is_none()}>{"off"}</option>
+                        <option value="day" selected={q.trend == Some(Trend::Day)}>{"by day"}</option>
+                        <option value="week" selected={q.trend == Some(Trend::Week)}>{"by week"}</option>
+                        <option value="month" selected={q.trend == Some(Trend::Month)}>{"by month"}</option>
+                    </select>
+                </label>
                 <label class="check" title="Customers may enter at any step (GA4's open funnel)">
                     <input id="funnel-open" type="checkbox" checked={q.open} onchange={on_open} />
                     {"Open funnel"}
@@ -323,6 +333,9 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <FunnelTable result={r.clone()} />
                     if r.time_to_convert.iter().any(|b| b.customers > 0) {
                         <TimeToConvert result={r.clone()} />
+                    }
+                    if r.trend.is_some() {
+                        <OverTime result={r.clone()} />
                     }
                 }
             } else if q.steps.is_empty() {
@@ -509,6 +522,70 @@ pub fn TimeToConvert(p: &ResultProps) -> Html {
                     }
                 </tbody>
             </table>
+        </div>
+    }
+}
+
+/// Conversion rate per period of entry: bars (0–100 %) and a table.
+#[component]
+pub fn OverTime(p: &ResultProps) -> Html {
+    let r = &p.result;
+    let rows = &r.over_time;
+    let (w, h) = (720.0, 200.0);
+    let (left, right, top, bottom) = (48.0, 8.0, 16.0, 40.0);
+    let plot_h = h - top - bottom;
+    let band = (w - left - right) / rows.len().max(1) as f64;
+    let every = rows.len().div_ceil(7).max(1); // at most 7 period labels, so they never overlap
+    let grain = match r.trend {
+        Some(Trend::Day) => "day",
+        Some(Trend::Week) => "week (from Monday)",
+        _ => "month",
+    };
+    let unit = if r.sessions.is_some() { "Sessions" } else { "Customers" };
+    html! {
+        <div class="over-time" id="funnel-trend">
+            <h3>{ format!("Conversion over time, by {grain} of entry") }</h3>
+            if rows.is_empty() {
+                <p class="muted">{"Nobody reached step 1."}</p>
+            } else {
+                <svg id="funnel-trend-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
+                     xmlns="http://www.w3.org/2000/svg" aria-label="Conversion rate per period of entry">
+                    <style>{ FUNNEL_SVG_STYLE }</style>
+                    for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
+                        <g class="tick">
+                            <line x1={left.to_string()} x2={(w - right).to_string()}
+                                  y1={(top + plot_h * (1.0 - t / 100.0)).to_string()} y2={(top + plot_h * (1.0 - t / 100.0)).to_string()} />
+                            <text x={(left - 6.0).to_string()} y={(top + plot_h * (1.0 - t / 100.0) + 4.0).to_string()} text-anchor="end">{ format!("{t}%") }</text>
+                        </g>
+                    }
+                    for (i, row) in rows.iter().enumerate() {
+                        <g class="step-bar">
+                            <title>{ format!("{}: {} of {} converted ({})", row.period, int(row.converted), int(row.entered),
+                                row.rate_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "nobody entered".into())) }</title>
+                            <rect class="bar" x={(left + band * i as f64 + band * 0.14).to_string()} width={(band * 0.72).to_string()}
+                                  y={(top + plot_h * (1.0 - row.rate_pct.unwrap_or(0.0) / 100.0)).to_string()}
+                                  height={(plot_h * row.rate_pct.unwrap_or(0.0) / 100.0).to_string()} />
+                            if i % every == 0 {
+                                <text class="label" x={(left + band * (i as f64 + 0.5)).to_string()} y={(h - bottom + 18.0).to_string()} text-anchor="middle">{ row.period.clone() }</text>
+                            }
+                        </g>
+                    }
+                    <line class="axis" x1={left.to_string()} x2={(w - right).to_string()} y1={(h - bottom).to_string()} y2={(h - bottom).to_string()} />
+                </svg>
+                <table class="data mini" id="funnel-trend-table">
+                    <thead><tr><th>{"Entered in"}</th><th class="num">{ format!("{unit} entered") }</th><th class="num">{"Converted"}</th><th class="num">{"Rate"}</th></tr></thead>
+                    <tbody>
+                        for row in rows.iter() {
+                            <tr class="trend-row">
+                                <td class="trend-period">{ row.period.clone() }</td>
+                                <td class="num trend-entered">{ int(row.entered) }</td>
+                                <td class="num trend-converted">{ int(row.converted) }</td>
+                                <td class="num trend-rate">{ row.rate_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "—".into()) }</td>
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            }
         </div>
     }
 }

@@ -59,6 +59,14 @@
 //  M9 time to convert, steps visit → buy (in order, closed): from the step-1 event that goes
 //     furthest to the buy: u1 10:00 → 10:03 = 3 min; u2 10:00 → 10:10 = 10 min; u4 3 min;
 //     u5 from its 10:03 visit → 10:05 = 2 min. Bins: 1–5 min 3 (75.0%), 5–15 min 1 (25.0%).
+//
+// Fixture tests/fixtures/e2e/funnel-trend.csv (13 events, 7 customers), steps visit → buy, for
+// conversion over time. Entry = a customer's first visit (UTC); converted = reached buy:
+//   t1 Mon 2024-04-29 (buys)  t2 04-30 (no)  t3 05-02 (buys 05-05)  t4 05-06 (a buy on 05-03 before
+//   any visit does not count; buys 05-07)  t5 05-06 (no)  t6 05-06 23:59:59 (buys 05-20)  t7 05-08 (no)
+//  M10 by week (named by Monday): 2024-04-29: 3 entered, 2 converted, 66.7%; 2024-05-06: 4, 2, 50.0%
+//      by month: 2024-04: 2, 1, 50.0%; 2024-05: 5, 3, 60.0%
+//      by day: 10 days 04-29 … 05-08, empty days listed: 05-01 0, 0, —; 05-06 3, 2, 66.7%
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -410,6 +418,55 @@ describe('Funnel: time to convert', () => {
     // Any order has no times: no histogram.
     await page.selectOption('#funnel-order', 'any');
     await eventually(() => page.locator('#funnel-ttc').count(), 0, { message: 'no histogram in any order' });
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+});
+
+describe('Funnel: conversion over time', () => {
+  let browser, server;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve({ prefix: '/' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const rows = (page) => page.$$eval('#funnel-trend-table tr.trend-row', (trs) => trs
+    .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+
+  it('shows the conversion rate per week, month and day of entry (M10)', async () => {
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${server.url}#view=funnel&by=event&steps=visit,buy`);
+    await waitForData(page, { events: '20,000' });
+    await page.setInputFiles('#file-input', fixture('funnel-trend.csv'));
+    await waitForData(page, { events: '13', name: 'funnel-trend.csv' });
+    assert.equal(await page.locator('#funnel-trend').count(), 0, 'off by default');
+    await page.selectOption('#funnel-over-time', 'week');
+    await eventually(() => rows(page), [['2024-04-29', '3', '2', '66.7%'], ['2024-05-06', '4', '2', '50.0%']], { message: 'M10 weeks' });
+    assert.equal(await page.locator('#funnel-trend-chart rect.bar').count(), 2);
+    assert.equal(await text(page, '#funnel-trend h3'), 'Conversion over time, by week (from Monday) of entry');
+    await eventually(() => fragmentPairs(page), (m) => m.get('trend') === 'week', { message: 'trend=week in the URL' });
+    await page.selectOption('#funnel-over-time', 'month');
+    await eventually(() => rows(page), [['2024-04', '2', '1', '50.0%'], ['2024-05', '5', '3', '60.0%']], { message: 'M10 months' });
+    await page.selectOption('#funnel-over-time', 'day');
+    const days = await eventually(() => rows(page), (r) => r.length === 10, { message: 'M10: 10 days' });
+    assert.deepEqual(days[0], ['2024-04-29', '1', '1', '100.0%']);
+    assert.deepEqual(days[2], ['2024-05-01', '0', '0', '—']);
+    assert.deepEqual(days[7], ['2024-05-06', '3', '2', '66.7%']);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.equal(doc.trend, 'day');
+    assert.deepEqual(doc.over_time[2], { period: '2024-05-01', entered: 0, converted: 0, rate_pct: null });
+    assert.equal(doc.over_time.length, 10);
+    await screenshot(page, 'funnel-more-trend');
+    await page.selectOption('#funnel-over-time', '');
+    await eventually(() => page.locator('#funnel-trend').count(), 0, { message: 'off again' });
+    await eventually(() => fragmentPairs(page), (m) => !m.has('trend'), { message: 'no trend= in the URL' });
     assertNoProblems(problems);
     await page.context().close();
   });
