@@ -1116,3 +1116,80 @@ fn conversion_over_time_hand_worked() {
         FunnelQuery { steps: strings(&["visit", "buy"]), trend: Some(Trend::Day), open: true, ..Default::default() };
     assert!(compute(&t, &open).unwrap().over_time.is_empty());
 }
+
+#[test]
+fn breakdown_by_first_and_last_channel_hand_worked() {
+    use touchpath::core::funnel::{Breakdown, SegmentRow};
+    // tests/fixtures/e2e/journeys.csv (see tests/e2e/app.test.mjs), steps site_visit →
+    // product_view → add_to_cart → purchase: depths c1 4, c2 4, c3 2, c4 1, c5 4, c6 1, c7 0, c8 1.
+    // Channels in time order: c1 ads…email, c2 ads…direct, c3 email, c4 ads…email,
+    // c5 ads…direct, c6 direct, c7 email, c8 ads.
+    // First channel: ads c1 c2 c4 c5 c8 → 5, 3, 3, 3 (60%); direct c6 → 1, 0, 0, 0 (0%);
+    //   email c3 c7 → 1 (c7 never visits), 1, 0, 0 (0%). Ordered by step 1, then name.
+    // Last channel: direct c2 c5 c6 → 3, 2, 2, 2 (66.7%); email c1 c3 c4 c7 → 3, 2, 1, 1 (33.3%);
+    //   ads c8 → 1, 0, 0, 0.
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/e2e/journeys.csv")).unwrap();
+    let (t, _) = load_bytes("journeys.csv", &bytes, &ColumnOverrides::default()).unwrap();
+    let run = |by| {
+        let q = FunnelQuery {
+            steps: strings(&["site_visit", "product_view", "add_to_cart", "purchase"]),
+            breakdown: Some(by),
+            ..Default::default()
+        };
+        let r = compute(&t, &q).unwrap();
+        assert_eq!(counts(&r), [7, 4, 3, 3]);
+        r.segments
+    };
+    let seg = |s: &str, steps: [u64; 4], pct: Option<f64>| SegmentRow {
+        segment: s.into(),
+        steps: steps.to_vec(),
+        conversion_pct: pct,
+    };
+    assert_eq!(
+        run(Breakdown::FirstChannel),
+        [
+            seg("ads", [5, 3, 3, 3], Some(60.0)),
+            seg("direct", [1, 0, 0, 0], Some(0.0)),
+            seg("email", [1, 1, 0, 0], Some(0.0))
+        ]
+    );
+    assert_eq!(
+        run(Breakdown::LastChannel),
+        [
+            seg("direct", [3, 2, 2, 2], Some(200.0 / 3.0)),
+            seg("email", [3, 2, 1, 1], Some(100.0 / 3.0)),
+            seg("ads", [1, 0, 0, 0], Some(0.0))
+        ]
+    );
+}
+
+#[test]
+fn breakdown_segments_add_up_and_fold_into_other() {
+    use touchpath::core::funnel::{Breakdown, TOP_SEGMENTS};
+    let mut rng = Rng::new(0xB4EA_C0DE);
+    let channels = ["a", "b", "c", "d", "e", "f", "g", ""];
+    for case in 0..200 {
+        let mut rows = random_rows(&mut rng, &NAMES);
+        for r in rows.iter_mut() {
+            r.3 = rng.pick(&channels).to_string();
+        }
+        let table = build(&rows);
+        let len = 1 + rng.below(4);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(&NAMES).to_string()).collect();
+        for by in [Breakdown::FirstChannel, Breakdown::LastChannel] {
+            for open in [false, true] {
+                let q = FunnelQuery { steps: steps.clone(), breakdown: Some(by), open, ..Default::default() };
+                let r = compute(&table, &q).unwrap();
+                assert!(r.segments.len() <= TOP_SEGMENTS + 1, "case {case}");
+                for j in 0..len {
+                    let sum: u64 = r.segments.iter().map(|s| s.steps[j]).sum();
+                    assert_eq!(sum, r.steps[j].customers, "case {case} step {j}: {:?}", r.segments);
+                }
+                // Named segments first, by step-1 count; "(other)" last.
+                let named: Vec<u64> =
+                    r.segments.iter().filter(|s| s.segment != "(other)").map(|s| s.steps[0]).collect();
+                assert!(named.windows(2).all(|w| w[0] >= w[1]), "case {case}");
+            }
+        }
+    }
+}

@@ -41,6 +41,8 @@ fn result() -> Rc<FunnelResult> {
         time_to_convert: Vec::new(),
         trend: None,
         over_time: Vec::new(),
+        breakdown: None,
+        segments: Vec::new(),
         count: Default::default(),
         session_gap: None,
         sessions: None,

@@ -229,6 +229,81 @@ pub struct PeriodRow {
     pub rate_pct: Option<f64>,
 }
 
+/// What the breakdown segments by (`breakdown=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Breakdown {
+    /// The channel of the customer's (or session's) first event with a channel.
+    FirstChannel,
+    /// The channel of their last event with a channel.
+    LastChannel,
+}
+
+impl Breakdown {
+    pub fn key(self) -> &'static str {
+        match self {
+            Breakdown::FirstChannel => "first_channel",
+            Breakdown::LastChannel => "last_channel",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Breakdown> {
+        [Breakdown::FirstChannel, Breakdown::LastChannel].into_iter().find(|b| b.key() == k)
+    }
+}
+
+/// Segments shown by name; the rest are summed into "other".
+pub const TOP_SEGMENTS: usize = 5;
+
+/// One segment of the breakdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    /// The channel, `(none)` for customers without any channel, or `(other)` (the rest summed).
+    pub segment: String,
+    /// Customers (or sessions) of the segment at each step.
+    pub steps: Vec<u64>,
+    /// Last step ÷ step 1, in percent; `None` when nobody of the segment reached step 1.
+    pub conversion_pct: Option<f64>,
+}
+
+/// Per segment (first or last channel of each unit), the units at each step: the segments with
+/// the most units at step 1 (ties by name), at most [`TOP_SEGMENTS`], then "(other)".
+fn segments(units: &[Range<usize>], channel: &Column, hits: &[bool], k: usize, by: Breakdown) -> Vec<SegmentRow> {
+    let empty = channel.code_of("");
+    let mut per: HashMap<Option<u32>, Vec<u64>> = HashMap::new();
+    for (c, rows) in units.iter().enumerate() {
+        let has = |r: &usize| Some(channel.codes[*r]) != empty;
+        let row = match by {
+            Breakdown::FirstChannel => rows.clone().find(has),
+            Breakdown::LastChannel => rows.clone().rev().find(has),
+        };
+        let counts = per.entry(row.map(|r| channel.codes[r])).or_insert_with(|| vec![0; k]);
+        for (j, n) in counts.iter_mut().enumerate() {
+            *n += u64::from(hits[c * k + j]);
+        }
+    }
+    let name = |code: Option<u32>| code.map_or("(none)".to_string(), |c| channel.values[c as usize].clone());
+    let mut rows: Vec<(String, Vec<u64>)> = per.into_iter().map(|(c, v)| (name(c), v)).collect();
+    rows.sort_by(|a, b| b.1.first().cmp(&a.1.first()).then_with(|| a.0.cmp(&b.0)));
+    if rows.len() > TOP_SEGMENTS {
+        let rest = rows.split_off(TOP_SEGMENTS);
+        let mut other = vec![0u64; k];
+        for (_, v) in rest {
+            for (o, n) in other.iter_mut().zip(v) {
+                *o += n;
+            }
+        }
+        rows.push(("(other)".into(), other));
+    }
+    rows.into_iter()
+        .map(|(segment, steps)| {
+            let first = steps.first().copied().unwrap_or(0);
+            let conversion_pct = (first > 0).then(|| pct(steps.last().copied().unwrap_or(0), first));
+            SegmentRow { segment, steps, conversion_pct }
+        })
+        .collect()
+}
+
 /// The default session gap: 30 minutes.
 pub const DEFAULT_SESSION_GAP: Duration = Duration { amount: 30, unit: super::time::TimeUnit::Minute };
 
@@ -283,6 +358,9 @@ pub struct FunnelQuery {
     /// Conversion over time by period of entry (`trend=`), closed funnels.
     #[serde(default)]
     pub trend: Option<Trend>,
+    /// Counts per segment (`breakdown=`).
+    #[serde(default)]
+    pub breakdown: Option<Breakdown>,
 }
 
 /// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
@@ -449,6 +527,11 @@ pub struct FunnelResult {
     pub trend: Option<Trend>,
     #[serde(default)]
     pub over_time: Vec<PeriodRow>,
+    /// With `breakdown` (and a channel column): counts per segment.
+    #[serde(default)]
+    pub breakdown: Option<Breakdown>,
+    #[serde(default)]
+    pub segments: Vec<SegmentRow>,
     /// What the step counts count, and with sessions the gap and the sessions in the data.
     #[serde(default)]
     pub count: Count,
@@ -544,9 +627,9 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let (hits, mut gaps) = closed_hits(table, units, column, query, window);
     let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
-    let mut r = if !query.open {
+    let (mut r, final_hits) = if !query.open {
         let reached: Vec<u64> = (0..k).map(|j| count(&hits, j)).collect();
-        result(query, table.customer_count() as u64, &reached, &present, &optional, None)
+        (result(query, table.customer_count() as u64, &reached, &present, &optional, None), None)
     } else {
         // Entry at step 1 is the closed funnel; an entry at step s is the closed funnel of steps
         // s.. (its optional steps and the exclusions within it). `arrived`: reached from an
@@ -582,8 +665,15 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
             })
             .collect();
         gaps.iter_mut().for_each(|g| *g = (Vec::new(), Vec::new()));
-        result(query, table.customer_count() as u64, &reached, &present, &optional, Some((&dropoff, &entries)))
+        (
+            result(query, table.customer_count() as u64, &reached, &present, &optional, Some((&dropoff, &entries))),
+            Some(reach),
+        )
     };
+    if let (Some(by), Some(channel)) = (query.breakdown, table.channel.as_ref()) {
+        r.breakdown = Some(by);
+        r.segments = segments(units, channel, final_hits.as_ref().unwrap_or(&hits), k, by);
+    }
     if query.count == Count::Sessions {
         r.sessions = Some(n as u64);
     }
@@ -913,6 +1003,9 @@ pub struct FunnelExport {
     /// Conversion over time (`trend`: `day`, `week`, `month` or null).
     pub trend: Option<Trend>,
     pub over_time: Vec<PeriodRow>,
+    /// Breakdown (`first_channel`, `last_channel` or null) and its segments.
+    pub breakdown: Option<Breakdown>,
+    pub segments: Vec<SegmentRow>,
     /// What the step counts count: `customers` or `sessions` (then `session_gap` and `sessions`).
     pub count: Count,
     pub session_gap: Option<String>,
@@ -944,6 +1037,8 @@ impl FunnelExport {
             time_to_convert: result.time_to_convert.clone(),
             trend: result.trend,
             over_time: result.over_time.clone(),
+            breakdown: result.breakdown,
+            segments: result.segments.clone(),
             count: result.count,
             session_gap: result.session_gap.clone(),
             sessions: result.sessions,
@@ -1141,6 +1236,8 @@ fn result(
         time_to_convert: Vec::new(),
         trend: None,
         over_time: Vec::new(),
+        breakdown: None,
+        segments: Vec::new(),
         count: query.count,
         session_gap: (query.count == Count::Sessions)
             .then(|| query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()),

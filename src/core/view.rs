@@ -8,7 +8,7 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::attribution::{AttributionQuery, Conversion};
-use super::funnel::{Count, Dimension, Exclusion, FunnelQuery, Order, Trend};
+use super::funnel::{Breakdown, Count, Dimension, Exclusion, FunnelQuery, Order, Trend};
 use super::paths::{Grain, PathQuery};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
@@ -117,6 +117,12 @@ impl ViewState {
                 "session_gap" => match Duration::parse(&decode(raw)) {
                     Ok(d) => v.funnel.session_gap = Some(d),
                     Err(e) => warnings.push(e.replace("window", "session_gap")),
+                },
+                "breakdown" if raw.is_empty() => v.funnel.breakdown = None,
+                "breakdown" => match Breakdown::from_key(&decode(raw)) {
+                    Some(b) => v.funnel.breakdown = Some(b),
+                    None => warnings
+                        .push(format!("breakdown={} is not a choice (first_channel or last_channel)", decode(raw))),
                 },
                 "trend" if raw.is_empty() => v.funnel.trend = None,
                 "trend" => match Trend::from_key(&decode(raw)) {
@@ -232,6 +238,9 @@ impl ViewState {
             }
             if self.funnel.open {
                 parts.push("open=1".into());
+            }
+            if let Some(b) = self.funnel.breakdown {
+                parts.push(format!("breakdown={}", b.key()));
             }
             if let Some(t) = self.funnel.trend {
                 parts.push(format!("trend={}", t.key()));
@@ -515,6 +524,9 @@ mod tests {
         assert!(w.is_empty() && t.funnel.trend == Some(Trend::Week), "{w:?}");
         assert!(t.to_fragment().ends_with("&trend=week"), "{}", t.to_fragment());
         assert_eq!(ViewState::from_fragment("trend=year").1.len(), 1);
+        let (b, w) = ViewState::from_fragment("steps=a,b&breakdown=last_channel");
+        assert!(w.is_empty() && b.funnel.breakdown == Some(Breakdown::LastChannel), "{w:?}");
+        assert_eq!(ViewState::from_fragment(&b.to_fragment()).0, b);
         assert_eq!(v.funnel.optional, [1]);
         assert_eq!(
             v.funnel.exclusions,

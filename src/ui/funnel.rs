@@ -10,7 +10,8 @@ use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout_with;
 use crate::core::funnel::{
-    escape_value, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch, Trend, DEFAULT_SESSION_GAP,
+    escape_value, Breakdown, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch, Trend,
+    DEFAULT_SESSION_GAP,
 };
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
@@ -50,6 +51,8 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             String::new()
         }
     });
+    let on_breakdown =
+        edit(Rc::new(|v, val| v.funnel.breakdown = Breakdown::from_key(&val))).reform(|e: Event| select_value(&e));
     let on_trend = edit(Rc::new(|v, val| v.funnel.trend = Trend::from_key(&val))).reform(|e: Event| select_value(&e));
     let on_count = edit(Rc::new(|v, val| v.funnel.count = Count::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
@@ -206,6 +209,14 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     </label>
                 }
                 <label class="field">
+                    <span>{"Break down by"}</span>
+                    <select id="funnel-breakdown" onchange={on_breakdown}>
+                        <option value="" selected={q.breakdown.is_none()}>{"nothing"}</option>
+                        <option value="first_channel" selected={q.breakdown == Some(Breakdown::FirstChannel)} disabled={!channel_ok}>{"first-touch channel"}</option>
+                        <option value="last_channel" selected={q.breakdown == Some(Breakdown::LastChannel)} disabled={!channel_ok}>{"last-touch channel"}</option>
+                    </select>
+                </label>
+                <label class="field">
                     <span>{"Conversion over time"}</span>
                     <select id="funnel-over-time" onchange={on_trend}>
                         <option value="" selected={q.trend.is_none()}>{"off"}</option>
@@ -333,6 +344,9 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <FunnelTable result={r.clone()} />
                     if r.time_to_convert.iter().any(|b| b.customers > 0) {
                         <TimeToConvert result={r.clone()} />
+                    }
+                    if r.breakdown.is_some() {
+                        <Segments result={r.clone()} />
                     }
                     if r.trend.is_some() {
                         <OverTime result={r.clone()} />
@@ -531,11 +545,14 @@ pub fn TimeToConvert(p: &ResultProps) -> Html {
 pub fn OverTime(p: &ResultProps) -> Html {
     let r = &p.result;
     let rows = &r.over_time;
-    let (w, h) = (720.0, 200.0);
-    let (left, right, top, bottom) = (48.0, 8.0, 16.0, 40.0);
-    let plot_h = h - top - bottom;
-    let band = (w - left - right) / rows.len().max(1) as f64;
-    let every = rows.len().div_ceil(7).max(1); // at most 7 period labels, so they never overlap
+    let items: Vec<(String, Option<f64>, String)> = rows
+        .iter()
+        .map(|row| {
+            let rate = row.rate_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "nobody entered".into());
+            let title = format!("{}: {} of {} converted ({rate})", row.period, int(row.converted), int(row.entered));
+            (row.period.clone(), row.rate_pct, title)
+        })
+        .collect();
     let grain = match r.trend {
         Some(Trend::Day) => "day",
         Some(Trend::Week) => "week (from Monday)",
@@ -548,30 +565,7 @@ pub fn OverTime(p: &ResultProps) -> Html {
             if rows.is_empty() {
                 <p class="muted">{"Nobody reached step 1."}</p>
             } else {
-                <svg id="funnel-trend-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
-                     xmlns="http://www.w3.org/2000/svg" aria-label="Conversion rate per period of entry">
-                    <style>{ FUNNEL_SVG_STYLE }</style>
-                    for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
-                        <g class="tick">
-                            <line x1={left.to_string()} x2={(w - right).to_string()}
-                                  y1={(top + plot_h * (1.0 - t / 100.0)).to_string()} y2={(top + plot_h * (1.0 - t / 100.0)).to_string()} />
-                            <text x={(left - 6.0).to_string()} y={(top + plot_h * (1.0 - t / 100.0) + 4.0).to_string()} text-anchor="end">{ format!("{t}%") }</text>
-                        </g>
-                    }
-                    for (i, row) in rows.iter().enumerate() {
-                        <g class="step-bar">
-                            <title>{ format!("{}: {} of {} converted ({})", row.period, int(row.converted), int(row.entered),
-                                row.rate_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "nobody entered".into())) }</title>
-                            <rect class="bar" x={(left + band * i as f64 + band * 0.14).to_string()} width={(band * 0.72).to_string()}
-                                  y={(top + plot_h * (1.0 - row.rate_pct.unwrap_or(0.0) / 100.0)).to_string()}
-                                  height={(plot_h * row.rate_pct.unwrap_or(0.0) / 100.0).to_string()} />
-                            if i % every == 0 {
-                                <text class="label" x={(left + band * (i as f64 + 0.5)).to_string()} y={(h - bottom + 18.0).to_string()} text-anchor="middle">{ row.period.clone() }</text>
-                            }
-                        </g>
-                    }
-                    <line class="axis" x1={left.to_string()} x2={(w - right).to_string()} y1={(h - bottom).to_string()} y2={(h - bottom).to_string()} />
-                </svg>
+                { rate_bars("funnel-trend-chart", "Conversion rate per period of entry", &items) }
                 <table class="data mini" id="funnel-trend-table">
                     <thead><tr><th>{"Entered in"}</th><th class="num">{ format!("{unit} entered") }</th><th class="num">{"Converted"}</th><th class="num">{"Rate"}</th></tr></thead>
                     <tbody>
@@ -581,6 +575,97 @@ pub fn OverTime(p: &ResultProps) -> Html {
                                 <td class="num trend-entered">{ int(row.entered) }</td>
                                 <td class="num trend-converted">{ int(row.converted) }</td>
                                 <td class="num trend-rate">{ row.rate_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "—".into()) }</td>
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            }
+        </div>
+    }
+}
+
+/// Bars of percentages (0–100 %), one per item: (label, rate, tooltip).
+fn rate_bars(id: &str, aria: &str, items: &[(String, Option<f64>, String)]) -> Html {
+    let (w, h) = (720.0, 200.0);
+    let (left, right, top, bottom) = (48.0, 8.0, 16.0, 40.0);
+    let plot_h = h - top - bottom;
+    let band = (w - left - right) / items.len().max(1) as f64;
+    let every = items.len().div_ceil(7).max(1); // at most 7 labels, so they never overlap
+    let y = |pct: f64| top + plot_h * (1.0 - pct / 100.0);
+    html! {
+        <svg id={id.to_string()} class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
+             xmlns="http://www.w3.org/2000/svg" aria-label={aria.to_string()}>
+            <style>{ FUNNEL_SVG_STYLE }</style>
+            for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
+                <g class="tick">
+                    <line x1={left.to_string()} x2={(w - right).to_string()} y1={y(t).to_string()} y2={y(t).to_string()} />
+                    <text x={(left - 6.0).to_string()} y={(y(t) + 4.0).to_string()} text-anchor="end">{ format!("{t}%") }</text>
+                </g>
+            }
+            for (i, (label, rate, title)) in items.iter().enumerate() {
+                <g class="step-bar">
+                    <title>{ title.clone() }</title>
+                    <rect class="bar" x={(left + band * i as f64 + band * 0.14).to_string()} width={(band * 0.72).to_string()}
+                          y={y(rate.unwrap_or(0.0)).to_string()} height={(plot_h * rate.unwrap_or(0.0) / 100.0).to_string()} />
+                    if let Some(r) = rate {
+                        if items.len() <= 12 {
+                            <text class="value" x={(left + band * (i as f64 + 0.5)).to_string()} y={(y(*r) - 6.0).to_string()} text-anchor="middle">{ format!("{r:.1}%") }</text>
+                        }
+                    }
+                    if i % every == 0 {
+                        <text class="label" x={(left + band * (i as f64 + 0.5)).to_string()} y={(h - bottom + 18.0).to_string()} text-anchor="middle">{ short(label, 18) }</text>
+                    }
+                </g>
+            }
+            <line class="axis" x1={left.to_string()} x2={(w - right).to_string()} y1={(h - bottom).to_string()} y2={(h - bottom).to_string()} />
+        </svg>
+    }
+}
+
+/// The funnel per segment: conversion bars and a table of every step's count.
+#[component]
+pub fn Segments(p: &ResultProps) -> Html {
+    let r = &p.result;
+    let by = match r.breakdown {
+        Some(Breakdown::LastChannel) => "last-touch channel",
+        _ => "first-touch channel",
+    };
+    let items: Vec<(String, Option<f64>, String)> = r
+        .segments
+        .iter()
+        .map(|s| {
+            let title = format!(
+                "{}: {} converted of {} at step 1",
+                s.segment,
+                int(*s.steps.last().unwrap_or(&0)),
+                int(s.steps[0])
+            );
+            (s.segment.clone(), s.conversion_pct, title)
+        })
+        .collect();
+    html! {
+        <div class="segments" id="funnel-segments">
+            <h3>{ format!("By {by}: conversion from step 1 to the last step") }</h3>
+            if r.segments.is_empty() {
+                <p class="muted">{"No customers to break down."}</p>
+            } else {
+                { rate_bars("funnel-breakdown-chart", "Conversion per segment", &items) }
+                <table class="data mini" id="funnel-breakdown-table">
+                    <thead>
+                        <tr>
+                            <th>{"Segment"}</th>
+                            for (i, s) in r.steps.iter().enumerate() {
+                                <th class="num">{ format!("{}. {}", i + 1, short(&StepMatch::parse(&s.label).describe(), 18)) }</th>
+                            }
+                            <th class="num">{"Conversion"}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        for s in r.segments.iter() {
+                            <tr class="segment-row">
+                                <td class="segment-name">{ s.segment.clone() }</td>
+                                for n in s.steps.iter() { <td class="num segment-count">{ int(*n) }</td> }
+                                <td class="num segment-rate">{ s.conversion_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "—".into()) }</td>
                             </tr>
                         }
                     </tbody>

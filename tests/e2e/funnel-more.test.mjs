@@ -67,6 +67,15 @@
 //  M10 by week (named by Monday): 2024-04-29: 3 entered, 2 converted, 66.7%; 2024-05-06: 4, 2, 50.0%
 //      by month: 2024-04: 2, 1, 50.0%; 2024-05: 5, 3, 60.0%
 //      by day: 10 days 04-29 … 05-08, empty days listed: 05-01 0, 0, —; 05-06 3, 2, 66.7%
+//
+// Breakdown, on tests/fixtures/e2e/journeys.csv (worked out in app.test.mjs), steps site_visit →
+// product_view → add_to_cart → purchase: depths c1 4, c2 4, c3 2, c4 1, c5 4, c6 1, c7 0, c8 1;
+// channels in time order c1 ads…email, c2 ads…direct, c3 email, c4 ads…email, c5 ads…direct,
+// c6 direct, c7 email, c8 ads.
+//  M11 first-touch: ads c1 c2 c4 c5 c8 → 5, 3, 3, 3 (60.0%); direct c6 → 1, 0, 0, 0 (0.0%);
+//      email c3 c7 → 1, 1, 0, 0 (0.0%)  (ordered by step 1, then name)
+//      last-touch: direct c2 c5 c6 → 3, 2, 2, 2 (66.7%); email c1 c3 c4 c7 → 3, 2, 1, 1 (33.3%);
+//      ads c8 → 1, 0, 0, 0 (0.0%)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -467,6 +476,52 @@ describe('Funnel: conversion over time', () => {
     await page.selectOption('#funnel-over-time', '');
     await eventually(() => page.locator('#funnel-trend').count(), 0, { message: 'off again' });
     await eventually(() => fragmentPairs(page), (m) => !m.has('trend'), { message: 'no trend= in the URL' });
+    assertNoProblems(problems);
+    await page.context().close();
+  });
+});
+
+describe('Funnel: breakdown by channel', () => {
+  let browser, server;
+
+  before(async () => {
+    browser = await launch();
+    server = await serve({ prefix: '/' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const rows = (page) => page.$$eval('#funnel-breakdown-table tr.segment-row', (trs) => trs
+    .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+
+  it('breaks the funnel down by first- and last-touch channel (M11)', async () => {
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${server.url}#view=funnel&by=event&steps=site_visit,product_view,add_to_cart,purchase`);
+    await waitForData(page, { events: '20,000' });
+    await page.setInputFiles('#file-input', fixture('journeys.csv'));
+    await waitForData(page, { events: '24', name: 'journeys.csv' });
+    await page.selectOption('#funnel-breakdown', 'first_channel');
+    await eventually(() => rows(page), [
+      ['ads', '5', '3', '3', '3', '60.0%'],
+      ['direct', '1', '0', '0', '0', '0.0%'],
+      ['email', '1', '1', '0', '0', '0.0%'],
+    ], { message: 'M11 first touch' });
+    assert.equal(await page.locator('#funnel-breakdown-chart rect.bar').count(), 3);
+    await eventually(() => fragmentPairs(page), (m) => m.get('breakdown') === 'first_channel', { message: 'breakdown= in the URL' });
+    await page.selectOption('#funnel-breakdown', 'last_channel');
+    await eventually(() => rows(page), [
+      ['direct', '3', '2', '2', '2', '66.7%'],
+      ['email', '3', '2', '1', '1', '33.3%'],
+      ['ads', '1', '0', '0', '0', '0.0%'],
+    ], { message: 'M11 last touch' });
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.equal(doc.breakdown, 'last_channel');
+    assert.deepEqual(doc.segments.map((s) => [s.segment, s.steps]), [['direct', [3, 2, 2, 2]], ['email', [3, 2, 1, 1]], ['ads', [1, 0, 0, 0]]]);
+    await screenshot(page, 'funnel-more-breakdown');
     assertNoProblems(problems);
     await page.context().close();
   });
