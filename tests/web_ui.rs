@@ -23,6 +23,8 @@ fn result() -> Rc<FunnelResult> {
         p90_from_previous_s: None,
         median_from_first_s: None,
         p90_from_first_s: None,
+        optional: false,
+        entries: None,
     };
     Rc::new(FunnelResult {
         by: Dimension::Event,
@@ -34,6 +36,16 @@ fn result() -> Rc<FunnelResult> {
             step("cart", 400, 40.0, 40.0, 600),
             step("<img src=x onerror=alert(1)>", 100, 10.0, 25.0, 300),
         ],
+        exclusions: Vec::new(),
+        open: false,
+        time_to_convert: Vec::new(),
+        trend: None,
+        over_time: Vec::new(),
+        breakdown: None,
+        segments: Vec::new(),
+        count: Default::default(),
+        session_gap: None,
+        sessions: None,
     })
 }
 

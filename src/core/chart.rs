@@ -59,6 +59,13 @@ pub struct FunnelGeometry {
 /// Lays out vertical bars for step counts inside `width` × `height`, with room for
 /// axis labels on the left and step labels below.
 pub fn funnel_layout(counts: &[u64], width: f64, height: f64) -> FunnelGeometry {
+    let previous: Vec<u64> = (0..counts.len()).map(|i| counts[i.saturating_sub(1)]).collect();
+    funnel_layout_with(counts, &previous, width, height)
+}
+
+/// [`funnel_layout`] with each bar's ghost at `previous[i]` (the step it is compared with: after
+/// an optional step, the nearest earlier required step).
+pub fn funnel_layout_with(counts: &[u64], previous: &[u64], width: f64, height: f64) -> FunnelGeometry {
     let (left, top, bottom, right) = (56.0, 24.0, 48.0, 8.0);
     let baseline = height - bottom;
     let plot_h = baseline - top;
@@ -73,7 +80,7 @@ pub fn funnel_layout(counts: &[u64], width: f64, height: f64) -> FunnelGeometry 
         .iter()
         .enumerate()
         .map(|(i, &c)| {
-            let prev = if i == 0 { c } else { counts[i - 1] };
+            let prev = if i == 0 { c } else { previous.get(i).copied().unwrap_or(c) };
             Bar {
                 x: left + band * i as f64 + (band - bar_w) / 2.0,
                 width: bar_w,
@@ -170,6 +177,18 @@ pub fn grouped_bars(values: &[Vec<f64>], width: f64, label_width: f64, bar: f64)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ghosts_follow_the_step_compared_with() {
+        // Steps 6, 2 (optional), 5, 4: step 3's ghost is step 1 (6), not the optional step 2.
+        let g = funnel_layout_with(&[6, 2, 5, 4], &[6, 6, 6, 5], 720.0, 300.0);
+        assert_eq!(g.bars[2].ghost_y, g.bars[0].y);
+        assert_eq!(g.bars[3].ghost_y, g.bars[2].y);
+        // The plain layout compares with the step before.
+        let p = funnel_layout(&[6, 2, 5, 4], 720.0, 300.0);
+        assert_eq!(p.bars[2].ghost_y, p.bars[1].y);
+        assert_eq!(p.bars[0].ghost_y, p.bars[0].y);
+    }
 
     #[test]
     fn ticks_are_nice() {

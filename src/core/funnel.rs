@@ -14,9 +14,10 @@
 use serde::{Deserialize, Serialize};
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use super::table::{Column, EventTable};
-use super::time::Duration;
+use super::time::{civil_from_days, Duration};
 
 /// The column steps are matched against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -64,6 +65,273 @@ impl Dimension {
     }
 }
 
+/// How a step matches, parsed from its text (see README, "Funnel semantics"): alternatives are
+/// separated by `|`; a step starting with `contains:` matches values containing any of its
+/// alternatives (ignoring case); `\` makes the next character literal (`\|`, `\\`, `\contains:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepMatch {
+    pub values: Vec<String>,
+    pub contains: bool,
+}
+
+impl StepMatch {
+    pub fn parse(spec: &str) -> StepMatch {
+        let (contains, rest) = match spec.strip_prefix("contains:") {
+            Some(rest) => (true, rest),
+            None => (false, spec),
+        };
+        let mut values = vec![String::new()];
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => values.last_mut().unwrap().extend(chars.next()),
+                '|' => values.push(String::new()),
+                c => values.last_mut().unwrap().push(c),
+            }
+        }
+        values.retain(|v| !v.is_empty());
+        StepMatch { values, contains }
+    }
+
+    /// The codes of the column's values this step matches, ascending.
+    pub fn codes(&self, column: &Column) -> Vec<u32> {
+        if self.contains {
+            let needles: Vec<String> = self.values.iter().map(|v| v.to_lowercase()).collect();
+            (0..column.values.len() as u32)
+                .filter(|&c| {
+                    let v = column.values[c as usize].to_lowercase();
+                    needles.iter().any(|n| v.contains(n.as_str()))
+                })
+                .collect()
+        } else {
+            let mut codes: Vec<u32> = self.values.iter().filter_map(|v| column.code_of(v)).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            codes
+        }
+    }
+
+    /// For people: `a or b`, `contains x`.
+    pub fn describe(&self) -> String {
+        let alts = self.values.join(" or ");
+        if self.contains {
+            format!("contains {alts}")
+        } else {
+            alts
+        }
+    }
+}
+
+/// A data value written as a step that matches exactly that value.
+pub fn escape_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    if value.starts_with("contains:") {
+        out.push('\\');
+    }
+    for c in value.chars() {
+        if c == '\\' || c == '|' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The codes a step's text matches in `column`.
+fn step_codes(column: &Column, spec: &str) -> Vec<u32> {
+    StepMatch::parse(spec).codes(column)
+}
+
+/// What a funnel counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Count {
+    /// Distinct customers (each customer's whole history).
+    #[default]
+    Customers,
+    /// Sessions: a customer's events split where the gap between two events exceeds the session gap.
+    Sessions,
+}
+
+impl Count {
+    pub fn key(self) -> &'static str {
+        match self {
+            Count::Customers => "customers",
+            Count::Sessions => "sessions",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Count> {
+        [Count::Customers, Count::Sessions].into_iter().find(|c| c.key() == k)
+    }
+}
+
+/// The period of the conversion-over-time table (`trend=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trend {
+    Day,
+    /// ISO weeks, Monday to Sunday (named by their Monday).
+    Week,
+    Month,
+}
+
+impl Trend {
+    pub fn key(self) -> &'static str {
+        match self {
+            Trend::Day => "day",
+            Trend::Week => "week",
+            Trend::Month => "month",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Trend> {
+        [Trend::Day, Trend::Week, Trend::Month].into_iter().find(|t| t.key() == k)
+    }
+
+    /// The period index of a UTC day count: days, Monday day counts, or months since year 0.
+    fn index(self, day: i64) -> i64 {
+        match self {
+            Trend::Day => day,
+            Trend::Week => day - (day + 3).rem_euclid(7),
+            Trend::Month => {
+                let (y, m, _) = civil_from_days(day);
+                y * 12 + m - 1
+            }
+        }
+    }
+
+    fn next(self, index: i64) -> i64 {
+        index + if self == Trend::Week { 7 } else { 1 }
+    }
+
+    /// `2024-05-06` (day, week: its Monday) or `2024-05` (month).
+    fn label(self, index: i64) -> String {
+        match self {
+            Trend::Day | Trend::Week => {
+                let (y, m, d) = civil_from_days(index);
+                format!("{y:04}-{m:02}-{d:02}")
+            }
+            Trend::Month => format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1),
+        }
+    }
+}
+
+/// One period of the conversion-over-time table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodRow {
+    pub period: String,
+    /// Customers (or sessions) whose first step-1 event falls in the period.
+    pub entered: u64,
+    /// Of those, the ones who reached the last step.
+    pub converted: u64,
+    /// `converted / entered` in percent; `None` when nobody entered.
+    pub rate_pct: Option<f64>,
+}
+
+/// What the breakdown segments by (`breakdown=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Breakdown {
+    /// The channel of the customer's (or session's) first event with a channel.
+    FirstChannel,
+    /// The channel of their last event with a channel.
+    LastChannel,
+}
+
+impl Breakdown {
+    pub fn key(self) -> &'static str {
+        match self {
+            Breakdown::FirstChannel => "first_channel",
+            Breakdown::LastChannel => "last_channel",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Breakdown> {
+        [Breakdown::FirstChannel, Breakdown::LastChannel].into_iter().find(|b| b.key() == k)
+    }
+}
+
+/// Segments shown by name; the rest are summed into "other".
+pub const TOP_SEGMENTS: usize = 5;
+
+/// One segment of the breakdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    /// The channel, `(none)` for customers without any channel, or `(other)` (the rest summed).
+    pub segment: String,
+    /// Customers (or sessions) of the segment at each step.
+    pub steps: Vec<u64>,
+    /// Last step ÷ step 1, in percent; `None` when nobody of the segment reached step 1.
+    pub conversion_pct: Option<f64>,
+}
+
+/// Per segment (first or last channel of each unit), the units at each step: the segments with
+/// the most units at step 1 (ties by name), at most [`TOP_SEGMENTS`], then "(other)".
+fn segments(units: &[Range<usize>], channel: &Column, hits: &[bool], k: usize, by: Breakdown) -> Vec<SegmentRow> {
+    let empty = channel.code_of("");
+    let mut per: HashMap<Option<u32>, Vec<u64>> = HashMap::new();
+    for (c, rows) in units.iter().enumerate() {
+        let has = |r: &usize| Some(channel.codes[*r]) != empty;
+        let row = match by {
+            Breakdown::FirstChannel => rows.clone().find(has),
+            Breakdown::LastChannel => rows.clone().rev().find(has),
+        };
+        let counts = per.entry(row.map(|r| channel.codes[r])).or_insert_with(|| vec![0; k]);
+        for (j, n) in counts.iter_mut().enumerate() {
+            *n += u64::from(hits[c * k + j]);
+        }
+    }
+    let name = |code: Option<u32>| code.map_or("(none)".to_string(), |c| channel.values[c as usize].clone());
+    let mut rows: Vec<(String, Vec<u64>)> = per.into_iter().map(|(c, v)| (name(c), v)).collect();
+    rows.sort_by(|a, b| b.1.first().cmp(&a.1.first()).then_with(|| a.0.cmp(&b.0)));
+    if rows.len() > TOP_SEGMENTS {
+        let rest = rows.split_off(TOP_SEGMENTS);
+        let mut other = vec![0u64; k];
+        for (_, v) in rest {
+            for (o, n) in other.iter_mut().zip(v) {
+                *o += n;
+            }
+        }
+        rows.push(("(other)".into(), other));
+    }
+    rows.into_iter()
+        .map(|(segment, steps)| {
+            let first = steps.first().copied().unwrap_or(0);
+            let conversion_pct = (first > 0).then(|| pct(steps.last().copied().unwrap_or(0), first));
+            SegmentRow { segment, steps, conversion_pct }
+        })
+        .collect()
+}
+
+/// The default session gap: 30 minutes.
+pub const DEFAULT_SESSION_GAP: Duration = Duration { amount: 30, unit: super::time::TimeUnit::Minute };
+
+/// The row ranges a funnel is evaluated on: customers, or their sessions.
+fn units_of(table: &EventTable, query: &FunnelQuery) -> Vec<Range<usize>> {
+    let customers = (0..table.customer_count()).map(|c| table.rows_of(c));
+    match query.count {
+        Count::Customers => customers.collect(),
+        Count::Sessions => {
+            let gap = query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).micros();
+            let mut units = Vec::new();
+            for rows in customers {
+                let mut start = rows.start;
+                for r in rows.start + 1..rows.end {
+                    if table.ts[r] - table.ts[r - 1] > gap {
+                        units.push(start..r);
+                        start = r;
+                    }
+                }
+                if start < rows.end {
+                    units.push(start..rows.end);
+                }
+            }
+            units
+        }
+    }
+}
+
 /// What to compute.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FunnelQuery {
@@ -72,6 +340,113 @@ pub struct FunnelQuery {
     pub window: Option<Duration>,
     #[serde(default)]
     pub order: Order,
+    /// Steps that may be skipped (0-based indices; step 1 is never optional).
+    #[serde(default)]
+    pub optional: Vec<usize>,
+    /// Values whose occurrence between two steps drops a customer's chain.
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
+    /// Open funnel: customers may enter at any step (`open=1`).
+    #[serde(default)]
+    pub open: bool,
+    /// What is counted (`count=`).
+    #[serde(default)]
+    pub count: Count,
+    /// The inactivity that ends a session (`session_gap=`, with `count=sessions`); default 30 min.
+    #[serde(default)]
+    pub session_gap: Option<Duration>,
+    /// Conversion over time by period of entry (`trend=`), closed funnels.
+    #[serde(default)]
+    pub trend: Option<Trend>,
+    /// Counts per segment (`breakdown=`).
+    #[serde(default)]
+    pub breakdown: Option<Breakdown>,
+}
+
+/// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
+/// chain's step `from` and step `to` (0-based, `from < to`) breaks the chain from step `to` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exclusion {
+    pub value: String,
+    pub from: usize,
+    pub to: usize,
+}
+
+impl FunnelQuery {
+    /// Whether step `j` (0-based) may be skipped; step 1 never is.
+    pub fn is_optional(&self, j: usize) -> bool {
+        j > 0 && j < self.steps.len() && self.optional.contains(&j)
+    }
+
+    /// The exclusions the engine applies: `from < to`, both steps exist, `from` is not optional.
+    pub fn valid_exclusions(&self) -> impl Iterator<Item = &Exclusion> {
+        self.exclusions.iter().filter(|e| e.from < e.to && e.to < self.steps.len() && !self.is_optional(e.from))
+    }
+
+    /// Marks step `j` optional or not (step 1 cannot be; exclusions starting at it are dropped).
+    pub fn set_optional(&mut self, j: usize, optional: bool) {
+        self.optional.retain(|&o| o != j);
+        if optional && j > 0 && j < self.steps.len() {
+            self.optional.push(j);
+            self.optional.sort_unstable();
+            self.exclusions.retain(|e| e.from != j);
+        }
+    }
+
+    /// The closed funnel of steps `s..` (an open funnel's entry at step `s`): optional flags and
+    /// the exclusions whose steps are both in it, renumbered.
+    pub fn suffix(&self, s: usize) -> FunnelQuery {
+        FunnelQuery {
+            steps: self.steps[s..].to_vec(),
+            optional: self.optional.iter().filter(|&&j| j > s).map(|&j| j - s).collect(),
+            exclusions: self
+                .valid_exclusions()
+                .filter(|e| e.from >= s)
+                .map(|e| Exclusion { value: e.value.clone(), from: e.from - s, to: e.to - s })
+                .collect(),
+            open: false,
+            ..self.clone()
+        }
+    }
+
+    /// Removes step `i`, keeping the optional flags and exclusions of the other steps.
+    pub fn remove_step(&mut self, i: usize) {
+        if i >= self.steps.len() {
+            return;
+        }
+        self.steps.remove(i);
+        let shift = |j: usize| if j > i { j - 1 } else { j };
+        self.optional = self.optional.iter().filter(|&&j| j != i).map(|&j| shift(j)).filter(|&j| j > 0).collect();
+        self.exclusions.retain(|e| e.from != i && e.to != i);
+        for e in &mut self.exclusions {
+            (e.from, e.to) = (shift(e.from), shift(e.to));
+        }
+    }
+
+    /// Swaps steps `i − 1` and `i`; flags and exclusions move with their steps.
+    pub fn move_up(&mut self, i: usize) {
+        if i == 0 || i >= self.steps.len() {
+            return;
+        }
+        self.steps.swap(i - 1, i);
+        let swap = |j: usize| {
+            if j == i {
+                i - 1
+            } else if j == i - 1 {
+                i
+            } else {
+                j
+            }
+        };
+        self.optional = self.optional.iter().map(|&j| swap(j)).filter(|&j| j > 0).collect();
+        self.optional.sort_unstable();
+        for e in &mut self.exclusions {
+            let (a, b) = (swap(e.from), swap(e.to));
+            (e.from, e.to) = (a.min(b), a.max(b));
+        }
+        let q = self.clone();
+        self.exclusions.retain(|e| !q.is_optional(e.from));
+    }
 }
 
 /// How steps must follow each other.
@@ -121,6 +496,12 @@ pub struct StepResult {
     pub p90_from_previous_s: Option<f64>,
     pub median_from_first_s: Option<f64>,
     pub p90_from_first_s: Option<f64>,
+    /// Whether the step may be skipped (its "previous" step is the nearest earlier required step).
+    #[serde(default)]
+    pub optional: bool,
+    /// Open funnels: customers who entered at this step (did not arrive from an earlier step).
+    #[serde(default)]
+    pub entries: Option<u64>,
 }
 
 /// A computed funnel.
@@ -132,6 +513,76 @@ pub struct FunnelResult {
     /// Customers in the data (reached or not).
     pub total_customers: u64,
     pub steps: Vec<StepResult>,
+    /// The exclusions applied (0-based steps).
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
+    /// Whether customers could enter at any step.
+    #[serde(default)]
+    pub open: bool,
+    /// Ordered closed funnels: how long the customers who reached the last step took from step 1.
+    #[serde(default)]
+    pub time_to_convert: Vec<TimeBin>,
+    /// With `trend`: per period of the first step-1 event, entered and converted (closed funnels).
+    #[serde(default)]
+    pub trend: Option<Trend>,
+    #[serde(default)]
+    pub over_time: Vec<PeriodRow>,
+    /// With `breakdown` (and a channel column): counts per segment.
+    #[serde(default)]
+    pub breakdown: Option<Breakdown>,
+    #[serde(default)]
+    pub segments: Vec<SegmentRow>,
+    /// What the step counts count, and with sessions the gap and the sessions in the data.
+    #[serde(default)]
+    pub count: Count,
+    #[serde(default)]
+    pub session_gap: Option<String>,
+    #[serde(default)]
+    pub sessions: Option<u64>,
+}
+
+/// One bar of the time-to-convert histogram: `from_s <= t < to_s` (no `to_s`: no upper bound).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeBin {
+    pub label: String,
+    pub from_s: f64,
+    pub to_s: Option<f64>,
+    /// Customers (or sessions) whose time from step 1 to the last step falls in the bin.
+    pub customers: u64,
+}
+
+/// The histogram's bin edges in seconds and their labels: fixed, readable bins.
+const TIME_BINS: [(f64, &str); 10] = [
+    (0.0, "< 1 min"),
+    (60.0, "1–5 min"),
+    (300.0, "5–15 min"),
+    (900.0, "15–60 min"),
+    (3600.0, "1–6 h"),
+    (21_600.0, "6–24 h"),
+    (86_400.0, "1–3 d"),
+    (259_200.0, "3–7 d"),
+    (604_800.0, "7–30 d"),
+    (2_592_000.0, "≥ 30 d"),
+];
+
+/// The time-to-convert histogram of durations in microseconds.
+pub fn time_histogram(micros: &[i64]) -> Vec<TimeBin> {
+    let mut bins: Vec<TimeBin> = TIME_BINS
+        .iter()
+        .enumerate()
+        .map(|(i, &(from, label))| TimeBin {
+            label: label.into(),
+            from_s: from,
+            to_s: TIME_BINS.get(i + 1).map(|b| b.0),
+            customers: 0,
+        })
+        .collect();
+    for &t in micros {
+        let s = t as f64 / 1e6;
+        let i = TIME_BINS.iter().rposition(|b| s >= b.0).unwrap_or(0);
+        bins[i].customers += 1;
+    }
+    bins
 }
 
 /// Why a funnel cannot be computed.
@@ -154,86 +605,85 @@ impl std::fmt::Display for FunnelError {
     }
 }
 
+/// Per step: times (µs) from the previous step and from step 1 of the customers who reached it.
+type Gaps = (Vec<i64>, Vec<i64>);
+
 /// Sentinel for "no chain has reached this depth".
 const NONE: i64 = i64::MIN;
 
 /// Computes a funnel; a step whose value does not occur counts 0 customers.
+///
+/// Optional steps: in ordered and any-order funnels a matched optional step never helps a later
+/// step, so the required steps are one funnel and each optional step `j` is the last step of the
+/// funnel "required steps before `j`, then `j`". Strict order follows every way of skipping.
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
     let column = query.by.column_or_error(table)?;
     let k = query.steps.len();
-    // For each code, the steps it matches, in descending order (CSR layout).
-    let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
-    let mut present = vec![false; k];
-    for (j, step) in query.steps.iter().enumerate().rev() {
-        if let Some(code) = column.code_of(step) {
-            matches[code as usize].push(j);
-            present[j] = true;
-        }
-    }
+    let units = units_of(table, query);
+    let units = &units[..];
+    let n = units.len();
+    let present: Vec<bool> = query.steps.iter().map(|s| !step_codes(column, s).is_empty()).collect();
+    let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let mut reached = vec![0u64; k];
-    let mut start = vec![NONE; k];
-    // Per step: times from the previous step and from step 1 of the customers who reached it.
-    let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
-    if k > 0 && query.order != Order::Ordered {
-        for c in 0..table.customer_count() {
-            let rows = table.rows_of(c);
-            let depth = match query.order {
-                Order::Strict => strict_depth(table, column, &matches, rows, k, window),
-                _ => any_order_depth(table, column, &query.steps, rows, k, window),
-            };
-            for r in reached.iter_mut().take(depth) {
-                *r += 1;
+    let (hits, mut gaps) = closed_hits(table, units, column, query, window);
+    let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
+    let (mut r, final_hits) = if !query.open {
+        let reached: Vec<u64> = (0..k).map(|j| count(&hits, j)).collect();
+        (result(query, table.customer_count() as u64, &reached, &present, &optional, None), None)
+    } else {
+        // Entry at step 1 is the closed funnel; an entry at step s is the closed funnel of steps
+        // s.. (its optional steps and the exclusions within it). `arrived`: reached from an
+        // entry before the step.
+        let mut reach = hits.clone();
+        let mut arrived = vec![false; n * k];
+        for c in 0..n {
+            for j in 1..k {
+                arrived[c * k + j] = hits[c * k + j];
             }
         }
-    } else if k > 0 {
-        for c in 0..table.customer_count() {
-            start.fill(NONE);
-            let mut depth = 0usize; // steps reached so far
-            for row in table.rows_of(c) {
-                let t = table.ts[row];
-                for &j in &matches[column.codes[row] as usize] {
-                    if j == 0 {
-                        start[0] = t;
-                        depth = depth.max(1);
-                    } else if start[j - 1] != NONE
-                        && t.saturating_sub(start[j - 1]) <= window
-                        && start[j - 1] > start[j]
-                    {
-                        start[j] = start[j - 1];
-                        depth = depth.max(j + 1);
-                    }
-                }
-                if depth == k && window == i64::MAX {
-                    break;
-                }
-            }
-            for r in reached.iter_mut().take(depth) {
-                *r += 1;
-            }
-            if depth > 1 {
-                // Re-trace the chain from the latest step-1 occurrence that reaches this depth.
-                let s = start[depth - 1];
-                let rows = table.rows_of(c);
-                let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
-                if let Some(first) = rows.clone().rev().find(|&r| table.ts[r] == s && is_step(r, 0)) {
-                    let mut times = vec![table.ts[first]];
-                    let mut row = first + 1;
-                    while times.len() < depth && row < rows.end {
-                        if is_step(row, times.len()) && table.ts[row] - times[0] <= window {
-                            times.push(table.ts[row]);
-                        }
-                        row += 1;
-                    }
-                    for j in 1..times.len() {
-                        gaps[j].0.push(times[j] - times[j - 1]);
-                        gaps[j].1.push(times[j] - times[0]);
+        for s in 1..k {
+            let sub = query.suffix(s);
+            let m = k - s;
+            let (h, _) = closed_hits(table, units, column, &sub, window);
+            for c in 0..n {
+                for p in 0..m {
+                    if h[c * m + p] {
+                        reach[c * k + s + p] = true;
+                        arrived[c * k + s + p] |= p > 0;
                     }
                 }
             }
         }
+        let reached: Vec<u64> = (0..k).map(|j| count(&reach, j)).collect();
+        let entries: Vec<u64> =
+            (0..k).map(|j| (0..n).filter(|&c| reach[c * k + j] && !arrived[c * k + j]).count() as u64).collect();
+        // Drop-off: customers at the previous step who did not arrive at this one.
+        let dropoff: Vec<u64> = (0..k)
+            .map(|j| {
+                let prev = (0..j).rev().find(|&i| !optional[i]);
+                prev.map_or(0, |i| (0..n).filter(|&c| reach[c * k + i] && !arrived[c * k + j]).count() as u64)
+            })
+            .collect();
+        gaps.iter_mut().for_each(|g| *g = (Vec::new(), Vec::new()));
+        (
+            result(query, table.customer_count() as u64, &reached, &present, &optional, Some((&dropoff, &entries))),
+            Some(reach),
+        )
+    };
+    if let (Some(by), Some(channel)) = (query.breakdown, table.channel.as_ref()) {
+        r.breakdown = Some(by);
+        r.segments = segments(units, channel, final_hits.as_ref().unwrap_or(&hits), k, by);
     }
-    let mut r = result(query, table.customer_count() as u64, &reached, &present);
+    if query.count == Count::Sessions {
+        r.sessions = Some(n as u64);
+    }
+    if let (Some(trend), false, true) = (query.trend, query.open, k > 0) {
+        r.trend = Some(trend);
+        r.over_time = over_time(table, units, column, &query.steps[0], &hits, k, trend);
+    }
+    if query.order == Order::Ordered && !query.open && k >= 2 {
+        r.time_to_convert = time_histogram(&gaps[k - 1].1);
+    }
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
             prev.sort_unstable();
@@ -247,6 +697,277 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         }
     }
     Ok(r)
+}
+
+/// Conversion over time: each unit that reached step 1, by the period of its first step-1 event;
+/// converted when it reached the last step. Periods without entries between the first and the
+/// last are listed with zeros.
+fn over_time(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    first_step: &str,
+    hits: &[bool],
+    k: usize,
+    trend: Trend,
+) -> Vec<PeriodRow> {
+    let mut is_first = vec![false; column.values.len()];
+    for code in step_codes(column, first_step) {
+        is_first[code as usize] = true;
+    }
+    let mut by_period: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+    for (c, rows) in units.iter().enumerate() {
+        if !hits[c * k] {
+            continue;
+        }
+        if let Some(row) = rows.clone().find(|&r| is_first[column.codes[r] as usize]) {
+            let day = table.ts[row].div_euclid(86_400_000_000);
+            let e = by_period.entry(trend.index(day)).or_default();
+            e.0 += 1;
+            e.1 += u64::from(hits[c * k + k - 1]);
+        }
+    }
+    let (Some(&first), Some(&last)) = (by_period.keys().next(), by_period.keys().next_back()) else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    let mut i = first;
+    while i <= last {
+        let (entered, converted) = by_period.get(&i).copied().unwrap_or((0, 0));
+        rows.push(PeriodRow {
+            period: trend.label(i),
+            entered,
+            converted,
+            rate_pct: (entered > 0).then(|| pct(converted, entered)),
+        });
+        i = trend.next(i);
+    }
+    rows
+}
+
+/// Which steps each customer reaches in the closed funnel (`hits[c * k + j]`), and per step the
+/// times from the previous step and from step 1 (ordered funnels).
+fn closed_hits(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    query: &FunnelQuery,
+    window: i64,
+) -> (Vec<bool>, Vec<Gaps>) {
+    let k = query.steps.len();
+    let n = units.len();
+    let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
+    let mut hits = vec![false; n * k];
+    let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
+    if k > 0 && query.order == Order::Strict {
+        let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
+        for (j, step) in query.steps.iter().enumerate() {
+            for code in step_codes(column, step) {
+                matches[code as usize].push(j);
+            }
+        }
+        for c in 0..n {
+            let hit = strict_reach(table, column, &matches, &optional, units[c].clone(), window);
+            hits[c * k..(c + 1) * k].copy_from_slice(&hit);
+        }
+    } else if k > 0 {
+        let required: Vec<usize> = (0..k).filter(|&j| !optional[j]).collect();
+        let mut subs = vec![required.clone()];
+        for j in (0..k).filter(|&j| optional[j]) {
+            subs.push(required.iter().copied().filter(|&r| r < j).chain([j]).collect());
+        }
+        for (i, sub) in subs.iter().enumerate() {
+            let labels: Vec<&str> = sub.iter().map(|&j| query.steps[j].as_str()).collect();
+            let pos = |j: usize| sub.iter().position(|&s| s == j);
+            let exclusions: Vec<(u32, usize, usize)> = query
+                .valid_exclusions()
+                .filter_map(|e| Some((step_codes(column, &e.value), pos(e.from)?, pos(e.to)?)))
+                .flat_map(|(codes, from, to)| codes.into_iter().map(move |c| (c, from, to)))
+                .collect();
+            let m = sub.len();
+            let (sub_hits, sub_gaps) = if query.order == Order::Any {
+                let mut h = vec![false; n * m];
+                for c in 0..n {
+                    let depth = any_order_depth(table, column, &labels, units[c].clone(), window);
+                    h[c * m..c * m + depth].fill(true);
+                }
+                (h, vec![(Vec::new(), Vec::new()); m])
+            } else {
+                ordered_scan(table, units, column, &labels, &exclusions, window)
+            };
+            let from = if i == 0 { 0 } else { m - 1 };
+            for (p, g) in sub_gaps.into_iter().enumerate().skip(from) {
+                let j = sub[p];
+                gaps[j] = g;
+                for c in 0..n {
+                    hits[c * k + j] = sub_hits[c * m + p];
+                }
+            }
+        }
+    }
+    (hits, gaps)
+}
+
+/// Per-step counts of an ordered funnel over `labels` and, per step, the times from the previous
+/// step and from step 1 of the customers who reached it. `exclusions` are (code, from, to) over
+/// positions in `labels`.
+///
+/// An exclusion stops a chain from reaching its `to` step, not the steps before it; so the steps
+/// are cut into segments at the exclusions' `to` steps, and the steps of each segment are counted
+/// by a run over the steps up to the segment's end with the exclusions that end at or before the
+/// segment's start (a run kills the chains an exclusion event breaks).
+fn ordered_scan(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    labels: &[&str],
+    exclusions: &[(u32, usize, usize)],
+    window: i64,
+) -> (Vec<bool>, Vec<Gaps>) {
+    let k = labels.len();
+    let n = units.len();
+    let mut cuts: Vec<usize> = exclusions.iter().map(|e| e.2).chain([0, k]).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut hits = vec![false; n * k];
+    let mut gaps = Vec::with_capacity(k);
+    for seg in cuts.windows(2) {
+        let (a, b) = (seg[0], seg[1]);
+        let active: Vec<(u32, usize, usize)> = exclusions.iter().copied().filter(|e| e.2 <= a).collect();
+        let (depths, g) = ordered_run(table, units, column, &labels[..b], &active, window);
+        for (c, &d) in depths.iter().enumerate() {
+            for j in a..b.min(d as usize) {
+                hits[c * k + j] = true;
+            }
+        }
+        gaps.extend(g.into_iter().skip(a));
+    }
+    (hits, gaps)
+}
+
+/// One ordered run over `labels`: an exclusion event kills the chains between its steps.
+fn ordered_run(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    labels: &[&str],
+    exclusions: &[(u32, usize, usize)],
+    window: i64,
+) -> (Vec<u32>, Vec<Gaps>) {
+    let k = labels.len();
+    // For each code, the steps it matches, in descending order.
+    let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
+    for (j, step) in labels.iter().enumerate().rev() {
+        for code in step_codes(column, step) {
+            matches[code as usize].push(j);
+        }
+    }
+    // For each code, the (from, to) ranges of states it breaks.
+    let mut breaks: Vec<Vec<(usize, usize)>> = vec![Vec::new(); column.values.len()];
+    for &(code, from, to) in exclusions {
+        breaks[code as usize].push((from, to));
+    }
+    let track = !exclusions.is_empty();
+    let mut depths = vec![0u32; units.len()];
+    let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
+    let mut start = vec![NONE; k];
+    // With exclusions, each state keeps its chain's step times (row j: steps 0..=j), and `best`
+    // the chain of the latest start that reached the deepest state so far.
+    let mut chains = if track { vec![0i64; k * k] } else { Vec::new() };
+    let mut best: Vec<i64> = Vec::new();
+    let mut updated = vec![false; k];
+    for (c, customer_depth) in depths.iter_mut().enumerate() {
+        start.fill(NONE);
+        best.clear();
+        let mut depth = 0usize; // steps reached so far
+        for row in units[c].clone() {
+            let t = table.ts[row];
+            let code = column.codes[row] as usize;
+            for &j in &matches[code] {
+                let before = (start[j], depth);
+                // With exclusions, a chain with the same start is renewed: the state's older
+                // chain may be broken by an exclusion event later, the renewed one not yet.
+                let advance = if j == 0 {
+                    start[0] = t;
+                    true
+                } else if start[j - 1] != NONE
+                    && t.saturating_sub(start[j - 1]) <= window
+                    && (start[j - 1] > start[j] || (track && start[j - 1] == start[j]))
+                {
+                    start[j] = start[j - 1];
+                    true
+                } else {
+                    false
+                };
+                if advance {
+                    depth = depth.max(j + 1);
+                    if track {
+                        updated[j] = true;
+                        if j > 0 {
+                            chains.copy_within((j - 1) * k..(j - 1) * k + j, j * k);
+                        }
+                        chains[j * k + j] = t;
+                        // Times: the latest start reaching the deepest step, earliest events.
+                        if j + 1 > before.1 || (j + 1 == depth && start[j] > before.0) {
+                            best.clear();
+                            best.extend_from_slice(&chains[j * k..j * k + j + 1]);
+                        }
+                    }
+                }
+            }
+            if track {
+                // An exclusion event breaks the chains between its steps, but not a chain that
+                // used this very event as a step.
+                for &(from, to) in &breaks[code] {
+                    for s in from..to {
+                        if !updated[s] {
+                            start[s] = NONE;
+                        }
+                    }
+                }
+                for &j in &matches[code] {
+                    updated[j] = false;
+                }
+            }
+            if depth == k && window == i64::MAX && !track {
+                break;
+            }
+        }
+        *customer_depth = depth as u32;
+        if depth > 1 {
+            let times = if track {
+                best.clone()
+            } else {
+                // Re-trace the chain from the latest step-1 occurrence that reaches this depth.
+                let s = start[depth - 1];
+                let rows = units[c].clone();
+                let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
+                // Several step-1 rows can share that time: the latest one whose trace (earliest
+                // events) reaches the depth.
+                let mut times = Vec::new();
+                for first in rows.clone().rev().filter(|&r| table.ts[r] == s && is_step(r, 0)) {
+                    times.clear();
+                    times.push(table.ts[first]);
+                    let mut row = first + 1;
+                    while times.len() < depth && row < rows.end {
+                        if is_step(row, times.len()) && table.ts[row] - times[0] <= window {
+                            times.push(table.ts[row]);
+                        }
+                        row += 1;
+                    }
+                    if times.len() == depth {
+                        break;
+                    }
+                }
+                times
+            };
+            for j in 1..times.len() {
+                gaps[j].0.push(times[j] - times[j - 1]);
+                gaps[j].1.push(times[j] - times[0]);
+            }
+        }
+    }
+    (depths, gaps)
 }
 
 /// Steps to start with when a link names none: the common e-commerce path where
@@ -275,7 +996,31 @@ pub struct FunnelExport {
     pub by: Dimension,
     pub order: Order,
     pub window: Option<String>,
+    /// Whether customers could enter at any step (`entries` per step then counts them).
+    pub open: bool,
+    /// Ordered closed funnels: the time from step 1 to the last step, binned.
+    pub time_to_convert: Vec<TimeBin>,
+    /// Conversion over time (`trend`: `day`, `week`, `month` or null).
+    pub trend: Option<Trend>,
+    pub over_time: Vec<PeriodRow>,
+    /// Breakdown (`first_channel`, `last_channel` or null) and its segments.
+    pub breakdown: Option<Breakdown>,
+    pub segments: Vec<SegmentRow>,
+    /// What the step counts count: `customers` or `sessions` (then `session_gap` and `sessions`).
+    pub count: Count,
+    pub session_gap: Option<String>,
+    pub sessions: Option<u64>,
+    /// Exclusions applied, with 1-based step numbers.
+    pub exclusions: Vec<ExclusionExport>,
     pub steps: Vec<StepResult>,
+}
+
+/// An exclusion in the JSON export (steps numbered from 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionExport {
+    pub value: String,
+    pub from_step: usize,
+    pub to_step: usize,
 }
 
 impl FunnelExport {
@@ -288,41 +1033,68 @@ impl FunnelExport {
             by: result.by,
             order: result.order,
             window: result.window.clone(),
+            open: result.open,
+            time_to_convert: result.time_to_convert.clone(),
+            trend: result.trend,
+            over_time: result.over_time.clone(),
+            breakdown: result.breakdown,
+            segments: result.segments.clone(),
+            count: result.count,
+            session_gap: result.session_gap.clone(),
+            sessions: result.sessions,
+            exclusions: result
+                .exclusions
+                .iter()
+                .map(|e| ExclusionExport { value: e.value.clone(), from_step: e.from + 1, to_step: e.to + 1 })
+                .collect(),
             steps: result.steps.clone(),
         }
     }
 }
 
-/// Strict order: the longest run of consecutive events matching steps 1, 2, … from any
-/// start, each within the window of the run's first event.
-fn strict_depth(
+/// Strict order: which steps a customer reaches. From every step-1 event, each next event must
+/// match a next step (skipping only optional steps), within the window of the run's first event.
+fn strict_reach(
     table: &EventTable,
     column: &Column,
     matches: &[Vec<usize>],
+    optional: &[bool],
     rows: std::ops::Range<usize>,
-    k: usize,
     window: i64,
-) -> usize {
+) -> Vec<bool> {
+    let k = optional.len();
     let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
-    let mut best = 0;
+    let mut hit = vec![false; k];
+    let (mut live, mut next) = (vec![false; k], vec![false; k]);
     for first in rows.clone() {
         if !is_step(first, 0) {
             continue;
         }
-        let mut depth = 1;
-        while depth < k {
-            let row = first + depth;
-            if row >= rows.end || !is_step(row, depth) || table.ts[row].saturating_sub(table.ts[first]) > window {
-                break;
+        hit[0] = true;
+        live.fill(false);
+        live[0] = true;
+        let mut row = first + 1;
+        while row < rows.end && table.ts[row].saturating_sub(table.ts[first]) <= window && live.contains(&true) {
+            next.fill(false);
+            for s in (0..k).filter(|&s| live[s]) {
+                for t in s + 1..k {
+                    if is_step(row, t) {
+                        next[t] = true;
+                        hit[t] = true;
+                    }
+                    if !optional[t] {
+                        break;
+                    }
+                }
             }
-            depth += 1;
+            std::mem::swap(&mut live, &mut next);
+            row += 1;
         }
-        best = best.max(depth);
-        if best == k {
+        if !hit.contains(&false) {
             break;
         }
     }
-    best
+    hit
 }
 
 /// Any order: the largest k such that steps 1..k are each done by a distinct event (a value
@@ -330,20 +1102,48 @@ fn strict_depth(
 fn any_order_depth(
     table: &EventTable,
     column: &Column,
-    steps: &[String],
+    steps: &[&str],
     rows: std::ops::Range<usize>,
-    k: usize,
     window: i64,
 ) -> usize {
-    // Per step value: its code and how many of steps 1..j need it.
-    let codes: Vec<Option<u32>> = steps.iter().map(|s| column.code_of(s)).collect();
+    let k = steps.len();
+    // Per step, the codes it accepts; steps 1..j are done when each can be given its own event:
+    // a bipartite matching of steps to events (codes with their counts in the window), grown one
+    // step at a time by augmenting paths (Kuhn's algorithm).
+    let sets: Vec<Vec<u32>> = steps.iter().map(|s| step_codes(column, s)).collect();
+    fn augment(
+        step: usize,
+        sets: &[Vec<u32>],
+        counts: &HashMap<u32, usize>,
+        owner: &mut HashMap<u32, Vec<usize>>,
+        seen: &mut Vec<u32>,
+    ) -> bool {
+        for &code in &sets[step] {
+            if seen.contains(&code) {
+                continue;
+            }
+            seen.push(code);
+            let cap = counts.get(&code).copied().unwrap_or(0);
+            let holders = owner.get(&code).map_or(0, Vec::len);
+            if holders < cap {
+                owner.entry(code).or_default().push(step);
+                return true;
+            }
+            for i in 0..holders {
+                let other = owner[&code][i];
+                if augment(other, sets, counts, owner, seen) {
+                    let h = owner.get_mut(&code).unwrap();
+                    h[i] = step;
+                    return true;
+                }
+            }
+        }
+        false
+    }
     let depth_for = |counts: &HashMap<u32, usize>| {
-        let mut need: HashMap<u32, usize> = HashMap::new();
-        for (j, code) in codes.iter().enumerate() {
-            let Some(code) = code else { return j };
-            let n = need.entry(*code).or_insert(0);
-            *n += 1;
-            if counts.get(code).copied().unwrap_or(0) < *n {
+        let mut owner: HashMap<u32, Vec<usize>> = HashMap::new();
+        for j in 0..k {
+            if !augment(j, &sets, counts, &mut owner, &mut Vec::new()) {
                 return j;
             }
         }
@@ -391,24 +1191,38 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) -> FunnelResult {
+/// The result rows; `open` gives the open funnel's drop-offs and entries per step.
+fn result(
+    query: &FunnelQuery,
+    total: u64,
+    reached: &[u64],
+    present: &[bool],
+    optional: &[bool],
+    open: Option<(&[u64], &[u64])>,
+) -> FunnelResult {
     let steps = query
         .steps
         .iter()
         .enumerate()
         .map(|(j, label)| {
-            let prev = if j == 0 { reached[0] } else { reached[j - 1] };
+            // The previous step is the nearest earlier required one (step 1 is always required).
+            let prev = reached[(0..j).rev().find(|&i| !optional[i]).unwrap_or(0)];
             StepResult {
                 label: label.clone(),
                 customers: reached[j],
                 pct_of_first: if j == 0 { 100.0 } else { pct(reached[j], reached[0]) },
                 pct_of_previous: if j == 0 { 100.0 } else { pct(reached[j], prev) },
-                dropoff: prev - reached[j],
+                dropoff: match open {
+                    Some((dropoff, _)) => dropoff[j],
+                    None => prev.saturating_sub(reached[j]),
+                },
                 present: present[j],
                 median_from_previous_s: None,
                 p90_from_previous_s: None,
                 median_from_first_s: None,
                 p90_from_first_s: None,
+                optional: optional[j],
+                entries: open.map(|(_, e)| e[j]),
             }
         })
         .collect();
@@ -418,6 +1232,21 @@ fn result(query: &FunnelQuery, total: u64, reached: &[u64], present: &[bool]) ->
         window: query.window.map(|w| w.to_string()),
         total_customers: total,
         steps,
+        open: query.open,
+        time_to_convert: Vec::new(),
+        trend: None,
+        over_time: Vec::new(),
+        breakdown: None,
+        segments: Vec::new(),
+        count: query.count,
+        session_gap: (query.count == Count::Sessions)
+            .then(|| query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()),
+        sessions: None,
+        exclusions: if query.order == Order::Ordered {
+            query.valid_exclusions().cloned().collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

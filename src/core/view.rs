@@ -8,7 +8,7 @@
 //! Unknown keys are kept and written back, so links from newer versions survive.
 
 use super::attribution::{AttributionQuery, Conversion};
-use super::funnel::{Dimension, FunnelQuery, Order};
+use super::funnel::{Breakdown, Count, Dimension, Exclusion, FunnelQuery, Order, Trend};
 use super::paths::{format_date, parse_date, Direction, Grain, Merge, PathQuery, Rule};
 use super::schema::{ColumnOverrides, Preset, Role};
 use super::time::Duration;
@@ -150,6 +150,51 @@ impl ViewState {
                     Some(o) => v.funnel.order = o,
                     None => warnings.push(format!("order={} is not a choice (ordered, strict or any)", decode(raw))),
                 },
+                "count" => match Count::from_key(&decode(raw)) {
+                    Some(c) => v.funnel.count = c,
+                    None => warnings.push(format!("count={} is not a choice (customers or sessions)", decode(raw))),
+                },
+                "session_gap" => match Duration::parse(&decode(raw)) {
+                    Ok(d) => v.funnel.session_gap = Some(d),
+                    Err(e) => warnings.push(e.replace("window", "session_gap")),
+                },
+                "breakdown" if raw.is_empty() => v.funnel.breakdown = None,
+                "breakdown" => match Breakdown::from_key(&decode(raw)) {
+                    Some(b) => v.funnel.breakdown = Some(b),
+                    None => warnings
+                        .push(format!("breakdown={} is not a choice (first_channel or last_channel)", decode(raw))),
+                },
+                "trend" if raw.is_empty() => v.funnel.trend = None,
+                "trend" => match Trend::from_key(&decode(raw)) {
+                    Some(t) => v.funnel.trend = Some(t),
+                    None => warnings.push(format!("trend={} is not a choice (day, week or month)", decode(raw))),
+                },
+                "open" => match decode(raw).as_str() {
+                    "1" => v.funnel.open = true,
+                    "0" => v.funnel.open = false,
+                    other => warnings.push(format!("open={other} is not a choice (use 1 or 0)")),
+                },
+                "optional" => {
+                    for part in raw.split(',').filter(|p| !p.is_empty()) {
+                        match part.parse::<usize>() {
+                            Ok(n) if n >= 2 => v.funnel.optional.push(n - 1),
+                            _ => warnings.push(format!("optional={part} should be a step number from 2")),
+                        }
+                    }
+                    v.funnel.optional.sort_unstable();
+                    v.funnel.optional.dedup();
+                }
+                "exclude" => {
+                    for part in raw.split(',').filter(|p| !p.is_empty()) {
+                        match parse_exclusion(part) {
+                            Some(e) => v.funnel.exclusions.push(e),
+                            None => warnings.push(format!(
+                                "exclude={} should be a value and two steps, e.g. refund:1-3",
+                                decode(part)
+                            )),
+                        }
+                    }
+                }
                 "window" if raw.is_empty() => {}
                 "window" => match Duration::parse(&decode(raw)) {
                     Ok(d) => v.funnel.window = Some(d),
@@ -256,7 +301,8 @@ impl ViewState {
         } else {
             parts.push(format!("by={}", self.funnel.by.key()));
             if !self.funnel.steps.is_empty() {
-                let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s)).collect();
+                // `|` separates a step's alternatives: kept readable (it decodes the same).
+                let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s).replace("%7C", "|")).collect();
                 parts.push(format!("steps={}", steps.join(",")));
             }
             if let Some(w) = self.funnel.window {
@@ -264,6 +310,34 @@ impl ViewState {
             }
             if self.funnel.order != Order::Ordered {
                 parts.push(format!("order={}", self.funnel.order.key()));
+            }
+            if self.funnel.open {
+                parts.push("open=1".into());
+            }
+            if let Some(b) = self.funnel.breakdown {
+                parts.push(format!("breakdown={}", b.key()));
+            }
+            if let Some(t) = self.funnel.trend {
+                parts.push(format!("trend={}", t.key()));
+            }
+            if self.funnel.count != Count::Customers {
+                parts.push(format!("count={}", self.funnel.count.key()));
+            }
+            if let (Count::Sessions, Some(g)) = (self.funnel.count, self.funnel.session_gap) {
+                parts.push(format!("session_gap={g}"));
+            }
+            if !self.funnel.optional.is_empty() {
+                let o: Vec<String> = self.funnel.optional.iter().map(|j| (j + 1).to_string()).collect();
+                parts.push(format!("optional={}", o.join(",")));
+            }
+            if !self.funnel.exclusions.is_empty() {
+                let e: Vec<String> = self
+                    .funnel
+                    .exclusions
+                    .iter()
+                    .map(|e| format!("{}:{}-{}", encode(&e.value), e.from + 1, e.to + 1))
+                    .collect();
+                parts.push(format!("exclude={}", e.join(",")));
             }
         }
         if let Some(p) = self.preset {
@@ -390,6 +464,16 @@ fn parse_rules(raw: &str) -> Option<Vec<(&str, String)>> {
 /// A value inside a `merge` or `rewrite` rule: encoded, `:` included.
 fn rule_part(s: &str) -> String {
     encode(s).replace(':', "%3A")
+}
+
+/// One `exclude=` item, still percent-encoded: `value:i-j` (1-based steps, `i < j`). The range is
+/// split at the last `:`, so a value may itself hold `:`.
+fn parse_exclusion(raw: &str) -> Option<Exclusion> {
+    let (value, range) = raw.rsplit_once(':')?;
+    let (i, j) = range.split_once('-')?;
+    let (i, j) = (i.parse::<usize>().ok()?, j.parse::<usize>().ok()?);
+    let value = decode(value);
+    (i >= 1 && i < j && !value.is_empty()).then(|| Exclusion { value, from: i - 1, to: j - 1 })
 }
 
 fn keep(b: u8) -> bool {
@@ -535,6 +619,56 @@ mod tests {
         assert_eq!(w.len(), 4, "{w:?}");
         assert_eq!(v.paths.direction, Direction::Forward);
         assert!(v.paths.merge.is_empty() && v.paths.rewrite.is_empty() && v.paths.min_share == 0);
+    }
+
+    #[test]
+    fn step_alternatives_and_contains_stay_readable() {
+        let f = "view=funnel&by=event&steps=visit,email_click|sms_click,contains:buy,a%5C|b";
+        let (v, w) = ViewState::from_fragment(f);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(v.funnel.steps, ["visit", "email_click|sms_click", "contains:buy", "a\\|b"]);
+        assert_eq!(v.to_fragment(), f);
+        // A hand-written %7C is the same separator.
+        assert_eq!(ViewState::from_fragment("steps=a%7Cb,a%5C%7Cb").0.funnel.steps, ["a|b", "a\\|b"]);
+    }
+
+    #[test]
+    fn optional_steps_and_exclusions_round_trip() {
+        let (v, w) = ViewState::from_fragment(
+            "view=funnel&steps=visit,signup,cart,buy&open=1&optional=2&exclude=refund:1-4,a%2Cb:c:2-3",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert!(v.funnel.open);
+        let (s, w) = ViewState::from_fragment("steps=a,b&count=sessions&session_gap=45m");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            (s.funnel.count, s.funnel.session_gap.map(|g| g.to_string())),
+            (Count::Sessions, Some("45m".into()))
+        );
+        assert!(s.to_fragment().ends_with("&count=sessions&session_gap=45m"), "{}", s.to_fragment());
+        assert_eq!(ViewState::from_fragment(&s.to_fragment()).0, s);
+        assert_eq!(ViewState::from_fragment("count=totals").1.len(), 1);
+        let (t, w) = ViewState::from_fragment("steps=a,b&trend=week");
+        assert!(w.is_empty() && t.funnel.trend == Some(Trend::Week), "{w:?}");
+        assert!(t.to_fragment().ends_with("&trend=week"), "{}", t.to_fragment());
+        assert_eq!(ViewState::from_fragment("trend=year").1.len(), 1);
+        let (b, w) = ViewState::from_fragment("steps=a,b&breakdown=last_channel");
+        assert!(w.is_empty() && b.funnel.breakdown == Some(Breakdown::LastChannel), "{w:?}");
+        assert_eq!(ViewState::from_fragment(&b.to_fragment()).0, b);
+        assert_eq!(v.funnel.optional, [1]);
+        assert_eq!(
+            v.funnel.exclusions,
+            vec![
+                Exclusion { value: "refund".into(), from: 0, to: 3 },
+                Exclusion { value: "a,b:c".into(), from: 1, to: 2 }
+            ]
+        );
+        let f = v.to_fragment();
+        assert!(f.contains("&open=1&optional=2&exclude=refund:1-4,a%2Cb:c:2-3"), "{f}");
+        assert_eq!(ViewState::from_fragment(&f).0, v);
+        // Step 1 cannot be optional; a range must go forward.
+        let (v, w) = ViewState::from_fragment("steps=a,b&optional=1,x&exclude=r:2-1,r,r:0-2");
+        assert_eq!((v.funnel.optional.len(), v.funnel.exclusions.len(), w.len()), (0, 0, 5), "{w:?}");
     }
 
     #[test]

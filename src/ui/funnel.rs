@@ -8,8 +8,11 @@ use yew::prelude::*;
 use super::browser::{self, int};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
-use crate::core::chart::funnel_layout;
-use crate::core::funnel::{Dimension, FunnelExport, FunnelResult, Order};
+use crate::core::chart::funnel_layout_with;
+use crate::core::funnel::{
+    escape_value, Breakdown, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch, Trend,
+    DEFAULT_SESSION_GAP,
+};
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -37,19 +40,63 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
     let on_by = edit(Rc::new(|v, val| {
         v.funnel.by = Dimension::from_key(&val).unwrap_or_default();
         v.funnel.steps.clear();
+        v.funnel.optional.clear();
+        v.funnel.exclusions.clear();
     }))
     .reform(|e: Event| select_value(&e));
+    let on_open = edit(Rc::new(|v, val| v.funnel.open = val == "1")).reform(|e: Event| {
+        if e.target_unchecked_into::<HtmlInputElement>().checked() {
+            "1".to_string()
+        } else {
+            String::new()
+        }
+    });
+    let on_breakdown =
+        edit(Rc::new(|v, val| v.funnel.breakdown = Breakdown::from_key(&val))).reform(|e: Event| select_value(&e));
+    let on_trend = edit(Rc::new(|v, val| v.funnel.trend = Trend::from_key(&val))).reform(|e: Event| select_value(&e));
+    let on_count = edit(Rc::new(|v, val| v.funnel.count = Count::from_key(&val).unwrap_or_default()))
+        .reform(|e: Event| select_value(&e));
+    // The session gap applies when it parses (an invalid text is left in the box, marked).
+    let gap_invalid = use_state(|| false);
+    let on_gap = {
+        let (view, on_view, gap_invalid) = (view.clone(), p.on_view.clone(), gap_invalid.clone());
+        Callback::from(move |e: Event| {
+            let text = e.target_unchecked_into::<HtmlInputElement>().value();
+            match Duration::parse(text.trim()) {
+                Ok(d) => {
+                    gap_invalid.set(false);
+                    let mut v = view.clone();
+                    v.funnel.session_gap = (d != DEFAULT_SESSION_GAP).then_some(d);
+                    on_view.emit(v);
+                }
+                Err(_) => gap_invalid.set(true),
+            }
+        })
+    };
     let on_order = edit(Rc::new(|v, val| v.funnel.order = Order::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
     let on_add = edit(Rc::new(|v, val| {
         if !val.is_empty() {
-            v.funnel.steps.push(val)
+            v.funnel.steps.push(escape_value(&val))
         }
     }))
     .reform(|e: Event| {
         let sel = e.target_unchecked_into::<HtmlSelectElement>();
         let value = sel.value();
         sel.set_value(""); // back to "+ Add step…", so the same value can be added again
+        value
+    });
+
+    // A step matching values that contain a text: typed, then Enter.
+    let on_add_contains = edit(Rc::new(|v, val| {
+        if !val.trim().is_empty() {
+            v.funnel.steps.push(format!("contains:{}", escape_value(val.trim())))
+        }
+    }))
+    .reform(|e: Event| {
+        let input = e.target_unchecked_into::<HtmlInputElement>();
+        let value = input.value();
+        input.set_value("");
         value
     });
 
@@ -147,6 +194,41 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                            value={(*window_text).clone()} onchange={on_window}
                            aria-invalid={window_error.is_some().to_string()} />
                 </label>
+                <label class="field">
+                    <span>{"Count"}</span>
+                    <select id="funnel-count" onchange={on_count}>
+                        <option value="customers" selected={q.count == Count::Customers}>{"customers"}</option>
+                        <option value="sessions" selected={q.count == Count::Sessions} title="A session ends after a gap without events">{"sessions"}</option>
+                    </select>
+                </label>
+                if q.count == Count::Sessions {
+                    <label class="field">
+                        <span>{"Session ends after"}</span>
+                        <input id="funnel-session-gap" type="text" size="8" aria-invalid={gap_invalid.to_string()}
+                               value={q.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()} onchange={on_gap} />
+                    </label>
+                }
+                <label class="field">
+                    <span>{"Break down by"}</span>
+                    <select id="funnel-breakdown" onchange={on_breakdown}>
+                        <option value="" selected={q.breakdown.is_none()}>{"nothing"}</option>
+                        <option value="first_channel" selected={q.breakdown == Some(Breakdown::FirstChannel)} disabled={!channel_ok}>{"first-touch channel"}</option>
+                        <option value="last_channel" selected={q.breakdown == Some(Breakdown::LastChannel)} disabled={!channel_ok}>{"last-touch channel"}</option>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>{"Conversion over time"}</span>
+                    <select id="funnel-over-time" onchange={on_trend}>
+                        <option value="" selected={q.trend.is_none()}>{"off"}</option>
+                        <option value="day" selected={q.trend == Some(Trend::Day)}>{"by day"}</option>
+                        <option value="week" selected={q.trend == Some(Trend::Week)}>{"by week"}</option>
+                        <option value="month" selected={q.trend == Some(Trend::Month)}>{"by month"}</option>
+                    </select>
+                </label>
+                <label class="check" title="Customers may enter at any step (GA4's open funnel)">
+                    <input id="funnel-open" type="checkbox" checked={q.open} onchange={on_open} />
+                    {"Open funnel"}
+                </label>
                 if let Some(err) = &*window_error { <span class="field-error" id="window-error">{ err.clone() }</span> }
             </div>
             <ol class="steps" id="funnel-steps">
@@ -158,17 +240,42 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                         <select class="step-select" aria-label={format!("Step {}", i + 1)} onchange={
                             edit(Rc::new(move |v, val| v.funnel.steps[i] = val)).reform(|e: Event| select_value(&e))
                         }>
-                            if !values.iter().any(|v| &v.value == step) {
-                                <option value={step.clone()} selected=true>{ format!("{step} (not in data)") }</option>
+                            if !values.iter().any(|v| escape_value(&v.value) == *step) {
+                                <option value={step.clone()} selected=true>{ special_step(step, values) }</option>
                             }
                             for v in values {
-                                <option value={v.value.clone()} selected={&v.value == step}>{ v.value.clone() }</option>
+                                <option value={escape_value(&v.value)} selected={escape_value(&v.value) == *step}>{ v.value.clone() }</option>
                             }
                         </select>
+                        <select class="step-or" aria-label={format!("Step {}: or another value", i + 1)} title="Let another value also match this step" onchange={
+                            edit(Rc::new(move |v, val| {
+                                if !val.is_empty() {
+                                    v.funnel.steps[i] = format!("{}|{}", v.funnel.steps[i], escape_value(&val));
+                                }
+                            })).reform(|e: Event| {
+                                let sel = e.target_unchecked_into::<HtmlSelectElement>();
+                                let value = sel.value();
+                                sel.set_value("");
+                                value
+                            })
+                        }>
+                            <option value="" selected=true>{"or…"}</option>
+                            for v in values {
+                                <option value={v.value.clone()}>{ v.value.clone() }</option>
+                            }
+                        </select>
+                        if i > 0 {
+                            <label class="step-optional" title="Customers may skip this step">
+                                <input type="checkbox" aria-label={format!("Step {} optional", i + 1)} checked={q.is_optional(i)}
+                                    onchange={edit(Rc::new(move |v, val| v.funnel.set_optional(i, val == "1")))
+                                        .reform(|e: Event| if e.target_unchecked_into::<HtmlInputElement>().checked() { "1".into() } else { String::new() })} />
+                                {"optional"}
+                            </label>
+                        }
                         <button class="icon" title="Move up" aria-label={format!("Move step {} up", i + 1)} disabled={i == 0}
-                            onclick={edit(Rc::new(move |v, _| v.funnel.steps.swap(i - 1, i))).reform(|_| String::new())}>{"↑"}</button>
+                            onclick={edit(Rc::new(move |v, _| v.funnel.move_up(i))).reform(|_| String::new())}>{"↑"}</button>
                         <button class="icon" title="Remove" aria-label={format!("Remove step {}", i + 1)}
-                            onclick={edit(Rc::new(move |v, _| { v.funnel.steps.remove(i); })).reform(|_| String::new())}>{"×"}</button>
+                            onclick={edit(Rc::new(move |v, _| v.funnel.remove_step(i))).reform(|_| String::new())}>{"×"}</button>
                     </li>
                 }
                 <li class="step add" key="add">
@@ -178,13 +285,72 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                             <option value={v.value.clone()}>{ format!("{} ({})", v.value, int(v.events)) }</option>
                         }
                     </select>
+                    <input id="add-contains" type="text" size="14" placeholder="+ step containing…" aria-label="Add a step matching values that contain a text"
+                           title="A step matching every value that contains this text (ignoring case); press Enter" onchange={on_add_contains} />
                 </li>
             </ol>
+            <div class="exclusions" id="funnel-exclusions">
+                for (n, x) in q.exclusions.iter().enumerate() {
+                    <div class="exclusion" key={format!("{n}:{}:{}:{}", x.value, x.from, x.to)}>
+                        <span>{"Drop customers who do"}</span>
+                        <select class="excl-value" aria-label={format!("Exclusion {} value", n + 1)} onchange={
+                            edit(Rc::new(move |v, val| v.funnel.exclusions[n].value = val)).reform(|e: Event| select_value(&e))
+                        }>
+                            if !values.iter().any(|v| v.value == x.value) {
+                                <option value={x.value.clone()} selected=true>{ format!("{} (not in data)", x.value) }</option>
+                            }
+                            for v in values {
+                                <option value={v.value.clone()} selected={v.value == x.value}>{ v.value.clone() }</option>
+                            }
+                        </select>
+                        <span>{"between step"}</span>
+                        <select class="excl-from" aria-label={format!("Exclusion {} from step", n + 1)} onchange={
+                            edit(Rc::new(move |v, val| {
+                                let e = &mut v.funnel.exclusions[n];
+                                e.from = val.parse().unwrap_or(0);
+                                e.to = e.to.max(e.from + 1);
+                            })).reform(|e: Event| select_value(&e))
+                        }>
+                            for i in (0..q.steps.len().saturating_sub(1)).filter(|&i| !q.is_optional(i)) {
+                                <option value={i.to_string()} selected={i == x.from}>{ i + 1 }</option>
+                            }
+                        </select>
+                        <span>{"and step"}</span>
+                        <select class="excl-to" aria-label={format!("Exclusion {} to step", n + 1)} onchange={
+                            edit(Rc::new(move |v, val| v.funnel.exclusions[n].to = val.parse().unwrap_or(1))).reform(|e: Event| select_value(&e))
+                        }>
+                            for j in x.from + 1..q.steps.len() {
+                                <option value={j.to_string()} selected={j == x.to}>{ j + 1 }</option>
+                            }
+                        </select>
+                        if q.order != Order::Ordered { <span class="muted">{"(applies to in-order funnels only)"}</span> }
+                        <button class="icon" title="Remove exclusion" aria-label={format!("Remove exclusion {}", n + 1)}
+                            onclick={edit(Rc::new(move |v, _| { v.funnel.exclusions.remove(n); })).reform(|_| String::new())}>{"×"}</button>
+                    </div>
+                }
+                if q.steps.len() >= 2 {
+                    <button class="button" id="add-exclusion" title="Drop customers who do an event between two steps"
+                        onclick={edit(Rc::new(|v, _| {
+                            let value = v.funnel.steps.first().cloned().unwrap_or_default();
+                            let to = v.funnel.steps.len() - 1;
+                            v.funnel.exclusions.push(Exclusion { value, from: 0, to });
+                        })).reform(|_| String::new())}>{"+ Exclusion"}</button>
+                }
+            </div>
             if let Some(e) = &p.error { <p class="error" id="funnel-error">{ e.clone() }</p> }
             if let Some(r) = &p.result {
                 if !r.steps.is_empty() {
                     <FunnelChart result={r.clone()} />
                     <FunnelTable result={r.clone()} />
+                    if r.time_to_convert.iter().any(|b| b.customers > 0) {
+                        <TimeToConvert result={r.clone()} />
+                    }
+                    if r.breakdown.is_some() {
+                        <Segments result={r.clone()} />
+                    }
+                    if r.trend.is_some() {
+                        <OverTime result={r.clone()} />
+                    }
                 }
             } else if q.steps.is_empty() {
                 <p class="muted">{"Add steps to build a funnel."}</p>
@@ -198,6 +364,19 @@ pub struct ResultProps {
     pub result: Rc<FunnelResult>,
 }
 
+/// What the step select shows for a step that is not one plain value of the data: its
+/// alternatives or `contains …`, marked when nothing in the data matches it.
+fn special_step(step: &str, values: &[ValueCount]) -> String {
+    let m = StepMatch::parse(step);
+    let hit = |v: &ValueCount| {
+        m.values
+            .iter()
+            .any(|a| if m.contains { v.value.to_lowercase().contains(&a.to_lowercase()) } else { v.value == *a })
+    };
+    let missing = if values.iter().any(hit) { "" } else { " (not in data)" };
+    format!("{}{missing}", m.describe())
+}
+
 fn short(label: &str, max: usize) -> String {
     if label.chars().count() <= max {
         label.to_string()
@@ -208,14 +387,19 @@ fn short(label: &str, max: usize) -> String {
 
 /// Styles inside the SVG, so an exported file looks as on screen.
 const FUNNEL_SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:12px;fill:#5b6675}\
-.value{fill:#1b2430;font-weight:600}.bar{fill:#2f7fd8}.ghost{fill:#d5e4f6}.tick line{stroke:#edf0f4}.axis{stroke:#9aa7b5}";
+.value{fill:#1b2430;font-weight:600}.bar{fill:#2f7fd8}.bar.optional{fill:#7fb0e8}.ghost{fill:#d5e4f6}.tick line{stroke:#edf0f4}.axis{stroke:#9aa7b5}";
 
 /// Bars per step, the previous step as a pale "ghost" to show the drop-off.
 #[component]
 pub fn FunnelChart(p: &ResultProps) -> Html {
     let (w, h) = (720.0, 300.0);
     let counts: Vec<u64> = p.result.steps.iter().map(|s| s.customers).collect();
-    let g = funnel_layout(&counts, w, h);
+    // The ghost is the step this one is compared with: the nearest earlier required step.
+    let steps = &p.result.steps;
+    let previous: Vec<u64> = (0..steps.len())
+        .map(|i| (0..i).rev().find(|&j| !steps[j].optional).map_or(steps[i].customers, |j| steps[j].customers))
+        .collect();
+    let g = funnel_layout_with(&counts, &previous, w, h);
     let label_len = (90 / counts.len().max(1)).clamp(8, 24);
     html! {
         <svg id="funnel-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
@@ -234,12 +418,12 @@ pub fn FunnelChart(p: &ResultProps) -> Html {
                         <rect class="ghost" x={b.x.to_string()} width={b.width.to_string()}
                               y={b.ghost_y.to_string()} height={(b.y - b.ghost_y).max(0.0).to_string()} />
                     }
-                    <rect class="bar" x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
+                    <rect class={if s.optional { "bar optional" } else { "bar" }} x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
                     <text class="value" x={(b.x + b.width / 2.0).to_string()} y={(b.y - 6.0).to_string()} text-anchor="middle">
                         { format!("{} · {:.1}%", int(s.customers), s.pct_of_first) }
                     </text>
                     <text class="label" x={(b.x + b.width / 2.0).to_string()} y={(g.baseline + 18.0).to_string()} text-anchor="middle">
-                        { format!("{}. {}", i + 1, short(&s.label, label_len)) }
+                        { format!("{}. {}{}", i + 1, short(&StepMatch::parse(&s.label).describe(), label_len), if s.optional { " (optional)" } else { "" }) }
                     </text>
                 </g>
             }
@@ -264,32 +448,229 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
     html! {
         <table class="data" id="funnel-table">
             <caption>
-                { format!("{} customers in the data · steps by {}{}{}", int(r.total_customers), r.by.key(),
+                { format!("{} customers in the data · steps by {}{}{}{}{}{}", int(r.total_customers), r.by.key(),
                     match r.order { Order::Ordered => "", Order::Strict => " · strictly in order", Order::Any => " · in any order" },
-                    r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default()) }
+                    r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default(),
+                    if r.open { " · open: customers may enter at any step" } else { "" },
+                    match (r.sessions, &r.session_gap) {
+                        (Some(n), Some(g)) => format!(" · counting {} sessions (a gap over {g} ends one)", int(n)),
+                        _ => String::new(),
+                    },
+                    r.exclusions.iter().map(|e| format!(" · excluding {} between steps {} and {}", e.value, e.from + 1, e.to + 1)).collect::<String>()) }
             </caption>
             <thead>
                 <tr>
-                    <th>{"#"}</th><th>{"Step"}</th><th class="num">{"Customers"}</th>
+                    <th>{"#"}</th><th>{"Step"}</th><th class="num">{ if r.sessions.is_some() { "Sessions" } else { "Customers" } }</th>
                     <th class="num">{"% of first"}</th><th class="num">{"% of previous"}</th><th class="num">{"Drop-off"}</th>
+                    if r.open { <th class="num" title="Customers who entered the funnel at this step (did not arrive from an earlier step)">{"Entered here"}</th> }
                     <th class="num" title="Median and 90th percentile time from the previous step">{"Time from previous (median / p90)"}</th>
                     <th class="num" title="Median and 90th percentile time from step 1">{"From step 1"}</th>
                 </tr>
             </thead>
             <tbody>
                 for (i, s) in r.steps.iter().enumerate() {
-                    <tr class="funnel-row">
-                        <td>{ i + 1 }</td>
-                        <td class="step-label">{ s.label.clone() }</td>
+                    <tr class={classes!("funnel-row", s.optional.then_some("optional"))}>
+                        <td>{ i + 1 }
+                            if s.optional { <span class="muted opt-tag" title="Optional: may be skipped; % of previous and drop-off are of the nearest earlier required step">{" opt."}</span> }
+                        </td>
+                        <td class="step-label">{ StepMatch::parse(&s.label).describe() }</td>
                         <td class="num step-customers">{ int(s.customers) }</td>
                         <td class="num step-pct-first">{ format!("{:.1}%", s.pct_of_first) }</td>
                         <td class="num step-pct-prev">{ format!("{:.1}%", s.pct_of_previous) }</td>
                         <td class="num step-dropoff">{ int(s.dropoff) }</td>
+                        if r.open { <td class="num step-entries">{ int(s.entries.unwrap_or(0)) }</td> }
                         <td class="num step-time-prev">{ times(s.median_from_previous_s, s.p90_from_previous_s) }</td>
                         <td class="num step-time-first">{ times(s.median_from_first_s, s.p90_from_first_s) }</td>
                     </tr>
                 }
             </tbody>
         </table>
+    }
+}
+
+/// The time from step 1 to the last step, as bars and a table.
+#[component]
+pub fn TimeToConvert(p: &ResultProps) -> Html {
+    let bins = &p.result.time_to_convert;
+    let (w, h) = (720.0, 200.0);
+    let counts: Vec<u64> = bins.iter().map(|b| b.customers).collect();
+    let g = funnel_layout_with(&counts, &counts, w, h);
+    let total: u64 = counts.iter().sum();
+    let last = p.result.steps.last().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
+    let first = p.result.steps.first().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
+    let unit = if p.result.sessions.is_some() { "Sessions" } else { "Customers" };
+    html! {
+        <div class="time-to-convert" id="funnel-ttc">
+            <h3>{ format!("Time to convert: {first} → {last}") }</h3>
+            <svg id="funnel-ttc-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
+                 xmlns="http://www.w3.org/2000/svg" aria-label="Histogram of the time from step 1 to the last step">
+                <style>{ FUNNEL_SVG_STYLE }</style>
+                for (t, y) in g.ticks.iter().copied() {
+                    <g class="tick">
+                        <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />
+                        <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
+                    </g>
+                }
+                for (b, bin) in g.bars.iter().zip(bins.iter()) {
+                    <g class="step-bar">
+                        <title>{ format!("{}: {}", bin.label, int(bin.customers)) }</title>
+                        <rect class="bar" x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
+                        if bin.customers > 0 {
+                            <text class="value" x={(b.x + b.width / 2.0).to_string()} y={(b.y - 6.0).to_string()} text-anchor="middle">{ int(bin.customers) }</text>
+                        }
+                        <text class="label" x={(b.x + b.width / 2.0).to_string()} y={(g.baseline + 18.0).to_string()} text-anchor="middle">{ bin.label.clone() }</text>
+                    </g>
+                }
+                <line class="axis" x1={g.plot_left.to_string()} x2={g.plot_right.to_string()}
+                      y1={g.baseline.to_string()} y2={g.baseline.to_string()} />
+            </svg>
+            <table class="data mini" id="funnel-ttc-table">
+                <thead><tr><th>{"Time from step 1 to the last step"}</th><th class="num">{ unit }</th><th class="num">{"Share"}</th></tr></thead>
+                <tbody>
+                    for bin in bins.iter() {
+                        <tr class="ttc-row">
+                            <td class="ttc-label">{ bin.label.clone() }</td>
+                            <td class="num ttc-count">{ int(bin.customers) }</td>
+                            <td class="num ttc-share">{ format!("{:.1}%", if total == 0 { 0.0 } else { bin.customers as f64 * 100.0 / total as f64 }) }</td>
+                        </tr>
+                    }
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Conversion rate per period of entry: bars (0–100 %) and a table.
+#[component]
+pub fn OverTime(p: &ResultProps) -> Html {
+    let r = &p.result;
+    let rows = &r.over_time;
+    let items: Vec<(String, Option<f64>, String)> = rows
+        .iter()
+        .map(|row| {
+            let rate = row.rate_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "nobody entered".into());
+            let title = format!("{}: {} of {} converted ({rate})", row.period, int(row.converted), int(row.entered));
+            (row.period.clone(), row.rate_pct, title)
+        })
+        .collect();
+    let grain = match r.trend {
+        Some(Trend::Day) => "day",
+        Some(Trend::Week) => "week (from Monday)",
+        _ => "month",
+    };
+    let unit = if r.sessions.is_some() { "Sessions" } else { "Customers" };
+    html! {
+        <div class="over-time" id="funnel-trend">
+            <h3>{ format!("Conversion over time, by {grain} of entry") }</h3>
+            if rows.is_empty() {
+                <p class="muted">{"Nobody reached step 1."}</p>
+            } else {
+                { rate_bars("funnel-trend-chart", "Conversion rate per period of entry", &items) }
+                <table class="data mini" id="funnel-trend-table">
+                    <thead><tr><th>{"Entered in"}</th><th class="num">{ format!("{unit} entered") }</th><th class="num">{"Converted"}</th><th class="num">{"Rate"}</th></tr></thead>
+                    <tbody>
+                        for row in rows.iter() {
+                            <tr class="trend-row">
+                                <td class="trend-period">{ row.period.clone() }</td>
+                                <td class="num trend-entered">{ int(row.entered) }</td>
+                                <td class="num trend-converted">{ int(row.converted) }</td>
+                                <td class="num trend-rate">{ row.rate_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "—".into()) }</td>
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            }
+        </div>
+    }
+}
+
+/// Bars of percentages (0–100 %), one per item: (label, rate, tooltip).
+fn rate_bars(id: &str, aria: &str, items: &[(String, Option<f64>, String)]) -> Html {
+    let (w, h) = (720.0, 200.0);
+    let (left, right, top, bottom) = (48.0, 8.0, 16.0, 40.0);
+    let plot_h = h - top - bottom;
+    let band = (w - left - right) / items.len().max(1) as f64;
+    let every = items.len().div_ceil(7).max(1); // at most 7 labels, so they never overlap
+    let y = |pct: f64| top + plot_h * (1.0 - pct / 100.0);
+    html! {
+        <svg id={id.to_string()} class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
+             xmlns="http://www.w3.org/2000/svg" aria-label={aria.to_string()}>
+            <style>{ FUNNEL_SVG_STYLE }</style>
+            for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
+                <g class="tick">
+                    <line x1={left.to_string()} x2={(w - right).to_string()} y1={y(t).to_string()} y2={y(t).to_string()} />
+                    <text x={(left - 6.0).to_string()} y={(y(t) + 4.0).to_string()} text-anchor="end">{ format!("{t}%") }</text>
+                </g>
+            }
+            for (i, (label, rate, title)) in items.iter().enumerate() {
+                <g class="step-bar">
+                    <title>{ title.clone() }</title>
+                    <rect class="bar" x={(left + band * i as f64 + band * 0.14).to_string()} width={(band * 0.72).to_string()}
+                          y={y(rate.unwrap_or(0.0)).to_string()} height={(plot_h * rate.unwrap_or(0.0) / 100.0).to_string()} />
+                    if let Some(r) = rate {
+                        if items.len() <= 12 {
+                            <text class="value" x={(left + band * (i as f64 + 0.5)).to_string()} y={(y(*r) - 6.0).to_string()} text-anchor="middle">{ format!("{r:.1}%") }</text>
+                        }
+                    }
+                    if i % every == 0 {
+                        <text class="label" x={(left + band * (i as f64 + 0.5)).to_string()} y={(h - bottom + 18.0).to_string()} text-anchor="middle">{ short(label, 18) }</text>
+                    }
+                </g>
+            }
+            <line class="axis" x1={left.to_string()} x2={(w - right).to_string()} y1={(h - bottom).to_string()} y2={(h - bottom).to_string()} />
+        </svg>
+    }
+}
+
+/// The funnel per segment: conversion bars and a table of every step's count.
+#[component]
+pub fn Segments(p: &ResultProps) -> Html {
+    let r = &p.result;
+    let by = match r.breakdown {
+        Some(Breakdown::LastChannel) => "last-touch channel",
+        _ => "first-touch channel",
+    };
+    let items: Vec<(String, Option<f64>, String)> = r
+        .segments
+        .iter()
+        .map(|s| {
+            let title = format!(
+                "{}: {} converted of {} at step 1",
+                s.segment,
+                int(*s.steps.last().unwrap_or(&0)),
+                int(s.steps[0])
+            );
+            (s.segment.clone(), s.conversion_pct, title)
+        })
+        .collect();
+    html! {
+        <div class="segments" id="funnel-segments">
+            <h3>{ format!("By {by}: conversion from step 1 to the last step") }</h3>
+            if r.segments.is_empty() {
+                <p class="muted">{"No customers to break down."}</p>
+            } else {
+                { rate_bars("funnel-breakdown-chart", "Conversion per segment", &items) }
+                <table class="data mini" id="funnel-breakdown-table">
+                    <thead>
+                        <tr>
+                            <th>{"Segment"}</th>
+                            for (i, s) in r.steps.iter().enumerate() {
+                                <th class="num">{ format!("{}. {}", i + 1, short(&StepMatch::parse(&s.label).describe(), 18)) }</th>
+                            }
+                            <th class="num">{"Conversion"}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        for s in r.segments.iter() {
+                            <tr class="segment-row">
+                                <td class="segment-name">{ s.segment.clone() }</td>
+                                for n in s.steps.iter() { <td class="num segment-count">{ int(*n) }</td> }
+                                <td class="num segment-rate">{ s.conversion_pct.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "—".into()) }</td>
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            }
+        </div>
     }
 }

@@ -145,6 +145,8 @@ impl Reducible for AppState {
                     let values: Vec<String> = summary.event_values.iter().map(|v| v.value.clone()).collect();
                     s.view.funnel.by = Default::default();
                     s.view.funnel.steps = default_steps(&values);
+                    s.view.funnel.optional.clear();
+                    s.view.funnel.exclusions.clear();
                     s.steps_auto = true;
                 }
                 if !summary.has_channel {
