@@ -728,9 +728,14 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     // distinct path takes one route through the Sankey).
     let link_index: FxMap<(usize, usize), usize> =
         links.iter().enumerate().map(|(i, &((s, t), _))| ((s, t), i)).collect();
-    let mut node_through: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
-    let mut link_through: Vec<Vec<usize>> = vec![Vec::new(); links.len()];
+    // Membership as bitsets over the links: OR-ing a route's links into each of its nodes and
+    // links is cheap, needs no sorting, and repeated routes cost nothing extra.
+    let words = links.len().div_ceil(64).max(1);
+    let mut node_bits = vec![0u64; order.len() * words];
+    let mut link_bits = vec![0u64; links.len() * words];
+    let mut route = vec![0u64; words];
     let mut seq: Vec<usize> = Vec::with_capacity(steps + 1);
+    let mut lids: Vec<usize> = Vec::with_capacity(steps);
     for p in variant_counts.keys() {
         let len = p.len().min(steps);
         seq.clear();
@@ -738,24 +743,37 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         if len < steps {
             seq.push(node_ids[len * width + ended as usize] as usize);
         }
-        let lids: Vec<usize> = seq
-            .windows(2)
-            .map(|w| {
-                let (a, b) = (position[w[0]], position[w[1]]);
-                link_index[&if back { (b, a) } else { (a, b) }]
-            })
-            .collect();
+        lids.clear();
+        lids.extend(seq.windows(2).map(|w| {
+            let (a, b) = (position[w[0]], position[w[1]]);
+            link_index[&if back { (b, a) } else { (a, b) }]
+        }));
+        route.fill(0);
+        for &l in &lids {
+            route[l / 64] |= 1 << (l % 64);
+        }
+        let or_into = |bits: &mut [u64], at: usize| {
+            for (b, r) in bits[at * words..(at + 1) * words].iter_mut().zip(&route) {
+                *b |= r;
+            }
+        };
         for &n in &seq {
-            node_through[position[n]].extend_from_slice(&lids);
+            or_into(&mut node_bits, position[n]);
         }
         for &l in &lids {
-            link_through[l].extend_from_slice(&lids);
+            or_into(&mut link_bits, l);
         }
     }
-    for v in node_through.iter_mut().chain(link_through.iter_mut()) {
-        v.sort_unstable();
-        v.dedup();
-    }
+    let lists = |bits: &[u64], count: usize| -> Vec<Vec<usize>> {
+        (0..count)
+            .map(|i| {
+                let w = &bits[i * words..(i + 1) * words];
+                (0..links.len()).filter(|&l| w[l / 64] & (1 << (l % 64)) != 0).collect()
+            })
+            .collect()
+    };
+    let mut node_through = lists(&node_bits, order.len());
+    let link_through = lists(&link_bits, links.len());
     let nodes = order
         .iter()
         .zip(&placed)
