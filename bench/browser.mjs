@@ -169,6 +169,47 @@ function ensureData(events, format) {
   return file;
 }
 
+/** The generator's path table of `rows` rows (ChannelAttribution style), made once. */
+function ensurePathTable(rows) {
+  const file = join(OUT, `paths-${countLabel(rows)}.csv`);
+  if (existsSync(file)) return file;
+  mkdirSync(OUT, { recursive: true });
+  const tmp = `${file}.tmp`;
+  log(`generating ${file} (touchpath-gen, ${rows} path-table rows)`);
+  const r = spawnSync('cargo', ['run', '--quiet', '--locked', '--profile', 'bench-native', '--bin', 'touchpath-gen', '--',
+    '--out', tmp, '--path-table', String(rows)], { cwd: REPO, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`touchpath-gen --path-table failed (exit ${r.status})`);
+  renameSync(tmp, file);
+  return file;
+}
+
+/**
+ * Touchpath only (DuckDB has no attribution): a path table opened through the file input opens
+ * on the attribution view; times its load (`touchpath:load`) and every model (`touchpath:attribution`).
+ */
+async function pathTableRun(browser, base, file, timeouts) {
+  const { context, page, problems } = await newPage(browser);
+  try {
+    await page.goto(`${base}app/#view=attribution`);
+    await waitUntil(page, () => performance.getEntriesByName('touchpath:attribution').length >= 1 && !document.querySelector('#computing'),
+      null, timeouts.small, 'the app opening on its sample');
+    const [l0, a0] = [await measureCount(page, 'load'), await measureCount(page, 'attribution')];
+    await page.setInputFiles('#file-input', file);
+    await waitUntil(page, ([n0, m0]) => document.querySelector('#load-error') || (performance.getEntriesByName('touchpath:load').length > n0
+      && performance.getEntriesByName('touchpath:attribution').length > m0 && document.querySelector('#sum-paths')
+      && !document.querySelector('#computing') && document.querySelector('#attribution-table')), [l0, a0],
+    timeouts.load, `opening the path table ${file}`);
+    const err = await page.evaluate(() => document.querySelector('#load-error')?.textContent ?? null);
+    if (err) throw new Error(`Touchpath could not load ${file}: ${err}`);
+    const [load] = (await measuresFrom(page, 'load', l0)).slice(-1);
+    const [attr] = (await measuresFrom(page, 'attribution', a0)).slice(-1);
+    const paths = await page.evaluate(() => Number(document.querySelector('#sum-paths').textContent.replace(/[^\d]/g, '')));
+    return { load: load.duration, attribution: attr.duration, paths, problems: [...problems] };
+  } finally {
+    await context.close();
+  }
+}
+
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.json': 'application/json',
@@ -531,6 +572,7 @@ async function main() {
   const errors = [];
   const tpRuns = [];
   const duckRuns = [];
+  const ptRuns = [];
   let check = null;
   const t0 = Date.now();
   try {
@@ -575,6 +617,20 @@ async function main() {
         errors.push(`DuckDB run ${r + 1}: ${e.message}`);
         log(`DuckDB run ${r + 1} failed: ${e.message}`);
       }
+    }
+    // A path table (ChannelAttribution style): 100k rows at 1M events and above, 10k below.
+    const ptRows = events >= 1e6 ? 100_000 : 10_000;
+    try {
+      const ptFile = ensurePathTable(ptRows);
+      for (let r = 0; r < repeats; r++) {
+        await settle();
+        const run = await pathTableRun(browser, server.url, ptFile, timeouts);
+        ptRuns.push(run);
+        for (const p of run.problems) errors.push(`Touchpath (path table): ${p}`);
+        log(`Touchpath path table run ${r + 1}/${repeats}: load ${fmtMs(run.load)}, attribution ${fmtMs(run.attribution)} (${int(run.paths)} paths)`);
+      }
+    } catch (e) {
+      errors.push(`Touchpath path-table run: ${e.message}`);
     }
   } finally {
     memory.stop();
@@ -680,6 +736,11 @@ async function main() {
   if (tpRuns[0]) {
     const f = tpRuns[0].values;
     lines.push(`results: funnel ${WINDOW} ${f.funnel_first?.map(int).join(' / ')}, ${WINDOW_CHANGED} ${f.funnel_change?.map(int).join(' / ')}; top path ${f.paths_top?.[0]?.path} (${int(f.paths_top?.[0]?.customers ?? 0)} customers); ${f.sankey?.nodes.length ?? 0} Sankey nodes, ${f.sankey?.links.length ?? 0} links`);
+  }
+  if (ptRuns.length) {
+    const pt = { rows: events >= 1e6 ? 100_000 : 10_000, paths: ptRuns[0].paths, load: stats(ptRuns.map((r) => r.load)), attribution: stats(ptRuns.map((r) => r.attribution)) };
+    extras.path_table = pt;
+    lines.push(`path table (${int(pt.rows)} rows, ${int(pt.paths)} distinct paths), Touchpath only: load ${fmtStats(pt.load)}; attribution, all models ${fmtStats(pt.attribution)}`);
   }
   for (const n of extras.touchpath_notes) lines.push(`note: ${n}`);
   for (const r of rows) if (r.match === false) lines.push(`MISMATCH ${r.label}: ${r.mismatch}`);
