@@ -100,6 +100,15 @@ const PHASES = [
     duck: { sql: (v) => funnelSql(FUNNEL_STEPS, WINDOW, v) }, tpValue: funnelCounts, duckValue: duckFunnel,
   },
   {
+    // Issue #5's benchmark funnel: 5 steps, 7-day window, a breakdown by first-touch channel.
+    id: 'funnel5_breakdown', label: `5-step funnel (${WINDOW}) by first-touch channel`,
+    tp: {
+      hash: `view=funnel&by=event&steps=site_visit,product_view,add_to_cart,checkout,purchase&window=${WINDOW}&breakdown=first_channel`,
+      kind: 'funnel', settled: '#funnel-table',
+    },
+    duck: null,
+  },
+  {
     id: 'paths_top', label: `top-${PATHS.variants} paths (${PATHS.by}, repeats collapsed)`, gate: true,
     note: 'Touchpath: one paths request (Sankey + layout + all variants + transitions)',
     tp: { hash: PATHS_HASH, kind: 'paths', read: readPathsPage, readArg: PATHS.variants, settled: '#variants-table' },
