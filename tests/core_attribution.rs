@@ -1198,20 +1198,7 @@ fn journeys_as_a_path_table_csv() {
 
 /// The generated sample with revenue, built without the CSV loader.
 fn sample_table() -> EventTable {
-    use touchpath::core::sample;
-    let mut b = TableBuilder::new(true, false, true);
-    for e in &sample::generate(sample::DEFAULT_SEED, 20_000) {
-        let id = sample::customer_id(e.customer);
-        b.push(RowRef {
-            customer: &id,
-            ts: e.ts,
-            event: e.event,
-            channel: Some(sample::CHANNELS[e.channel as usize]),
-            stage: None,
-            revenue: e.revenue_cents.map(|c| f64::from(c) / 100.0),
-        });
-    }
-    b.finish()
+    common::sample_table(true)
 }
 
 #[test]

@@ -5,24 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 use touchpath::core::funnel::Dimension;
 use touchpath::core::paths::{compute, parse_date, Direction, Merge, PathQuery, Rule, ENDED, OTHER, STARTED};
 use touchpath::core::sample;
-use touchpath::core::table::{EventTable, RowRef, TableBuilder};
+use touchpath::core::table::EventTable;
 
-/// The sample as a table, built without the CSV loader.
+mod common;
+
 fn sample_table() -> EventTable {
-    let events = sample::generate(sample::DEFAULT_SEED, 20_000);
-    let mut b = TableBuilder::new(true, false, false);
-    for e in &events {
-        let id = sample::customer_id(e.customer);
-        b.push(RowRef {
-            customer: &id,
-            ts: e.ts,
-            event: e.event,
-            channel: Some(sample::CHANNELS[e.channel as usize]),
-            stage: None,
-            revenue: None,
-        });
-    }
-    b.finish()
+    common::sample_table(false)
 }
 
 /// Each customer's channel path as strings, by brute force: group the raw events by customer,

@@ -405,12 +405,7 @@ pub fn FunnelChart(p: &ResultProps) -> Html {
         <svg id="funnel-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
              xmlns="http://www.w3.org/2000/svg" aria-label="Funnel chart: customers reaching each step">
             <style>{ FUNNEL_SVG_STYLE }</style>
-            for (t, y) in g.ticks.iter().copied() {
-                <g class="tick">
-                    <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />
-                    <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
-                </g>
-            }
+            { count_gridlines(&g) }
             for (i, (b, s)) in g.bars.iter().zip(&p.result.steps).enumerate() {
                 <g class="step-bar">
                     <title>{ format!("{}: {} customers ({:.1}% of step 1, {:.1}% of previous)", s.label, int(s.customers), s.pct_of_first, s.pct_of_previous) }</title>
@@ -505,12 +500,7 @@ pub fn TimeToConvert(p: &ResultProps) -> Html {
             <svg id="funnel-ttc-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
                  xmlns="http://www.w3.org/2000/svg" aria-label="Histogram of the time from step 1 to the last step">
                 <style>{ FUNNEL_SVG_STYLE }</style>
-                for (t, y) in g.ticks.iter().copied() {
-                    <g class="tick">
-                        <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />
-                        <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
-                    </g>
-                }
+                { count_gridlines(&g) }
                 for (b, bin) in g.bars.iter().zip(bins.iter()) {
                     <g class="step-bar">
                         <title>{ format!("{}: {}", bin.label, int(bin.customers)) }</title>
@@ -672,5 +662,17 @@ pub fn Segments(p: &ResultProps) -> Html {
                 </table>
             }
         </div>
+    }
+}
+
+/// Horizontal gridlines with count labels on the left, for a bar chart laid out by `chart`.
+fn count_gridlines(g: &crate::core::chart::FunnelGeometry) -> Html {
+    html! {
+        for (t, y) in g.ticks.iter().copied() {
+            <g class="tick">
+                <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />
+                <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
+            </g>
+        }
     }
 }

@@ -27,3 +27,23 @@ impl Rng {
         items[self.below(items.len())]
     }
 }
+
+/// The generated sample (20,000 events) as a table, built without the CSV loader; with
+/// `revenue`, purchases carry their revenue.
+pub fn sample_table(revenue: bool) -> touchpath::core::table::EventTable {
+    use touchpath::core::sample;
+    use touchpath::core::table::{RowRef, TableBuilder};
+    let mut b = TableBuilder::new(true, false, revenue);
+    for e in &sample::generate(sample::DEFAULT_SEED, 20_000) {
+        let id = sample::customer_id(e.customer);
+        b.push(RowRef {
+            customer: &id,
+            ts: e.ts,
+            event: e.event,
+            channel: Some(sample::CHANNELS[e.channel as usize]),
+            stage: None,
+            revenue: e.revenue_cents.filter(|_| revenue).map(|c| f64::from(c) / 100.0),
+        });
+    }
+    b.finish()
+}
