@@ -192,6 +192,16 @@ pub fn PathsView(p: &PathsProps) -> Html {
             }
         })
     };
+    let on_json = {
+        let (result, query) = (p.result.clone(), q.clone());
+        Callback::from(move |_| {
+            if let Some(r) = &result {
+                let doc = serde_json::json!({ "schema": "touchpath.paths.v1", "query": &query, "result": &**r });
+                let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                browser::download("touchpath-paths.json", "application/json", &text);
+            }
+        })
+    };
     let channel_ok = p.summary.has_channel;
     html! {
         <section class="card paths" id="paths">
@@ -201,6 +211,10 @@ pub fn PathsView(p: &PathsProps) -> Html {
                     <ExportButtons chart="sankey" file="touchpath-sankey" disabled={p.result.is_none()} />
                     <button class="button" id="download-variants" onclick={on_csv} disabled={p.result.is_none()}>
                         {"Download CSV"}
+                    </button>
+                    <button class="button" id="download-paths-json" onclick={on_json} disabled={p.result.is_none()}
+                            title="The path definition and everything computed: Sankey nodes and links, variants, step matrix, transitions">
+                        {"Download JSON"}
                     </button>
                 </div>
             </div>

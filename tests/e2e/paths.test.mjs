@@ -168,6 +168,20 @@ describe('paths view', () => {
     assert.ok(csv.includes('"catalog > catalog > cart > payment_done",1,16.6667'), csv);
   });
 
+  it('downloads the paths as JSON: the definition and every computed part', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-paths-json')]);
+    assert.equal(download.suggestedFilename(), 'touchpath-paths.json');
+    const { readFile } = await import('node:fs/promises');
+    const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.equal(doc.schema, 'touchpath.paths.v1');
+    // The same state as the CSV above: repeats kept (collapse off), 6 customers in paths.
+    assert.equal(doc.query.collapse, false);
+    const cat = doc.result.variants.find((v) => v.path.join(' > ') === 'catalog > catalog > cart > payment_done');
+    assert.equal(cat?.customers, 1, JSON.stringify(doc.result.variants).slice(0, 300));
+    // Every Sankey ribbon drawn is in the file.
+    assert.equal(doc.result.links.length, await page.$$eval('#sankey .link', (ls) => ls.length));
+  });
+
   it('exports the Sankey as SVG and PNG', async () => {
     const { readFile } = await import('node:fs/promises');
     const [svgDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-sankey-svg')]);
