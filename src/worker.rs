@@ -92,6 +92,10 @@ pub enum Request {
     JourneysCsv {
         query: AttributionQuery,
     },
+    /// The customers who entered a funnel, with their furthest step, as a CSV download.
+    FunnelCustomersCsv {
+        query: FunnelQuery,
+    },
 }
 
 /// What the worker sends back.
@@ -146,7 +150,10 @@ impl Request {
             Request::Funnel { .. } => Some("funnel"),
             Request::Paths { .. } => Some("paths"),
             Request::Attribution { .. } => Some("attribution"),
-            Request::Cancel | Request::SkippedRowsCsv | Request::JourneysCsv { .. } => None,
+            Request::Cancel
+            | Request::SkippedRowsCsv
+            | Request::JourneysCsv { .. }
+            | Request::FunnelCustomersCsv { .. } => None,
         }
     }
 }
@@ -658,6 +665,19 @@ impl Session {
                 }
                 Err(e) => Self::send(scope, Response::Attribution { id: 0, result: Err(e) }).await,
             },
+            Request::FunnelCustomersCsv { query } => {
+                let result = match &self.merged {
+                    Some(t) => funnel::customers_csv(t, &query).map_err(|e| e.to_string()),
+                    None => Err("no data loaded yet".to_string()),
+                };
+                match result {
+                    Ok(text) => {
+                        let file_name = "touchpath-funnel-customers.csv".to_string();
+                        Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
+                    }
+                    Err(e) => Self::send(scope, Response::Funnel { id: 0, result: Err(e) }).await,
+                }
+            }
             Request::Funnel { id, query } => {
                 let result = match &self.merged {
                     Some(t) => funnel::compute(t, &query).map_err(|e| e.to_string()),

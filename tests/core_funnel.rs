@@ -1193,3 +1193,36 @@ fn breakdown_segments_add_up_and_fold_into_other() {
         }
     }
 }
+
+#[test]
+fn customers_csv_lists_each_entrant_with_the_furthest_step() {
+    use touchpath::core::funnel::customers_csv;
+    let csv = "customer_id,timestamp,event,channel\n\
+               a,2025-01-01T00:00:00Z,visit,email\n\
+               a,2025-01-01T01:00:00Z,cart,email\n\
+               a,2025-01-01T02:00:00Z,buy,direct\n\
+               b,2025-01-01T00:00:00Z,visit,social\n\
+               b,2025-01-02T00:00:00Z,cart,social\n\
+               c,2025-01-01T00:00:00Z,cart,search\n\
+               c,2025-01-01T05:00:00Z,visit,search\n\
+               d,2025-01-01T00:00:00Z,visit,email\n\
+               e,2025-01-01T00:00:00Z,cart,email\n";
+    let (t, _) = load_bytes("c.csv", csv.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let steps: Vec<String> = ["visit", "cart", "buy"].map(String::from).to_vec();
+    // a: visit → cart → buy (converted); b: visit → cart; c: its cart comes before its visit, so
+    // only step 1; d: step 1; e never visits: not in the list. Ordered by furthest step, then by
+    // customer (order of first appearance: c before d).
+    let got = customers_csv(&t, &query(Dimension::Event, &steps, None)).unwrap();
+    assert_eq!(
+        got,
+        "customer_id,unit_start,furthest_step,furthest_step_label,next_step,converted,last_channel,last_event,last_seen\n\
+         c,2025-01-01T00:00:00Z,1,visit,cart,0,search,visit,2025-01-01T05:00:00Z\n\
+         d,2025-01-01T00:00:00Z,1,visit,cart,0,email,visit,2025-01-01T00:00:00Z\n\
+         b,2025-01-01T00:00:00Z,2,cart,buy,0,social,cart,2025-01-02T00:00:00Z\n\
+         a,2025-01-01T00:00:00Z,3,buy,,1,direct,buy,2025-01-01T02:00:00Z\n"
+    );
+    // With a 12-hour window, b's cart (a day later) no longer counts: b stops at step 1.
+    let q = query(Dimension::Event, &steps, Some(Duration { amount: 12, unit: TimeUnit::Hour }));
+    let got = customers_csv(&t, &q).unwrap();
+    assert!(got.contains("\nb,2025-01-01T00:00:00Z,1,visit,cart,0,social,cart,2025-01-02T00:00:00Z\n"), "{got}");
+}

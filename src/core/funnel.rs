@@ -616,6 +616,52 @@ const NONE: i64 = i64::MIN;
 /// Optional steps: in ordered and any-order funnels a matched optional step never helps a later
 /// step, so the required steps are one funnel and each optional step `j` is the last step of the
 /// funnel "required steps before `j`, then `j`". Strict order follows every way of skipping.
+/// The customers (or sessions) who entered the funnel, each with the furthest step they reached,
+/// as CSV for retargeting lists: `customer_id,unit_start,furthest_step,furthest_step_label,
+/// next_step,converted,last_channel,last_event,last_seen`. `next_step` is the step they did not
+/// reach (empty when they converted); the last channel, event and time are of the unit's last
+/// event. Closed-funnel semantics (the first step is the entry); ordered by furthest step, then
+/// customer.
+pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, FunnelError> {
+    let column = query.by.column_or_error(table)?;
+    let k = query.steps.len();
+    let units = units_of(table, query);
+    let closed = FunnelQuery { open: false, ..query.clone() };
+    let window = query.window.map_or(i64::MAX, |w| w.micros());
+    let (hits, _) = closed_hits(table, &units, column, &closed, window);
+    let mut rows: Vec<(usize, usize, &Range<usize>)> = Vec::new();
+    for (u, range) in units.iter().enumerate() {
+        if let Some(furthest) = (0..k).rev().find(|&j| hits[u * k + j]) {
+            let customer = table.offsets.partition_point(|&o| o as usize <= range.start) - 1;
+            rows.push((furthest, customer, range));
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.start.cmp(&b.2.start)));
+    let field = |s: &str| super::attribution::csv_field(s);
+    let text =
+        |c: &Option<Column>, r: usize| c.as_ref().map_or(String::new(), |c| field(&c.values[c.codes[r] as usize]));
+    let mut out = String::from(
+        "customer_id,unit_start,furthest_step,furthest_step_label,next_step,converted,last_channel,last_event,last_seen\n",
+    );
+    for (furthest, customer, range) in rows {
+        let last = range.end - 1;
+        let next = query.steps.get(furthest + 1).map_or(String::new(), |s| field(s));
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            field(&table.customers[customer]),
+            super::time::format_timestamp(table.ts[range.start]),
+            furthest + 1,
+            field(&query.steps[furthest]),
+            next,
+            u8::from(furthest + 1 == k),
+            text(&table.channel, last),
+            field(&table.event.values[table.event.codes[last] as usize]),
+            super::time::format_timestamp(table.ts[last]),
+        ));
+    }
+    Ok(out)
+}
+
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
     let column = query.by.column_or_error(table)?;
     let k = query.steps.len();

@@ -374,6 +374,10 @@ fn Shell() -> Html {
                                        result={s.paths.clone()} error={s.paths_error.clone()} />
                         } else {
                             <FunnelView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
+                                        on_customers={{
+                                            let (send, query) = (send.clone(), s.view.funnel.clone());
+                                            Callback::from(move |_| send.emit(Request::FunnelCustomersCsv { query: query.clone() }))
+                                        }}
                                         result={s.funnel.clone()} error={s.funnel_error.clone()}
                                         data_name={s.data_name().unwrap_or_default()} />
                         }

@@ -25,6 +25,8 @@ pub struct FunnelProps {
     pub result: Option<Rc<FunnelResult>>,
     pub error: Option<String>,
     pub data_name: String,
+    /// Asks the worker for the funnel's customers as CSV (a download).
+    pub on_customers: Callback<()>,
 }
 
 fn select_value(e: &Event) -> String {
@@ -166,6 +168,11 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     </button>
                     <button class="button" id="download-json" onclick={on_download} disabled={p.result.is_none()}>
                         {"Download JSON"}
+                    </button>
+                    <button class="button" id="download-funnel-customers" onclick={p.on_customers.reform(|_: MouseEvent| ())}
+                            disabled={p.result.is_none()}
+                            title="Every customer who entered the funnel, with the furthest step reached, the step missed and their last channel (for retargeting lists)">
+                        {"Customers CSV"}
                     </button>
                 </div>
             </div>

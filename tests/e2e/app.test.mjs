@@ -282,6 +282,19 @@ describe('Touchpath: sample, file input, funnel builder, window, URL, JSON, chan
     });
   });
 
+  it('downloads the customers of the funnel as CSV, one row per entrant with the furthest step', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-funnel-customers')]);
+    assert.equal(download.suggestedFilename(), 'touchpath-funnel-customers.csv');
+    const lines = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+    assert.equal(lines[0], 'customer_id,unit_start,furthest_step,furthest_step_label,next_step,converted,last_channel,last_event,last_seen');
+    // The same funnel as the JSON above (10m window): 7 entered; the furthest steps are the
+    // step counts less the next step's: 7 − 4 = 3 stop at site_visit, 4 − 2 = 2 at product_view,
+    // 2 − 1 = 1 at add_to_cart, 1 converted.
+    const furthest = lines.slice(1).map((l) => l.split(',')[3]);
+    assert.deepEqual(furthest, ['site_visit', 'site_visit', 'site_visit', 'product_view', 'product_view', 'add_to_cart', 'purchase']);
+    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[5]), ['0', '0', '0', '0', '0', '0', '1']);
+  });
+
   it('builds a funnel by channel (F9)', async () => {
     await setWindow(page, '');
     await expectFunnel(page, [
