@@ -1226,3 +1226,25 @@ fn customers_csv_lists_each_entrant_with_the_furthest_step() {
     let got = customers_csv(&t, &q).unwrap();
     assert!(got.contains("\nb,2025-01-01T00:00:00Z,1,visit,cart,0,social,cart,2025-01-02T00:00:00Z\n"), "{got}");
 }
+
+#[test]
+fn time_to_convert_can_end_at_any_step() {
+    let csv = "customer_id,timestamp,event\n\
+               a,2025-01-01T00:00:00Z,visit\na,2025-01-01T01:00:00Z,cart\na,2025-01-01T02:00:00Z,buy\n\
+               b,2025-01-01T00:00:00Z,visit\nb,2025-01-02T00:00:00Z,cart\n";
+    let (t, _) = load_bytes("t.csv", csv.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let steps: Vec<String> = ["visit", "cart", "buy"].map(String::from).to_vec();
+    let filled = |r: &FunnelResult| -> Vec<(String, u64)> {
+        r.time_to_convert.iter().filter(|b| b.customers > 0).map(|b| (b.label.clone(), b.customers)).collect()
+    };
+    // To the last step (buy): only a, 2 h after its visit (bin 1–6 h).
+    let r = compute(&t, &query(Dimension::Event, &steps, None)).unwrap();
+    assert_eq!((filled(&r), r.time_to_convert_step), (vec![("1–6 h".to_string(), 1)], Some(2)));
+    // To step 2 (cart): a after 1 h (1–6 h), b after 24 h = 86,400 s (1–3 d starts at 86,400 s).
+    let q = FunnelQuery { ttc_to: Some(1), ..query(Dimension::Event, &steps, None) };
+    let r = compute(&t, &q).unwrap();
+    assert_eq!((filled(&r), r.time_to_convert_step), (vec![("1–6 h".into(), 1), ("1–3 d".into(), 1)], Some(1)));
+    // A step out of range means the last step.
+    let q = FunnelQuery { ttc_to: Some(7), ..query(Dimension::Event, &steps, None) };
+    assert_eq!(compute(&t, &q).unwrap().time_to_convert_step, Some(2));
+}

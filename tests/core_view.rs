@@ -200,3 +200,13 @@ fn attribution_link_keys() {
     let (v, _) = ViewState::from_fragment("view=funnel&by=channel&steps=a,b");
     assert_eq!(v.attribution, AttributionQuery::default());
 }
+
+#[test]
+fn time_to_convert_step_in_the_link() {
+    let (v, w) = ViewState::from_fragment("view=funnel&by=event&steps=a,b,c&ttc=2");
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(v.funnel.ttc_to, Some(1));
+    assert_eq!(v.to_fragment(), "view=funnel&by=event&steps=a,b,c&ttc=2");
+    let (v, w) = ViewState::from_fragment("view=funnel&steps=a,b&ttc=1");
+    assert_eq!((v.funnel.ttc_to, w.len()), (None, 1));
+}

@@ -39,6 +39,7 @@ fn result() -> Rc<FunnelResult> {
         exclusions: Vec::new(),
         open: false,
         time_to_convert: Vec::new(),
+        time_to_convert_step: None,
         trend: None,
         over_time: Vec::new(),
         breakdown: None,

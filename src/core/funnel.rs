@@ -361,6 +361,10 @@ pub struct FunnelQuery {
     /// Counts per segment (`breakdown=`).
     #[serde(default)]
     pub breakdown: Option<Breakdown>,
+    /// The step (0-based, at least 1) the time-to-convert histogram ends at (`ttc=`, 1-based in
+    /// the URL); `None`: the last step.
+    #[serde(default)]
+    pub ttc_to: Option<usize>,
 }
 
 /// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
@@ -519,9 +523,13 @@ pub struct FunnelResult {
     /// Whether customers could enter at any step.
     #[serde(default)]
     pub open: bool,
-    /// Ordered closed funnels: how long the customers who reached the last step took from step 1.
+    /// Ordered closed funnels: how long the customers who reached the last step (or the
+    /// `ttc_to` step) took from step 1.
     #[serde(default)]
     pub time_to_convert: Vec<TimeBin>,
+    /// The step (0-based) `time_to_convert` ends at.
+    #[serde(default)]
+    pub time_to_convert_step: Option<usize>,
     /// With `trend`: per period of the first step-1 event, entered and converted (closed funnels).
     #[serde(default)]
     pub trend: Option<Trend>,
@@ -728,7 +736,9 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         r.over_time = over_time(table, units, column, &query.steps[0], &hits, k, trend);
     }
     if query.order == Order::Ordered && !query.open && k >= 2 {
-        r.time_to_convert = time_histogram(&gaps[k - 1].1);
+        let to = query.ttc_to.filter(|&j| (1..k).contains(&j)).unwrap_or(k - 1);
+        r.time_to_convert = time_histogram(&gaps[to].1);
+        r.time_to_convert_step = Some(to);
     }
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
@@ -1044,8 +1054,10 @@ pub struct FunnelExport {
     pub window: Option<String>,
     /// Whether customers could enter at any step (`entries` per step then counts them).
     pub open: bool,
-    /// Ordered closed funnels: the time from step 1 to the last step, binned.
+    /// Ordered closed funnels: the time from step 1 to the last step (or `time_to_convert_to`), binned.
     pub time_to_convert: Vec<TimeBin>,
+    /// The step number (1-based) `time_to_convert` ends at; null without a histogram.
+    pub time_to_convert_to: Option<usize>,
     /// Conversion over time (`trend`: `day`, `week`, `month` or null).
     pub trend: Option<Trend>,
     pub over_time: Vec<PeriodRow>,
@@ -1081,6 +1093,7 @@ impl FunnelExport {
             window: result.window.clone(),
             open: result.open,
             time_to_convert: result.time_to_convert.clone(),
+            time_to_convert_to: result.time_to_convert_step.map(|j| j + 1),
             trend: result.trend,
             over_time: result.over_time.clone(),
             breakdown: result.breakdown,
@@ -1280,6 +1293,7 @@ fn result(
         steps,
         open: query.open,
         time_to_convert: Vec::new(),
+        time_to_convert_step: None,
         trend: None,
         over_time: Vec::new(),
         breakdown: None,

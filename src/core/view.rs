@@ -164,6 +164,10 @@ impl ViewState {
                     None => warnings
                         .push(format!("breakdown={} is not a choice (first_channel or last_channel)", decode(raw))),
                 },
+                "ttc" => match decode(raw).parse::<usize>() {
+                    Ok(n) if n >= 2 => v.funnel.ttc_to = Some(n - 1),
+                    _ => warnings.push(format!("ttc={} should be a step number from 2", decode(raw))),
+                },
                 "trend" if raw.is_empty() => v.funnel.trend = None,
                 "trend" => match Trend::from_key(&decode(raw)) {
                     Some(t) => v.funnel.trend = Some(t),
@@ -319,6 +323,9 @@ impl ViewState {
             }
             if let Some(t) = self.funnel.trend {
                 parts.push(format!("trend={}", t.key()));
+            }
+            if let Some(j) = self.funnel.ttc_to {
+                parts.push(format!("ttc={}", j + 1));
             }
             if self.funnel.count != Count::Customers {
                 parts.push(format!("count={}", self.funnel.count.key()));

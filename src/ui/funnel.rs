@@ -350,7 +350,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <FunnelChart result={r.clone()} />
                     <FunnelTable result={r.clone()} />
                     if r.time_to_convert.iter().any(|b| b.customers > 0) {
-                        <TimeToConvert result={r.clone()} />
+                        <TimeToConvert result={r.clone()} view={p.view.clone()} on_view={p.on_view.clone()} />
                     }
                     if r.breakdown.is_some() {
                         <Segments result={r.clone()} />
@@ -490,22 +490,46 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
     }
 }
 
-/// The time from step 1 to the last step, as bars and a table.
+#[derive(Properties, PartialEq)]
+pub struct TtcProps {
+    pub result: Rc<FunnelResult>,
+    pub view: ViewState,
+    pub on_view: Callback<ViewState>,
+}
+
+/// The time from step 1 to the last step (or a chosen step, `ttc=`), as bars and a table.
 #[component]
-pub fn TimeToConvert(p: &ResultProps) -> Html {
+pub fn TimeToConvert(p: &TtcProps) -> Html {
     let bins = &p.result.time_to_convert;
+    let to = p.result.time_to_convert_step.unwrap_or(p.result.steps.len().saturating_sub(1));
+    let on_to = {
+        let (view, on_view, k) = (p.view.clone(), p.on_view.clone(), p.result.steps.len());
+        Callback::from(move |e: Event| {
+            let mut v = view.clone();
+            let j: usize = select_value(&e).parse().unwrap_or(k - 1);
+            v.funnel.ttc_to = (j + 1 < k).then_some(j);
+            on_view.emit(v);
+        })
+    };
     let (w, h) = (720.0, 200.0);
     let counts: Vec<u64> = bins.iter().map(|b| b.customers).collect();
     let g = funnel_layout_with(&counts, &counts, w, h);
     let total: u64 = counts.iter().sum();
-    let last = p.result.steps.last().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
+    let last = p.result.steps.get(to).map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
     let first = p.result.steps.first().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
     let unit = if p.result.sessions.is_some() { "Sessions" } else { "Customers" };
     html! {
         <div class="time-to-convert" id="funnel-ttc">
             <h3>{ format!("Time to convert: {first} → {last}") }</h3>
+            <label class="field"><span>{"To step"}</span>
+                <select id="funnel-ttc-to" onchange={on_to}>
+                    for (j, s) in p.result.steps.iter().enumerate().skip(1) {
+                        <option value={j.to_string()} selected={j == to}>{ format!("{}. {}", j + 1, StepMatch::parse(&s.label).describe()) }</option>
+                    }
+                </select>
+            </label>
             <svg id="funnel-ttc-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
-                 xmlns="http://www.w3.org/2000/svg" aria-label="Histogram of the time from step 1 to the last step">
+                 xmlns="http://www.w3.org/2000/svg" aria-label={format!("Histogram of the time from step 1 to step {}", to + 1)}>
                 <style>{ FUNNEL_SVG_STYLE }</style>
                 { count_gridlines(&g) }
                 for (b, bin) in g.bars.iter().zip(bins.iter()) {
@@ -522,7 +546,7 @@ pub fn TimeToConvert(p: &ResultProps) -> Html {
                       y1={g.baseline.to_string()} y2={g.baseline.to_string()} />
             </svg>
             <table class="data mini" id="funnel-ttc-table">
-                <thead><tr><th>{"Time from step 1 to the last step"}</th><th class="num">{ unit }</th><th class="num">{"Share"}</th></tr></thead>
+                <thead><tr><th>{ format!("Time from step 1 to step {}", to + 1) }</th><th class="num">{ unit }</th><th class="num">{"Share"}</th></tr></thead>
                 <tbody>
                     for bin in bins.iter() {
                         <tr class="ttc-row">

@@ -80,7 +80,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  assertNoProblems, eventually, expectFunnel, expectSteps, fixture, fragmentPairs, launch, newPage, screenshot,
+  assertNoProblems, eventually, expectFunnel, expectSteps, fixture, fragment, fragmentPairs, launch, newPage, screenshot,
   serve, text, waitForData,
 } from './helpers.mjs';
 
@@ -411,6 +411,21 @@ describe('Funnel: time to convert', () => {
   const rows = (page) => page.$$eval('#funnel-ttc-table tr.ttc-row', (trs) => trs
     .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
     .filter((r) => r[1] !== '0'));
+
+  // ttc=2 on visit → cart → buy: the time from the visit to the cart of everyone who reached the
+  // cart: u1 2 min, u2 5 min (5–15 min: 300 s starts that bin), u4 2 min, u5 1 min, u6 1 min →
+  // 1–5 min 4 (80.0%), 5–15 min 1 (20.0%). Back to the last step (buy) it is M9's 3 and 1.
+  it('ends the time to convert at a chosen step (ttc=)', async () => {
+    const { page, problems } = await newPage(browser);
+    await openWithFixture(page, server, 'view=funnel&by=event&steps=visit,cart,buy&ttc=2');
+    await eventually(() => rows(page), [['1–5 min', '4', '80.0%'], ['5–15 min', '1', '20.0%']], { message: 'to the cart' });
+    assert.equal(await text(page, '#funnel-ttc h3'), 'Time to convert: visit → cart');
+    await page.selectOption('#funnel-ttc-to', '2');
+    await eventually(() => rows(page), [['1–5 min', '3', '75.0%'], ['5–15 min', '1', '25.0%']], { message: 'to the last step' });
+    assert.ok(!(await fragment(page)).includes('ttc='), 'the last step is the default: no ttc= in the URL');
+    assertNoProblems(problems);
+    await page.context().close();
+  });
 
   it('bins the time from step 1 to the last step (M9)', async () => {
     const { page, problems } = await newPage(browser);
