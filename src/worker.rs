@@ -20,6 +20,7 @@ use yew_agent::prelude::*;
 use yew_agent::Codec;
 
 use crate::core::attribution::{self, AttributionQuery, AttributionResult, Journeys};
+use crate::core::dropoff;
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::identity::{self, StitchReport};
 use crate::core::ingest::{pathtable, skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS};
@@ -96,6 +97,10 @@ pub enum Request {
     FunnelCustomersCsv {
         query: FunnelQuery,
     },
+    /// The units of a funnel's drop-off insight (`query.insight`), as a CSV download.
+    FunnelInsightCsv {
+        query: FunnelQuery,
+    },
 }
 
 /// What the worker sends back.
@@ -153,7 +158,8 @@ impl Request {
             Request::Cancel
             | Request::SkippedRowsCsv
             | Request::JourneysCsv { .. }
-            | Request::FunnelCustomersCsv { .. } => None,
+            | Request::FunnelCustomersCsv { .. }
+            | Request::FunnelInsightCsv { .. } => None,
         }
     }
 }
@@ -600,6 +606,16 @@ impl Session {
         }
     }
 
+    /// A funnel CSV as a download, or its error where the funnel's errors show.
+    async fn send_funnel_csv(scope: &mut Scope, file_name: String, csv: Option<Result<String, funnel::FunnelError>>) {
+        let response = match csv {
+            Some(Ok(text)) => Response::Download { file_name, mime: "text/csv".into(), text },
+            Some(Err(e)) => Response::Funnel { id: 0, result: Err(e.to_string()) },
+            None => Response::Funnel { id: 0, result: Err("no data loaded yet".into()) },
+        };
+        Self::send(scope, response).await;
+    }
+
     async fn handle(&mut self, scope: &mut Scope, req: Request) {
         match req {
             Request::Load { sources, columns, replace } => {
@@ -666,17 +682,13 @@ impl Session {
                 Err(e) => Self::send(scope, Response::Attribution { id: 0, result: Err(e) }).await,
             },
             Request::FunnelCustomersCsv { query } => {
-                let result = match &self.merged {
-                    Some(t) => funnel::customers_csv(t, &query).map_err(|e| e.to_string()),
-                    None => Err("no data loaded yet".to_string()),
-                };
-                match result {
-                    Ok(text) => {
-                        let file_name = "touchpath-funnel-customers.csv".to_string();
-                        Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
-                    }
-                    Err(e) => Self::send(scope, Response::Funnel { id: 0, result: Err(e) }).await,
-                }
+                let csv = self.merged.as_deref().map(|t| funnel::customers_csv(t, &query));
+                Self::send_funnel_csv(scope, "touchpath-funnel-customers.csv".into(), csv).await;
+            }
+            Request::FunnelInsightCsv { query } => {
+                let step = query.insight.unwrap_or(0);
+                let csv = self.merged.as_deref().map(|t| dropoff::insight_csv(t, &query, step));
+                Self::send_funnel_csv(scope, format!("touchpath-dropoff-step{}.csv", step + 1), csv).await;
             }
             Request::Funnel { id, query } => {
                 let result = match &self.merged {

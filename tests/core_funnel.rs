@@ -816,7 +816,7 @@ fn open_funnels_match_the_brute_force_and_are_at_least_the_closed_ones() {
 fn step_alternatives_and_contains_hand_worked() {
     use touchpath::core::funnel::{escape_value, StepMatch};
     // Parsing: `|` separates alternatives, `contains:` matches substrings, `\` escapes.
-    let m = |v: &[&str], contains| StepMatch { values: strings(v), contains };
+    let m = |v: &[&str], contains| StepMatch { values: strings(v), contains, regex: false };
     assert_eq!(StepMatch::parse("email_click|sms_click"), m(&["email_click", "sms_click"], false));
     assert_eq!(StepMatch::parse("contains:Click"), m(&["Click"], true));
     assert_eq!(StepMatch::parse(r"a\|b|c\\"), m(&["a|b", r"c\"], false));
@@ -1146,7 +1146,7 @@ fn breakdown_by_first_and_last_channel_hand_worked() {
         conversion_pct: pct,
     };
     assert_eq!(
-        run(Breakdown::FirstChannel),
+        run(Breakdown::FIRST_CHANNEL),
         [
             seg("ads", [5, 3, 3, 3], Some(60.0)),
             seg("direct", [1, 0, 0, 0], Some(0.0)),
@@ -1154,7 +1154,7 @@ fn breakdown_by_first_and_last_channel_hand_worked() {
         ]
     );
     assert_eq!(
-        run(Breakdown::LastChannel),
+        run(Breakdown::LAST_CHANNEL),
         [
             seg("direct", [3, 2, 2, 2], Some(200.0 / 3.0)),
             seg("email", [3, 2, 1, 1], Some(100.0 / 3.0)),
@@ -1165,7 +1165,7 @@ fn breakdown_by_first_and_last_channel_hand_worked() {
 
 #[test]
 fn breakdown_segments_add_up_and_fold_into_other() {
-    use touchpath::core::funnel::{Breakdown, TOP_SEGMENTS};
+    use touchpath::core::funnel::{Breakdown, SegmentAt, TOP_SEGMENTS};
     let mut rng = Rng::new(0xB4EA_C0DE);
     let channels = ["a", "b", "c", "d", "e", "f", "g", ""];
     for case in 0..200 {
@@ -1176,7 +1176,8 @@ fn breakdown_segments_add_up_and_fold_into_other() {
         let table = build(&rows);
         let len = 1 + rng.below(4);
         let steps: Vec<String> = (0..len).map(|_| rng.pick(&NAMES).to_string()).collect();
-        for by in [Breakdown::FirstChannel, Breakdown::LastChannel] {
+        let at_steps = (0..len).map(|j| Breakdown { at: SegmentAt::Step(j), by: Dimension::Channel });
+        for by in [Breakdown::FIRST_CHANNEL, Breakdown::LAST_CHANNEL].into_iter().chain(at_steps) {
             for open in [false, true] {
                 let q = FunnelQuery { steps: steps.clone(), breakdown: Some(by), open, ..Default::default() };
                 let r = compute(&table, &q).unwrap();
@@ -1185,9 +1186,9 @@ fn breakdown_segments_add_up_and_fold_into_other() {
                     let sum: u64 = r.segments.iter().map(|s| s.steps[j]).sum();
                     assert_eq!(sum, r.steps[j].customers, "case {case} step {j}: {:?}", r.segments);
                 }
-                // Named segments first, by step-1 count; "(other)" last.
+                // Named segments first, by step-1 count; "(other)" and "(did not reach …)" last.
                 let named: Vec<u64> =
-                    r.segments.iter().filter(|s| s.segment != "(other)").map(|s| s.steps[0]).collect();
+                    r.segments.iter().filter(|s| !s.segment.starts_with('(')).map(|s| s.steps[0]).collect();
                 assert!(named.windows(2).all(|w| w[0] >= w[1]), "case {case}");
             }
         }
@@ -1247,4 +1248,67 @@ fn time_to_convert_can_end_at_any_step() {
     // A step out of range means the last step.
     let q = FunnelQuery { ttc_to: Some(7), ..query(Dimension::Event, &steps, None) };
     assert_eq!(compute(&t, &q).unwrap().time_to_convert_step, Some(2));
+}
+
+/// Counting every conversion, by brute force: a customer's attempts are found one by one — the
+/// shortest run of events from the attempt's start that completes the funnel (by [`brute`]'s
+/// rules on that run alone), then the next attempt starts after it; the last attempt (which
+/// does not convert) counts its depth.
+fn brute_totals(table: &EventTable, steps: &[String], window: Option<i64>) -> Vec<u64> {
+    let k = steps.len();
+    let depth = |seq: &[(i64, &str)]| -> usize {
+        let mut best = 0;
+        for p0 in (0..seq.len()).filter(|&p| seq[p].1 == steps[0]) {
+            let (mut d, mut pos) = (1, p0);
+            for step in &steps[1..] {
+                match (pos + 1..seq.len())
+                    .find(|&q| seq[q].1 == step.as_str() && window.is_none_or(|w| seq[q].0 - seq[p0].0 <= w))
+                {
+                    Some(q) => (d, pos) = (d + 1, q),
+                    None => break,
+                }
+            }
+            best = best.max(d);
+        }
+        best
+    };
+    let mut reached = vec![0u64; k];
+    for c in 0..table.customer_count() {
+        let seq: Vec<(i64, &str)> = table
+            .rows_of(c)
+            .map(|r| (table.ts[r], table.event.values[table.event.codes[r] as usize].as_str()))
+            .collect();
+        let mut from = 0;
+        loop {
+            match (from..seq.len()).find(|&r| depth(&seq[from..=r]) == k) {
+                Some(r) => {
+                    reached.iter_mut().for_each(|n| *n += 1);
+                    from = r + 1;
+                }
+                None => {
+                    reached.iter_mut().take(depth(&seq[from..])).for_each(|n| *n += 1);
+                    break;
+                }
+            }
+        }
+    }
+    reached
+}
+
+#[test]
+fn counting_totals_matches_the_brute_force_and_is_at_least_customers() {
+    use touchpath::core::funnel::Count;
+    let mut rng = Rng::new(0x70_7A15);
+    for case in 0..300 {
+        let table = build(&random_rows(&mut rng, &NAMES));
+        let len = 1 + rng.below(4);
+        let steps: Vec<String> = (0..len).map(|_| rng.pick(&NAMES).to_string()).collect();
+        let window = (rng.below(3) == 0).then(|| secs(1 + rng.below(4) as u32));
+        let q = FunnelQuery { steps: steps.clone(), window, count: Count::Totals, ..Default::default() };
+        let totals = counts(&compute(&table, &q).unwrap());
+        assert_eq!(totals, brute_totals(&table, &steps, window.map(|w| w.micros())), "case {case}: {q:?}");
+        let customers = counts(&compute(&table, &FunnelQuery { count: Count::Customers, ..q.clone() }).unwrap());
+        assert!(totals.iter().zip(&customers).all(|(t, c)| t >= c), "case {case}: {totals:?} < {customers:?}");
+        assert!(totals.windows(2).all(|w| w[0] >= w[1]), "case {case}: {totals:?}");
+    }
 }

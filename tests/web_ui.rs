@@ -4,10 +4,11 @@
 use std::rc::Rc;
 
 use touchpath::core::funnel::{Dimension, FunnelResult, StepResult};
-use touchpath::ui::funnel::{FunnelChart, FunnelTable, ResultProps};
+use touchpath::ui::funnel::{FunnelChart, FunnelTable, ResultProps, ResultViewProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::Element;
+use yew::Callback;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -47,6 +48,8 @@ fn result() -> Rc<FunnelResult> {
         count: Default::default(),
         session_gap: None,
         sessions: None,
+        revenue_last_step: None,
+        insight: None,
     })
 }
 
@@ -79,7 +82,8 @@ async fn chart_draws_one_bar_per_step_scaled_to_counts() {
 #[wasm_bindgen_test]
 async fn table_lists_counts_rates_and_dropoff_and_shows_labels_as_text() {
     let el = root();
-    yew::Renderer::<FunnelTable>::with_root_and_props(el.clone(), ResultProps { result: result() }).render();
+    let props = ResultViewProps { result: result(), view: Default::default(), on_view: Callback::noop() };
+    yew::Renderer::<FunnelTable>::with_root_and_props(el.clone(), props).render();
     yew::scheduler::flush().await;
     let cells = |sel: &str| -> Vec<String> {
         let list = el.query_selector_all(sel).unwrap();

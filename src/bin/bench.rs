@@ -75,7 +75,7 @@ fn main() {
         by: Dimension::Event,
         steps: ["site_visit", "product_view", "add_to_cart", "checkout", "purchase"].map(String::from).to_vec(),
         window: Some(Duration { amount: 7, unit: TimeUnit::Day }),
-        breakdown: Some(funnel::Breakdown::FirstChannel),
+        breakdown: Some(funnel::Breakdown::FIRST_CHANNEL),
         ..Default::default()
     };
     let ((fun5, f5min, f5max), r5) = time(repeats * 4, || funnel::compute(&table, &q5).expect("5-step funnel"));

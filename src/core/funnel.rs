@@ -67,15 +67,23 @@ impl Dimension {
 
 /// How a step matches, parsed from its text (see README, "Funnel semantics"): alternatives are
 /// separated by `|`; a step starting with `contains:` matches values containing any of its
-/// alternatives (ignoring case); `\` makes the next character literal (`\|`, `\\`, `\contains:`).
+/// alternatives (ignoring case); a step starting with `re:` is one regular expression that must
+/// match somewhere in the value (`^…$` to match whole values, `(?i)` to ignore case; its `|` is
+/// the regex's own alternation); `\` makes the next character literal (`\|`, `\\`, `\contains:`,
+/// `\re:`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepMatch {
     pub values: Vec<String>,
     pub contains: bool,
+    #[serde(default)]
+    pub regex: bool,
 }
 
 impl StepMatch {
     pub fn parse(spec: &str) -> StepMatch {
+        if let Some(pattern) = spec.strip_prefix("re:") {
+            return StepMatch { values: vec![pattern.to_string()], contains: false, regex: true };
+        }
         let (contains, rest) = match spec.strip_prefix("contains:") {
             Some(rest) => (true, rest),
             None => (false, spec),
@@ -90,19 +98,39 @@ impl StepMatch {
             }
         }
         values.retain(|v| !v.is_empty());
-        StepMatch { values, contains }
+        StepMatch { values, contains, regex: false }
+    }
+
+    /// Why the step cannot match anything as written: an invalid regular expression.
+    pub fn error(&self) -> Option<String> {
+        if !self.regex {
+            return None;
+        }
+        regex_lite::Regex::new(&self.values[0]).err().map(|e| e.to_string())
+    }
+
+    /// A test of values against this step (a regular expression is compiled once).
+    pub fn matcher(&self) -> impl Fn(&str) -> bool + '_ {
+        let re = if self.regex { regex_lite::Regex::new(&self.values[0]).ok() } else { None };
+        let needles: Vec<String> =
+            if self.contains { self.values.iter().map(|v| v.to_lowercase()).collect() } else { Vec::new() };
+        move |value: &str| {
+            if self.regex {
+                re.as_ref().is_some_and(|re| re.is_match(value))
+            } else if self.contains {
+                let v = value.to_lowercase();
+                needles.iter().any(|n| v.contains(n.as_str()))
+            } else {
+                self.values.iter().any(|v| v == value)
+            }
+        }
     }
 
     /// The codes of the column's values this step matches, ascending.
     pub fn codes(&self, column: &Column) -> Vec<u32> {
-        if self.contains {
-            let needles: Vec<String> = self.values.iter().map(|v| v.to_lowercase()).collect();
-            (0..column.values.len() as u32)
-                .filter(|&c| {
-                    let v = column.values[c as usize].to_lowercase();
-                    needles.iter().any(|n| v.contains(n.as_str()))
-                })
-                .collect()
+        if self.regex || self.contains {
+            let matches = self.matcher();
+            (0..column.values.len() as u32).filter(|&c| matches(&column.values[c as usize])).collect()
         } else {
             let mut codes: Vec<u32> = self.values.iter().filter_map(|v| column.code_of(v)).collect();
             codes.sort_unstable();
@@ -111,8 +139,11 @@ impl StepMatch {
         }
     }
 
-    /// For people: `a or b`, `contains x`.
+    /// For people: `a or b`, `contains x`, `matches /x/`.
     pub fn describe(&self) -> String {
+        if self.regex {
+            return format!("matches /{}/", self.values[0]);
+        }
         let alts = self.values.join(" or ");
         if self.contains {
             format!("contains {alts}")
@@ -125,7 +156,7 @@ impl StepMatch {
 /// A data value written as a step that matches exactly that value.
 pub fn escape_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 1);
-    if value.starts_with("contains:") {
+    if value.starts_with("contains:") || value.starts_with("re:") {
         out.push('\\');
     }
     for c in value.chars() {
@@ -151,6 +182,9 @@ pub enum Count {
     Customers,
     /// Sessions: a customer's events split where the gap between two events exceeds the session gap.
     Sessions,
+    /// Every attempt: a customer's history cut after each completion of the funnel, so a customer
+    /// who converts three times counts three times.
+    Totals,
 }
 
 impl Count {
@@ -158,11 +192,12 @@ impl Count {
         match self {
             Count::Customers => "customers",
             Count::Sessions => "sessions",
+            Count::Totals => "totals",
         }
     }
 
     pub fn from_key(k: &str) -> Option<Count> {
-        [Count::Customers, Count::Sessions].into_iter().find(|c| c.key() == k)
+        [Count::Customers, Count::Sessions, Count::Totals].into_iter().find(|c| c.key() == k)
     }
 }
 
@@ -229,26 +264,67 @@ pub struct PeriodRow {
     pub rate_pct: Option<f64>,
 }
 
-/// What the breakdown segments by (`breakdown=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Breakdown {
-    /// The channel of the customer's (or session's) first event with a channel.
-    FirstChannel,
-    /// The channel of their last event with a channel.
-    LastChannel,
+/// Where a breakdown takes each unit's segment value from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentAt {
+    /// The unit's first event with a value (its whole history, not only the funnel's events).
+    First,
+    /// The unit's last event with a value.
+    Last,
+    /// The event that did this step (0-based) in the unit's traced chain.
+    Step(usize),
+}
+
+/// What the breakdown segments by (`breakdown=`): a dimension's value at the unit's first or last
+/// event, or at the event that did a step. Written `first_channel`, `last_stage`, `step2_event`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Breakdown {
+    pub at: SegmentAt,
+    pub by: Dimension,
 }
 
 impl Breakdown {
-    pub fn key(self) -> &'static str {
-        match self {
-            Breakdown::FirstChannel => "first_channel",
-            Breakdown::LastChannel => "last_channel",
+    pub const FIRST_CHANNEL: Breakdown = Breakdown { at: SegmentAt::First, by: Dimension::Channel };
+    pub const LAST_CHANNEL: Breakdown = Breakdown { at: SegmentAt::Last, by: Dimension::Channel };
+
+    pub fn key(self) -> String {
+        match self.at {
+            SegmentAt::First => format!("first_{}", self.by.key()),
+            SegmentAt::Last => format!("last_{}", self.by.key()),
+            SegmentAt::Step(j) => format!("step{}_{}", j + 1, self.by.key()),
         }
     }
 
     pub fn from_key(k: &str) -> Option<Breakdown> {
-        [Breakdown::FirstChannel, Breakdown::LastChannel].into_iter().find(|b| b.key() == k)
+        let (at, by) = k.split_once('_')?;
+        let at = match at {
+            "first" => SegmentAt::First,
+            "last" => SegmentAt::Last,
+            _ => SegmentAt::Step(at.strip_prefix("step")?.parse::<usize>().ok()?.checked_sub(1)?),
+        };
+        Some(Breakdown { at, by: Dimension::from_key(by)? })
+    }
+
+    /// For people: `first-touch channel`, `event at step 2`.
+    pub fn describe(self) -> String {
+        match self.at {
+            SegmentAt::First => format!("first-touch {}", self.by.key()),
+            SegmentAt::Last => format!("last-touch {}", self.by.key()),
+            SegmentAt::Step(j) => format!("{} at step {}", self.by.key(), j + 1),
+        }
+    }
+}
+
+impl Serialize for Breakdown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Breakdown {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Breakdown, D::Error> {
+        let k = String::deserialize(d)?;
+        Breakdown::from_key(&k).ok_or_else(|| serde::de::Error::custom(format!("unknown breakdown {k:?}")))
     }
 }
 
@@ -266,23 +342,153 @@ pub struct SegmentRow {
     pub conversion_pct: Option<f64>,
 }
 
-/// Per segment (first or last channel of each unit), the units at each step: the segments with
-/// the most units at step 1 (ties by name), at most [`TOP_SEGMENTS`], then "(other)".
-fn segments(units: &[Range<usize>], channel: &Column, hits: &[bool], k: usize, by: Breakdown) -> Vec<SegmentRow> {
-    let empty = channel.code_of("");
-    let mut per: HashMap<Option<u32>, Vec<u64>> = HashMap::new();
+/// Which steps each value (code) of the funnel's column matches.
+pub(crate) struct StepTable {
+    per_code: Vec<Vec<usize>>,
+}
+
+impl StepTable {
+    pub(crate) fn new(column: &Column, steps: &[String]) -> StepTable {
+        let mut per_code: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
+        for (j, step) in steps.iter().enumerate() {
+            for code in step_codes(column, step) {
+                per_code[code as usize].push(j);
+            }
+        }
+        StepTable { per_code }
+    }
+
+    pub(crate) fn is(&self, code: u32, j: usize) -> bool {
+        self.per_code[code as usize].contains(&j)
+    }
+}
+
+/// The steps a chain to step `j` does: the required steps before `j`, then `j`.
+pub(crate) fn chain_to(query: &FunnelQuery, j: usize) -> Vec<usize> {
+    (0..j).filter(|&i| !query.is_optional(i)).chain([j]).collect()
+}
+
+/// One event of the ordered scan over the steps `seq`: `start[p]` is the latest step-1 time of a
+/// chain that has done `seq[..=p]` (later steps first, so one event never does two of them).
+fn advance(start: &mut [i64], st: &StepTable, seq: &[usize], code: u32, t: i64, window: i64) {
+    for p in (0..seq.len()).rev() {
+        if !st.is(code, seq[p]) {
+            continue;
+        }
+        if p == 0 {
+            start[0] = t;
+        } else if start[p - 1] != NONE && t.saturating_sub(start[p - 1]) <= window && start[p - 1] > start[p] {
+            start[p] = start[p - 1];
+        }
+    }
+}
+
+/// The rows of the chain doing the steps `seq` in order within `rows`: from the latest event
+/// doing `seq[0]` whose chain does them all within the window, the earliest event for each next
+/// step (how times between steps are traced). `None` when no such chain exists.
+pub(crate) fn trace(
+    table: &EventTable,
+    column: &Column,
+    st: &StepTable,
+    seq: &[usize],
+    rows: Range<usize>,
+    window: i64,
+) -> Option<Vec<usize>> {
+    let m = seq.len();
+    let mut start = vec![NONE; m];
+    for r in rows.clone() {
+        advance(&mut start, st, seq, column.codes[r], table.ts[r], window);
+    }
+    let s = *start.last()?;
+    if s == NONE {
+        return None;
+    }
+    let mut chain = Vec::with_capacity(m);
+    for first in rows.clone().rev().filter(|&r| table.ts[r] == s && st.is(column.codes[r], seq[0])) {
+        chain.clear();
+        chain.push(first);
+        for r in first + 1..rows.end {
+            if chain.len() == m || table.ts[r] - s > window {
+                break;
+            }
+            if st.is(column.codes[r], seq[chain.len()]) {
+                chain.push(r);
+            }
+        }
+        if chain.len() == m {
+            return Some(chain);
+        }
+    }
+    None
+}
+
+/// The row that did step `j` for a unit that reached it: the last row of its traced chain, or
+/// (no chain from step 1: open funnels, any order) the unit's first event matching step `j`.
+pub(crate) fn step_row(
+    table: &EventTable,
+    column: &Column,
+    st: &StepTable,
+    query: &FunnelQuery,
+    j: usize,
+    rows: Range<usize>,
+    window: i64,
+) -> Option<usize> {
+    trace(table, column, st, &chain_to(query, j), rows.clone(), window)
+        .and_then(|c| c.last().copied())
+        .or_else(|| rows.clone().find(|&r| st.is(column.codes[r], j)))
+}
+
+/// A unit's segment: a value of the breakdown's column, no value, or (breakdown at a step) not
+/// having reached that step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum SegKey {
+    Value(u32),
+    NoValue,
+    NotReached,
+}
+
+/// Per segment, the units at each step: the segments with the most units at step 1 (ties by
+/// name), at most [`TOP_SEGMENTS`], then "(other)", then (breakdown at a step) the units that did
+/// not reach that step.
+#[allow(clippy::too_many_arguments)]
+fn segments(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    st: &StepTable,
+    query: &FunnelQuery,
+    seg: &Column,
+    hits: &[bool],
+    by: Breakdown,
+    window: i64,
+) -> Vec<SegmentRow> {
+    let k = query.steps.len();
+    let empty = seg.code_of("");
+    let value = |r: Option<usize>| match r.map(|r| seg.codes[r]) {
+        Some(c) if Some(c) != empty => SegKey::Value(c),
+        _ => SegKey::NoValue,
+    };
+    let mut per: HashMap<SegKey, Vec<u64>> = HashMap::new();
     for (c, rows) in units.iter().enumerate() {
-        let has = |r: &usize| Some(channel.codes[*r]) != empty;
-        let row = match by {
-            Breakdown::FirstChannel => rows.clone().find(has),
-            Breakdown::LastChannel => rows.clone().rev().find(has),
+        let has = |r: &usize| Some(seg.codes[*r]) != empty;
+        let key = match by.at {
+            SegmentAt::First => value(rows.clone().find(has)),
+            SegmentAt::Last => value(rows.clone().rev().find(has)),
+            SegmentAt::Step(j) if j < k && hits[c * k + j] => {
+                value(step_row(table, column, st, query, j, rows.clone(), window))
+            }
+            SegmentAt::Step(_) => SegKey::NotReached,
         };
-        let counts = per.entry(row.map(|r| channel.codes[r])).or_insert_with(|| vec![0; k]);
+        let counts = per.entry(key).or_insert_with(|| vec![0; k]);
         for (j, n) in counts.iter_mut().enumerate() {
             *n += u64::from(hits[c * k + j]);
         }
     }
-    let name = |code: Option<u32>| code.map_or("(none)".to_string(), |c| channel.values[c as usize].clone());
+    let not_reached = per.remove(&SegKey::NotReached);
+    let name = |key: SegKey| match key {
+        SegKey::Value(c) => seg.values[c as usize].clone(),
+        _ => "(none)".to_string(),
+    };
     let mut rows: Vec<(String, Vec<u64>)> = per.into_iter().map(|(c, v)| (name(c), v)).collect();
     rows.sort_by(|a, b| b.1.first().cmp(&a.1.first()).then_with(|| a.0.cmp(&b.0)));
     if rows.len() > TOP_SEGMENTS {
@@ -294,6 +500,9 @@ fn segments(units: &[Range<usize>], channel: &Column, hits: &[bool], k: usize, b
             }
         }
         rows.push(("(other)".into(), other));
+    }
+    if let (Some(v), SegmentAt::Step(j)) = (not_reached, by.at) {
+        rows.push((format!("(did not reach step {})", j + 1), v));
     }
     rows.into_iter()
         .map(|(segment, steps)| {
@@ -307,8 +516,10 @@ fn segments(units: &[Range<usize>], channel: &Column, hits: &[bool], k: usize, b
 /// The default session gap: 30 minutes.
 pub const DEFAULT_SESSION_GAP: Duration = Duration { amount: 30, unit: super::time::TimeUnit::Minute };
 
-/// The row ranges a funnel is evaluated on: customers, or their sessions.
-fn units_of(table: &EventTable, query: &FunnelQuery) -> Vec<Range<usize>> {
+/// The row ranges a funnel is evaluated on: customers, their sessions, or their attempts (each
+/// customer's history cut after every event that completes the required steps in order within the
+/// window).
+pub(crate) fn units_of(table: &EventTable, query: &FunnelQuery, column: &Column) -> Vec<Range<usize>> {
     let customers = (0..table.customer_count()).map(|c| table.rows_of(c));
     match query.count {
         Count::Customers => customers.collect(),
@@ -325,6 +536,29 @@ fn units_of(table: &EventTable, query: &FunnelQuery) -> Vec<Range<usize>> {
                 }
                 if start < rows.end {
                     units.push(start..rows.end);
+                }
+            }
+            units
+        }
+        Count::Totals => {
+            let seq: Vec<usize> = (0..query.steps.len()).filter(|&j| !query.is_optional(j)).collect();
+            let st = StepTable::new(column, &query.steps);
+            let window = query.window.map_or(i64::MAX, |w| w.micros());
+            let mut units = Vec::new();
+            let mut start = vec![NONE; seq.len()];
+            for rows in customers {
+                let mut from = rows.start;
+                start.fill(NONE);
+                for r in rows.clone() {
+                    advance(&mut start, &st, &seq, column.codes[r], table.ts[r], window);
+                    if start.last().is_some_and(|&s| s != NONE) {
+                        units.push(from..r + 1);
+                        from = r + 1;
+                        start.fill(NONE);
+                    }
+                }
+                if from < rows.end {
+                    units.push(from..rows.end);
                 }
             }
             units
@@ -365,6 +599,9 @@ pub struct FunnelQuery {
     /// the URL); `None`: the last step.
     #[serde(default)]
     pub ttc_to: Option<usize>,
+    /// The step (0-based) whose drop-off insight is computed (`insight=`, 1-based in the URL).
+    #[serde(default)]
+    pub insight: Option<usize>,
 }
 
 /// An exclusion: an event (of the funnel's dimension) with value `value` strictly between the
@@ -547,6 +784,14 @@ pub struct FunnelResult {
     pub session_gap: Option<String>,
     #[serde(default)]
     pub sessions: Option<u64>,
+    /// With a revenue column: the revenue of the events that did the last step, one per unit
+    /// that reached it (its traced chain's last-step event).
+    #[serde(default)]
+    pub revenue_last_step: Option<f64>,
+    /// With `insight`: what the units that stopped after that step did instead, and what those
+    /// who went on did between it and the next required step.
+    #[serde(default)]
+    pub insight: Option<super::dropoff::DropoffInsight>,
 }
 
 /// One bar of the time-to-convert histogram: `from_s <= t < to_s` (no `to_s`: no upper bound).
@@ -598,6 +843,11 @@ pub fn time_histogram(micros: &[i64]) -> Vec<TimeBin> {
 pub enum FunnelError {
     NoChannelColumn,
     NoStageColumn,
+    /// A step (or exclusion) that cannot match as written: an invalid regular expression.
+    BadStep {
+        step: String,
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for FunnelError {
@@ -608,6 +858,10 @@ impl std::fmt::Display for FunnelError {
             }
             FunnelError::NoStageColumn => {
                 write!(f, "this data has no stage column; map one under Columns or build the funnel by event")
+            }
+            FunnelError::BadStep { step, reason } => {
+                let reason = reason.lines().last().unwrap_or(reason).trim();
+                write!(f, "step \"{step}\" is not a valid regular expression: {reason}")
             }
         }
     }
@@ -631,9 +885,9 @@ const NONE: i64 = i64::MIN;
 /// event. Closed-funnel semantics (the first step is the entry); ordered by furthest step, then
 /// customer.
 pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, FunnelError> {
-    let column = query.by.column_or_error(table)?;
+    let column = checked_column(table, query)?;
     let k = query.steps.len();
-    let units = units_of(table, query);
+    let units = units_of(table, query, column);
     let closed = FunnelQuery { open: false, ..query.clone() };
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let (hits, _) = closed_hits(table, &units, column, &closed, window);
@@ -670,10 +924,21 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
     Ok(out)
 }
 
-pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
+/// The funnel's column, once every step and exclusion is known to be valid.
+pub(crate) fn checked_column<'t>(table: &'t EventTable, query: &FunnelQuery) -> Result<&'t Column, FunnelError> {
     let column = query.by.column_or_error(table)?;
+    for spec in query.steps.iter().chain(query.exclusions.iter().map(|e| &e.value)) {
+        if let Some(reason) = StepMatch::parse(spec).error() {
+            return Err(FunnelError::BadStep { step: spec.clone(), reason });
+        }
+    }
+    Ok(column)
+}
+
+pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
+    let column = checked_column(table, query)?;
     let k = query.steps.len();
-    let units = units_of(table, query);
+    let units = units_of(table, query, column);
     let units = &units[..];
     let n = units.len();
     let present: Vec<bool> = query.steps.iter().map(|s| !step_codes(column, s).is_empty()).collect();
@@ -724,9 +989,25 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
             Some(reach),
         )
     };
-    if let (Some(by), Some(channel)) = (query.breakdown, table.channel.as_ref()) {
-        r.breakdown = Some(by);
-        r.segments = segments(units, channel, final_hits.as_ref().unwrap_or(&hits), k, by);
+    let final_hits = final_hits.as_ref().unwrap_or(&hits);
+    let st = StepTable::new(column, &query.steps);
+    if let Some(by) = query.breakdown {
+        if let Some(seg) = by.by.column(table) {
+            r.breakdown = Some(by);
+            r.segments = segments(table, units, column, &st, query, seg, final_hits, by, window);
+        }
+    }
+    if let (Some(revenue), true) = (table.revenue.as_ref(), k > 0) {
+        let mut sum = 0.0;
+        for (_, rows) in units.iter().enumerate().filter(|(c, _)| final_hits[c * k + k - 1]) {
+            if let Some(v) = step_row(table, column, &st, query, k - 1, rows.clone(), window).map(|r| revenue[r]) {
+                sum += if v.is_nan() { 0.0 } else { v };
+            }
+        }
+        r.revenue_last_step = Some(sum);
+    }
+    if let Some(step) = query.insight {
+        r.insight = super::dropoff::insight(table, query, step).ok();
     }
     if query.count == Count::Sessions {
         r.sessions = Some(n as u64);
@@ -803,7 +1084,7 @@ fn over_time(
 
 /// Which steps each customer reaches in the closed funnel (`hits[c * k + j]`), and per step the
 /// times from the previous step and from step 1 (ordered funnels).
-fn closed_hits(
+pub(crate) fn closed_hits(
     table: &EventTable,
     units: &[Range<usize>],
     column: &Column,
@@ -1068,6 +1349,10 @@ pub struct FunnelExport {
     pub count: Count,
     pub session_gap: Option<String>,
     pub sessions: Option<u64>,
+    /// With a revenue column: the revenue of the last step's events (one per unit that reached it).
+    pub revenue_last_step: Option<f64>,
+    /// With `insight=`: the drop-off insight (steps numbered from 1).
+    pub insight: Option<super::dropoff::DropoffInsight>,
     /// Exclusions applied, with 1-based step numbers.
     pub exclusions: Vec<ExclusionExport>,
     pub steps: Vec<StepResult>,
@@ -1101,6 +1386,8 @@ impl FunnelExport {
             count: result.count,
             session_gap: result.session_gap.clone(),
             sessions: result.sessions,
+            revenue_last_step: result.revenue_last_step,
+            insight: result.insight.clone(),
             exclusions: result
                 .exclusions
                 .iter()
@@ -1302,6 +1589,8 @@ fn result(
         session_gap: (query.count == Count::Sessions)
             .then(|| query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()),
         sessions: None,
+        revenue_last_step: None,
+        insight: None,
         exclusions: if query.order == Order::Ordered {
             query.valid_exclusions().cloned().collect()
         } else {

@@ -9,6 +9,7 @@
 pub mod attribution;
 pub mod channel;
 pub mod chart;
+pub mod dropoff;
 pub mod funnel;
 pub mod graph_layout;
 pub mod identity;

@@ -152,7 +152,9 @@ impl ViewState {
                 },
                 "count" => match Count::from_key(&decode(raw)) {
                     Some(c) => v.funnel.count = c,
-                    None => warnings.push(format!("count={} is not a choice (customers or sessions)", decode(raw))),
+                    None => {
+                        warnings.push(format!("count={} is not a choice (customers, sessions or totals)", decode(raw)))
+                    }
                 },
                 "session_gap" => match Duration::parse(&decode(raw)) {
                     Ok(d) => v.funnel.session_gap = Some(d),
@@ -161,8 +163,15 @@ impl ViewState {
                 "breakdown" if raw.is_empty() => v.funnel.breakdown = None,
                 "breakdown" => match Breakdown::from_key(&decode(raw)) {
                     Some(b) => v.funnel.breakdown = Some(b),
-                    None => warnings
-                        .push(format!("breakdown={} is not a choice (first_channel or last_channel)", decode(raw))),
+                    None => warnings.push(format!(
+                        "breakdown={} is not a choice (first_channel, last_channel, first_stage, step2_event, …)",
+                        decode(raw)
+                    )),
+                },
+                "insight" if raw.is_empty() => v.funnel.insight = None,
+                "insight" => match decode(raw).parse::<usize>() {
+                    Ok(n) if n >= 1 => v.funnel.insight = Some(n - 1),
+                    _ => warnings.push(format!("insight={} should be a step number from 1", decode(raw))),
                 },
                 "ttc" => match decode(raw).parse::<usize>() {
                     Ok(n) if n >= 2 => v.funnel.ttc_to = Some(n - 1),
@@ -326,6 +335,9 @@ impl ViewState {
             }
             if let Some(j) = self.funnel.ttc_to {
                 parts.push(format!("ttc={}", j + 1));
+            }
+            if let Some(j) = self.funnel.insight {
+                parts.push(format!("insight={}", j + 1));
             }
             if self.funnel.count != Count::Customers {
                 parts.push(format!("count={}", self.funnel.count.key()));
@@ -660,7 +672,7 @@ mod tests {
         assert!(t.to_fragment().ends_with("&trend=week"), "{}", t.to_fragment());
         assert_eq!(ViewState::from_fragment("trend=year").1.len(), 1);
         let (b, w) = ViewState::from_fragment("steps=a,b&breakdown=last_channel");
-        assert!(w.is_empty() && b.funnel.breakdown == Some(Breakdown::LastChannel), "{w:?}");
+        assert!(w.is_empty() && b.funnel.breakdown == Some(Breakdown::LAST_CHANNEL), "{w:?}");
         assert_eq!(ViewState::from_fragment(&b.to_fragment()).0, b);
         assert_eq!(v.funnel.optional, [1]);
         assert_eq!(

@@ -378,6 +378,10 @@ fn Shell() -> Html {
                                             let (send, query) = (send.clone(), s.view.funnel.clone());
                                             Callback::from(move |_| send.emit(Request::FunnelCustomersCsv { query: query.clone() }))
                                         }}
+                                        on_insight_csv={{
+                                            let (send, query) = (send.clone(), s.view.funnel.clone());
+                                            Callback::from(move |_| send.emit(Request::FunnelInsightCsv { query: query.clone() }))
+                                        }}
                                         result={s.funnel.clone()} error={s.funnel_error.clone()}
                                         data_name={s.data_name().unwrap_or_default()} />
                         }

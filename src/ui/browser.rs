@@ -54,6 +54,13 @@ pub fn int(n: u64) -> String {
     crate::core::summary::thousands(n)
 }
 
+/// Formats an amount with two decimals and thousands separators: 1234.5 → "1,234.50".
+pub fn money(x: f64) -> String {
+    let cents = (x.abs() * 100.0).round() as u64;
+    let sign = if x < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", int(cents / 100), cents % 100)
+}
+
 /// Formats a byte count: "12.3 MB".
 pub fn bytes(n: u64) -> String {
     match n {

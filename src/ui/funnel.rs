@@ -5,13 +5,14 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::browser::{self, int};
+use super::browser::{self, int, money};
 use super::export::ExportButtons;
 use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout_with;
+use crate::core::dropoff::{DropoffInsight, ValueCount as InsightValue};
 use crate::core::funnel::{
-    escape_value, Breakdown, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, StepMatch, Trend,
-    DEFAULT_SESSION_GAP,
+    escape_value, Breakdown, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, SegmentAt, StepMatch,
+    Trend, DEFAULT_SESSION_GAP,
 };
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
@@ -27,6 +28,8 @@ pub struct FunnelProps {
     pub data_name: String,
     /// Asks the worker for the funnel's customers as CSV (a download).
     pub on_customers: Callback<()>,
+    /// Downloads the drop-off insight's customers as CSV.
+    pub on_insight_csv: Callback<()>,
 }
 
 fn select_value(e: &Event) -> String {
@@ -102,6 +105,19 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
         value
     });
 
+    // A step matching a regular expression: typed, then Enter.
+    let on_add_regex = edit(Rc::new(|v, val| {
+        if !val.trim().is_empty() {
+            v.funnel.steps.push(format!("re:{}", val.trim()))
+        }
+    }))
+    .reform(|e: Event| {
+        let input = e.target_unchecked_into::<HtmlInputElement>();
+        let value = input.value();
+        input.set_value("");
+        value
+    });
+
     // The window is edited as text and applied when valid.
     let window_text = use_state(|| q.window.map(|w| w.to_string()).unwrap_or_default());
     let window_error = use_state(|| None::<String>);
@@ -156,6 +172,22 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
     }
 
     let channel_ok = p.summary.has_channel;
+    // Breakdowns the data allows: first/last value of each column, and each column's value at a step.
+    let dims: Vec<Dimension> = [Dimension::Event, Dimension::Channel, Dimension::Stage]
+        .into_iter()
+        .filter(|d| match d {
+            Dimension::Event => true,
+            Dimension::Channel => channel_ok,
+            Dimension::Stage => !p.summary.stage_values.is_empty(),
+        })
+        .collect();
+    let whole_history: Vec<Breakdown> = [Dimension::Channel, Dimension::Stage]
+        .into_iter()
+        .filter(|d| dims.contains(d))
+        .flat_map(|by| [SegmentAt::First, SegmentAt::Last].map(|at| Breakdown { at, by }))
+        .collect();
+    let at_steps: Vec<Breakdown> =
+        (0..q.steps.len()).flat_map(|j| dims.iter().map(move |&by| Breakdown { at: SegmentAt::Step(j), by })).collect();
     html! {
         <section class="card funnel" id="funnel">
             <div class="card-head">
@@ -206,6 +238,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <select id="funnel-count" onchange={on_count}>
                         <option value="customers" selected={q.count == Count::Customers}>{"customers"}</option>
                         <option value="sessions" selected={q.count == Count::Sessions} title="A session ends after a gap without events">{"sessions"}</option>
+                        <option value="totals" selected={q.count == Count::Totals} title="Every attempt: a customer's history starts a new attempt after each conversion">{"every conversion (totals)"}</option>
                     </select>
                 </label>
                 if q.count == Count::Sessions {
@@ -219,8 +252,16 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <span>{"Break down by"}</span>
                     <select id="funnel-breakdown" onchange={on_breakdown}>
                         <option value="" selected={q.breakdown.is_none()}>{"nothing"}</option>
-                        <option value="first_channel" selected={q.breakdown == Some(Breakdown::FirstChannel)} disabled={!channel_ok}>{"first-touch channel"}</option>
-                        <option value="last_channel" selected={q.breakdown == Some(Breakdown::LastChannel)} disabled={!channel_ok}>{"last-touch channel"}</option>
+                        <optgroup label="Whole history">
+                            for b in whole_history {
+                                <option value={b.key()} selected={q.breakdown == Some(b)}>{ b.describe() }</option>
+                            }
+                        </optgroup>
+                        <optgroup label="At a step">
+                            for b in at_steps {
+                                <option value={b.key()} selected={q.breakdown == Some(b)}>{ b.describe() }</option>
+                            }
+                        </optgroup>
                     </select>
                 </label>
                 <label class="field">
@@ -294,6 +335,8 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     </select>
                     <input id="add-contains" type="text" size="14" placeholder="+ step containing…" aria-label="Add a step matching values that contain a text"
                            title="A step matching every value that contains this text (ignoring case); press Enter" onchange={on_add_contains} />
+                    <input id="add-regex" type="text" size="14" placeholder="+ step matching regex…" aria-label="Add a step matching a regular expression"
+                           title="A step matching every value in which this regular expression finds a match (^…$ for whole values, (?i) to ignore case); press Enter" onchange={on_add_regex} />
                 </li>
             </ol>
             <div class="exclusions" id="funnel-exclusions">
@@ -348,7 +391,11 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             if let Some(r) = &p.result {
                 if !r.steps.is_empty() {
                     <FunnelChart result={r.clone()} />
-                    <FunnelTable result={r.clone()} />
+                    <FunnelTable result={r.clone()} view={p.view.clone()} on_view={p.on_view.clone()} />
+                    if let Some(insight) = &r.insight {
+                        <Dropoff result={r.clone()} insight={Rc::new(insight.clone())} view={p.view.clone()} on_view={p.on_view.clone()}
+                                 on_csv={p.on_insight_csv.clone()} />
+                    }
                     if r.time_to_convert.iter().any(|b| b.customers > 0) {
                         <TimeToConvert result={r.clone()} view={p.view.clone()} on_view={p.on_view.clone()} />
                     }
@@ -375,12 +422,8 @@ pub struct ResultProps {
 /// alternatives or `contains …`, marked when nothing in the data matches it.
 fn special_step(step: &str, values: &[ValueCount]) -> String {
     let m = StepMatch::parse(step);
-    let hit = |v: &ValueCount| {
-        m.values
-            .iter()
-            .any(|a| if m.contains { v.value.to_lowercase().contains(&a.to_lowercase()) } else { v.value == *a })
-    };
-    let missing = if values.iter().any(hit) { "" } else { " (not in data)" };
+    let matches = m.matcher();
+    let missing = if values.iter().any(|v| matches(&v.value)) { "" } else { " (not in data)" };
     format!("{}{missing}", m.describe())
 }
 
@@ -443,10 +486,27 @@ fn times(median: Option<f64>, p90: Option<f64>) -> String {
     }
 }
 
-/// The same numbers as a table.
+/// What the step counts count, as a column heading.
+fn unit_label(r: &FunnelResult) -> &'static str {
+    match r.count {
+        Count::Customers => "Customers",
+        Count::Sessions => "Sessions",
+        Count::Totals => "Attempts",
+    }
+}
+
+/// The same numbers as a table; a required step's drop-off opens its insight.
 #[component]
-pub fn FunnelTable(p: &ResultProps) -> Html {
+pub fn FunnelTable(p: &ResultViewProps) -> Html {
     let r = &p.result;
+    let insight = |step: Option<usize>| {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut v = view.clone();
+            v.funnel.insight = step;
+            on_view.emit(v);
+        })
+    };
     html! {
         <table class="data" id="funnel-table">
             <caption>
@@ -459,14 +519,21 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
                         _ => String::new(),
                     },
                     r.exclusions.iter().map(|e| format!(" · excluding {} between steps {} and {}", e.value, e.from + 1, e.to + 1)).collect::<String>()) }
+                if r.count == Count::Totals {
+                    <span id="funnel-totals-note">{" · counting every attempt: after each conversion a customer's next events start a new one"}</span>
+                }
+                if let Some(rev) = r.revenue_last_step {
+                    <span id="funnel-revenue">{ format!(" · revenue at the last step: {}", money(rev)) }</span>
+                }
             </caption>
             <thead>
                 <tr>
-                    <th>{"#"}</th><th>{"Step"}</th><th class="num">{ if r.sessions.is_some() { "Sessions" } else { "Customers" } }</th>
+                    <th>{"#"}</th><th>{"Step"}</th><th class="num">{ unit_label(r) }</th>
                     <th class="num">{"% of first"}</th><th class="num">{"% of previous"}</th><th class="num">{"Drop-off"}</th>
                     if r.open { <th class="num" title="Customers who entered the funnel at this step (did not arrive from an earlier step)">{"Entered here"}</th> }
                     <th class="num" title="Median and 90th percentile time from the previous step">{"Time from previous (median / p90)"}</th>
                     <th class="num" title="Median and 90th percentile time from step 1">{"From step 1"}</th>
+                    <th><span class="visually-hidden">{"Drop-off insight"}</span></th>
                 </tr>
             </thead>
             <tbody>
@@ -483,6 +550,13 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
                         if r.open { <td class="num step-entries">{ int(s.entries.unwrap_or(0)) }</td> }
                         <td class="num step-time-prev">{ times(s.median_from_previous_s, s.p90_from_previous_s) }</td>
                         <td class="num step-time-first">{ times(s.median_from_first_s, s.p90_from_first_s) }</td>
+                        <td class="insight-cell">
+                            if let Some(prev) = (i > 0 && !s.optional).then(|| (0..i).rev().find(|&j| !r.steps[j].optional)).flatten() {
+                                <button class="link insight-link" aria-label={format!("Drop-off insight: step {} to step {}", prev + 1, i + 1)}
+                                        title="What the customers who stopped here did instead, and what those who went on did between"
+                                        onclick={insight(Some(prev))}>{"why?"}</button>
+                            }
+                        </td>
                     </tr>
                 }
             </tbody>
@@ -491,7 +565,7 @@ pub fn FunnelTable(p: &ResultProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
-pub struct TtcProps {
+pub struct ResultViewProps {
     pub result: Rc<FunnelResult>,
     pub view: ViewState,
     pub on_view: Callback<ViewState>,
@@ -499,7 +573,7 @@ pub struct TtcProps {
 
 /// The time from step 1 to the last step (or a chosen step, `ttc=`), as bars and a table.
 #[component]
-pub fn TimeToConvert(p: &TtcProps) -> Html {
+pub fn TimeToConvert(p: &ResultViewProps) -> Html {
     let bins = &p.result.time_to_convert;
     let to = p.result.time_to_convert_step.unwrap_or(p.result.steps.len().saturating_sub(1));
     let on_to = {
@@ -517,7 +591,7 @@ pub fn TimeToConvert(p: &TtcProps) -> Html {
     let total: u64 = counts.iter().sum();
     let last = p.result.steps.get(to).map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
     let first = p.result.steps.first().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
-    let unit = if p.result.sessions.is_some() { "Sessions" } else { "Customers" };
+    let unit = unit_label(&p.result);
     html! {
         <div class="time-to-convert" id="funnel-ttc">
             <h3>{ format!("Time to convert: {first} → {last}") }</h3>
@@ -579,7 +653,7 @@ pub fn OverTime(p: &ResultProps) -> Html {
         Some(Trend::Week) => "week (from Monday)",
         _ => "month",
     };
-    let unit = if r.sessions.is_some() { "Sessions" } else { "Customers" };
+    let unit = unit_label(r);
     html! {
         <div class="over-time" id="funnel-trend">
             <h3>{ format!("Conversion over time, by {grain} of entry") }</h3>
@@ -647,10 +721,7 @@ fn rate_bars(id: &str, aria: &str, items: &[(String, Option<f64>, String)]) -> H
 #[component]
 pub fn Segments(p: &ResultProps) -> Html {
     let r = &p.result;
-    let by = match r.breakdown {
-        Some(Breakdown::LastChannel) => "last-touch channel",
-        _ => "first-touch channel",
-    };
+    let by = r.breakdown.map(Breakdown::describe).unwrap_or_default();
     let items: Vec<(String, Option<f64>, String)> = r
         .segments
         .iter()
@@ -705,5 +776,83 @@ fn count_gridlines(g: &crate::core::chart::FunnelGeometry) -> Html {
                 <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
             </g>
         }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct DropoffProps {
+    pub result: Rc<FunnelResult>,
+    pub insight: Rc<DropoffInsight>,
+    pub view: ViewState,
+    pub on_view: Callback<ViewState>,
+    pub on_csv: Callback<()>,
+}
+
+/// One list of the insight: value, units and share.
+fn value_table(id: &str, heading: &str, unit: &str, rows: &[InsightValue]) -> Html {
+    html! {
+        <table class="data mini" id={id.to_string()}>
+            <thead><tr><th>{ heading.to_string() }</th><th class="num">{ unit.to_string() }</th><th class="num">{"Share"}</th></tr></thead>
+            <tbody>
+                for v in rows.iter() {
+                    <tr class="insight-row">
+                        <td class="insight-value">{ v.value.clone() }</td>
+                        <td class="num insight-count">{ int(v.customers) }</td>
+                        <td class="num insight-share">{ format!("{:.1}%", v.pct) }</td>
+                    </tr>
+                }
+            </tbody>
+        </table>
+    }
+}
+
+/// Drop-off insight between a step and the next required step: what the units that stopped did
+/// next and their last channel; what those who went on did between the two steps.
+#[component]
+pub fn Dropoff(p: &DropoffProps) -> Html {
+    let (r, d) = (&p.result, &p.insight);
+    let label = |n: usize| r.steps.get(n - 1).map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
+    let unit = unit_label(r).to_lowercase();
+    let on_close = {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut v = view.clone();
+            v.funnel.insight = None;
+            on_view.emit(v);
+        })
+    };
+    let share = |n: u64| if d.reached == 0 { 0.0 } else { n as f64 * 100.0 / d.reached as f64 };
+    html! {
+        <div class="dropoff" id="funnel-insight">
+            <div class="card-head">
+                <h3>{ format!("Drop-off insight: step {}. {} → step {}. {}", d.step, label(d.step), d.next_step, label(d.next_step)) }</h3>
+                <div class="head-actions">
+                    <button class="button" id="download-insight-csv" onclick={p.on_csv.reform(|_: MouseEvent| ())}
+                            title="Every unit of this insight: dropped or continued, the next event or the events between, the last channel">
+                        {"Customers CSV"}
+                    </button>
+                    <button class="icon" id="close-insight" aria-label="Close the drop-off insight" onclick={on_close}>{"×"}</button>
+                </div>
+            </div>
+            <p class="muted" id="insight-summary">
+                { format!("Of {} {unit} at step {}, {} ({:.1}%) stopped and {} ({:.1}%) went on to step {}.",
+                    int(d.reached), d.step, int(d.dropped), share(d.dropped), int(d.continued), share(d.continued), d.next_step) }
+            </p>
+            <div class="insight-columns">
+                <div class="insight-col" id="insight-dropped">
+                    <h4>{ format!("Stopped after step {} ({})", d.step, int(d.dropped)) }</h4>
+                    { value_table("insight-next", "What they did next", unit_label(r), &d.next_values) }
+                    { value_table("insight-last-channel", "Their last channel", unit_label(r), &d.last_channels) }
+                </div>
+                <div class="insight-col" id="insight-continued">
+                    <h4>{ format!("Went on to step {} ({})", d.next_step, int(d.continued)) }</h4>
+                    { value_table("insight-between", "What they did between", unit_label(r), &d.between_values) }
+                    <p class="muted" id="insight-direct">
+                        { format!("{} went straight on, with nothing between.", int(d.direct)) }
+                        if d.untraced > 0 { { format!(" {} have no in-order path to trace.", int(d.untraced)) } }
+                    </p>
+                </div>
+            </div>
+        </div>
     }
 }
