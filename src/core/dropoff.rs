@@ -92,28 +92,40 @@ fn per_unit(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<PerU
     let closed = FunnelQuery { open: false, ..query.clone() };
     let window = closed.window.map_or(i64::MAX, |w| w.micros());
     let units = funnel::units_of(table, &closed, column);
-    let (hits, _) = funnel::closed_hits(table, &units, column, &closed, window);
-    let st = funnel::StepTable::new(column, &closed.steps);
+    let found = funnel::closed_hits(table, &units, column, &closed, window);
+    let tracer = funnel::Tracer {
+        table,
+        column,
+        st: funnel::StepTable::new(column, &closed.steps),
+        query: &closed,
+        found: &found,
+        window,
+    };
     let k = closed.steps.len();
     let seq = funnel::chain_to(&closed, next);
     let at = seq.iter().position(|&j| j == step).expect("a required step is in the chain to a later one");
     let mut out = Vec::new();
     for (u, rows) in units.iter().enumerate() {
-        if !hits[u * k + step] {
+        if !found.hits[u * k + step] {
             continue;
         }
-        if hits[u * k + next] {
-            let chain = funnel::trace(table, column, &st, &seq, rows.clone(), window);
+        if found.hits[u * k + next] {
+            // The unit's own chain when it holds both steps, else the chain traced to `next`.
+            let pair = match (found.chain_row(u, step), found.chain_row(u, next)) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => funnel::trace(table, column, &tracer.st, &seq, rows.clone(), window)
+                    .map(|c| (c[at], c[c.len() - 1])),
+            };
             out.push(UnitInsight {
                 unit: u,
                 continued: true,
-                step_row: chain.as_ref().map(|c| c[at]),
-                next_row: chain.as_ref().and_then(|c| c.last().copied()),
-                between: chain.map(|c| (c[at] + 1..c[c.len() - 1]).collect()),
+                step_row: pair.map(|p| p.0),
+                next_row: pair.map(|p| p.1),
+                between: pair.map(|(a, b)| (a + 1..b).collect()),
             });
         } else {
-            let row = funnel::step_row(table, column, &st, &closed, step, rows.clone(), window);
-            let next_row = row.and_then(|r| (r + 1..rows.end).find(|&n| !st.is(column.codes[n], step)));
+            let row = tracer.row(u, rows.clone(), step);
+            let next_row = row.and_then(|r| (r + 1..rows.end).find(|&n| !tracer.st.is(column.codes[n], step)));
             out.push(UnitInsight { unit: u, continued: false, step_row: row, next_row, between: None });
         }
     }

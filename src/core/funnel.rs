@@ -342,25 +342,53 @@ pub struct SegmentRow {
     pub conversion_pct: Option<f64>,
 }
 
-/// Which steps each value (code) of the funnel's column matches.
+/// Which steps each value (code) of the funnel's column matches, as one flat list per code
+/// (steps descending) so the scans stay in cache.
 pub(crate) struct StepTable {
-    per_code: Vec<Vec<usize>>,
+    /// `offsets[code]..offsets[code + 1]` indexes `steps`.
+    offsets: Vec<u32>,
+    steps: Vec<u32>,
+    /// How many steps there are.
+    len: usize,
 }
 
 impl StepTable {
-    pub(crate) fn new(column: &Column, steps: &[String]) -> StepTable {
-        let mut per_code: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
-        for (j, step) in steps.iter().enumerate() {
-            for code in step_codes(column, step) {
-                per_code[code as usize].push(j);
+    pub(crate) fn new<S: AsRef<str>>(column: &Column, steps: &[S]) -> StepTable {
+        let mut per_code: Vec<Vec<u32>> = vec![Vec::new(); column.values.len()];
+        for (j, step) in steps.iter().enumerate().rev() {
+            for code in step_codes(column, step.as_ref()) {
+                per_code[code as usize].push(j as u32);
             }
         }
-        StepTable { per_code }
+        let mut offsets = Vec::with_capacity(per_code.len() + 1);
+        offsets.push(0);
+        let mut flat = Vec::new();
+        for list in per_code {
+            flat.extend(list);
+            offsets.push(flat.len() as u32);
+        }
+        StepTable { offsets, steps: flat, len: steps.len() }
     }
 
-    pub(crate) fn is(&self, code: u32, j: usize) -> bool {
-        self.per_code[code as usize].contains(&j)
+    /// The steps `code` matches, descending.
+    #[inline]
+    pub(crate) fn of(&self, code: u32) -> &[u32] {
+        &self.steps[self.offsets[code as usize] as usize..self.offsets[code as usize + 1] as usize]
     }
+
+    #[inline]
+    pub(crate) fn is(&self, code: u32, j: usize) -> bool {
+        self.of(code).contains(&(j as u32))
+    }
+}
+
+/// The position of each step in a chain of steps `seq` (`usize::MAX`: not in it).
+fn positions(seq: &[usize], k: usize) -> Vec<usize> {
+    let mut pos = vec![usize::MAX; k];
+    for (p, &j) in seq.iter().enumerate() {
+        pos[j] = p;
+    }
+    pos
 }
 
 /// The steps a chain to step `j` does: the required steps before `j`, then `j`.
@@ -368,24 +396,8 @@ pub(crate) fn chain_to(query: &FunnelQuery, j: usize) -> Vec<usize> {
     (0..j).filter(|&i| !query.is_optional(i)).chain([j]).collect()
 }
 
-/// One event of the ordered scan over the steps `seq`: `start[p]` is the latest step-1 time of a
-/// chain that has done `seq[..=p]` (later steps first, so one event never does two of them).
-fn advance(start: &mut [i64], st: &StepTable, seq: &[usize], code: u32, t: i64, window: i64) {
-    for p in (0..seq.len()).rev() {
-        if !st.is(code, seq[p]) {
-            continue;
-        }
-        if p == 0 {
-            start[0] = t;
-        } else if start[p - 1] != NONE && t.saturating_sub(start[p - 1]) <= window && start[p - 1] > start[p] {
-            start[p] = start[p - 1];
-        }
-    }
-}
-
-/// The rows of the chain doing the steps `seq` in order within `rows`: from the latest event
-/// doing `seq[0]` whose chain does them all within the window, the earliest event for each next
-/// step (how times between steps are traced). `None` when no such chain exists.
+/// The rows of the chain doing the steps `seq` in order within `rows`, traced as the funnel
+/// traces (see [`chain_scan`]); `None` when no such chain exists.
 pub(crate) fn trace(
     table: &EventTable,
     column: &Column,
@@ -395,52 +407,38 @@ pub(crate) fn trace(
     window: i64,
 ) -> Option<Vec<usize>> {
     let m = seq.len();
-    let mut start = vec![NONE; m];
-    for r in rows.clone() {
-        advance(&mut start, st, seq, column.codes[r], table.ts[r], window);
-    }
-    let s = *start.last()?;
-    if s == NONE {
-        return None;
-    }
-    let mut chain = Vec::with_capacity(m);
-    for first in rows.clone().rev().filter(|&r| table.ts[r] == s && st.is(column.codes[r], seq[0])) {
-        chain.clear();
-        chain.push(first);
-        for r in first + 1..rows.end {
-            if chain.len() == m || table.ts[r] - s > window {
-                break;
-            }
-            if st.is(column.codes[r], seq[chain.len()]) {
-                chain.push(r);
-            }
-        }
-        if chain.len() == m {
-            return Some(chain);
-        }
-    }
-    None
+    let pos = positions(seq, st.len);
+    let (mut start, mut chain) = (vec![NONE; m], vec![0u32; m * m]);
+    let depth = chain_scan(table, column, st, &pos, rows, &mut start, &mut chain, window, window == i64::MAX);
+    (m > 0 && depth == m).then(|| chain[(m - 1) * m..].iter().map(|&r| r as usize).collect())
 }
 
-/// The row that did step `j` for a unit that reached it: the last row of its traced chain, or
-/// (no chain from step 1: open funnels, any order) the unit's first event matching step `j`.
-pub(crate) fn step_row(
-    table: &EventTable,
-    column: &Column,
-    st: &StepTable,
-    query: &FunnelQuery,
-    j: usize,
-    rows: Range<usize>,
-    window: i64,
-) -> Option<usize> {
-    trace(table, column, st, &chain_to(query, j), rows.clone(), window)
-        .and_then(|c| c.last().copied())
-        .or_else(|| rows.clone().find(|&r| st.is(column.codes[r], j)))
+/// Finds the event that did a step for a unit that reached it: the row in the unit's traced chain
+/// (the latest step-1 event that takes it furthest, the earliest event for each next step); for
+/// a step off that chain (optional steps, exclusions, strict order), the last row of the chain
+/// traced to that step; without one (open funnels, any order), the unit's first event matching it.
+pub(crate) struct Tracer<'a> {
+    pub(crate) table: &'a EventTable,
+    pub(crate) column: &'a Column,
+    pub(crate) st: StepTable,
+    pub(crate) query: &'a FunnelQuery,
+    pub(crate) found: &'a Hits,
+    pub(crate) window: i64,
+}
+
+impl Tracer<'_> {
+    pub(crate) fn row(&self, u: usize, rows: Range<usize>, j: usize) -> Option<usize> {
+        let (table, column, st) = (self.table, self.column, &self.st);
+        self.found
+            .chain_row(u, j)
+            .or_else(|| trace(table, column, st, &chain_to(self.query, j), rows.clone(), self.window)?.last().copied())
+            .or_else(|| rows.clone().find(|&r| st.is(column.codes[r], j)))
+    }
 }
 
 /// A unit's segment: a value of the breakdown's column, no value, or (breakdown at a step) not
 /// having reached that step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SegKey {
     Value(u32),
     NoValue,
@@ -450,41 +448,40 @@ enum SegKey {
 /// Per segment, the units at each step: the segments with the most units at step 1 (ties by
 /// name), at most [`TOP_SEGMENTS`], then "(other)", then (breakdown at a step) the units that did
 /// not reach that step.
-#[allow(clippy::too_many_arguments)]
-fn segments(
-    table: &EventTable,
-    units: &[Range<usize>],
-    column: &Column,
-    st: &StepTable,
-    query: &FunnelQuery,
-    seg: &Column,
-    hits: &[bool],
-    by: Breakdown,
-    window: i64,
-) -> Vec<SegmentRow> {
-    let k = query.steps.len();
+fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool], by: Breakdown) -> Vec<SegmentRow> {
+    let k = tracer.query.steps.len();
     let empty = seg.code_of("");
     let value = |r: Option<usize>| match r.map(|r| seg.codes[r]) {
         Some(c) if Some(c) != empty => SegKey::Value(c),
         _ => SegKey::NoValue,
     };
-    let mut per: HashMap<SegKey, Vec<u64>> = HashMap::new();
+    // Segments in order of first appearance, found through a slot per key.
+    let nv = seg.values.len();
+    let mut slot = vec![u32::MAX; nv + 2];
+    let mut per: Vec<(SegKey, Vec<u64>)> = Vec::new();
     for (c, rows) in units.iter().enumerate() {
         let has = |r: &usize| Some(seg.codes[*r]) != empty;
         let key = match by.at {
             SegmentAt::First => value(rows.clone().find(has)),
             SegmentAt::Last => value(rows.clone().rev().find(has)),
-            SegmentAt::Step(j) if j < k && hits[c * k + j] => {
-                value(step_row(table, column, st, query, j, rows.clone(), window))
-            }
+            SegmentAt::Step(j) if j < k && hits[c * k + j] => value(tracer.row(c, rows.clone(), j)),
             SegmentAt::Step(_) => SegKey::NotReached,
         };
-        let counts = per.entry(key).or_insert_with(|| vec![0; k]);
+        let i = match key {
+            SegKey::Value(c) => c as usize,
+            SegKey::NoValue => nv,
+            SegKey::NotReached => nv + 1,
+        };
+        if slot[i] == u32::MAX {
+            slot[i] = per.len() as u32;
+            per.push((key, vec![0; k]));
+        }
+        let counts = &mut per[slot[i] as usize].1;
         for (j, n) in counts.iter_mut().enumerate() {
             *n += u64::from(hits[c * k + j]);
         }
     }
-    let not_reached = per.remove(&SegKey::NotReached);
+    let not_reached = per.iter().position(|p| p.0 == SegKey::NotReached).map(|i| per.swap_remove(i).1);
     let name = |key: SegKey| match key {
         SegKey::Value(c) => seg.values[c as usize].clone(),
         _ => "(none)".to_string(),
@@ -542,23 +539,21 @@ pub(crate) fn units_of(table: &EventTable, query: &FunnelQuery, column: &Column)
         }
         Count::Totals => {
             let seq: Vec<usize> = (0..query.steps.len()).filter(|&j| !query.is_optional(j)).collect();
+            let pos = positions(&seq, query.steps.len());
             let st = StepTable::new(column, &query.steps);
             let window = query.window.map_or(i64::MAX, |w| w.micros());
+            let m = seq.len();
+            let (mut start, mut chain) = (vec![NONE; m], vec![0u32; m * m]);
             let mut units = Vec::new();
-            let mut start = vec![NONE; seq.len()];
             for rows in customers {
                 let mut from = rows.start;
-                start.fill(NONE);
-                for r in rows.clone() {
-                    advance(&mut start, &st, &seq, column.codes[r], table.ts[r], window);
-                    if start.last().is_some_and(|&s| s != NONE) {
-                        units.push(from..r + 1);
-                        from = r + 1;
-                        start.fill(NONE);
-                    }
-                }
-                if from < rows.end {
-                    units.push(from..rows.end);
+                // Each attempt ends at the event that first completes the required steps.
+                while from < rows.end {
+                    let depth =
+                        chain_scan(table, column, &st, &pos, from..rows.end, &mut start, &mut chain, window, true);
+                    let end = if m > 0 && depth == m { chain[m * m - 1] as usize + 1 } else { rows.end };
+                    units.push(from..end);
+                    from = end;
                 }
             }
             units
@@ -890,7 +885,7 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
     let units = units_of(table, query, column);
     let closed = FunnelQuery { open: false, ..query.clone() };
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let (hits, _) = closed_hits(table, &units, column, &closed, window);
+    let hits = closed_hits(table, &units, column, &closed, window).hits;
     let mut rows: Vec<(usize, usize, &Range<usize>)> = Vec::new();
     for (u, range) in units.iter().enumerate() {
         if let Some(furthest) = (0..k).rev().find(|&j| hits[u * k + j]) {
@@ -944,10 +939,12 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     let present: Vec<bool> = query.steps.iter().map(|s| !step_codes(column, s).is_empty()).collect();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let (hits, mut gaps) = closed_hits(table, units, column, query, window);
+    let mut found = closed_hits(table, units, column, query, window);
+    let mut gaps = std::mem::take(&mut found.gaps);
+    let hits = &found.hits;
     let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
     let (mut r, final_hits) = if !query.open {
-        let reached: Vec<u64> = (0..k).map(|j| count(&hits, j)).collect();
+        let reached: Vec<u64> = (0..k).map(|j| count(hits, j)).collect();
         (result(query, table.customer_count() as u64, &reached, &present, &optional, None), None)
     } else {
         // Entry at step 1 is the closed funnel; an entry at step s is the closed funnel of steps
@@ -963,7 +960,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         for s in 1..k {
             let sub = query.suffix(s);
             let m = k - s;
-            let (h, _) = closed_hits(table, units, column, &sub, window);
+            let h = closed_hits(table, units, column, &sub, window).hits;
             for c in 0..n {
                 for p in 0..m {
                     if h[c * m + p] {
@@ -989,18 +986,18 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
             Some(reach),
         )
     };
-    let final_hits = final_hits.as_ref().unwrap_or(&hits);
-    let st = StepTable::new(column, &query.steps);
+    let final_hits = final_hits.as_ref().unwrap_or(hits);
+    let tracer = Tracer { table, column, st: StepTable::new(column, &query.steps), query, found: &found, window };
     if let Some(by) = query.breakdown {
         if let Some(seg) = by.by.column(table) {
             r.breakdown = Some(by);
-            r.segments = segments(table, units, column, &st, query, seg, final_hits, by, window);
+            r.segments = segments(&tracer, units, seg, final_hits, by);
         }
     }
     if let (Some(revenue), true) = (table.revenue.as_ref(), k > 0) {
         let mut sum = 0.0;
-        for (_, rows) in units.iter().enumerate().filter(|(c, _)| final_hits[c * k + k - 1]) {
-            if let Some(v) = step_row(table, column, &st, query, k - 1, rows.clone(), window).map(|r| revenue[r]) {
+        for (c, rows) in units.iter().enumerate().filter(|(c, _)| final_hits[c * k + k - 1]) {
+            if let Some(v) = tracer.row(c, rows.clone(), k - 1).map(|r| revenue[r]) {
                 sum += if v.is_nan() { 0.0 } else { v };
             }
         }
@@ -1014,7 +1011,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     }
     if let (Some(trend), false, true) = (query.trend, query.open, k > 0) {
         r.trend = Some(trend);
-        r.over_time = over_time(table, units, column, &query.steps[0], &hits, k, trend);
+        r.over_time = over_time(table, units, column, &query.steps[0], hits, k, trend);
     }
     if query.order == Order::Ordered && !query.open && k >= 2 {
         let to = query.ttc_to.filter(|&j| (1..k).contains(&j)).unwrap_or(k - 1);
@@ -1023,8 +1020,6 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     }
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
-            prev.sort_unstable();
-            first.sort_unstable();
             if !prev.is_empty() {
                 step.median_from_previous_s = Some(seconds(prev, 0.5));
                 step.p90_from_previous_s = Some(seconds(prev, 0.9));
@@ -1082,6 +1077,27 @@ fn over_time(
     rows
 }
 
+/// What the closed funnel finds: which steps each unit reaches (`hits[u * k + j]`), per step the
+/// times from the previous step and from step 1 (ordered funnels), and — ordered funnels without
+/// exclusions — each unit's traced chain over the required steps.
+pub(crate) struct Hits {
+    pub(crate) hits: Vec<bool>,
+    pub(crate) gaps: Vec<Gaps>,
+    /// The required steps and, per unit, the rows of its chain over them (`u32::MAX` past its depth).
+    chains: Option<(Vec<usize>, Vec<u32>)>,
+}
+
+impl Hits {
+    /// The row that did required step `j` in unit `u`'s traced chain (the latest step-1 event
+    /// that takes the unit furthest, the earliest event for each next step), when known.
+    pub(crate) fn chain_row(&self, u: usize, j: usize) -> Option<usize> {
+        let (steps, rows) = self.chains.as_ref()?;
+        let p = steps.iter().position(|&s| s == j)?;
+        let row = rows[u * steps.len() + p];
+        (row != u32::MAX).then_some(row as usize)
+    }
+}
+
 /// Which steps each customer reaches in the closed funnel (`hits[c * k + j]`), and per step the
 /// times from the previous step and from step 1 (ordered funnels).
 pub(crate) fn closed_hits(
@@ -1090,12 +1106,13 @@ pub(crate) fn closed_hits(
     column: &Column,
     query: &FunnelQuery,
     window: i64,
-) -> (Vec<bool>, Vec<Gaps>) {
+) -> Hits {
     let k = query.steps.len();
     let n = units.len();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let mut hits = vec![false; n * k];
     let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
+    let mut chains = None;
     if k > 0 && query.order == Order::Strict {
         let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
         for (j, step) in query.steps.iter().enumerate() {
@@ -1130,7 +1147,11 @@ pub(crate) fn closed_hits(
                 }
                 (h, vec![(Vec::new(), Vec::new()); m])
             } else {
-                ordered_scan(table, units, column, &labels, &exclusions, window)
+                let (h, g, rows) = ordered_scan(table, units, column, &labels, &exclusions, window);
+                if i == 0 && !rows.is_empty() {
+                    chains = Some((sub.clone(), rows));
+                }
+                (h, g)
             };
             let from = if i == 0 { 0 } else { m - 1 };
             for (p, g) in sub_gaps.into_iter().enumerate().skip(from) {
@@ -1142,7 +1163,7 @@ pub(crate) fn closed_hits(
             }
         }
     }
-    (hits, gaps)
+    Hits { hits, gaps, chains }
 }
 
 /// Per-step counts of an ordered funnel over `labels` and, per step, the times from the previous
@@ -1160,9 +1181,10 @@ fn ordered_scan(
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
     window: i64,
-) -> (Vec<bool>, Vec<Gaps>) {
+) -> (Vec<bool>, Vec<Gaps>, Vec<u32>) {
     let k = labels.len();
     let n = units.len();
+    let mut chains = Vec::new();
     let mut cuts: Vec<usize> = exclusions.iter().map(|e| e.2).chain([0, k]).collect();
     cuts.sort_unstable();
     cuts.dedup();
@@ -1171,15 +1193,76 @@ fn ordered_scan(
     for seg in cuts.windows(2) {
         let (a, b) = (seg[0], seg[1]);
         let active: Vec<(u32, usize, usize)> = exclusions.iter().copied().filter(|e| e.2 <= a).collect();
-        let (depths, g) = ordered_run(table, units, column, &labels[..b], &active, window);
-        for (c, &d) in depths.iter().enumerate() {
+        let run = ordered_run(table, units, column, &labels[..b], &active, window);
+        for (c, &d) in run.depths.iter().enumerate() {
             for j in a..b.min(d as usize) {
                 hits[c * k + j] = true;
             }
         }
-        gaps.extend(g.into_iter().skip(a));
+        gaps.extend(run.gaps.into_iter().skip(a));
+        if exclusions.is_empty() {
+            chains = run.chains;
+        }
     }
-    (hits, gaps)
+    (hits, gaps, chains)
+}
+
+/// The ordered scan of one unit without exclusions (the hot loop), over a chain of `m` steps
+/// (`pos`: each step's position in it, see [`positions`]). State `p` (the chain's first `p + 1`
+/// steps done) holds the latest step-1 time `start[p]` of such a chain and its rows
+/// `chain[p * m..=p * m + p]`: that step-1 event, then the earliest event for each next step (of
+/// step-1 events at one instant, the latest). Returns the depth reached; with `stop`, the scan
+/// ends at the first complete chain (as funnels without a window do, and attempts for totals).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn chain_scan(
+    table: &EventTable,
+    column: &Column,
+    st: &StepTable,
+    pos: &[usize],
+    rows: Range<usize>,
+    start: &mut [i64],
+    chain: &mut [u32],
+    window: i64,
+    stop: bool,
+) -> usize {
+    let m = start.len();
+    start.fill(NONE);
+    let mut depth = 0;
+    let first = rows.start;
+    let (codes, ts) = (&column.codes[rows.clone()], &table.ts[rows]);
+    for (i, (&code, &t)) in codes.iter().zip(ts).enumerate() {
+        for &j in st.of(code) {
+            let p = pos[j as usize];
+            if p == 0 {
+                start[0] = t;
+                chain[0] = (first + i) as u32;
+                depth = depth.max(1);
+            } else if p != usize::MAX {
+                let s = start[p - 1];
+                // Rows are in time order, so `t - s` cannot overflow.
+                if s != NONE && s > start[p] && t - s <= window {
+                    start[p] = s;
+                    chain.copy_within((p - 1) * m..(p - 1) * m + p, p * m);
+                    chain[p * m + p] = (first + i) as u32;
+                    depth = depth.max(p + 1);
+                }
+            }
+        }
+        if depth == m && stop {
+            break;
+        }
+    }
+    depth
+}
+
+/// One ordered run over `labels`.
+struct Run {
+    /// Steps reached per unit.
+    depths: Vec<u32>,
+    gaps: Vec<Gaps>,
+    /// Without exclusions: per unit, the rows of its traced chain (`k` slots, `depth` used).
+    chains: Vec<u32>,
 }
 
 /// One ordered run over `labels`: an exclusion event kills the chains between its steps.
@@ -1190,121 +1273,127 @@ fn ordered_run(
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
     window: i64,
-) -> (Vec<u32>, Vec<Gaps>) {
+) -> Run {
     let k = labels.len();
     // For each code, the steps it matches, in descending order.
-    let mut matches: Vec<Vec<usize>> = vec![Vec::new(); column.values.len()];
-    for (j, step) in labels.iter().enumerate().rev() {
-        for code in step_codes(column, step) {
-            matches[code as usize].push(j);
-        }
-    }
+    let matches = StepTable::new(column, labels);
     // For each code, the (from, to) ranges of states it breaks.
     let mut breaks: Vec<Vec<(usize, usize)>> = vec![Vec::new(); column.values.len()];
     for &(code, from, to) in exclusions {
         breaks[code as usize].push((from, to));
     }
     let track = !exclusions.is_empty();
+    let ident: Vec<usize> = (0..k).collect();
     let mut depths = vec![0u32; units.len()];
     let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
     let mut start = vec![NONE; k];
+    // Without exclusions: the chains of one unit's states (see `chain_scan`), and every unit's
+    // deepest chain.
+    let mut scratch = vec![0u32; if track { 0 } else { k * k }];
+    let mut out = vec![u32::MAX; if track { 0 } else { units.len() * k }];
     // With exclusions, each state keeps its chain's step times (row j: steps 0..=j), and `best`
     // the chain of the latest start that reached the deepest state so far.
     let mut chains = if track { vec![0i64; k * k] } else { Vec::new() };
     let mut best: Vec<i64> = Vec::new();
+    let mut times: Vec<i64> = Vec::with_capacity(k);
     let mut updated = vec![false; k];
     for (c, customer_depth) in depths.iter_mut().enumerate() {
-        start.fill(NONE);
-        best.clear();
-        let mut depth = 0usize; // steps reached so far
-        for row in units[c].clone() {
-            let t = table.ts[row];
-            let code = column.codes[row] as usize;
-            for &j in &matches[code] {
-                let before = (start[j], depth);
-                // With exclusions, a chain with the same start is renewed: the state's older
-                // chain may be broken by an exclusion event later, the renewed one not yet.
-                let advance = if j == 0 {
-                    start[0] = t;
-                    true
-                } else if start[j - 1] != NONE
-                    && t.saturating_sub(start[j - 1]) <= window
-                    && (start[j - 1] > start[j] || (track && start[j - 1] == start[j]))
-                {
-                    start[j] = start[j - 1];
-                    true
-                } else {
-                    false
-                };
-                if advance {
-                    depth = depth.max(j + 1);
-                    if track {
-                        updated[j] = true;
-                        if j > 0 {
-                            chains.copy_within((j - 1) * k..(j - 1) * k + j, j * k);
-                        }
-                        chains[j * k + j] = t;
-                        // Times: the latest start reaching the deepest step, earliest events.
-                        if j + 1 > before.1 || (j + 1 == depth && start[j] > before.0) {
-                            best.clear();
-                            best.extend_from_slice(&chains[j * k..j * k + j + 1]);
-                        }
-                    }
-                }
+        let depth = if track {
+            tracked_scan(
+                table,
+                column,
+                &matches,
+                &breaks,
+                units[c].clone(),
+                window,
+                (&mut start, &mut chains, &mut updated, &mut best),
+            )
+        } else {
+            let rows = units[c].clone();
+            let depth =
+                chain_scan(table, column, &matches, &ident, rows, &mut start, &mut scratch, window, window == i64::MAX);
+            if depth > 0 {
+                let deepest = &scratch[(depth - 1) * k..(depth - 1) * k + depth];
+                out[c * k..c * k + depth].copy_from_slice(deepest);
+                best.clear();
+                best.extend(deepest.iter().map(|&r| table.ts[r as usize]));
             }
-            if track {
-                // An exclusion event breaks the chains between its steps, but not a chain that
-                // used this very event as a step.
-                for &(from, to) in &breaks[code] {
-                    for s in from..to {
-                        if !updated[s] {
-                            start[s] = NONE;
-                        }
-                    }
-                }
-                for &j in &matches[code] {
-                    updated[j] = false;
-                }
-            }
-            if depth == k && window == i64::MAX && !track {
-                break;
-            }
-        }
+            depth
+        };
         *customer_depth = depth as u32;
         if depth > 1 {
-            let times = if track {
-                best.clone()
-            } else {
-                // Re-trace the chain from the latest step-1 occurrence that reaches this depth.
-                let s = start[depth - 1];
-                let rows = units[c].clone();
-                let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
-                // Several step-1 rows can share that time: the latest one whose trace (earliest
-                // events) reaches the depth.
-                let mut times = Vec::new();
-                for first in rows.clone().rev().filter(|&r| table.ts[r] == s && is_step(r, 0)) {
-                    times.clear();
-                    times.push(table.ts[first]);
-                    let mut row = first + 1;
-                    while times.len() < depth && row < rows.end {
-                        if is_step(row, times.len()) && table.ts[row] - times[0] <= window {
-                            times.push(table.ts[row]);
-                        }
-                        row += 1;
-                    }
-                    if times.len() == depth {
-                        break;
-                    }
-                }
-                times
-            };
+            times.clone_from(&best);
             for j in 1..times.len() {
                 gaps[j].0.push(times[j] - times[j - 1]);
                 gaps[j].1.push(times[j] - times[0]);
             }
         }
     }
-    (depths, gaps)
+    Run { depths, gaps, chains: out }
+}
+
+/// The ordered scan of one unit with exclusions: each state keeps its chain's step times, an
+/// exclusion event breaks the chains between its steps; `best` ends as the times of the latest
+/// start that reached the deepest state. Returns the depth reached.
+fn tracked_scan(
+    table: &EventTable,
+    column: &Column,
+    matches: &StepTable,
+    breaks: &[Vec<(usize, usize)>],
+    rows: Range<usize>,
+    window: i64,
+    (start, chains, updated, best): (&mut [i64], &mut [i64], &mut [bool], &mut Vec<i64>),
+) -> usize {
+    let k = start.len();
+    start.fill(NONE);
+    best.clear();
+    let mut depth = 0usize;
+    for row in rows {
+        let code = column.codes[row];
+        let steps = matches.of(code);
+        let t = table.ts[row];
+        for &j in steps {
+            let j = j as usize;
+            let before = (start[j], depth);
+            // A chain with the same start is renewed: the state's older chain may be broken by
+            // an exclusion event later, the renewed one not yet.
+            let advance = if j == 0 {
+                start[0] = t;
+                true
+            } else if start[j - 1] != NONE && t.saturating_sub(start[j - 1]) <= window && start[j - 1] >= start[j] {
+                start[j] = start[j - 1];
+                true
+            } else {
+                false
+            };
+            if advance {
+                depth = depth.max(j + 1);
+                updated[j] = true;
+                if j > 0 {
+                    chains.copy_within((j - 1) * k..(j - 1) * k + j, j * k);
+                }
+                chains[j * k + j] = t;
+                // Times: the latest start reaching the deepest step, earliest events.
+                if j + 1 > before.1 || (j + 1 == depth && start[j] > before.0) {
+                    best.clear();
+                    best.extend_from_slice(&chains[j * k..j * k + j + 1]);
+                }
+            }
+        }
+        // An exclusion event breaks the chains between its steps, but not a chain that used this
+        // very event as a step.
+        for &(from, to) in &breaks[code as usize] {
+            for s in from..to {
+                if !updated[s] {
+                    start[s] = NONE;
+                }
+            }
+        }
+        for &j in steps {
+            updated[j as usize] = false;
+        }
+    }
+    depth
 }
 
 /// Steps to start with when a link names none: the common e-commerce path where
@@ -1520,13 +1609,20 @@ pub fn percentile(sorted: &[i64], q: f64) -> i64 {
     if sorted.is_empty() {
         return 0;
     }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
+    sorted[nearest_rank(sorted.len(), q) - 1]
 }
 
-/// [`percentile`] of microseconds, in seconds.
-fn seconds(sorted: &[i64], q: f64) -> f64 {
-    percentile(sorted, q) as f64 / 1e6
+/// The 1-based nearest rank of quantile `q` among `len` (≥ 1) values.
+fn nearest_rank(len: usize, q: f64) -> usize {
+    ((q * len as f64).ceil() as usize).clamp(1, len)
+}
+
+/// [`percentile`] of unsorted microseconds (reordered, in linear time), in seconds.
+fn seconds(values: &mut [i64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    *values.select_nth_unstable(nearest_rank(values.len(), q) - 1).1 as f64 / 1e6
 }
 
 fn pct(part: u64, whole: u64) -> f64 {

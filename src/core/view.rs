@@ -666,7 +666,15 @@ mod tests {
         );
         assert!(s.to_fragment().ends_with("&count=sessions&session_gap=45m"), "{}", s.to_fragment());
         assert_eq!(ViewState::from_fragment(&s.to_fragment()).0, s);
-        assert_eq!(ViewState::from_fragment("count=totals").1.len(), 1);
+        assert_eq!(ViewState::from_fragment("count=totals").0.funnel.count, Count::Totals);
+        assert_eq!(ViewState::from_fragment("count=every").1.len(), 1);
+        let (d, w) = ViewState::from_fragment("steps=a,b,c&breakdown=step2_channel&insight=2&count=totals");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((d.funnel.insight, d.funnel.breakdown.map(|b| b.key())), (Some(1), Some("step2_channel".into())));
+        assert!(d.to_fragment().contains("&breakdown=step2_channel&insight=2&count=totals"), "{}", d.to_fragment());
+        assert_eq!(ViewState::from_fragment(&d.to_fragment()).0, d);
+        assert_eq!(ViewState::from_fragment("insight=0").1.len(), 1);
+        assert_eq!(ViewState::from_fragment("breakdown=step0_event").1.len(), 1);
         let (t, w) = ViewState::from_fragment("steps=a,b&trend=week");
         assert!(w.is_empty() && t.funnel.trend == Some(Trend::Week), "{w:?}");
         assert!(t.to_fragment().ends_with("&trend=week"), "{}", t.to_fragment());
