@@ -101,10 +101,17 @@ fn utc_offset(minutes: i16) -> String {
 fn quality(r: &LoadReport, id_suffix: &str) -> Html {
     html! {
         <>
-            if r.headerless {
+            if let (true, Some(by)) = (r.headerless, &r.named_by) {
+                <p class="note" id={format!("headerless-note{id_suffix}")}>
+                    { format!("No header line: the columns are named from {by}; check their roles under Columns.") }
+                </p>
+            } else if r.headerless {
                 <p class="note" id={format!("headerless-note{id_suffix}")}>
                     {"No header line: the columns are named column_1, column_2, … and their roles were guessed from the values; check them under Columns."}
                 </p>
+            }
+            for (i, n) in r.notes.iter().enumerate() {
+                <p class="note file-note" id={format!("file-note{id_suffix}-{}", i + 1)}>{ n.clone() }</p>
             }
             if r.unzoned_timestamps > 0 {
                 <p class="note" id={format!("utc-note{id_suffix}")}>{ format!("{} {} no time zone; {} read as UTC.", int(r.unzoned_timestamps),
@@ -306,13 +313,19 @@ fn none_label(r: &LoadReport, role: Role) -> String {
     }
 }
 
-/// Extra columns a role falls back to, as "then a, b".
+/// Extra columns a role falls back to, as "then a, b" (and a column the id is joined with).
 fn fallback_note(r: &LoadReport, role: Role) -> Option<String> {
     let cols = r.mapping.fallbacks(role);
-    (!cols.is_empty()).then(|| {
+    let joined = r.mapping.id_joined_with.filter(|_| role == Role::Id).and_then(|c| r.headers.get(c));
+    let joined = joined.map(|h| format!("joined with {h}"));
+    let rest = (!cols.is_empty()).then(|| {
         let names: Vec<&str> = cols.iter().filter_map(|&c| r.headers.get(c).map(String::as_str)).collect();
         format!("where empty: {}", names.join(", then "))
-    })
+    });
+    match (joined, rest) {
+        (Some(j), Some(r)) => Some(format!("{j}; {r}")),
+        (j, r) => j.or(r),
+    }
 }
 
 #[derive(Properties, PartialEq)]
