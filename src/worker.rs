@@ -65,6 +65,10 @@ pub enum Request {
     SetPreset(Option<Preset>),
     /// Merge anonymous ids into the known ids they are linked to (re-merges, no re-read).
     SetStitch(bool),
+    /// Column names for files without a header line (re-reads the files).
+    SetNames(Vec<String>),
+    /// Two columns (anonymous id, known id) whose values link ids (re-reads the files).
+    SetStitchPair(Option<(String, String)>),
     /// Stop the load in progress; data loaded before stays.
     Cancel,
     RemoveFile {
@@ -148,6 +152,8 @@ impl Request {
             | Request::SetDuplicates(_)
             | Request::SetPreset(_)
             | Request::SetStitch(_)
+            | Request::SetNames(_)
+            | Request::SetStitchPair(_)
             | Request::RemoveFile { .. }
             | Request::SetLabel { .. } => Some("load"),
             Request::Funnel { .. } => Some("funnel"),
@@ -389,6 +395,10 @@ struct Session {
     duplicates: Duplicates,
     preset: Option<Preset>,
     stitch: bool,
+    /// Column names for files without a header line.
+    names: Vec<String>,
+    /// A chosen (anonymous id, known id) pair of columns.
+    stitch_pair: Option<(String, String)>,
     /// Links found in the loaded files and what stitching does with them.
     identity: StitchReport,
     /// Requests that arrived during a load, handled after it.
@@ -435,8 +445,10 @@ impl Session {
         let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates).preset(self.preset);
         if let Some(names) = feed.0 {
             loader = loader.column_headers(names.0.clone(), &names.1);
+        } else if !self.names.is_empty() {
+            loader = loader.names(self.names.clone());
         }
-        loader = loader.skip_lookups(feed.1);
+        loader = loader.skip_lookups(feed.1).identity_pair(self.stitch_pair.clone());
         if let Held::Whole(all) = held {
             loader = loader.size_hint(all.size());
         }
@@ -692,6 +704,14 @@ impl Session {
                 self.preset = p;
                 self.reread(scope).await;
             }
+            Request::SetNames(n) => {
+                self.names = n;
+                self.reread(scope).await;
+            }
+            Request::SetStitchPair(p) => {
+                self.stitch_pair = p;
+                self.reread(scope).await;
+            }
             Request::SetStitch(on) => {
                 self.stitch = on;
                 if !self.files.is_empty() {
@@ -787,6 +807,8 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         duplicates: Duplicates::Drop,
         preset: None,
         stitch: false,
+        names: Vec::new(),
+        stitch_pair: None,
         identity: StitchReport::default(),
         queued: VecDeque::new(),
     };
