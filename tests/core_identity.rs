@@ -88,16 +88,10 @@ fn a_chosen_pair_of_columns_links_ids() {
     };
     // `visitor` is the id by name; `login` is no role. Line 8 has no visitor: it takes the known
     // id. Line 10's "anonymous" id is itself a known id (bob), which is never re-read as another.
-    let csv = "visitor,login,timestamp,event\n\
-               c1,,2024-03-01T10:00:00Z,visit\n\
-               c1,alice@x.com,2024-03-01T10:05:00Z,login\n\
-               c2,,2024-03-01T11:00:00Z,visit\n\
-               c2,bob@x.com,2024-03-01T11:10:00Z,purchase\n\
-               shared,alice@x.com,2024-03-02T09:00:00Z,login\n\
-               shared,bob@x.com,2024-03-02T10:00:00Z,login\n\
-               ,carol@x.com,2024-03-03T08:00:00Z,visit\n\
-               c3,,2024-03-03T09:00:00Z,visit\n\
-               bob@x.com,alice@x.com,2024-03-04T10:00:00Z,visit\n";
+    // tests/fixtures/e2e/stitch_pair.csv (also opened by the e2e test):
+    //   c1 visit, c1+alice login, c2 visit, c2+bob purchase, shared+alice login, shared+bob login,
+    //   (no visitor)+carol visit, c3 visit, bob@x.com+alice visit.
+    let csv = include_str!("fixtures/e2e/stitch_pair.csv");
     let (t, r) = read("web.csv", csv);
     assert!(!r.identity_map);
     let s = |a: &str, k: &str| (a.to_string(), k.to_string());

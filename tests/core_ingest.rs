@@ -685,8 +685,9 @@ fn headerless_files_named_by_the_user() {
     // timestamp, session, customer, event. Guessed, the id is the column with the most distinct
     // values (the sessions s1…s6: 6 customers) and the event the text column with the fewest
     // (visit, signup, purchase).
-    let text = "2024-03-01T10:00:00Z,s1,c1,visit\n2024-03-01T10:05:00Z,s2,c1,signup\n2024-03-02T09:00:00Z,s3,c2,visit\n\
-                2024-03-02T09:30:00Z,s4,c2,visit\n2024-03-03T08:00:00Z,s5,c3,visit\n2024-03-03T08:10:00Z,s6,c3,purchase\n";
+    // tests/fixtures/e2e/headerless_sessions.csv (also opened by the e2e test): s1 c1 visit, s2 c1
+    // signup, s3 c2 visit, s4 c2 visit, s5 c3 visit, s6 c3 purchase.
+    let text = include_str!("fixtures/e2e/headerless_sessions.csv");
     let read = |names: &[&str], text: &str| {
         let mut l =
             Loader::new("events.csv", ColumnOverrides::default()).names(names.iter().map(|n| n.to_string()).collect());

@@ -873,6 +873,8 @@ fn check_adobe(t: &EventTable, r: &LoadReport) {
     assert_eq!(col(r, m.event), Some("post_pagename"));
     assert_eq!(cols(r, m.fallbacks(Role::Event)), ["pagename", "post_page_url", "page_url"]);
     assert_eq!((col(r, m.revenue), col(r, m.channel), col(r, m.stage)), (None, None, None));
+    let (products, events) = m.product_revenue.unzip();
+    assert_eq!((col(r, products), col(r, events)), (Some("post_product_list"), Some("post_event_list")));
     let d = m.derived_channel.as_ref().expect("a derived channel");
     assert!(d.adobe);
     assert_eq!((cols(r, &d.source), cols(r, &d.referrer)), (vec!["post_campaign", "campaign"], vec!["ref_type"]));
@@ -934,6 +936,11 @@ fn check_adobe(t: &EventTable, r: &LoadReport) {
     // E has only date_time, 2024-03-05 08:00:00, read as UTC.
     assert_eq!(ts(t, VA, 0), 1_709_287_200_000_000);
     assert_eq!(ts(t, VE, 0), 1_709_625_600_000_000);
+    // Revenue: the purchase hits (event 1 in post_event_list) are line 11 (";Tent 2P;1;249.00",
+    // events "1,200") and line 15 (";Stove;1;89.00", a skipped data-source row); line 3 lists a
+    // product without a price on a cart addition (event 12).
+    assert_eq!(revenues(t), [(VA.to_string(), "order confirmation".to_string(), 249.0)]);
+    assert_eq!(r.bad_revenue, 0);
     // Adobe's visitor ids are all anonymous: no identity links.
     assert!(r.identity_links.is_empty());
 }
@@ -951,6 +958,7 @@ fn adobe_data_feed_named_by_column_headers() {
     let (_, r) = load_adobe("hit_data.tsv", ADOBE_HITS, ADOBE_HEADERS, Some(Preset::Generic));
     assert_eq!((r.mapping.preset, col(&r, r.mapping.time)), (Preset::Generic, Some("date_time")));
     assert!(r.mapping.exclude_hit.is_none() && r.mapping.id_joined_with.is_none() && r.skipped.is_empty());
+    assert!(r.mapping.product_revenue.is_none());
     // A first line that is the column names themselves is read as the header.
     let mut with_header = ADOBE_HEADERS.to_vec();
     with_header.extend_from_slice(ADOBE_HITS);

@@ -163,6 +163,11 @@ pub struct Mapping {
     /// Adobe data feeds: rows whose `hit_source` (this column) is 5, 7, 8 or 9 are skipped.
     #[serde(default)]
     pub hit_source: Option<usize>,
+    /// Adobe data feeds without a revenue column: the revenue of a purchase hit (event id 1 in
+    /// `post_event_list`, the second column) is the sum of the prices in `post_product_list`
+    /// (the first).
+    #[serde(default)]
+    pub product_revenue: Option<(usize, usize)>,
 }
 
 /// Columns the channel is derived from (each a list tried in order).
@@ -499,9 +504,15 @@ impl Mapping {
         }
         self.exclude_hit = find("exclude_hit");
         self.hit_source = find("hit_source");
+        self.product_revenue = find("post_product_list").zip(find("post_event_list"));
         if let Some(d) = &mut self.derived_channel {
             d.adobe = true;
         }
+    }
+
+    /// Whether rows have a revenue: a revenue column, or Adobe's product list.
+    pub fn has_revenue(&self) -> bool {
+        self.revenue.is_some() || self.product_revenue.is_some()
     }
 
     /// The further columns tried for `role` when its column is empty.
@@ -549,12 +560,32 @@ impl Mapping {
             if *role == Role::Id {
                 self.id_joined_with = None;
             }
+            if *role == Role::Revenue {
+                self.product_revenue = None;
+            }
             if *role == Role::Channel {
                 self.derived_channel = None;
             }
         }
         self
     }
+}
+
+/// An Adobe purchase hit's revenue: when `post_event_list` holds event 1 (purchase; ids may
+/// carry a value, `200=5`), the sum of the prices (fourth `;` field) of the products in
+/// `post_product_list` (`Category;Product;Quantity;Price;Events;eVars`, comma-separated).
+/// `None` for other hits, or a purchase whose products name no price.
+pub fn adobe_purchase_revenue(products: &str, events: &str) -> Option<f64> {
+    if !events.split(',').any(|e| e.split('=').next().map(str::trim) == Some("1")) {
+        return None;
+    }
+    let prices: Vec<f64> = products
+        .split(',')
+        .filter_map(|p| p.split(';').nth(3))
+        .filter_map(|price| price.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+        .collect();
+    (!prices.is_empty()).then(|| prices.iter().sum())
 }
 
 /// User corrections to the detected mapping, by header name (kept in the URL as `col.<role>=<header>`).
@@ -620,6 +651,19 @@ mod tests {
         assert_eq!((m.id, m.channel, m.event), (Some(1), Some(3), Some(4)));
         assert_eq!(last_segment("event_params[key=ga_session_id]"), "ga_session_id");
         assert_eq!(last_segment("a.b.c"), "c");
+    }
+
+    #[test]
+    fn adobe_product_list_revenue() {
+        assert_eq!(adobe_purchase_revenue(";Tent 2P;1;249.00", "1,200"), Some(249.0));
+        // Two products, one without a price; the purchase event with a value.
+        assert_eq!(
+            adobe_purchase_revenue("Outdoor;Tent;2;498.00;event5=1,;Stove;1;;,;Mug;3;30.5", "200=5,1"),
+            Some(528.5)
+        );
+        assert_eq!(adobe_purchase_revenue(";Tent 2P;1;249.00", "12,100"), None, "not a purchase hit");
+        assert_eq!(adobe_purchase_revenue(";Tent 2P;1", "1"), None, "no price");
+        assert_eq!(adobe_purchase_revenue("", "10,1"), None);
     }
 
     #[test]

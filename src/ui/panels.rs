@@ -379,6 +379,11 @@ fn none_label(r: &LoadReport, role: Role) -> String {
             let from: Vec<String> = [names(&d.source), names(&d.medium), names(&d.referrer)].concat();
             format!("(derived from {})", from.join(", "))
         }
+        (_, Role::Revenue) if r.mapping.product_revenue.is_some() => {
+            let name = |c: Option<usize>| c.and_then(|c| r.headers.get(c)).cloned().unwrap_or_default();
+            let (products, events) = r.mapping.product_revenue.unzip();
+            format!("(prices in {} of purchase hits, event 1 in {})", name(products), name(events))
+        }
         _ => "(none)".to_string(),
     }
 }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::Journeys;
 use super::channel::{adobe_channel, default_channel};
-use super::schema::{ColumnOverrides, Mapping, Preset, Role};
+use super::schema::{adobe_purchase_revenue, ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
 use super::time::{format_timestamp, parse_timestamp};
 
@@ -764,7 +764,7 @@ impl Rows {
             }
         }
         let has_channel = mapping.channel.is_some() || mapping.derived_channel.is_some();
-        self.builder = Some(TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.revenue.is_some()));
+        self.builder = Some(TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.has_revenue()));
         self.report.headers = headers.clone();
         self.report.mapping = mapping.clone();
         self.mapping = mapping;
@@ -907,14 +907,20 @@ impl Rows {
             _ => get(m.channel),
         };
         let stage = get(m.stage);
-        let revenue = match get_role(Role::Revenue).as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(r) => match r.parse::<f64>() {
-                Ok(v) if v.is_finite() => Some(v),
-                _ => {
-                    report.bad_revenue += 1;
-                    None
-                }
+        let revenue = match (m.revenue, m.product_revenue) {
+            (None, Some((products, events))) => {
+                let (p, e) = (text(products), text(events));
+                adobe_purchase_revenue(p.as_deref().unwrap_or(""), e.as_deref().unwrap_or(""))
+            }
+            _ => match get_role(Role::Revenue).as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(r) => match r.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Some(v),
+                    _ => {
+                        report.bad_revenue += 1;
+                        None
+                    }
+                },
             },
         };
         if !ts.zoned {
