@@ -30,7 +30,7 @@ use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
-use crate::core::zip;
+use crate::core::{tar, zip};
 
 /// Bytes read per slice: large enough to be fast (few round trips to the event loop), small
 /// enough for smooth progress (a slice parses in about 0.1 s).
@@ -320,6 +320,24 @@ enum Held {
 /// (named `archive.zip/path/inside.csv`).
 fn expand(bytes: Bytes, name: &str) -> Result<Vec<(Held, String)>, LoadError> {
     let fail = |message: String| LoadError { file: name.to_string(), line: None, message };
+    // A tar archive (Adobe's lookup_data.tar.gz) is read whole: it has no directory.
+    if tar::is_tar_name(name) {
+        let size = bytes.size();
+        if size > tar::MAX_BYTES {
+            return Err(fail(format!(
+                "the tar archive is over {} MB: unpack it and open the files inside",
+                tar::MAX_BYTES >> 20
+            )));
+        }
+        let files = tar::read_all(&bytes.read(0, size).map_err(fail)?).map_err(fail)?;
+        if files.is_empty() {
+            return Err(fail("the tar archive holds no files".into()));
+        }
+        let whole = |(inside, data): (String, Vec<u8>)| {
+            (Held::Whole(Bytes::Fetched(Rc::new(data))), format!("{name}/{inside}"))
+        };
+        return Ok(files.into_iter().map(whole).collect());
+    }
     if !zip::is_zip(&bytes.read(0, 4).map_err(fail)?) {
         return Ok(vec![(Held::Whole(bytes), name.to_string())]);
     }

@@ -1018,3 +1018,19 @@ fn adobe_files_on_their_own() {
         "hit_data.tsv: line 1: column_headers.tsv names 3 columns but this line has 28 fields: are they from the same data feed?"
     );
 }
+
+/// Adobe's "multiple files" delivery: the hit data gzip-compressed (`01-rsid_date.tsv.gz`) and
+/// the column names with the lookups in `rsid_date-lookup_data.tar.gz`. The same 20 rows.
+#[test]
+fn adobe_gzipped_hit_data_and_a_lookup_tar_gz() {
+    let hits = include_bytes!("fixtures/vendors/adobe_multi/01-examplersid_2024-03-05.tsv.gz");
+    let lookups = include_bytes!("fixtures/vendors/adobe_multi/examplersid_2024-03-05-lookup_data.tar.gz");
+    let files = touchpath::core::tar::read_all(lookups).unwrap();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["column_headers.tsv", "browser.tsv", "event.tsv"]);
+    assert_eq!(files[0].1, ADOBE_HEADERS);
+    let (t, mut r) = load_adobe("01-examplersid_2024-03-05.tsv.gz", hits, &files[0].1, None);
+    assert_eq!(r.format, "tsv (gzip)");
+    r.format = "tsv".into();
+    check_adobe(&t, &r);
+}

@@ -334,7 +334,7 @@ fn Shell() -> Html {
                     <button class="link" id="load-sample" onclick={on_sample}>{"Sample data"}</button>
                     <label class="button primary" for="file-input">{"Open your own files"}</label>
                     <input id="file-input" type="file" class="visually-hidden" multiple=true
-                           accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.xes,.gz,.zip,text/csv,text/tab-separated-values,application/json"
+                           accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.xes,.gz,.zip,.tar,.tgz,text/csv,text/tab-separated-values,application/json"
                            onchange={on_input_change} />
                 </div>
             </header>

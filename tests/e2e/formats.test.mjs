@@ -99,7 +99,8 @@
 //   social 1 (% of 15: 26.7, 20.0, 20.0, 13.3, 6.7 ×3). Funnel home → product:tents: home is
 //   visited by A, D, E, F (4); A (10:00 → 10:01:30) and F (15:00 → 15:01) go on to product:tents
 //   → 4, 2 (50.0%), drop-off 2. adobe_feed.zip holds both files and the lookups browser.tsv,
-//   event.tsv (left out, with a note).
+//   event.tsv (left out, with a note); adobe_multi/ holds the same feed as Adobe's "multiple files"
+//   delivery (gzipped hit data and a lookup_data.tar.gz).
 //   hit_data.tsv alone: header-less, roles guessed: time = date_time (20 dates; hit_time_gmt has
 //   19), id = hitid_high (20 distinct numbers), channel = post_campaign (its 9 values all hold
 //   channel words), event = accept_language (2 distinct) → 20 events, 20 customers, 0 skipped.
@@ -646,6 +647,23 @@ describe('vendor export formats', () => {
     const { context, page, problems } = await open(['tests/fixtures/vendors/adobe_feed.zip'], 'adobe_feed.zip/hit_data.tsv');
     try {
       assert.deepEqual(await readAdobe(page), expectedAdobe(['Lookup tables not loaded: browser.tsv, event.tsv.']));
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Adobe's "multiple files" delivery: 01-examplersid_2024-03-05.tsv.gz is hit_data.tsv gzipped;
+  // examplersid_2024-03-05-lookup_data.tar.gz holds column_headers.tsv, browser.tsv, event.tsv.
+  it('Adobe data feed: gzipped hit data with its lookup_data.tar.gz', async () => {
+    const dir = 'tests/fixtures/vendors/adobe_multi';
+    const { context, page, problems } = await open(
+      [`${dir}/01-examplersid_2024-03-05.tsv.gz`, `${dir}/examplersid_2024-03-05-lookup_data.tar.gz`],
+      '01-examplersid_2024-03-05.tsv.gz');
+    try {
+      assert.deepEqual(await readAdobe(page), {
+        ...expectedAdobe(['Lookup tables not loaded: browser.tsv, event.tsv.']), format: 'tsv (gzip) · 20 rows read',
+      });
       assertNoProblems(problems);
     } finally {
       await context.close();
