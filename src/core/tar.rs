@@ -73,8 +73,10 @@ pub fn read_all(archive: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
         }
         let size = octal(&header[124..136]).ok_or("the tar archive is damaged (a size is not a number)")?;
         let start = pos + BLOCK;
-        let end =
-            start.checked_add(size as usize).filter(|&e| e <= bytes.len()).ok_or("the tar archive is cut short")?;
+        let end = (start as u64)
+            .checked_add(size)
+            .filter(|&e| e <= bytes.len() as u64)
+            .ok_or("the tar archive is cut short")? as usize;
         let data = &bytes[start..end];
         let kind = header[156];
         let mut name = text(&header[..100]);
@@ -101,7 +103,7 @@ pub fn read_all(archive: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
             }
             _ => long_name = None,
         }
-        pos = start + (size as usize).div_ceil(BLOCK) * BLOCK;
+        pos = start + (end - start).div_ceil(BLOCK) * BLOCK;
     }
     if !ended && pos != bytes.len() {
         return Err("the tar archive is cut short".into());
@@ -132,6 +134,28 @@ mod tests {
         }
         out.extend([0u8; 2 * BLOCK]);
         out
+    }
+
+    #[test]
+    fn damaged_archives_never_panic() {
+        let tar = archive(&[("a.tsv", b"x\ty\n", b'0'), ("b.tsv", &[b'z'; 700], b'0')]);
+        let mut seed = 0x2545_f491_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2_000 {
+            let mut t = tar.clone();
+            for _ in 0..1 + next() % 8 {
+                let i = (next() % t.len() as u64) as usize;
+                t[i] = next() as u8;
+            }
+            let cut = (next() % (t.len() as u64 + 1)) as usize;
+            let _ = read_all(&t[..cut]);
+            let _ = read_all(&t);
+        }
     }
 
     #[test]
