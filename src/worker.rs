@@ -23,12 +23,15 @@ use crate::core::attribution::{self, AttributionQuery, AttributionResult, Journe
 use crate::core::dropoff;
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::identity::{self, StitchReport};
-use crate::core::ingest::{pathtable, skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS};
+use crate::core::ingest::{
+    is_adobe_column_headers, is_adobe_hit_data, parse_column_headers, pathtable, skipped_rows_csv, LoadError,
+    LoadReport, Loader, MAX_EVENTS,
+};
 use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
-use crate::core::zip;
+use crate::core::{tar, zip};
 
 /// Bytes read per slice: large enough to be fast (few round trips to the event loop), small
 /// enough for smooth progress (a slice parses in about 0.1 s).
@@ -63,6 +66,10 @@ pub enum Request {
     SetPreset(Option<Preset>),
     /// Merge anonymous ids into the known ids they are linked to (re-merges, no re-read).
     SetStitch(bool),
+    /// Column names for files without a header line (re-reads the files).
+    SetNames(Vec<String>),
+    /// Two columns (anonymous id, known id) whose values link ids (re-reads the files).
+    SetStitchPair(Option<(String, String)>),
     /// Stop the load in progress; data loaded before stays.
     Cancel,
     RemoveFile {
@@ -150,6 +157,8 @@ impl Request {
             | Request::SetDuplicates(_)
             | Request::SetPreset(_)
             | Request::SetStitch(_)
+            | Request::SetNames(_)
+            | Request::SetStitchPair(_)
             | Request::RemoveFile { .. }
             | Request::SetLabel { .. } => Some("load"),
             Request::Funnel { .. } => Some("funnel"),
@@ -317,6 +326,24 @@ enum Held {
 /// (named `archive.zip/path/inside.csv`).
 fn expand(bytes: Bytes, name: &str) -> Result<Vec<(Held, String)>, LoadError> {
     let fail = |message: String| LoadError { file: name.to_string(), line: None, message };
+    // A tar archive (Adobe's lookup_data.tar.gz) is read whole: it has no directory.
+    if tar::is_tar_name(name) {
+        let size = bytes.size();
+        if size > tar::MAX_BYTES {
+            return Err(fail(format!(
+                "the tar archive is over {} MB: unpack it and open the files inside",
+                tar::MAX_BYTES >> 20
+            )));
+        }
+        let files = tar::read_all(&bytes.read(0, size).map_err(fail)?).map_err(fail)?;
+        if files.is_empty() {
+            return Err(fail("the tar archive holds no files".into()));
+        }
+        let whole = |(inside, data): (String, Vec<u8>)| {
+            (Held::Whole(Bytes::Fetched(Rc::new(data))), format!("{name}/{inside}"))
+        };
+        return Ok(files.into_iter().map(whole).collect());
+    }
     if !zip::is_zip(&bytes.read(0, 4).map_err(fail)?) {
         return Ok(vec![(Held::Whole(bytes), name.to_string())]);
     }
@@ -337,10 +364,44 @@ fn expand(bytes: Bytes, name: &str) -> Result<Vec<(Held, String)>, LoadError> {
     Ok(out)
 }
 
+/// The column names an Adobe data feed's `column_headers.tsv` gives, and its name.
+type FeedNames = Rc<(Vec<String>, String)>;
+
+/// The whole contents of a small file (a `column_headers.tsv`).
+fn small_file(held: &Held) -> Result<Vec<u8>, String> {
+    const LIMIT: u64 = 1 << 20;
+    let too_large = || "too large for a list of column names (over 1 MB)".to_string();
+    match held {
+        Held::Whole(b) if b.size() > LIMIT => Err(too_large()),
+        Held::Whole(b) => b.read(0, b.size()),
+        Held::ZipEntry { entry, .. } if entry.size > LIMIT => Err(too_large()),
+        Held::ZipEntry { archive, entry, data_start } => {
+            let compressed = archive.read(*data_start, data_start + entry.compressed_size)?;
+            let mut out = Vec::new();
+            let mut sink = |b: &[u8]| {
+                out.extend_from_slice(b);
+                Ok(())
+            };
+            let mut inflater = zip::EntryInflater::new(entry)?;
+            inflater.push(&compressed, &mut sink)?;
+            inflater.finish(&mut sink)?;
+            Ok(out)
+        }
+    }
+}
+
+/// Whether a file of an Adobe data feed may be its hit data (Adobe ships `.tsv`, or `.tsv.gz`).
+fn is_tsv(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".tsv") || n.ends_with(".tsv.gz")
+}
+
 struct Loaded {
     name: String,
     label: String,
     held: Held,
+    /// For an Adobe data feed's hit data: the names from its `column_headers.tsv`.
+    feed_names: Option<FeedNames>,
     table: Rc<EventTable>,
     report: LoadReport,
 }
@@ -358,6 +419,10 @@ struct Session {
     duplicates: Duplicates,
     preset: Option<Preset>,
     stitch: bool,
+    /// Column names for files without a header line.
+    names: Vec<String>,
+    /// A chosen (anonymous id, known id) pair of columns.
+    stitch_pair: Option<(String, String)>,
     /// Links found in the loaded files and what stitching does with them.
     identity: StitchReport,
     /// Requests that arrived during a load, handled after it.
@@ -398,9 +463,16 @@ impl Session {
         scope: &mut Scope,
         held: &Held,
         name: &str,
+        feed: (Option<&FeedNames>, bool),
     ) -> Result<(EventTable, LoadReport), Interrupt> {
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
         let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates).preset(self.preset);
+        if let Some(names) = feed.0 {
+            loader = loader.column_headers(names.0.clone(), &names.1);
+        } else if !self.names.is_empty() {
+            loader = loader.names(self.names.clone());
+        }
+        loader = loader.skip_lookups(feed.1).identity_pair(self.stitch_pair.clone());
         if let Held::Whole(all) = held {
             loader = loader.size_hint(all.size());
         }
@@ -495,6 +567,7 @@ impl Session {
     async fn load(&mut self, scope: &mut Scope, sources: Vec<(Source, String)>, replace: bool) {
         let mut added = Vec::new();
         let mut errors = Vec::new();
+        let mut all_parts = Vec::new();
         for (source, name) in sources {
             let bytes = match source {
                 Source::File(f) => Bytes::File(f),
@@ -510,26 +583,53 @@ impl Session {
                     }
                 }
             };
-            let parts = match expand(bytes, &name) {
-                Ok(parts) => parts,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
+            match expand(bytes, &name) {
+                Ok(parts) => all_parts.extend(parts),
+                Err(e) => errors.push(e),
+            }
+        }
+        // An Adobe data feed: its column_headers.tsv names the columns of the .tsv hit data
+        // opened with it; its lookup tables (event.tsv, …) are not loaded.
+        let (headers, parts): (Vec<_>, Vec<_>) = all_parts.into_iter().partition(|(_, n)| is_adobe_column_headers(n));
+        let mut feed_names: Option<FeedNames> = None;
+        for (held, name) in headers {
+            let base = name.rsplit('/').next().unwrap_or(&name).to_string();
+            match small_file(&held)
+                .map_err(|message| LoadError { file: name.clone(), line: None, message })
+                .and_then(|bytes| parse_column_headers(&name, &bytes))
+            {
+                Ok(names) => feed_names = Some(Rc::new((names, base))),
+                Err(e) => errors.push(e),
+            }
+        }
+        let feed = feed_names.is_some() || parts.iter().any(|(_, n)| is_adobe_hit_data(n));
+        if let Some(names) = &feed_names {
+            if !parts.iter().any(|(_, n)| is_tsv(n)) {
+                errors.push(LoadError {
+                    file: names.1.clone(),
+                    line: None,
+                    message: "this file only names the columns of an Adobe Analytics data feed: open it together with hit_data.tsv (both at once, or the zip that holds them)".into(),
+                });
+            }
+        }
+        let mut lookups = Vec::new();
+        for (held, name) in parts {
+            let names = feed_names.clone().filter(|_| is_tsv(&name));
+            match self.read(scope, &held, &name, (names.as_ref(), feed)).await {
+                Ok((_, report)) if report.lookup => lookups.push(name.rsplit('/').next().unwrap_or(&name).to_string()),
+                Ok((table, report)) => {
+                    let label = label_from_file_name(&name);
+                    added.push(Loaded { name, label, held, feed_names: names, table: Rc::new(table), report });
                 }
-            };
-            for (held, name) in parts {
-                match self.read(scope, &held, &name).await {
-                    Ok((table, report)) => {
-                        let label = label_from_file_name(&name);
-                        added.push(Loaded { name, label, held, table: Rc::new(table), report });
-                    }
-                    Err(Interrupt::Failed(e)) => errors.push(e),
-                    Err(Interrupt::Cancelled) => {
-                        Self::send(scope, Response::Cancelled).await;
-                        return;
-                    }
+                Err(Interrupt::Failed(e)) => errors.push(e),
+                Err(Interrupt::Cancelled) => {
+                    Self::send(scope, Response::Cancelled).await;
+                    return;
                 }
             }
+        }
+        if let (false, Some(f)) = (lookups.is_empty(), added.iter_mut().find(|f| f.feed_names.is_some())) {
+            f.report.notes.push(format!("Lookup tables not loaded: {}.", lookups.join(", ")));
         }
         let kept: u64 = if replace { 0 } else { self.files.iter().map(|f| f.table.len() as u64).sum() };
         let new: u64 = added.iter().map(|f| f.table.len() as u64).sum();
@@ -576,8 +676,12 @@ impl Session {
         let mut files = std::mem::take(&mut self.files);
         let mut result = Ok(());
         for f in files.iter_mut() {
-            match self.read(scope, &f.held, &f.name.clone()).await {
-                Ok((table, report)) => {
+            let feed = (f.feed_names.clone(), f.feed_names.is_some());
+            match self.read(scope, &f.held, &f.name.clone(), (feed.0.as_ref(), feed.1)).await {
+                Ok((table, mut report)) => {
+                    // Notes made when the files were opened (lookups left out) stay.
+                    let kept = f.report.notes.iter().filter(|n| n.starts_with("Lookup tables")).cloned();
+                    report.notes.extend(kept);
                     f.table = Rc::new(table);
                     f.report = report;
                 }
@@ -632,6 +736,14 @@ impl Session {
             }
             Request::SetPreset(p) => {
                 self.preset = p;
+                self.reread(scope).await;
+            }
+            Request::SetNames(n) => {
+                self.names = n;
+                self.reread(scope).await;
+            }
+            Request::SetStitchPair(p) => {
+                self.stitch_pair = p;
                 self.reread(scope).await;
             }
             Request::SetStitch(on) => {
@@ -725,6 +837,8 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         duplicates: Duplicates::Drop,
         preset: None,
         stitch: false,
+        names: Vec::new(),
+        stitch_pair: None,
         identity: StitchReport::default(),
         queued: VecDeque::new(),
     };

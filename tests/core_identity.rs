@@ -75,3 +75,64 @@ fn an_event_file_with_two_id_columns_is_not_an_identity_map() {
     let e = load_bytes("m.csv", b"anonymous_id,customer_id\n", &ColumnOverrides::default()).unwrap_err();
     assert_eq!(e.message, "the identity map holds no id pairs");
 }
+
+/// A pair of columns the user picks (`stitch_pair=visitor:login`) links ids in a generic file.
+#[test]
+fn a_chosen_pair_of_columns_links_ids() {
+    use touchpath::core::ingest::Loader;
+    let pair = Some(("visitor".to_string(), "login".to_string()));
+    let read = |name: &str, text: &str| {
+        let mut l = Loader::new(name, ColumnOverrides::default()).identity_pair(pair.clone());
+        l.push(text.as_bytes()).unwrap();
+        l.finish().unwrap()
+    };
+    // `visitor` is the id by name; `login` is no role. Line 8 has no visitor: it takes the known
+    // id. Line 10's "anonymous" id is itself a known id (bob), which is never re-read as another.
+    // tests/fixtures/e2e/stitch_pair.csv (also opened by the e2e test):
+    //   c1 visit, c1+alice login, c2 visit, c2+bob purchase, shared+alice login, shared+bob login,
+    //   (no visitor)+carol visit, c3 visit, bob@x.com+alice visit.
+    let csv = include_str!("fixtures/e2e/stitch_pair.csv");
+    let (t, r) = read("web.csv", csv);
+    assert!(!r.identity_map);
+    let s = |a: &str, k: &str| (a.to_string(), k.to_string());
+    assert_eq!(
+        r.identity_links,
+        [
+            s("c1", "alice@x.com"),
+            s("c2", "bob@x.com"),
+            s("shared", "alice@x.com"),
+            s("shared", "bob@x.com"),
+            s("bob@x.com", "alice@x.com")
+        ]
+    );
+    // Unstitched: c1, c2, shared, carol@x.com, c3, bob@x.com.
+    assert_eq!((t.len(), t.customer_count()), (9, 6));
+    let (ids, rep) = resolve(&r.identity_links);
+    // c1 → alice, c2 → bob; "shared" has two known ids: apart; bob@x.com is a known id: apart.
+    assert_eq!(rep, StitchReport { links: 5, merged: 2, conflicts: 1 });
+    assert_eq!((ids.get("bob@x.com"), ids.get("shared")), (None, None));
+    let st = merge_stitched(&[Part { table: &t, label: "web" }], &ids);
+    let mut customers = st.customers.clone();
+    customers.sort();
+    assert_eq!(customers, ["alice@x.com", "bob@x.com", "c3", "carol@x.com", "shared"]);
+    let events = |who: &str| -> Vec<String> {
+        let c = st.customers.iter().position(|x| x == who).unwrap();
+        st.rows_of(c).map(|r| st.event.values[st.event.codes[r] as usize].clone()).collect()
+    };
+    assert_eq!(events("alice@x.com"), ["visit", "login"]);
+    assert_eq!(events("bob@x.com"), ["visit", "purchase", "visit"]);
+    // A file without those columns is read as before, with no links.
+    let (t, r) = read("crm.csv", "customer_id,timestamp,event\nalice@x.com,2024-03-05T10:00:00Z,purchase\n");
+    assert_eq!((r.identity_links.len(), t.customer_count()), (0, 1));
+    // A file whose only ids are the pair's: the known id, else the anonymous one, is the customer.
+    let pair = Some(("anon".to_string(), "email".to_string()));
+    let mut l = Loader::new("app.csv", ColumnOverrides::default()).identity_pair(pair);
+    l.push(b"anon,email,timestamp,event\na1,,2024-03-01T10:00:00Z,open\na1,e1,2024-03-01T10:01:00Z,login\n").unwrap();
+    let (t, r) = l.finish().unwrap();
+    assert_eq!(
+        (t.customers.clone(), r.identity_links.clone()),
+        (vec!["a1".to_string(), "e1".into()], vec![s("a1", "e1")])
+    );
+    let (ids, _) = resolve(&r.identity_links);
+    assert_eq!(merge_stitched(&[Part { table: &t, label: "app" }], &ids).customers, ["e1"]);
+}

@@ -675,3 +675,53 @@ fn a_headerless_file_without_an_event_column_says_what_is_missing() {
     assert!(e.message.starts_with("the file has no header line and no column looks like the event;"), "{}", e.message);
     assert!(e.message.contains("col.event=column_N"), "{}", e.message);
 }
+
+/// Names given for a file without a header line (`names=`): roles are then recognised by name,
+/// and only the roles the names leave open are guessed.
+#[test]
+fn headerless_files_named_by_the_user() {
+    use touchpath::core::ingest::Loader;
+    use touchpath::core::schema::Role;
+    // timestamp, session, customer, event. Guessed, the id is the column with the most distinct
+    // values (the sessions s1…s6: 6 customers) and the event the text column with the fewest
+    // (visit, signup, purchase).
+    // tests/fixtures/e2e/headerless_sessions.csv (also opened by the e2e test): s1 c1 visit, s2 c1
+    // signup, s3 c2 visit, s4 c2 visit, s5 c3 visit, s6 c3 purchase.
+    let text = include_str!("fixtures/e2e/headerless_sessions.csv");
+    let read = |names: &[&str], text: &str| {
+        let mut l =
+            Loader::new("events.csv", ColumnOverrides::default()).names(names.iter().map(|n| n.to_string()).collect());
+        l.push(text.as_bytes()).unwrap();
+        l.finish().unwrap()
+    };
+    let (t, r) = load_bytes("events.csv", text.as_bytes(), &ColumnOverrides::default()).unwrap();
+    assert_eq!((r.mapping.id, r.mapping.event, t.customer_count()), (Some(1), Some(3), 6));
+    // Named: customer_id is the id by name → c1 (visit, signup), c2 (visit, visit), c3 (visit, purchase).
+    let (t, r) = read(&["timestamp", "session", "customer_id", "event"], text);
+    assert!(r.headerless);
+    assert_eq!(r.named_by.as_deref(), Some("the names in the link (names=)"));
+    assert_eq!(r.headers, ["timestamp", "session", "customer_id", "event"]);
+    let m = &r.mapping;
+    assert_eq!((m.time, m.id, m.event, m.channel), (Some(0), Some(2), Some(3), None));
+    assert_eq!((t.len(), t.customers.clone()), (6, vec!["c1".to_string(), "c2".into(), "c3".into()]));
+    // Only the third column named: column_1, column_2 and column_4 keep their numbers; the id
+    // comes from the name, time and event are guessed (never the named column).
+    let (t, r) = read(&["", "", "customer_id"], text);
+    assert_eq!(r.headers, ["column_1", "column_2", "customer_id", "column_4"]);
+    assert_eq!((r.mapping.time, r.mapping.id, r.mapping.event, t.customer_count()), (Some(0), Some(2), Some(3), 3));
+    // More names than columns: the extra ones are ignored. A name that is no role name leaves
+    // that role to the guess: "who" is no id name, so the sessions are the id again.
+    let (t, r) = read(&["timestamp", "session", "who", "event", "channel"], text);
+    assert_eq!(r.headers.len(), 4);
+    assert_eq!((r.mapping.id, t.customer_count()), (Some(1), 6));
+    // The user's column correction still wins.
+    let mut o = ColumnOverrides::default();
+    o.set(Role::Id, "who".into());
+    let mut l = Loader::new("events.csv", o).names(vec!["timestamp".into(), "session".into(), "who".into()]);
+    l.push(text.as_bytes()).unwrap();
+    assert_eq!(l.finish().unwrap().0.customer_count(), 3);
+    // A file with a header line keeps its own names.
+    let (t, r) = read(&["a", "b", "c"], "user,ts,event\nu1,2024-03-01T10:00:00Z,visit\n");
+    assert!(!r.headerless && r.named_by.is_none());
+    assert_eq!((r.headers.clone(), t.len()), (vec!["user".to_string(), "ts".into(), "event".into()], 1));
+}

@@ -697,6 +697,13 @@ fn each_header_detects_its_preset() {
         let headers: Vec<String> = first.split(delimiter).map(String::from).collect();
         assert_eq!(Preset::detect(&headers), preset, "{name}");
     }
+    let adobe =
+        std::str::from_utf8(ADOBE_HEADERS).unwrap().trim_end().split('\t').map(String::from).collect::<Vec<_>>();
+    assert_eq!(Preset::detect(&adobe), Preset::Adobe);
+    // Without the post_ columns, the raw visitor pair and hit_time_gmt.
+    let raw: Vec<String> = adobe.iter().filter(|h| !h.starts_with("post_")).cloned().collect();
+    assert_eq!(Preset::detect(&raw), Preset::Adobe);
+    assert_eq!(Preset::from_key("adobe"), Some(Preset::Adobe));
 }
 
 #[test]
@@ -798,4 +805,232 @@ fn a_channel_correction_replaces_the_derived_channel() {
     assert_eq!((col(&r, r.mapping.id), r.mapping.fallbacks(Role::Id)), (Some("device_id"), &[][..]));
     assert_eq!(t.customer_count(), 3, "one device per customer: D1, the iPhone, D3");
     assert_eq!(counts(t.channel.as_ref().unwrap()).iter().map(|c| c.1).sum::<u64>(), 10);
+}
+
+// ---------------------------------------------------------------------------------------
+// Adobe Analytics data feed: hit_data.tsv (no header) named by column_headers.tsv
+// ---------------------------------------------------------------------------------------
+//
+// hit_data.tsv, 20 lines, 28 columns (column_headers.tsv). Visitor = post_visid_high "_"
+// post_visid_low, else mcvisid. Time = hit_time_gmt (Unix s, UTC), else date_time (the
+// report suite's time, EST here, read as UTC without a zone). Event = post_pagename, else
+// pagename, else post_page_url, else page_url. Channel: adobe_channel(post_campaign, ref_type).
+//   line  visitor  page                 post_campaign          ref_type → channel / why skipped
+//   1     A        home                 —                      3 search      → organic_search
+//   2     A        product:tents        —                      1 internal    → direct
+//   3     A        cart                 —                      1             → direct
+//   4     A        cart                 exclude_hit 1                         → skipped: excluded
+//   5     B        landing:summer       cpc:google:brand       3             → paid_search (medium cpc)
+//   6     B        product:boots        cpc:google:brand       1             → paid_search
+//   7     B        (none)               hit_source 5                          → skipped: data source
+//   8     B        (page_url) https://shop.example.com/help/returns, cpc:google:brand → paid_search
+//   9     A        home                 email:spring_sale      6 typed       → email
+//   10    A        checkout             email:spring_sale      1             → email
+//   11    A        order confirmation   email:spring_sale      1             → email
+//   12    A        home                 exclude_hit 3                         → skipped: excluded
+//   13    C        blog:camping-tips    —                      9 social      → social
+//   14    C        product:stove        —                      1             → direct
+//   15    C        (none)               hit_source 7                          → skipped: data source
+//   16    D        home                 —                      2 other site  → referral
+//   17    D        no page name or URL                                        → skipped: missing event
+//   18    E (mcvisid only; no hit_time_gmt: date_time 2024-03-05 08:00:00, unzoned) home, 6 → direct
+//   19    F        home                 facebook:cpc:retarget  9             → paid_social
+//   20    F        product:tents        facebook:cpc:retarget  1             → paid_social
+// → 20 rows, 15 events, 6 visitors, 5 skipped (missing event 1, excluded 2, data source 2);
+//   channels direct 2 + 1 + 1 = 4, email 3, paid_search 3, paid_social 2, organic_search 1,
+//   social 1, referral 1 (= 15). The used rows' times never go back: 0 out of order.
+
+const ADOBE_HITS: &[u8] = include_bytes!("fixtures/vendors/adobe/hit_data.tsv");
+const ADOBE_HEADERS: &[u8] = include_bytes!("fixtures/vendors/adobe/column_headers.tsv");
+const ADOBE_ZIP: &[u8] = include_bytes!("fixtures/vendors/adobe_feed.zip");
+
+const VA: &str = "3037283049503457321_6917529027641081856";
+const VB: &str = "2894711022145560102_4611686018427387904";
+const VC: &str = "3123456789012345678_5764607523034234880";
+const VD: &str = "1844674407370955161_2305843009213693952";
+const VE: &str = "45118063262476512113542087734582921234";
+const VF: &str = "2999887766554433221_1152921504606846976";
+
+fn load_adobe(hit_data: &str, hits: &[u8], headers: &[u8], preset: Option<Preset>) -> (EventTable, LoadReport) {
+    let names = touchpath::core::ingest::parse_column_headers("column_headers.tsv", headers).unwrap();
+    assert_eq!(names.len(), 28);
+    let mut loader = Loader::new(hit_data, ColumnOverrides::default())
+        .column_headers(names, "column_headers.tsv")
+        .skip_lookups(true)
+        .preset(preset);
+    loader.push(hits).unwrap_or_else(|e| panic!("{e}"));
+    loader.finish().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn check_adobe(t: &EventTable, r: &LoadReport) {
+    assert_eq!((r.mapping.preset, r.mapping.preset_detected), (Preset::Adobe, true));
+    assert_eq!(Preset::Adobe.label(), "Adobe Analytics data feed");
+    assert_eq!((r.format.as_str(), r.headerless, r.named_by.as_deref()), ("tsv", true, Some("column_headers.tsv")));
+    let m = &r.mapping;
+    assert_eq!((col(r, m.id), col(r, m.id_joined_with)), (Some("post_visid_high"), Some("post_visid_low")));
+    assert_eq!(cols(r, m.fallbacks(Role::Id)), ["mcvisid"]);
+    assert_eq!((col(r, m.time), cols(r, m.fallbacks(Role::Time))), (Some("hit_time_gmt"), vec!["date_time"]));
+    assert_eq!(col(r, m.event), Some("post_pagename"));
+    assert_eq!(cols(r, m.fallbacks(Role::Event)), ["pagename", "post_page_url", "page_url"]);
+    assert_eq!((col(r, m.revenue), col(r, m.channel), col(r, m.stage)), (None, None, None));
+    let (products, events) = m.product_revenue.unzip();
+    assert_eq!((col(r, products), col(r, events)), (Some("post_product_list"), Some("post_event_list")));
+    let d = m.derived_channel.as_ref().expect("a derived channel");
+    assert!(d.adobe);
+    assert_eq!((cols(r, &d.source), cols(r, &d.referrer)), (vec!["post_campaign", "campaign"], vec!["ref_type"]));
+    assert_eq!((r.rows_read, r.rows_used, t.len(), r.duplicates), (20, 15, 15, 0));
+    let skipped: Vec<(SkipReason, u64, Vec<u64>)> =
+        r.skipped.iter().map(|s| (s.reason, s.count, s.lines.clone())).collect();
+    assert_eq!(
+        skipped,
+        [
+            (SkipReason::MissingEvent, 1, vec![17]),
+            (SkipReason::ExcludedHit, 2, vec![4, 12]),
+            (SkipReason::DataSourceHit, 2, vec![7, 15]),
+        ]
+    );
+    assert_eq!(r.skipped[1].example.as_deref(), Some("exclude_hit 1"));
+    assert_eq!(r.skipped[2].example.as_deref(), Some("hit_source 5"));
+    assert_eq!((r.unzoned_timestamps, r.out_of_order), (1, 0));
+    assert_eq!(
+        journeys(t),
+        owned(&[
+            (
+                VA,
+                &[
+                    "home@organic_search",
+                    "product:tents@direct",
+                    "cart@direct",
+                    "home@email",
+                    "checkout@email",
+                    "order confirmation@email",
+                ]
+            ),
+            (
+                VB,
+                &[
+                    "landing:summer@paid_search",
+                    "product:boots@paid_search",
+                    "https://shop.example.com/help/returns@paid_search"
+                ]
+            ),
+            (VC, &["blog:camping-tips@social", "product:stove@direct"]),
+            (VD, &["home@referral"]),
+            (VE, &["home@direct"]),
+            (VF, &["home@paid_social", "product:tents@paid_social"]),
+        ])
+    );
+    assert_eq!(
+        counts(t.channel.as_ref().unwrap()),
+        owned_counts(&[
+            ("direct", 4),
+            ("email", 3),
+            ("organic_search", 1),
+            ("paid_search", 3),
+            ("paid_social", 2),
+            ("referral", 1),
+            ("social", 1),
+        ])
+    );
+    // hit_time_gmt 1709287200 = 2024-03-01T10:00:00Z (date_time says 05:00:00, EST);
+    // E has only date_time, 2024-03-05 08:00:00, read as UTC.
+    assert_eq!(ts(t, VA, 0), 1_709_287_200_000_000);
+    assert_eq!(ts(t, VE, 0), 1_709_625_600_000_000);
+    // Revenue: the purchase hits (event 1 in post_event_list) are line 11 (";Tent 2P;1;249.00",
+    // events "1,200") and line 15 (";Stove;1;89.00", a skipped data-source row); line 3 lists a
+    // product without a price on a cart addition (event 12).
+    assert_eq!(revenues(t), [(VA.to_string(), "order confirmation".to_string(), 249.0)]);
+    assert_eq!(r.bad_revenue, 0);
+    // Adobe's visitor ids are all anonymous: no identity links.
+    assert!(r.identity_links.is_empty());
+}
+
+#[test]
+fn adobe_data_feed_named_by_column_headers() {
+    let (t, r) = load_adobe("hit_data.tsv", ADOBE_HITS, ADOBE_HEADERS, None);
+    check_adobe(&t, &r);
+    // Chosen rather than detected: the same load.
+    let (t, r) = load_adobe("hit_data.tsv", ADOBE_HITS, ADOBE_HEADERS, Some(Preset::Adobe));
+    assert_eq!((r.mapping.preset_detected, t.len(), t.customer_count()), (false, 15, 6));
+    // Read as generic, the names are recognised by the generic rules: date_time is the time,
+    // no name is an id or an event, so those are guessed from the values (and the Adobe rules —
+    // joined visitor, exclusions — do not apply).
+    let (_, r) = load_adobe("hit_data.tsv", ADOBE_HITS, ADOBE_HEADERS, Some(Preset::Generic));
+    assert_eq!((r.mapping.preset, col(&r, r.mapping.time)), (Preset::Generic, Some("date_time")));
+    assert!(r.mapping.exclude_hit.is_none() && r.mapping.id_joined_with.is_none() && r.skipped.is_empty());
+    assert!(r.mapping.product_revenue.is_none());
+    // A first line that is the column names themselves is read as the header.
+    let mut with_header = ADOBE_HEADERS.to_vec();
+    with_header.extend_from_slice(ADOBE_HITS);
+    let (t, r) = load_adobe("hit_data.tsv", &with_header, ADOBE_HEADERS, None);
+    assert_eq!((r.headerless, r.rows_read, t.len()), (false, 20, 15));
+    assert_eq!(r.skipped[0].lines, [18], "line numbers count the header");
+}
+
+#[test]
+fn adobe_zip_with_lookup_files() {
+    let files = touchpath::core::zip::read_all(ADOBE_ZIP).unwrap();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["hit_data.tsv", "column_headers.tsv", "browser.tsv", "event.tsv"]);
+    assert!(touchpath::core::ingest::is_adobe_column_headers(names[1]));
+    assert!(touchpath::core::ingest::is_adobe_hit_data("feed.zip/hit_data.tsv"));
+    assert!(!touchpath::core::ingest::is_adobe_hit_data("hit_data.csv"));
+    let (t, r) = load_adobe("adobe_feed.zip/hit_data.tsv", &files[0].1, &files[1].1, None);
+    check_adobe(&t, &r);
+    // The lookups (id → name, no time) are recognised, not loaded, and are no error.
+    for (name, bytes) in &files[2..] {
+        let (t, r) = load_adobe(name, bytes, &files[1].1, None);
+        assert!(r.lookup && t.is_empty(), "{name}");
+    }
+    // Outside an Adobe feed, a lookup is an ordinary file without an id column.
+    let e = load_bytes("event.tsv", &files[3].1, &ColumnOverrides::default()).unwrap_err();
+    assert!(e.message.starts_with("no customer id column found in the header (\"1\", \"Purchase\")"), "{e}");
+}
+
+#[test]
+fn adobe_files_on_their_own() {
+    // hit_data.tsv alone has no header: it is read as a file without one (columns guessed,
+    // here poorly), with a note naming column_headers.tsv.
+    let (_, r) = load("hit_data.tsv", ADOBE_HITS);
+    assert!(r.headerless && r.named_by.is_none());
+    assert_eq!(r.mapping.preset, Preset::Generic);
+    assert_eq!(
+        r.notes,
+        ["This looks like an Adobe Analytics data feed: column_headers.tsv names its columns; open both files together (or the zip that holds them)."]
+    );
+    // When even a guess fails, the message says so too.
+    let e =
+        load_bytes("hit_data.tsv", b"2024-03-01 10:00:00\t1\n2024-03-01 10:00:01\t2\n", &ColumnOverrides::default())
+            .unwrap_err();
+    assert!(e.message.ends_with("; this looks like an Adobe Analytics data feed: column_headers.tsv names its columns; open both files together (or the zip that holds them)"), "{e}");
+    // column_headers.tsv must be one line of names.
+    let e = touchpath::core::ingest::parse_column_headers("column_headers.tsv", b"just one\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "column_headers.tsv: line 1: column_headers.tsv should be one line of tab-separated column names"
+    );
+    // Names and data of different feeds.
+    let mut loader = Loader::new("hit_data.tsv", ColumnOverrides::default())
+        .column_headers(vec!["a".into(), "b".into(), "c".into()], "column_headers.tsv");
+    let e = loader.push(ADOBE_HITS).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "hit_data.tsv: line 1: column_headers.tsv names 3 columns but this line has 28 fields: are they from the same data feed?"
+    );
+}
+
+/// Adobe's "multiple files" delivery: the hit data gzip-compressed (`01-rsid_date.tsv.gz`) and
+/// the column names with the lookups in `rsid_date-lookup_data.tar.gz`. The same 20 rows.
+#[test]
+fn adobe_gzipped_hit_data_and_a_lookup_tar_gz() {
+    let hits = include_bytes!("fixtures/vendors/adobe_multi/01-examplersid_2024-03-05.tsv.gz");
+    let lookups = include_bytes!("fixtures/vendors/adobe_multi/examplersid_2024-03-05-lookup_data.tar.gz");
+    let files = touchpath::core::tar::read_all(lookups).unwrap();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["column_headers.tsv", "browser.tsv", "event.tsv"]);
+    assert_eq!(files[0].1, ADOBE_HEADERS);
+    let (t, mut r) = load_adobe("01-examplersid_2024-03-05.tsv.gz", hits, &files[0].1, None);
+    assert_eq!(r.format, "tsv (gzip)");
+    r.format = "tsv".into();
+    check_adobe(&t, &r);
 }

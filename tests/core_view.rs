@@ -69,6 +69,17 @@ fn random_state(rng: &mut Rng) -> ViewState {
         keep_duplicates: rng.below(2) == 0,
         stitch: rng.below(2) == 0,
         preset: if rng.below(2) == 0 { None } else { Some(Preset::ALL[rng.below(Preset::ALL.len())]) },
+        names: {
+            let mut n: Vec<String> = (0..rng.below(4)).map(|_| rng.text(0, 6).trim().to_string()).collect();
+            while n.last().is_some_and(String::is_empty) {
+                n.pop();
+            }
+            n
+        },
+        stitch_pair: match (rng.below(2), rng.text(1, 6), rng.text(1, 6)) {
+            (0, a, k) if !a.trim().is_empty() && !k.trim().is_empty() && a != k => Some((a, k)),
+            _ => None,
+        },
         other,
     }
 }
@@ -94,11 +105,16 @@ fn random_states_round_trip_exactly() {
             + usize::from(v.keep_duplicates)
             + usize::from(v.preset.is_some())
             + usize::from(v.stitch)
+            + usize::from(!v.names.is_empty())
+            + usize::from(v.stitch_pair.is_some())
             + v.columns.0.len()
             + v.other.len();
         assert_eq!(f.split('&').count(), keys, "case {case}: {f}");
         if let Some(steps) = f.split('&').find_map(|p| p.strip_prefix("steps=")) {
             assert_eq!(steps.split(',').count(), v.funnel.steps.len(), "case {case}: {f}");
+        }
+        if let Some(names) = f.split('&').find_map(|p| p.strip_prefix("names=")) {
+            assert_eq!(names.split(',').count(), v.names.len(), "case {case}: {f}");
         }
     }
 }

@@ -85,9 +85,68 @@ pub fn default_channel(source: &str, medium: &str, referrer_medium: &str) -> &'s
     "other"
 }
 
+/// Medium words looked for in an Adobe tracking code (the first one found is the medium).
+const TRACKING_CODE_MEDIUMS: &[&str] = &[
+    "email",
+    "newsletter",
+    "sms",
+    "affiliate",
+    "affiliates",
+    "display",
+    "banner",
+    "cpm",
+    "cpc",
+    "ppc",
+    "paid",
+    "social",
+    "retargeting",
+    "organic",
+    "referral",
+];
+
+/// The channel of an Adobe Analytics data-feed hit, through the default grouping: the tracking
+/// code (`post_campaign`) is split at every non-alphanumeric character; its first part that is a
+/// medium word (`email`, `cpc`, `display`, `social`, …) is the medium and all its parts, joined
+/// with dots, are the source (so `facebook:cpc:retarget` is paid social). The numeric `ref_type`
+/// gives the referrer medium: 1 inside the site → `internal`, 2 other web sites → `unknown`,
+/// 3 search engines → `search`, 7 email → `email`, 9 social networks → `social`; others (6 typed
+/// or bookmarked, 4 hard drive, 5 Usenet, 8 no JavaScript) → none.
+pub fn adobe_channel(tracking_code: &str, ref_type: &str) -> &'static str {
+    let code = tracking_code.to_lowercase();
+    let parts: Vec<&str> = code.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()).collect();
+    let medium = parts.iter().find(|p| TRACKING_CODE_MEDIUMS.contains(p)).copied().unwrap_or("");
+    let referrer = match ref_type.trim() {
+        "1" => "internal",
+        "2" => "unknown",
+        "3" => "search",
+        "7" => "email",
+        "9" => "social",
+        _ => "",
+    };
+    default_channel(&parts.join("."), medium, referrer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::default_channel as ch;
+
+    #[test]
+    fn adobe_tracking_codes_and_referrer_types() {
+        use super::adobe_channel as a;
+        assert_eq!(a("", "6"), "direct", "typed or bookmarked");
+        assert_eq!(a("", "1"), "direct", "a page of the site itself");
+        assert_eq!(a("", "2"), "referral");
+        assert_eq!(a("", "3"), "organic_search");
+        assert_eq!(a("", "7"), "email");
+        assert_eq!(a("", "9"), "social");
+        assert_eq!(a("email:spring_sale", "1"), "email");
+        assert_eq!(a("CPC:Google:brand", "3"), "paid_search");
+        assert_eq!(a("facebook:cpc:retarget", "9"), "paid_social");
+        assert_eq!(a("dsp|display|q2", ""), "display");
+        // No medium word: the referrer type decides; nothing at all is "other".
+        assert_eq!(a("spring2024", "3"), "organic_search");
+        assert_eq!(a("aff_12345", "6"), "other");
+    }
 
     #[test]
     fn each_rule_in_order() {

@@ -20,6 +20,7 @@ pub mod sankey;
 pub mod schema;
 pub mod summary;
 pub mod table;
+pub mod tar;
 pub mod time;
 pub mod view;
 pub mod zip;

@@ -153,6 +153,21 @@ pub struct Mapping {
     pub preset: Preset,
     /// Whether the preset was detected (rather than chosen by the user).
     pub preset_detected: bool,
+    /// A column whose value is joined to the id column's, `high_low` (Adobe's
+    /// `post_visid_high` + `post_visid_low`); where either is empty the id's fallbacks are tried.
+    #[serde(default)]
+    pub id_joined_with: Option<usize>,
+    /// Adobe data feeds: rows whose `exclude_hit` (this column) is not `0` are skipped.
+    #[serde(default)]
+    pub exclude_hit: Option<usize>,
+    /// Adobe data feeds: rows whose `hit_source` (this column) is 5, 7, 8 or 9 are skipped.
+    #[serde(default)]
+    pub hit_source: Option<usize>,
+    /// Adobe data feeds without a revenue column: the revenue of a purchase hit (event id 1 in
+    /// `post_event_list`, the second column) is the sum of the prices in `post_product_list`
+    /// (the first).
+    #[serde(default)]
+    pub product_revenue: Option<(usize, usize)>,
 }
 
 /// Columns the channel is derived from (each a list tried in order).
@@ -161,6 +176,10 @@ pub struct DerivedChannel {
     pub source: Vec<usize>,
     pub medium: Vec<usize>,
     pub referrer: Vec<usize>,
+    /// Adobe data feeds: `source` holds a tracking code (`post_campaign`) and `referrer`
+    /// Adobe's numeric `ref_type` ([`crate::core::channel::adobe_channel`]).
+    #[serde(default)]
+    pub adobe: bool,
 }
 
 /// Known export formats, recognised from their column names.
@@ -177,6 +196,8 @@ pub enum Preset {
     Snowplow,
     Clickstream,
     ProcessMining,
+    /// Adobe Analytics data feed (`hit_data.tsv`, named by `column_headers.tsv`).
+    Adobe,
 }
 
 /// What a preset maps: header names per role (best first; all present ones are coalesced)
@@ -191,7 +212,7 @@ struct PresetSpec {
 }
 
 impl Preset {
-    pub const ALL: [Preset; 8] = [
+    pub const ALL: [Preset; 9] = [
         Preset::Generic,
         Preset::Ga4,
         Preset::Segment,
@@ -200,6 +221,7 @@ impl Preset {
         Preset::Snowplow,
         Preset::Clickstream,
         Preset::ProcessMining,
+        Preset::Adobe,
     ];
 
     /// The key used in URLs (`preset=ga4`).
@@ -213,6 +235,7 @@ impl Preset {
             Preset::Snowplow => "snowplow",
             Preset::Clickstream => "clickstream",
             Preset::ProcessMining => "processmining",
+            Preset::Adobe => "adobe",
         }
     }
 
@@ -230,6 +253,7 @@ impl Preset {
             Preset::Snowplow => "Snowplow enriched events",
             Preset::Clickstream => "E-commerce clickstream",
             Preset::ProcessMining => "Process-mining event log",
+            Preset::Adobe => "Adobe Analytics data feed",
         }
     }
 
@@ -337,6 +361,22 @@ impl Preset {
                 medium: &[],
                 referrer: &[],
             },
+            // The `post_` columns hold the values after Adobe's processing (as Adobe recommends);
+            // the others are fallbacks. The visitor is `post_visid_high` + `post_visid_low`
+            // (joined in `adobe_columns`); `date_time` is in the report suite's time zone, so the
+            // UTC `hit_time_gmt` comes first.
+            Preset::Adobe => PresetSpec {
+                fingerprint: &[&["post_visid_high", "post_visid_low"], &["visid_high", "visid_low", "hit_time_gmt"]],
+                roles: &[
+                    (Role::Id, &["post_visid_high", "visid_high", "mcvisid"]),
+                    (Role::Time, &["hit_time_gmt", "date_time"]),
+                    (Role::Event, &["post_pagename", "pagename", "post_page_url", "page_url"]),
+                    (Role::Revenue, &[]),
+                ],
+                source: &["post_campaign", "campaign"],
+                medium: &[],
+                referrer: &["ref_type"],
+            },
         })
     }
 
@@ -388,6 +428,9 @@ impl Mapping {
         };
         m.preset = chosen;
         m.preset_detected = preset.is_none();
+        if chosen == Preset::Adobe {
+            m.adobe_columns(headers);
+        }
         let m = m.with_overrides(headers, overrides);
         // A channel column chosen by the user replaces the derived one.
         if m.channel.is_some() {
@@ -434,9 +477,42 @@ impl Mapping {
         }
         let (source, medium, referrer) = (find_all(spec.source), find_all(spec.medium), find_all(spec.referrer));
         if m.channel.is_none() && !(source.is_empty() && medium.is_empty() && referrer.is_empty()) {
-            m.derived_channel = Some(DerivedChannel { source, medium, referrer });
+            m.derived_channel = Some(DerivedChannel { source, medium, referrer, adobe: false });
         }
         m
+    }
+
+    /// Adobe data feeds: the visitor id is a pair of columns, `post_visid_high` and
+    /// `post_visid_low` (else `visid_high` and `visid_low`), then `mcvisid` where they are
+    /// empty; excluded hits and data-source rows are marked for skipping.
+    fn adobe_columns(&mut self, headers: &[String]) {
+        let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let find = |n: &str| norm.iter().position(|h| h == n);
+        let pair = [("post_visid_high", "post_visid_low"), ("visid_high", "visid_low")]
+            .into_iter()
+            .find_map(|(hi, lo)| Some((find(hi)?, find(lo)?)));
+        self.fallbacks.retain(|(r, _)| *r != Role::Id);
+        match pair {
+            Some((hi, lo)) => {
+                self.id = Some(hi);
+                self.id_joined_with = Some(lo);
+                if let Some(mc) = find("mcvisid") {
+                    self.fallbacks.push((Role::Id, vec![mc]));
+                }
+            }
+            None => self.id = find("mcvisid"),
+        }
+        self.exclude_hit = find("exclude_hit");
+        self.hit_source = find("hit_source");
+        self.product_revenue = find("post_product_list").zip(find("post_event_list"));
+        if let Some(d) = &mut self.derived_channel {
+            d.adobe = true;
+        }
+    }
+
+    /// Whether rows have a revenue: a revenue column, or Adobe's product list.
+    pub fn has_revenue(&self) -> bool {
+        self.revenue.is_some() || self.product_revenue.is_some()
     }
 
     /// The further columns tried for `role` when its column is empty.
@@ -481,12 +557,35 @@ impl Mapping {
                 continue;
             }
             self.fallbacks.retain(|(r, _)| r != role);
+            if *role == Role::Id {
+                self.id_joined_with = None;
+            }
+            if *role == Role::Revenue {
+                self.product_revenue = None;
+            }
             if *role == Role::Channel {
                 self.derived_channel = None;
             }
         }
         self
     }
+}
+
+/// An Adobe purchase hit's revenue: when `post_event_list` holds event 1 (purchase; ids may
+/// carry a value, `200=5`), the sum of the prices (fourth `;` field) of the products in
+/// `post_product_list` (`Category;Product;Quantity;Price;Events;eVars`, comma-separated).
+/// `None` for other hits, or a purchase whose products name no price.
+pub fn adobe_purchase_revenue(products: &str, events: &str) -> Option<f64> {
+    if !events.split(',').any(|e| e.split('=').next().map(str::trim) == Some("1")) {
+        return None;
+    }
+    let prices: Vec<f64> = products
+        .split(',')
+        .filter_map(|p| p.split(';').nth(3))
+        .filter_map(|price| price.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+        .collect();
+    (!prices.is_empty()).then(|| prices.iter().sum())
 }
 
 /// User corrections to the detected mapping, by header name (kept in the URL as `col.<role>=<header>`).
@@ -552,6 +651,19 @@ mod tests {
         assert_eq!((m.id, m.channel, m.event), (Some(1), Some(3), Some(4)));
         assert_eq!(last_segment("event_params[key=ga_session_id]"), "ga_session_id");
         assert_eq!(last_segment("a.b.c"), "c");
+    }
+
+    #[test]
+    fn adobe_product_list_revenue() {
+        assert_eq!(adobe_purchase_revenue(";Tent 2P;1;249.00", "1,200"), Some(249.0));
+        // Two products, one without a price; the purchase event with a value.
+        assert_eq!(
+            adobe_purchase_revenue("Outdoor;Tent;2;498.00;event5=1,;Stove;1;;,;Mug;3;30.5", "200=5,1"),
+            Some(528.5)
+        );
+        assert_eq!(adobe_purchase_revenue(";Tent 2P;1;249.00", "12,100"), None, "not a purchase hit");
+        assert_eq!(adobe_purchase_revenue(";Tent 2P;1", "1"), None, "no price");
+        assert_eq!(adobe_purchase_revenue("", "10,1"), None);
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub struct ViewState {
     pub preset: Option<Preset>,
     /// Merge anonymous ids into the known id they are linked to (`stitch=1`).
     pub stitch: bool,
+    /// Column names for files without a header line (`names=customer_id,timestamp,event`);
+    /// an empty name keeps `column_N`.
+    pub names: Vec<String>,
+    /// Two columns, by header name, whose values link an anonymous id to a known id
+    /// (`stitch_pair=anonymous_id:email`).
+    pub stitch_pair: Option<(String, String)>,
     /// Keys this version does not know, kept in order.
     pub other: Vec<(String, String)>,
 }
@@ -222,6 +228,20 @@ impl ViewState {
                         Preset::ALL.map(|p| p.key()).join(", ")
                     )),
                 },
+                "names" => {
+                    v.names = raw.split(',').map(decode).map(|n| n.trim().to_string()).collect();
+                    while v.names.last().is_some_and(String::is_empty) {
+                        v.names.pop();
+                    }
+                }
+                "stitch_pair" if raw.is_empty() => v.stitch_pair = None,
+                "stitch_pair" => match raw.split_once(':').map(|(a, k)| (decode(a), decode(k))) {
+                    Some((a, k)) if !a.is_empty() && !k.is_empty() && a != k => v.stitch_pair = Some((a, k)),
+                    _ => warnings.push(format!(
+                        "stitch_pair={} should be two different columns, anonymous_id:known_id",
+                        decode(raw)
+                    )),
+                },
                 "stitch" => match decode(raw).as_str() {
                     "1" => v.stitch = true,
                     "0" => v.stitch = false,
@@ -367,6 +387,12 @@ impl ViewState {
         }
         if self.stitch {
             parts.push("stitch=1".into());
+        }
+        if let Some((a, k)) = &self.stitch_pair {
+            parts.push(format!("stitch_pair={}:{}", rule_part(a), rule_part(k)));
+        }
+        if !self.names.is_empty() {
+            parts.push(format!("names={}", self.names.iter().map(|n| encode(n)).collect::<Vec<_>>().join(",")));
         }
         for (role, header) in &self.columns.0 {
             parts.push(format!("col.{}={}", role.key(), encode(header)));
@@ -563,7 +589,10 @@ mod tests {
         v.keep_duplicates = true;
         v.preset = Some(Preset::Ga4);
         v.stitch = true;
+        v.names = vec!["customer_id".into(), String::new(), "a,b".into()];
+        v.stitch_pair = Some(("case:id".into(), "e-mail".into()));
         let f = v.to_fragment();
+        assert!(f.contains("&stitch_pair=case%3Aid:e-mail&names=customer_id,,a%2Cb&"), "{f}");
         assert!(f.contains("steps=a%2Cb,x%26y%3Dz,50%25%20off,caf%C3%A9%20%231%2B2"), "{f}");
         assert!(f.contains("data=https://host/exports/q3.csv?x%3D1%26y%3D2"), "{f}");
         let (back, w) = ViewState::from_fragment(&f);
@@ -708,5 +737,8 @@ mod tests {
         assert_eq!(decode("100%"), "100%");
         assert_eq!(decode("%zz%41"), "%zzA");
         assert_eq!(decode("%é%"), "%é%");
+        let (v, w) = ViewState::from_fragment("stitch_pair=a&names=x,,");
+        assert_eq!((v.stitch_pair, v.names, w.len()), (None, vec!["x".to_string()], 1));
+        assert_eq!(ViewState::from_fragment("stitch_pair=a:a").1.len(), 1);
     }
 }

@@ -131,6 +131,12 @@ fn Shell() -> Html {
             if view.stitch {
                 send.emit(Request::SetStitch(true));
             }
+            if !view.names.is_empty() {
+                send.emit(Request::SetNames(view.names.clone()));
+            }
+            if view.stitch_pair.is_some() {
+                send.emit(Request::SetStitchPair(view.stitch_pair.clone()));
+            }
             load_url(view.data.clone(), view.columns.clone())
         });
     }
@@ -165,7 +171,9 @@ fn Shell() -> Html {
     // Column corrections, the format and the duplicates choice re-read the data in the worker.
     {
         let (send, dispatch) = (send.clone(), state.dispatcher());
-        let read_choices = |v: &ViewState| (v.columns.clone(), v.keep_duplicates, v.preset, v.stitch);
+        let read_choices = |v: &ViewState| {
+            (v.columns.clone(), v.keep_duplicates, v.preset, v.stitch, v.names.clone(), v.stitch_pair.clone())
+        };
         let sent = use_mut_ref(|| read_choices(&state.view));
         let has_data = state.summary.is_some();
         let (replaceable, name) = (state.replaceable, state.data_name().unwrap_or_default());
@@ -174,7 +182,11 @@ fn Shell() -> Html {
             if has_data && before != *now {
                 *sent.borrow_mut() = now.clone();
                 dispatch.dispatch(Action::LoadStarted { name, replaceable });
-                send.emit(if before.3 != now.3 {
+                send.emit(if before.5 != now.5 {
+                    Request::SetStitchPair(now.5.clone())
+                } else if before.4 != now.4 {
+                    Request::SetNames(now.4.clone())
+                } else if before.3 != now.3 {
                     Request::SetStitch(now.3)
                 } else if before.1 != now.1 {
                     Request::SetDuplicates(if now.1 { Duplicates::Keep } else { Duplicates::Drop })
@@ -322,7 +334,7 @@ fn Shell() -> Html {
                     <button class="link" id="load-sample" onclick={on_sample}>{"Sample data"}</button>
                     <label class="button primary" for="file-input">{"Open your own files"}</label>
                     <input id="file-input" type="file" class="visually-hidden" multiple=true
-                           accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.xes,.gz,.zip,text/csv,text/tab-separated-values,application/json"
+                           accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.xes,.gz,.zip,.tar,.tgz,text/csv,text/tab-separated-values,application/json"
                            onchange={on_input_change} />
                 </div>
             </header>

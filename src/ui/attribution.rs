@@ -114,7 +114,7 @@ pub fn AttributionView(p: &AttributionProps) -> Html {
     let on_order =
         set(Rc::new(|v, val| v.attribution.markov_order = val.parse::<u8>().unwrap_or(1).clamp(1, 3))).reform(select);
     let on_metric = set(Rc::new(|v, val| v.attribution_value = val == "value")).reform(select);
-    let has_revenue = p.summary.files.iter().any(|f| f.report.mapping.revenue.is_some());
+    let has_revenue = p.summary.files.iter().any(|f| f.report.mapping.has_revenue());
     let conv_value = match &q.conversion {
         Conversion::Revenue => "\u{1}revenue".to_string(),
         Conversion::Event(e) => e.clone(),

@@ -101,10 +101,17 @@ fn utc_offset(minutes: i16) -> String {
 fn quality(r: &LoadReport, id_suffix: &str) -> Html {
     html! {
         <>
-            if r.headerless {
+            if let (true, Some(by)) = (r.headerless, &r.named_by) {
+                <p class="note" id={format!("headerless-note{id_suffix}")}>
+                    { format!("No header line: the columns are named from {by}; check their roles under Columns.") }
+                </p>
+            } else if r.headerless {
                 <p class="note" id={format!("headerless-note{id_suffix}")}>
                     {"No header line: the columns are named column_1, column_2, … and their roles were guessed from the values; check them under Columns."}
                 </p>
+            }
+            for (i, n) in r.notes.iter().enumerate() {
+                <p class="note file-note" id={format!("file-note{id_suffix}-{}", i + 1)}>{ n.clone() }</p>
             }
             if r.unzoned_timestamps > 0 {
                 <p class="note" id={format!("utc-note{id_suffix}")}>{ format!("{} {} no time zone; {} read as UTC.", int(r.unzoned_timestamps),
@@ -227,6 +234,9 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
                     if s.stitched { "merged into" } else { "can be merged into" },
                     if s.identity.conflicts > 0 { format!("; {} linked to several known ids (a shared device?) stay apart", int(s.identity.conflicts)) } else { String::new() }) }</p>
             }
+            if s.path_table.is_none() {
+                <StitchPair summary={s.clone()} view={p.view.clone()} on_view={p.on_view.clone()} />
+            }
             if any_duplicates || p.view.keep_duplicates {
                 <label class="check">
                     <input type="checkbox" id="keep-duplicates" checked={p.view.keep_duplicates} onchange={on_keep_dups} />
@@ -249,6 +259,73 @@ pub fn SummaryPanel(p: &SummaryProps) -> Html {
                 </table>
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StitchPairProps {
+    summary: Rc<Summary>,
+    view: ViewState,
+    on_view: Callback<ViewState>,
+}
+
+/// Identity stitching from two columns the user picks: an anonymous id and a known id.
+#[component]
+fn StitchPair(p: &StitchPairProps) -> Html {
+    // The half-chosen pair is kept here until both columns are picked.
+    let pending = use_state(|| p.view.stitch_pair.clone().unwrap_or_default());
+    {
+        let pending = pending.clone();
+        use_effect_with(p.view.stitch_pair.clone(), move |pair| {
+            if let Some(pair) = pair {
+                pending.set(pair.clone());
+            }
+        });
+    }
+    let mut headers: Vec<String> = Vec::new();
+    for f in p.summary.files.iter().filter(|f| !f.report.identity_map) {
+        for h in &f.report.headers {
+            if !headers.contains(h) {
+                headers.push(h.clone());
+            }
+        }
+    }
+    let pick = |known: bool| {
+        let (view, on_view, pending) = (p.view.clone(), p.on_view.clone(), pending.clone());
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let mut pair = (*pending).clone();
+            if known {
+                pair.1 = value;
+            } else {
+                pair.0 = value;
+            }
+            pending.set(pair.clone());
+            let chosen = (!pair.0.is_empty() && !pair.1.is_empty() && pair.0 != pair.1).then_some(pair);
+            if chosen != view.stitch_pair {
+                let mut v = view.clone();
+                v.stitch_pair = chosen;
+                on_view.emit(v);
+            }
+        })
+    };
+    let select = |id: &str, current: &str, known: bool| {
+        html! {
+            <select id={id.to_string()} onchange={pick(known)}>
+                <option value="" selected={current.is_empty()}>{"(none)"}</option>
+                for h in &headers {
+                    <option value={h.clone()} selected={h == current}>{ h.clone() }</option>
+                }
+            </select>
+        }
+    };
+    html! {
+        <details class="stitch-pair" id="stitch-pair" open={p.view.stitch_pair.is_some()}>
+            <summary>{"Link ids from two columns"}</summary>
+            <p class="muted">{"Rows carrying both link the anonymous id to the known id; rows without a customer id take the known id, else the anonymous one."}</p>
+            <label class="map-row"><span>{"Anonymous id"}</span>{ select("stitch-anon", &pending.0, false) }</label>
+            <label class="map-row"><span>{"Known id"}</span>{ select("stitch-known", &pending.1, true) }</label>
+        </details>
     }
 }
 
@@ -302,17 +379,28 @@ fn none_label(r: &LoadReport, role: Role) -> String {
             let from: Vec<String> = [names(&d.source), names(&d.medium), names(&d.referrer)].concat();
             format!("(derived from {})", from.join(", "))
         }
+        (_, Role::Revenue) if r.mapping.product_revenue.is_some() => {
+            let name = |c: Option<usize>| c.and_then(|c| r.headers.get(c)).cloned().unwrap_or_default();
+            let (products, events) = r.mapping.product_revenue.unzip();
+            format!("(prices in {} of purchase hits, event 1 in {})", name(products), name(events))
+        }
         _ => "(none)".to_string(),
     }
 }
 
-/// Extra columns a role falls back to, as "then a, b".
+/// Extra columns a role falls back to, as "then a, b" (and a column the id is joined with).
 fn fallback_note(r: &LoadReport, role: Role) -> Option<String> {
     let cols = r.mapping.fallbacks(role);
-    (!cols.is_empty()).then(|| {
+    let joined = r.mapping.id_joined_with.filter(|_| role == Role::Id).and_then(|c| r.headers.get(c));
+    let joined = joined.map(|h| format!("joined with {h}"));
+    let rest = (!cols.is_empty()).then(|| {
         let names: Vec<&str> = cols.iter().filter_map(|&c| r.headers.get(c).map(String::as_str)).collect();
         format!("where empty: {}", names.join(", then "))
-    })
+    });
+    match (joined, rest) {
+        (Some(j), Some(r)) => Some(format!("{j}; {r}")),
+        (j, r) => j.or(r),
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -335,10 +423,37 @@ pub fn ColumnsPanel(p: &ColumnsProps) -> Html {
             on_view.emit(v);
         })
     };
+    let headerless = p
+        .summary
+        .files
+        .iter()
+        .any(|f| f.report.headerless && f.report.named_by.as_deref().is_none_or(|b| b.contains("names=")));
+    let on_names = {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |e: Event| {
+            let text = e.target_unchecked_into::<HtmlInputElement>().value();
+            let mut names: Vec<String> = text.split(',').map(|n| n.trim().to_string()).collect();
+            while names.last().is_some_and(String::is_empty) {
+                names.pop();
+            }
+            if names != view.names {
+                let mut v = view.clone();
+                v.names = names;
+                on_view.emit(v);
+            }
+        })
+    };
     html! {
         <section class="card" id="columns">
             <h2>{"Columns"}</h2>
             <p class="muted">{"Recognised from the header. Change a choice to re-read the file."}</p>
+            if headerless || !p.view.names.is_empty() {
+                <label class="map-row" title="For files without a header line: their columns' names, in order, comma-separated (empty keeps column_N); roles are then recognised by name">
+                    <span>{"Column names"}</span>
+                    <input type="text" id="column-names" value={p.view.names.join(", ")}
+                           placeholder="customer_id, timestamp, event, channel" onchange={on_names} />
+                </label>
+            }
             <label class="map-row">
                 <span>{"Format"}</span>
                 <select id="preset" onchange={on_preset}>

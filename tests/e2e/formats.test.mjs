@@ -90,12 +90,26 @@
 //   ga4.jsonl + mixpanel.jsonl: u_1001 is in both → 5 + 4 - 1 = 8 customers, 21 + 9 = 30 events,
 //     1 + 1 = 2 skipped; channels paid_search 8+4 = 12, email 5+1 = 6, direct 4+2 = 6, paid_social 2+1 = 3,
 //     social 2+1 = 3.
+// Adobe Analytics data feed (tests/fixtures/vendors/adobe/, hand counts in tests/core_presets.rs):
+//   hit_data.tsv has no header; column_headers.tsv names its 28 columns. 20 rows: 15 events of 6
+//   visitors (post_visid_high_post_visid_low, else mcvisid); skipped: line 17 missing event (no
+//   page name or URL), lines 4 and 12 excluded by Adobe (exclude_hit 1, 3), lines 7 and 15
+//   data-source rows (hit_source 5, 7). Line 18 has only date_time → 1 timestamp without a zone.
+//   Channels: direct 4, email 3, paid_search 3, paid_social 2, organic_search 1, referral 1,
+//   social 1 (% of 15: 26.7, 20.0, 20.0, 13.3, 6.7 ×3). Funnel home → product:tents: home is
+//   visited by A, D, E, F (4); A (10:00 → 10:01:30) and F (15:00 → 15:01) go on to product:tents
+//   → 4, 2 (50.0%), drop-off 2. adobe_feed.zip holds both files and the lookups browser.tsv,
+//   event.tsv (left out, with a note); adobe_multi/ holds the same feed as Adobe's "multiple files"
+//   delivery (gzipped hit data and a lookup_data.tar.gz).
+//   hit_data.tsv alone: header-less, roles guessed: time = date_time (20 dates; hit_time_gmt has
+//   19), id = hitid_high (20 distinct numbers), channel = post_campaign (its 9 values all hold
+//   channel words), event = accept_language (2 distinct) → 20 events, 20 customers, 0 skipped.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
   REPO, assertNoProblems, eventually, expectFunnel, expectSteps, fragmentPairs, launch, newPage, screenshot,
-  serve, text, waitForData,
+  serve, text, waitForData, waitForLoadError,
 } from './helpers.mjs';
 
 const VENDORS = join(REPO, 'tests/fixtures/vendors');
@@ -552,6 +566,216 @@ describe('vendor export formats', () => {
         events: '9', customers: '3', note: got.note && got.note.startsWith('No header line') ? got.note : 'missing',
         skipped: ['1 × unparseable timestamp — line 5 ("soon")'], event: '3', time: '1',
       });
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+  const ADOBE_CHANNELS = { direct: 4, email: 3, paid_search: 3, paid_social: 2, organic_search: 1, referral: 1, social: 1 };
+
+  /** The summary, notes and Columns panel of a loaded Adobe feed. */
+  function readAdobe(page) {
+    return page.evaluate(() => {
+      const t = (s) => document.querySelector(s)?.textContent?.trim() ?? null;
+      return {
+        detected: t('#detected'), format: t('#sum-range .muted'), events: t('#sum-events'),
+        customers: t('#sum-customers'), skipped: t('#sum-skipped'),
+        skippedList: [...document.querySelectorAll('#skipped li')].map((li) => li.textContent.trim()),
+        headerless: t('#headerless-note'), utc: t('#utc-note'),
+        notes: [...document.querySelectorAll('.file-note')].map((n) => n.textContent.trim()),
+        id: document.querySelector('#col-id')?.selectedOptions[0]?.textContent.trim() ?? null,
+        revenue: document.querySelector('#col-revenue option[value=""]')?.textContent.trim() ?? null,
+        fallbacks: [...document.querySelectorAll('#columns .fallback')].map((n) => n.textContent.trim()),
+        channels: [...document.querySelectorAll('#channel-table tbody tr')]
+          .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()))
+          .sort((a, b) => a[0].localeCompare(b[0])),
+        error: t('#load-error .message'),
+      };
+    });
+  }
+
+  function expectedAdobe(notes) {
+    return {
+      detected: 'Detected: Adobe Analytics data feed', format: 'tsv · 20 rows read', events: '15',
+      customers: '6', skipped: '5',
+      skippedList: [
+        '1 × missing event — line 17',
+        '2 × excluded by Adobe (exclude_hit not 0) — lines 4, 12 ("exclude_hit 1")',
+        '2 × Adobe data-source row (hit_source 5, 7, 8 or 9), not a hit — lines 7, 15 ("hit_source 5")',
+      ],
+      headerless: 'No header line: the columns are named from column_headers.tsv; check their roles under Columns.',
+      utc: '1 timestamp had no time zone; it is read as UTC.',
+      notes,
+      id: 'post_visid_high',
+      revenue: '(prices in post_product_list of purchase hits, event 1 in post_event_list)',
+      fallbacks: [
+        'joined with post_visid_low; where empty: mcvisid',
+        'where empty: date_time',
+        'where empty: pagename, then post_page_url, then page_url',
+      ],
+      channels: channelRows(ADOBE_CHANNELS, 15),
+      error: null,
+    };
+  }
+
+  it('Adobe data feed: hit_data.tsv and column_headers.tsv picked together', async () => {
+    const files = ['tests/fixtures/vendors/adobe/hit_data.tsv', 'tests/fixtures/vendors/adobe/column_headers.tsv'];
+    const { context, page, problems } = await open(files, 'hit_data.tsv');
+    try {
+      assert.deepEqual(await readAdobe(page), expectedAdobe([]));
+      await page.evaluate(() => { location.hash = 'view=funnel&by=event&steps=home,product:tents'; });
+      await expectFunnel(page, [
+        ['home', '4', '100.0%', '100.0%', '0'],
+        ['product:tents', '2', '50.0%', '50.0%', '2'],
+      ], { caption: '6 customers in the data · steps by event', message: 'Adobe funnel' });
+      await screenshot(page, 'formats-adobe');
+      // Read as generic: the Adobe rules (joined visitor, exclusions) no longer apply.
+      await page.selectOption('#preset', 'generic');
+      await eventually(() => text(page, '#detected'), 'Read as: Generic (column names)', { message: 'generic' });
+      await eventually(() => text(page, '#sum-skipped'), '0', { message: 'no Adobe skips when read as generic' });
+      await page.selectOption('#preset', 'adobe');
+      await eventually(() => readAdobe(page), { ...expectedAdobe([]), detected: 'Read as: Adobe Analytics data feed' },
+        { message: 'preset=adobe' });
+      assert.equal((await fragmentPairs(page)).get('preset'), 'adobe');
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('Adobe data feed: one zip with hit_data.tsv, column_headers.tsv and lookup tables', async () => {
+    const { context, page, problems } = await open(['tests/fixtures/vendors/adobe_feed.zip'], 'adobe_feed.zip/hit_data.tsv');
+    try {
+      assert.deepEqual(await readAdobe(page), expectedAdobe(['Lookup tables not loaded: browser.tsv, event.tsv.']));
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Adobe's "multiple files" delivery: 01-examplersid_2024-03-05.tsv.gz is hit_data.tsv gzipped;
+  // examplersid_2024-03-05-lookup_data.tar.gz holds column_headers.tsv, browser.tsv, event.tsv.
+  it('Adobe data feed: gzipped hit data with its lookup_data.tar.gz', async () => {
+    const dir = 'tests/fixtures/vendors/adobe_multi';
+    const { context, page, problems } = await open(
+      [`${dir}/01-examplersid_2024-03-05.tsv.gz`, `${dir}/examplersid_2024-03-05-lookup_data.tar.gz`],
+      '01-examplersid_2024-03-05.tsv.gz');
+    try {
+      assert.deepEqual(await readAdobe(page), {
+        ...expectedAdobe(['Lookup tables not loaded: browser.tsv, event.tsv.']), format: 'tsv (gzip) · 20 rows read',
+      });
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('Adobe data feed: column_headers.tsv alone is refused, hit_data.tsv alone is read without names', async () => {
+    const p = await newPage(browser);
+    try {
+      await p.page.goto(server.url);
+      await waitForData(p.page, { events: '20,000', name: 'Built-in sample' });
+      await p.page.setInputFiles('#file-input', join(VENDORS, 'adobe/column_headers.tsv'));
+      const e = await waitForLoadError(p.page);
+      assert.equal(e.message, 'column_headers.tsv: this file only names the columns of an Adobe Analytics data feed: open it together with hit_data.tsv (both at once, or the zip that holds them)');
+      assert.equal(e.kept, 'The data loaded before is still in use.');
+      assert.equal(await text(p.page, '#sum-events'), '20,000');
+
+      await p.page.setInputFiles('#file-input', join(VENDORS, 'adobe/hit_data.tsv'));
+      await waitForData(p.page, { name: 'hit_data.tsv' });
+      const got = await readAdobe(p.page);
+      assert.deepEqual(
+        { detected: got.detected, events: got.events, customers: got.customers, skipped: got.skipped, notes: got.notes,
+          guessed: got.headerless?.startsWith('No header line: the columns are named column_1') ?? false },
+        { detected: 'Detected: Generic (column names)', events: '20', customers: '20', skipped: '0', guessed: true,
+          notes: ['This looks like an Adobe Analytics data feed: column_headers.tsv names its columns; open both files together (or the zip that holds them).'] },
+      );
+      assertNoProblems(p.problems);
+    } finally {
+      await p.context.close();
+    }
+  });
+
+  // headerless_sessions.csv (no header): time, session s1…s6, customer c1…c3, event. Guessed, the id
+  // is the sessions (the most distinct values): 6 customers. Named timestamp, session, customer_id,
+  // event, the id is customer_id by name: c1, c2, c3 = 3 customers, 6 events.
+  it('a file without a header line: the user names its columns (names=)', async () => {
+    const { context, page, problems } = await open(['tests/fixtures/e2e/headerless_sessions.csv'], 'headerless_sessions.csv');
+    try {
+      const read = () => page.evaluate(() => ({
+        events: document.querySelector('#sum-events')?.textContent?.trim() ?? null,
+        customers: document.querySelector('#sum-customers')?.textContent?.trim() ?? null,
+        id: document.querySelector('#col-id')?.selectedOptions[0]?.textContent.trim() ?? null,
+        note: document.querySelector('#headerless-note')?.textContent?.trim() ?? null,
+        loading: !!document.querySelector('#progress'),
+      }));
+      const guessed = await read();
+      const guessedNote = 'No header line: the columns are named column_1, column_2, … and their roles were guessed from the values; check them under Columns.';
+      assert.deepEqual(guessed, { events: '6', customers: '6', id: 'column_2', note: guessedNote, loading: false });
+      await page.fill('#column-names', 'timestamp, session, customer_id, event');
+      await page.press('#column-names', 'Enter');
+      const named = {
+        events: '6', customers: '3', id: 'customer_id', loading: false,
+        note: 'No header line: the columns are named from the names in the link (names=); check their roles under Columns.',
+      };
+      await eventually(read, named, { message: 'named columns' });
+      assert.equal((await fragmentPairs(page)).get('names'), 'timestamp,session,customer_id,event');
+      await screenshot(page, 'formats-names');
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+    // A link with names= applies them to the file opened next.
+    const p = await newPage(browser);
+    try {
+      await p.page.goto(`${server.url}#view=funnel&names=,,customer_id`);
+      await waitForData(p.page, { events: '20,000', name: 'Built-in sample' });
+      await p.page.setInputFiles('#file-input', join(REPO, 'tests/fixtures/e2e/headerless_sessions.csv'));
+      await waitForData(p.page, { name: 'headerless_sessions.csv' });
+      assert.equal(await text(p.page, '#sum-customers'), '3');
+      assert.equal(await p.page.$eval('#column-names', (i) => i.value), ', , customer_id');
+      assertNoProblems(p.problems);
+    } finally {
+      await p.context.close();
+    }
+  });
+
+  // stitch_pair.csv: visitor (the id by name) and login. Line 8 has no visitor → skipped (missing
+  // customer id) until the pair is chosen: 8 events, 5 customers (c1, c2, shared, c3, bob@x.com).
+  // With visitor → login: line 8 takes carol@x.com: 9 events, 6 customers; 5 links (c1 → alice,
+  // c2 → bob, shared → alice and bob, bob@x.com → alice). Merged: c1 → alice, c2 → bob; shared
+  // (two known ids) and bob@x.com (a known id) stay apart → 5 customers.
+  it('identity stitching from a chosen pair of columns (stitch_pair=)', async () => {
+    const { context, page, problems } = await open(['tests/fixtures/e2e/stitch_pair.csv'], 'stitch_pair.csv');
+    try {
+      const read = () => page.evaluate(() => ({
+        events: document.querySelector('#sum-events')?.textContent?.trim() ?? null,
+        customers: document.querySelector('#sum-customers')?.textContent?.trim() ?? null,
+        skipped: document.querySelector('#sum-skipped')?.textContent?.trim() ?? null,
+        label: document.querySelector('label:has(#stitch-ids)')?.textContent?.trim() ?? null,
+        note: document.querySelector('#stitch-note')?.textContent?.trim() ?? null,
+        loading: !!document.querySelector('#progress'),
+      }));
+      assert.deepEqual(await read(), { events: '8', customers: '5', skipped: '1', label: null, note: null, loading: false });
+      await page.click('#stitch-pair summary');
+      await page.selectOption('#stitch-anon', 'visitor');
+      await page.selectOption('#stitch-known', 'login');
+      await eventually(read, {
+        events: '9', customers: '6', skipped: '0', label: 'Merge anonymous and known ids (5 links)', loading: false,
+        note: '2 anonymous ids can be merged into a known id; 1 linked to several known ids (a shared device?) stay apart.',
+      }, { message: 'pair chosen' });
+      assert.equal((await fragmentPairs(page)).get('stitch_pair'), 'visitor:login');
+      await page.check('#stitch-ids');
+      await eventually(read, {
+        events: '9', customers: '5', skipped: '0', label: 'Merge anonymous and known ids (5 links)', loading: false,
+        note: '2 anonymous ids merged into a known id; 1 linked to several known ids (a shared device?) stay apart.',
+      }, { message: 'stitched' });
+      assert.equal((await fragmentPairs(page)).get('stitch'), '1');
+      await screenshot(page, 'formats-stitch-pair');
+      await page.selectOption('#stitch-known', '');
+      await eventually(read, { events: '8', customers: '5', skipped: '1', label: null, note: null, loading: false },
+        { message: 'pair cleared' });
+      assert.equal((await fragmentPairs(page)).has('stitch_pair'), false);
       assertNoProblems(problems);
     } finally {
       await context.close();

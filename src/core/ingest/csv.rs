@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::{LoadError, RowOutcome, Rows, SkipReason};
-use crate::core::schema::Role;
+use super::{is_adobe_hit_data, LoadError, RowOutcome, Rows, SkipReason, ADOBE_NAMES_HINT};
+use crate::core::schema::{normalise_header, ColumnOverrides, Mapping, Role};
 use crate::core::time::parse_timestamp;
 
 /// Records of a file without a header line read before its columns' roles are guessed.
@@ -35,8 +35,10 @@ impl CsvParser {
             _ => "csv",
         }
         .to_string();
+        // Adobe writes its data feed without quoting (a `"` is an ordinary character).
+        let quoting = !rows.names.as_ref().is_some_and(|n| n.forced);
         CsvParser {
-            reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            reader: csv_core::ReaderBuilder::new().delimiter(delimiter).quoting(quoting).build(),
             out: vec![0; 4096],
             out_len: 0,
             ends: vec![0; 64],
@@ -80,13 +82,44 @@ impl CsvParser {
 
     fn record(&mut self, line: u64, rows: &mut Rows) -> Result<(), LoadError> {
         let (out, ends) = (&self.out[..], &self.ends[..self.ends_len]);
+        if rows.report.lookup {
+            return Ok(());
+        }
         if rows.header.is_none() {
             let fields =
                 (0..ends.len()).map(|i| String::from_utf8_lossy(field(out, ends, i).unwrap()).trim().to_string());
             let fields: Vec<String> = fields.collect();
+            if rows.skip_lookups && self.headerless.is_none() && looks_like_lookup(&fields) {
+                rows.report.lookup = true;
+                rows.report.headers = fields.clone();
+                rows.header = Some(fields);
+                return Ok(());
+            }
+            // Names given for the file: a first line of those very names is its header.
+            let is_data = match &rows.names {
+                Some(n) if n.forced => {
+                    let norm = |v: &[String]| v.iter().map(|h| normalise_header(h)).collect::<Vec<_>>();
+                    norm(&fields) != norm(&n.names)
+                }
+                _ => looks_like_data(&fields),
+            };
+            if let Some(n) = rows.names.as_ref().filter(|n| n.forced && is_data && self.headerless.is_none()) {
+                if fields.len() != n.names.len() {
+                    return Err(LoadError {
+                        file: rows.file.clone(),
+                        line: Some(line),
+                        message: format!(
+                            "{} names {} columns but this line has {} fields: are they from the same data feed?",
+                            n.by,
+                            n.names.len(),
+                            fields.len()
+                        ),
+                    });
+                }
+            }
             match &mut self.headerless {
                 Some(pending) => pending.push((line, fields)),
-                None if looks_like_data(&fields) => self.headerless = Some(vec![(line, fields)]),
+                None if is_data => self.headerless = Some(vec![(line, fields)]),
                 None => return rows.set_header(fields, line),
             }
             if self.headerless.as_ref().is_some_and(|p| p.len() >= HEADERLESS_SAMPLE) {
@@ -103,14 +136,41 @@ impl CsvParser {
     /// roles from the records held (the user's choices win), and reads those records.
     fn fix_headerless(&mut self, rows: &mut Rows) -> Result<(), LoadError> {
         let Some(pending) = self.headerless.take() else { return Ok(()) };
-        let width = pending.iter().map(|(_, f)| f.len()).max().unwrap_or(0);
-        let headers: Vec<String> = (1..=width).map(|i| format!("column_{i}")).collect();
+        let mut width = pending.iter().map(|(_, f)| f.len()).max().unwrap_or(0);
+        let names = rows.names.clone().unwrap_or_default();
+        if names.forced {
+            width = width.max(names.names.len());
+        }
+        let name = |i: usize| names.names.get(i).map(|n| n.trim()).filter(|n| !n.is_empty());
+        let headers: Vec<String> =
+            (0..width).map(|i| name(i).map_or_else(|| format!("column_{}", i + 1), str::to_string)).collect();
+        let named = (0..width).any(|i| name(i).is_some());
+        // Roles the names give are recognised by name (as for a header line); the others are
+        // guessed from the values, in columns the names left free.
+        let by_name = if named {
+            Mapping::for_header(&headers, rows.preset, &ColumnOverrides::default())
+        } else {
+            Mapping::default()
+        };
+        let used: Vec<usize> = Role::ALL
+            .iter()
+            .filter_map(|r| by_name.get(*r))
+            .chain(by_name.fallbacks.iter().flat_map(|f| f.1.iter().copied()))
+            .chain(by_name.id_joined_with)
+            .collect();
         for (role, col) in guess_roles(&pending, width) {
-            if !rows.overrides.0.iter().any(|(r, _)| *r == role) {
+            let open = by_name.get(role).is_none() && !used.contains(&col);
+            let derived = role == Role::Channel && by_name.derived_channel.is_some();
+            if open && !derived && !rows.overrides.0.iter().any(|(r, _)| *r == role) {
                 rows.overrides.set(role, headers[col].clone());
             }
         }
         rows.report.headerless = true;
+        if named {
+            rows.report.named_by = Some(names.by.clone());
+        } else if is_adobe_hit_data(&rows.file) {
+            rows.report.notes.push(format!("{}.", capitalise(ADOBE_NAMES_HINT)));
+        }
         rows.set_header(headers, pending.first().map_or(1, |p| p.0))?;
         for (line, fields) in &pending {
             let outcome = rows.row(*line, |i| fields.get(i).map(|f| Cow::Borrowed(f.as_str())));
@@ -132,6 +192,20 @@ impl CsvParser {
         }
         Ok(())
     }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// Whether a first line is a lookup table's (Adobe's `event.tsv`, `browser.tsv`: an id and a
+/// name, sometimes a third column): two or three fields, the first a whole number, no date.
+fn looks_like_lookup(fields: &[String]) -> bool {
+    (2..=3).contains(&fields.len())
+        && !fields[0].is_empty()
+        && fields[0].bytes().all(|b| b.is_ascii_digit())
+        && !looks_like_data(fields)
 }
 
 /// A field as text: borrowed when it is valid UTF-8 (the fast, common case).

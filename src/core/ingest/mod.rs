@@ -26,8 +26,8 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 
 use super::attribution::Journeys;
-use super::channel::default_channel;
-use super::schema::{ColumnOverrides, Mapping, Preset, Role};
+use super::channel::{adobe_channel, default_channel};
+use super::schema::{adobe_purchase_revenue, ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
 use super::time::{format_timestamp, parse_timestamp};
 
@@ -75,6 +75,10 @@ pub enum SkipReason {
     BadNumber,
     /// Path tables: a row whose path names no touch.
     EmptyPath,
+    /// Adobe data feeds: `exclude_hit` is not 0 (Adobe leaves the hit out of reports).
+    ExcludedHit,
+    /// Adobe data feeds: `hit_source` 5, 7, 8 or 9 (data-source summary or transaction-id rows).
+    DataSourceHit,
 }
 
 impl SkipReason {
@@ -88,6 +92,8 @@ impl SkipReason {
             SkipReason::InvalidJson => "invalid JSON",
             SkipReason::BadNumber => "count or value not a number ≥ 0",
             SkipReason::EmptyPath => "empty path",
+            SkipReason::ExcludedHit => "excluded by Adobe (exclude_hit not 0)",
+            SkipReason::DataSourceHit => "Adobe data-source row (hit_source 5, 7, 8 or 9), not a hit",
         }
     }
 }
@@ -129,6 +135,17 @@ pub struct LoadReport {
     /// and their roles were guessed from the values.
     #[serde(default)]
     pub headerless: bool,
+    /// For a file without a header line: where its column names came from (`names=` in the
+    /// link, or an Adobe feed's `column_headers.tsv`), when not `column_1`, `column_2`, ….
+    #[serde(default)]
+    pub named_by: Option<String>,
+    /// Notes on how the file was read, shown with its data quality.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Whether the file is a lookup table of an Adobe data feed (id → name, no events): it is
+    /// not loaded.
+    #[serde(default)]
+    pub lookup: bool,
     /// An aggregated path table's journeys (the file has no events). Not serialised: the
     /// worker keeps them; the summary describes them.
     #[serde(skip)]
@@ -247,6 +264,36 @@ impl Loader {
     /// Stops with a clear message past this many events (default [`MAX_EVENTS`]).
     pub fn max_events(mut self, n: u64) -> Loader {
         self.text.rows.max_events = Some(n);
+        self
+    }
+
+    /// Column names for a file without a header line (`names=`): applied only when the file
+    /// turns out to have none; an empty name keeps `column_N`.
+    pub fn names(mut self, names: Vec<String>) -> Loader {
+        self.text.rows.names = Some(ColumnNames { names, by: "the names in the link (names=)".into(), forced: false });
+        self
+    }
+
+    /// Names every column of an Adobe data feed's `hit_data` file from its `column_headers.tsv`:
+    /// the file has no header line (unless its first line is these very names), and fields are
+    /// tab-separated without quoting, as Adobe writes them.
+    pub fn column_headers(mut self, names: Vec<String>, from: &str) -> Loader {
+        self.text.rows.names = Some(ColumnNames { names, by: from.to_string(), forced: true });
+        self
+    }
+
+    /// Within an Adobe data feed: a lookup table (`event.tsv`, `browser.tsv`, …: two or three
+    /// columns, a number first, no time) is recognised and not loaded ([`LoadReport::lookup`]).
+    pub fn skip_lookups(mut self, on: bool) -> Loader {
+        self.text.rows.skip_lookups = on;
+        self
+    }
+
+    /// Rows carrying both of these columns (by header name) link the first, an anonymous id,
+    /// to the second, a known id, for identity stitching; a row without a customer id takes
+    /// the known id, else the anonymous one.
+    pub fn identity_pair(mut self, pair: Option<(String, String)>) -> Loader {
+        self.text.rows.identity_pair = pair;
         self
     }
 
@@ -565,10 +612,55 @@ pub(super) struct Rows {
     seen_links: std::collections::HashSet<(String, String)>,
     /// For a path table: its reader.
     path_reader: Option<Box<pathtable::PathTableReader>>,
+    /// Column names given for a file without a header line.
+    pub names: Option<ColumnNames>,
+    /// Whether a lookup table (in an Adobe data feed) is recognised and not loaded.
+    pub skip_lookups: bool,
+    /// A user-chosen (anonymous id, known id) pair of columns, by header name.
+    identity_pair: Option<(String, String)>,
+    /// The pair's column indices in this file.
+    pair_columns: Option<(usize, usize)>,
     mapping: Mapping,
     builder: Option<TableBuilder>,
     pub report: LoadReport,
 }
+
+/// Column names for a file without a header line, and where they came from.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ColumnNames {
+    pub names: Vec<String>,
+    pub by: String,
+    /// The file is known to have no header line (an Adobe feed's `hit_data`).
+    pub forced: bool,
+}
+
+/// Whether a file is an Adobe data feed's `hit_data` (`hit_data.tsv`, `hit_data.tsv.gz`, also
+/// inside a folder or an archive).
+pub fn is_adobe_hit_data(file: &str) -> bool {
+    let base = file.rsplit('/').next().unwrap_or(file).to_ascii_lowercase();
+    base.starts_with("hit_data") && (base.ends_with(".tsv") || base.ends_with(".tsv.gz"))
+}
+
+/// Whether a file is an Adobe data feed's `column_headers.tsv`.
+pub fn is_adobe_column_headers(file: &str) -> bool {
+    file.rsplit('/').next().unwrap_or(file).eq_ignore_ascii_case("column_headers.tsv")
+}
+
+/// The column names of an Adobe data feed's `column_headers.tsv`: its one tab-separated line.
+pub fn parse_column_headers(file: &str, bytes: &[u8]) -> Result<Vec<String>, LoadError> {
+    let fail = |message: &str| LoadError { file: file.to_string(), line: Some(1), message: message.to_string() };
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| fail("column_headers.tsv is not UTF-8 text"))?;
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let names: Vec<String> = line.split('\t').map(|n| n.trim().to_string()).collect();
+    if names.len() < 2 || names.iter().any(String::is_empty) {
+        return Err(fail("column_headers.tsv should be one line of tab-separated column names"));
+    }
+    Ok(names)
+}
+
+/// The hint added to messages about an Adobe `hit_data` file read without its column names.
+pub const ADOBE_NAMES_HINT: &str = "this looks like an Adobe Analytics data feed: column_headers.tsv names its columns; open both files together (or the zip that holds them)";
 
 /// What became of one row.
 #[derive(Debug, PartialEq, Eq)]
@@ -598,7 +690,17 @@ impl Rows {
 
     /// Sets the header (column names) and maps roles; fails without id, time or event.
     pub fn set_header(&mut self, headers: Vec<String>, line: u64) -> Result<(), LoadError> {
-        let mapping = Mapping::for_header(&headers, self.preset, &self.overrides);
+        let mut mapping = Mapping::for_header(&headers, self.preset, &self.overrides);
+        if let Some((anon, known)) = &self.identity_pair {
+            let find = |name: &str| headers.iter().position(|h| h.trim() == name.trim());
+            self.pair_columns = find(anon).zip(find(known)).filter(|(a, k)| a != k);
+            // A file whose only ids are the pair's: the known id, else the anonymous one.
+            if let (None, Some((a, k))) = (mapping.id, self.pair_columns) {
+                mapping.id = Some(k);
+                mapping.fallbacks.retain(|(r, _)| *r != Role::Id);
+                mapping.fallbacks.push((Role::Id, vec![a]));
+            }
+        }
         let file = self.file.as_str();
         // An aggregated path table: a path column and counts, no time.
         if mapping.time.is_none() {
@@ -630,11 +732,16 @@ impl Rows {
                     shown.push(format!("… {} more", headers.len() - 40));
                 }
                 if self.report.headerless {
+                    let adobe = if self.report.named_by.is_none() && is_adobe_hit_data(file) {
+                        format!("; {ADOBE_NAMES_HINT}")
+                    } else {
+                        String::new()
+                    };
                     return Err(LoadError {
                         file: file.into(),
                         line: None,
                         message: format!(
-                            "the file has no header line and no column looks like the {}; add a header line naming the columns, or name the column in the link (col.{}=column_N)",
+                            "the file has no header line and no column looks like the {}; add a header line naming the columns, name them in the link (names=customer_id,timestamp,event), or name the column (col.{}=column_N){adobe}",
                             role.label().to_lowercase(),
                             role.key()
                         ),
@@ -657,7 +764,7 @@ impl Rows {
             }
         }
         let has_channel = mapping.channel.is_some() || mapping.derived_channel.is_some();
-        self.builder = Some(TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.revenue.is_some()));
+        self.builder = Some(TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.has_revenue()));
         self.report.headers = headers.clone();
         self.report.mapping = mapping.clone();
         self.mapping = mapping;
@@ -701,11 +808,35 @@ impl Rows {
             return RowOutcome::Skipped;
         }
         let m = &self.mapping;
-        // A role's column, or where it is empty, the first non-empty of its fallbacks.
+        if let Some(v) = m.exclude_hit.and_then(&text).filter(|v| !matches!(v.trim(), "" | "0")) {
+            report.skip(SkipReason::ExcludedHit, line, Some(&format!("exclude_hit {}", v.trim())));
+            return RowOutcome::Skipped;
+        }
+        if let Some(v) = m.hit_source.and_then(&text).filter(|v| matches!(v.trim(), "5" | "7" | "8" | "9")) {
+            report.skip(SkipReason::DataSourceHit, line, Some(&format!("hit_source {}", v.trim())));
+            return RowOutcome::Skipped;
+        }
+        // Adobe: the visitor is two columns joined, `high_low`; empty when either is.
+        let joined = |col: usize| -> Option<Cow<'a, str>> {
+            let first = text(col)?;
+            match m.id_joined_with.filter(|_| Some(col) == m.id) {
+                None => Some(first),
+                Some(other) => {
+                    let second = text(other)?;
+                    let (a, b) = (first.trim(), second.trim());
+                    Some(if a.is_empty() || b.is_empty() { Cow::Borrowed("") } else { Cow::Owned(format!("{a}_{b}")) })
+                }
+            }
+        };
+        let pair_cols: Vec<usize> = self.pair_columns.map_or(Vec::new(), |(a, k)| vec![k, a]);
+        // A role's column, or where it is empty, the first non-empty of its fallbacks (and, for
+        // the id, of a chosen identity pair's known and anonymous columns).
         let get_role = |role: Role| -> Option<Cow<'a, str>> {
             let mut first = None;
-            for col in m.get(role).into_iter().chain(m.fallbacks(role).iter().copied()) {
-                match text(col) {
+            let pair: &[usize] = if role == Role::Id { &pair_cols } else { &[] };
+            for col in m.get(role).into_iter().chain(m.fallbacks(role).iter().copied()).chain(pair.iter().copied()) {
+                let v = if role == Role::Id { joined(col) } else { text(col) };
+                match v {
                     Some(v) if !v.trim().is_empty() => return Some(v),
                     Some(v) if first.is_none() => first = Some(v),
                     _ => {}
@@ -725,8 +856,23 @@ impl Rows {
             return RowOutcome::Short;
         };
         let (id, event) = (id.trim(), event.trim());
-        // A row with both its known id (the id column) and an anonymous id (a fallback) links them.
-        if let Some(known) = m.id.and_then(&text).filter(|k| !k.trim().is_empty()) {
+        // A row with both ids of the chosen pair links them.
+        if let Some((a, k)) = self.pair_columns {
+            if let (Some(anon), Some(known)) = (text(a), text(k)) {
+                let (anon, known) = (anon.trim(), known.trim());
+                if !anon.is_empty() && !known.is_empty() && anon != known {
+                    let pair = (anon.to_string(), known.to_string());
+                    if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
+                        report.identity_links.push(pair);
+                    }
+                }
+            }
+        }
+        // A row with both its known id (the id column) and an anonymous id (a fallback) links
+        // them (not so for a joined id: Adobe's ids are all anonymous).
+        if let Some(known) =
+            m.id.filter(|_| m.id_joined_with.is_none()).and_then(&text).filter(|k| !k.trim().is_empty())
+        {
             for &c in m.fallbacks(Role::Id) {
                 if let Some(anon) = text(c).filter(|a| !a.trim().is_empty() && a.trim() != known.trim()) {
                     let pair = (anon.trim().to_string(), known.trim().to_string());
@@ -749,6 +895,10 @@ impl Rows {
             return RowOutcome::Skipped;
         }
         let channel = match &m.derived_channel {
+            Some(d) if m.channel.is_none() && d.adobe => Some(Cow::Borrowed(adobe_channel(
+                first_of(&d.source).as_deref().unwrap_or(""),
+                first_of(&d.referrer).as_deref().unwrap_or(""),
+            ))),
             Some(d) if m.channel.is_none() => Some(Cow::Borrowed(default_channel(
                 first_of(&d.source).as_deref().unwrap_or(""),
                 first_of(&d.medium).as_deref().unwrap_or(""),
@@ -757,14 +907,20 @@ impl Rows {
             _ => get(m.channel),
         };
         let stage = get(m.stage);
-        let revenue = match get_role(Role::Revenue).as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(r) => match r.parse::<f64>() {
-                Ok(v) if v.is_finite() => Some(v),
-                _ => {
-                    report.bad_revenue += 1;
-                    None
-                }
+        let revenue = match (m.revenue, m.product_revenue) {
+            (None, Some((products, events))) => {
+                let (p, e) = (text(products), text(events));
+                adobe_purchase_revenue(p.as_deref().unwrap_or(""), e.as_deref().unwrap_or(""))
+            }
+            _ => match get_role(Role::Revenue).as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(r) => match r.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Some(v),
+                    _ => {
+                        report.bad_revenue += 1;
+                        None
+                    }
+                },
             },
         };
         if !ts.zoned {
@@ -798,6 +954,10 @@ impl Rows {
         let file = std::mem::take(&mut self.file);
         let file = file.as_str();
         self.report.skipped.sort_by_key(|s| s.reason);
+        if self.report.lookup {
+            self.report.file = file.to_string();
+            return Ok((EventTable::default(), self.report));
+        }
         if let Some(reader) = self.path_reader.take() {
             if self.report.rows_used == 0 {
                 return Err(LoadError { file: file.into(), line: None, message: no_rows_message(&self.report) });
