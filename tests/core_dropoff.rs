@@ -237,3 +237,34 @@ fn dropoff_insight_csv_lists_every_unit() {
         ]
     );
 }
+
+#[test]
+fn time_to_convert_between_two_later_steps() {
+    // a: cart 3 s → buy 4 s (1 s); h: cart 1000 s → buy 1100 s (100 s); b never buys.
+    let t = build(&[
+        ("a", 1, "visit", "web", None),
+        ("a", 3, "cart", "web", None),
+        ("a", 4, "buy", "web", None),
+        ("h", 0, "visit", "web", None),
+        ("h", 1000, "cart", "web", None),
+        ("h", 1100, "buy", "web", None),
+        ("b", 0, "visit", "web", None),
+        ("b", 10, "cart", "web", None),
+    ]);
+    let mut q = query(&["visit", "cart", "buy"]);
+    q.ttc_from = Some(1);
+    let r = compute(&t, &q).unwrap();
+    assert_eq!((r.time_to_convert_from, r.time_to_convert_step), (Some(1), Some(2)));
+    let bins: Vec<(&str, u64)> =
+        r.time_to_convert.iter().filter(|b| b.customers > 0).map(|b| (b.label.as_str(), b.customers)).collect();
+    assert_eq!(bins, [("< 1 min", 1), ("1–5 min", 1)]);
+    // From step 1 (the default): a 3 s, h 1100 s (18 min 20 s).
+    q.ttc_from = None;
+    let r = compute(&t, &q).unwrap();
+    let bins: Vec<(&str, u64)> =
+        r.time_to_convert.iter().filter(|b| b.customers > 0).map(|b| (b.label.as_str(), b.customers)).collect();
+    assert_eq!(bins, [("< 1 min", 1), ("15–60 min", 1)]);
+    // A start at or after the end is ignored: from step 1.
+    q.ttc_from = Some(2);
+    assert_eq!(compute(&t, &q).unwrap().time_to_convert_from, Some(0));
+}

@@ -41,6 +41,7 @@ fn result() -> Rc<FunnelResult> {
         open: false,
         time_to_convert: Vec::new(),
         time_to_convert_step: None,
+        time_to_convert_from: None,
         trend: None,
         over_time: Vec::new(),
         breakdown: None,

@@ -594,6 +594,10 @@ pub struct FunnelQuery {
     /// the URL); `None`: the last step.
     #[serde(default)]
     pub ttc_to: Option<usize>,
+    /// The step (0-based) the time-to-convert histogram starts at (`ttc_from=`, 1-based in the
+    /// URL); `None`: step 1.
+    #[serde(default)]
+    pub ttc_from: Option<usize>,
     /// The step (0-based) whose drop-off insight is computed (`insight=`, 1-based in the URL).
     #[serde(default)]
     pub insight: Option<usize>,
@@ -762,6 +766,9 @@ pub struct FunnelResult {
     /// The step (0-based) `time_to_convert` ends at.
     #[serde(default)]
     pub time_to_convert_step: Option<usize>,
+    /// The step (0-based) `time_to_convert` starts at (step 1 unless `ttc_from`).
+    #[serde(default)]
+    pub time_to_convert_from: Option<usize>,
     /// With `trend`: per period of the first step-1 event, entered and converted (closed funnels).
     #[serde(default)]
     pub trend: Option<Trend>,
@@ -1015,8 +1022,21 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     }
     if query.order == Order::Ordered && !query.open && k >= 2 {
         let to = query.ttc_to.filter(|&j| (1..k).contains(&j)).unwrap_or(k - 1);
-        r.time_to_convert = time_histogram(&gaps[to].1);
+        let from = query.ttc_from.filter(|&i| i < to).unwrap_or(0);
+        r.time_to_convert = if from == 0 {
+            time_histogram(&gaps[to].1)
+        } else {
+            // Between two later steps: their events in the traced chain of each unit at both.
+            let mut times = Vec::new();
+            for (u, rows) in units.iter().enumerate().filter(|(u, _)| hits[u * k + from] && hits[u * k + to]) {
+                if let (Some(a), Some(b)) = (tracer.row(u, rows.clone(), from), tracer.row(u, rows.clone(), to)) {
+                    times.push(table.ts[b] - table.ts[a]);
+                }
+            }
+            time_histogram(&times)
+        };
         r.time_to_convert_step = Some(to);
+        r.time_to_convert_from = Some(from);
     }
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
@@ -1428,6 +1448,8 @@ pub struct FunnelExport {
     pub time_to_convert: Vec<TimeBin>,
     /// The step number (1-based) `time_to_convert` ends at; null without a histogram.
     pub time_to_convert_to: Option<usize>,
+    /// The step number (1-based) `time_to_convert` starts at; null without a histogram.
+    pub time_to_convert_from: Option<usize>,
     /// Conversion over time (`trend`: `day`, `week`, `month` or null).
     pub trend: Option<Trend>,
     pub over_time: Vec<PeriodRow>,
@@ -1468,6 +1490,7 @@ impl FunnelExport {
             open: result.open,
             time_to_convert: result.time_to_convert.clone(),
             time_to_convert_to: result.time_to_convert_step.map(|j| j + 1),
+            time_to_convert_from: result.time_to_convert_from.map(|j| j + 1),
             trend: result.trend,
             over_time: result.over_time.clone(),
             breakdown: result.breakdown,
@@ -1677,6 +1700,7 @@ fn result(
         open: query.open,
         time_to_convert: Vec::new(),
         time_to_convert_step: None,
+        time_to_convert_from: None,
         trend: None,
         over_time: Vec::new(),
         breakdown: None,

@@ -179,6 +179,10 @@ impl ViewState {
                     Ok(n) if n >= 1 => v.funnel.insight = Some(n - 1),
                     _ => warnings.push(format!("insight={} should be a step number from 1", decode(raw))),
                 },
+                "ttc_from" => match decode(raw).parse::<usize>() {
+                    Ok(n) if n >= 1 => v.funnel.ttc_from = (n > 1).then_some(n - 1),
+                    _ => warnings.push(format!("ttc_from={} should be a step number from 1", decode(raw))),
+                },
                 "ttc" => match decode(raw).parse::<usize>() {
                     Ok(n) if n >= 2 => v.funnel.ttc_to = Some(n - 1),
                     _ => warnings.push(format!("ttc={} should be a step number from 2", decode(raw))),
@@ -352,6 +356,9 @@ impl ViewState {
             }
             if let Some(t) = self.funnel.trend {
                 parts.push(format!("trend={}", t.key()));
+            }
+            if let Some(j) = self.funnel.ttc_from {
+                parts.push(format!("ttc_from={}", j + 1));
             }
             if let Some(j) = self.funnel.ttc_to {
                 parts.push(format!("ttc={}", j + 1));

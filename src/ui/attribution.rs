@@ -300,7 +300,9 @@ fn Chart(p: &ResultProps) -> Html {
             <line class="zero" x1={g.zero_x.to_string()} x2={g.zero_x.to_string()} y1={g.plot_top.to_string()} y2={g.plot_bottom.to_string()} />
             for (i, row) in g.rows.iter().enumerate() {
                 <g class="group">
-                    <text x={(g.plot_left - 8.0).to_string()} y={(g.label_y[i] + 4.0).to_string()} text-anchor="end">{ r.channels[i].clone() }</text>
+                    <text x={(g.plot_left - 16.0).to_string()} y={(g.label_y[i] + 4.0).to_string()} text-anchor="end">{ r.channels[i].clone() }</text>
+                    // The channel's colour in every view (the Sankey's).
+                    <circle class="swatch" cx={(g.plot_left - 8.0).to_string()} cy={g.label_y[i].to_string()} r="4" fill={super::paths::colour(&r.channels[i])} />
                     for (k, b) in row.iter().enumerate() {
                         <rect x={b.x.to_string()} y={b.y.to_string()} width={b.width.max(0.0).to_string()} height={b.height.to_string()}
                               fill={MODEL_COLOURS[k % MODEL_COLOURS.len()]}>

@@ -576,6 +576,16 @@ pub struct ResultViewProps {
 pub fn TimeToConvert(p: &ResultViewProps) -> Html {
     let bins = &p.result.time_to_convert;
     let to = p.result.time_to_convert_step.unwrap_or(p.result.steps.len().saturating_sub(1));
+    let from = p.result.time_to_convert_from.unwrap_or(0);
+    let on_from = {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |e: Event| {
+            let mut v = view.clone();
+            let i: usize = select_value(&e).parse().unwrap_or(0);
+            v.funnel.ttc_from = (i > 0).then_some(i);
+            on_view.emit(v);
+        })
+    };
     let on_to = {
         let (view, on_view, k) = (p.view.clone(), p.on_view.clone(), p.result.steps.len());
         Callback::from(move |e: Event| {
@@ -590,20 +600,27 @@ pub fn TimeToConvert(p: &ResultViewProps) -> Html {
     let g = funnel_layout_with(&counts, &counts, w, h);
     let total: u64 = counts.iter().sum();
     let last = p.result.steps.get(to).map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
-    let first = p.result.steps.first().map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
+    let first = p.result.steps.get(from).map(|s| StepMatch::parse(&s.label).describe()).unwrap_or_default();
     let unit = unit_label(&p.result);
     html! {
         <div class="time-to-convert" id="funnel-ttc">
             <h3>{ format!("Time to convert: {first} → {last}") }</h3>
+            <label class="field"><span>{"From step"}</span>
+                <select id="funnel-ttc-from" onchange={on_from}>
+                    for (i, s) in p.result.steps.iter().enumerate().take(to) {
+                        <option value={i.to_string()} selected={i == from}>{ format!("{}. {}", i + 1, StepMatch::parse(&s.label).describe()) }</option>
+                    }
+                </select>
+            </label>
             <label class="field"><span>{"To step"}</span>
                 <select id="funnel-ttc-to" onchange={on_to}>
-                    for (j, s) in p.result.steps.iter().enumerate().skip(1) {
+                    for (j, s) in p.result.steps.iter().enumerate().skip(from + 1) {
                         <option value={j.to_string()} selected={j == to}>{ format!("{}. {}", j + 1, StepMatch::parse(&s.label).describe()) }</option>
                     }
                 </select>
             </label>
             <svg id="funnel-ttc-chart" class="chart" viewBox={format!("0 0 {w} {h}")} role="img"
-                 xmlns="http://www.w3.org/2000/svg" aria-label={format!("Histogram of the time from step 1 to step {}", to + 1)}>
+                 xmlns="http://www.w3.org/2000/svg" aria-label={format!("Histogram of the time from step {} to step {}", from + 1, to + 1)}>
                 <style>{ FUNNEL_SVG_STYLE }</style>
                 { count_gridlines(&g) }
                 for (b, bin) in g.bars.iter().zip(bins.iter()) {
@@ -620,7 +637,7 @@ pub fn TimeToConvert(p: &ResultViewProps) -> Html {
                       y1={g.baseline.to_string()} y2={g.baseline.to_string()} />
             </svg>
             <table class="data mini" id="funnel-ttc-table">
-                <thead><tr><th>{ format!("Time from step 1 to step {}", to + 1) }</th><th class="num">{ unit }</th><th class="num">{"Share"}</th></tr></thead>
+                <thead><tr><th>{ format!("Time from step {} to step {}", from + 1, to + 1) }</th><th class="num">{ unit }</th><th class="num">{"Share"}</th></tr></thead>
                 <tbody>
                     for bin in bins.iter() {
                         <tr class="ttc-row">
@@ -660,7 +677,7 @@ pub fn OverTime(p: &ResultProps) -> Html {
             if rows.is_empty() {
                 <p class="muted">{"Nobody reached step 1."}</p>
             } else {
-                { rate_bars("funnel-trend-chart", "Conversion rate per period of entry", &items) }
+                { rate_bars("funnel-trend-chart", "Conversion rate per period of entry", &items, false) }
                 <table class="data mini" id="funnel-trend-table">
                     <thead><tr><th>{"Entered in"}</th><th class="num">{ format!("{unit} entered") }</th><th class="num">{"Converted"}</th><th class="num">{"Rate"}</th></tr></thead>
                     <tbody>
@@ -679,8 +696,14 @@ pub fn OverTime(p: &ResultProps) -> Html {
     }
 }
 
-/// Bars of percentages (0–100 %), one per item: (label, rate, tooltip).
-fn rate_bars(id: &str, aria: &str, items: &[(String, Option<f64>, String)]) -> Html {
+/// Bars of percentages (0–100 %), one per item: (label, rate, tooltip); `coloured`: each bar in
+/// its value's colour (as in the Sankey), grey for `(other)`, `(none)` and the like.
+fn rate_bars(id: &str, aria: &str, items: &[(String, Option<f64>, String)], coloured: bool) -> Html {
+    let fill = |label: &str| match coloured {
+        false => None,
+        true if label.starts_with('(') => Some("#9aa7b5"),
+        true => Some(super::paths::colour(label)),
+    };
     let (w, h) = (720.0, 200.0);
     let (left, right, top, bottom) = (48.0, 8.0, 16.0, 40.0);
     let plot_h = h - top - bottom;
@@ -700,7 +723,7 @@ fn rate_bars(id: &str, aria: &str, items: &[(String, Option<f64>, String)]) -> H
             for (i, (label, rate, title)) in items.iter().enumerate() {
                 <g class="step-bar">
                     <title>{ title.clone() }</title>
-                    <rect class="bar" x={(left + band * i as f64 + band * 0.14).to_string()} width={(band * 0.72).to_string()}
+                    <rect class="bar" style={fill(label).map(|c| format!("fill:{c}"))} x={(left + band * i as f64 + band * 0.14).to_string()} width={(band * 0.72).to_string()}
                           y={y(rate.unwrap_or(0.0)).to_string()} height={(plot_h * rate.unwrap_or(0.0) / 100.0).to_string()} />
                     if let Some(r) = rate {
                         if items.len() <= 12 {
@@ -741,7 +764,7 @@ pub fn Segments(p: &ResultProps) -> Html {
             if r.segments.is_empty() {
                 <p class="muted">{"No customers to break down."}</p>
             } else {
-                { rate_bars("funnel-breakdown-chart", "Conversion per segment", &items) }
+                { rate_bars("funnel-breakdown-chart", "Conversion per segment", &items, true) }
                 <table class="data mini" id="funnel-breakdown-table">
                     <thead>
                         <tr>
