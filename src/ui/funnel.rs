@@ -392,6 +392,12 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                 if !r.steps.is_empty() {
                     <FunnelChart result={r.clone()} />
                     <FunnelTable result={r.clone()} view={p.view.clone()} on_view={p.on_view.clone()} />
+                    if let Some(rev) = r.revenue_last_step {
+                        <p class="muted" id="funnel-revenue"
+                           title="The revenue on the event that did the last step, once per customer (or session, or attempt) who reached it">
+                            { revenue_line(r, rev) }
+                        </p>
+                    }
                     if let Some(insight) = &r.insight {
                         <Dropoff result={r.clone()} insight={Rc::new(insight.clone())} view={p.view.clone()} on_view={p.on_view.clone()}
                                  on_csv={p.on_insight_csv.clone()} />
@@ -486,6 +492,14 @@ fn times(median: Option<f64>, p90: Option<f64>) -> String {
     }
 }
 
+/// "Revenue at the last step: 1,234.50 from 12 customers".
+fn revenue_line(r: &FunnelResult, revenue: f64) -> String {
+    let n = r.steps.last().map_or(0, |s| s.customers);
+    let unit = unit_label(r).to_lowercase();
+    let unit = if n == 1 { unit.trim_end_matches('s') } else { &unit };
+    format!("Revenue at the last step: {} from {} {unit}", money(revenue), int(n))
+}
+
 /// What the step counts count, as a column heading.
 fn unit_label(r: &FunnelResult) -> &'static str {
     match r.count {
@@ -521,9 +535,6 @@ pub fn FunnelTable(p: &ResultViewProps) -> Html {
                     r.exclusions.iter().map(|e| format!(" · excluding {} between steps {} and {}", e.value, e.from + 1, e.to + 1)).collect::<String>()) }
                 if r.count == Count::Totals {
                     <span id="funnel-totals-note">{" · counting every attempt: after each conversion a customer's next events start a new one"}</span>
-                }
-                if let Some(rev) = r.revenue_last_step {
-                    <span id="funnel-revenue">{ format!(" · revenue at the last step: {}", money(rev)) }</span>
                 }
             </caption>
             <thead>
