@@ -951,7 +951,12 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     let hits = &found.hits;
     let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
     let (mut r, final_hits) = if !query.open {
-        let reached: Vec<u64> = (0..k).map(|j| count(hits, j)).collect();
+        let mut reached = vec![0u64; k];
+        for unit in hits.chunks_exact(k.max(1)) {
+            for (n, &hit) in reached.iter_mut().zip(unit) {
+                *n += u64::from(hit);
+            }
+        }
         (result(query, table.customer_count() as u64, &reached, &present, &optional, None), None)
     } else {
         // Entry at step 1 is the closed funnel; an entry at step s is the closed funnel of steps
@@ -1173,6 +1178,11 @@ pub(crate) fn closed_hits(
                 }
                 (h, g)
             };
+            if m == k {
+                // Every step is required: the run is the funnel.
+                (hits, gaps) = (sub_hits, sub_gaps);
+                continue;
+            }
             let from = if i == 0 { 0 } else { m - 1 };
             for (p, g) in sub_gaps.into_iter().enumerate().skip(from) {
                 let j = sub[p];
