@@ -25,6 +25,7 @@ use crate::core::identity::{self, StitchReport};
 use crate::core::ingest::{pathtable, skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS};
 use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
+use crate::core::stages::{self, StageModel, StagesResult};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
 use crate::core::zip;
@@ -96,6 +97,18 @@ pub enum Request {
     FunnelCustomersCsv {
         query: FunnelQuery,
     },
+    /// The lifecycle-stage model. On data without a stage column the model fills one (so funnels
+    /// and paths `by=stage` work), and a changed model answers with a new summary.
+    SetStageModel(StageModel),
+    /// The stage drop-off analysis under `model`; `id` as for funnels.
+    Stages {
+        id: u32,
+        model: StageModel,
+    },
+    /// One row per customer with their furthest stage and entry into each, as a CSV download.
+    StagesCustomersCsv {
+        model: StageModel,
+    },
 }
 
 /// What the worker sends back.
@@ -134,6 +147,10 @@ pub enum Response {
         id: u32,
         result: Result<Box<AttributionResult>, String>,
     },
+    Stages {
+        id: u32,
+        result: Result<Box<StagesResult>, String>,
+    },
 }
 
 impl Request {
@@ -150,10 +167,13 @@ impl Request {
             Request::Funnel { .. } => Some("funnel"),
             Request::Paths { .. } => Some("paths"),
             Request::Attribution { .. } => Some("attribution"),
+            Request::Stages { .. } => Some("stages"),
             Request::Cancel
             | Request::SkippedRowsCsv
             | Request::JourneysCsv { .. }
-            | Request::FunnelCustomersCsv { .. } => None,
+            | Request::FunnelCustomersCsv { .. }
+            | Request::SetStageModel(_)
+            | Request::StagesCustomersCsv { .. } => None,
         }
     }
 }
@@ -166,6 +186,7 @@ impl Response {
             Response::Funnel { .. } => Some("funnel"),
             Response::Paths { .. } => Some("paths"),
             Response::Attribution { .. } => Some("attribution"),
+            Response::Stages { .. } => Some("stages"),
             _ => None,
         }
     }
@@ -337,6 +358,8 @@ struct Loaded {
     held: Held,
     table: Rc<EventTable>,
     report: LoadReport,
+    /// Whether `table.stage` was filled from the stage model (the file has no stage column).
+    derived_stage: bool,
 }
 
 type Scope = ReactorScope<Request, Response>;
@@ -356,6 +379,10 @@ struct Session {
     identity: StitchReport,
     /// Requests that arrived during a load, handled after it.
     queued: VecDeque<Request>,
+    /// The lifecycle-stage model, and whether `merged.stage` was derived from it (the data has
+    /// no stage column of its own).
+    stage_model: StageModel,
+    derived_stage: bool,
 }
 
 enum Interrupt {
@@ -452,6 +479,52 @@ impl Session {
     }
 
     fn merge(&mut self) {
+        // Derived stage columns go first: they are not the files' data.
+        self.merged = None;
+        self.derived_stage = false;
+        for f in self.files.iter_mut().filter(|f| f.derived_stage) {
+            Rc::make_mut(&mut f.table).stage = None;
+            f.derived_stage = false;
+        }
+        self.merge_tables();
+        self.derive_stage_column();
+    }
+
+    /// Fills the merged table's stage column from the stage model when the data has none. A
+    /// single file's table is the merged table itself: it is filled in place, not copied.
+    fn derive_stage_column(&mut self) {
+        let Some(mut merged) = self.merged.take() else { return };
+        if merged.stage.is_some() && !self.derived_stage || merged.is_empty() {
+            self.merged = Some(merged);
+            return;
+        }
+        let column = stages::stage_column(&merged, &self.stage_model);
+        match self.files.iter().position(|f| Rc::ptr_eq(&f.table, &merged)) {
+            Some(i) => {
+                drop(merged);
+                let f = &mut self.files[i];
+                Rc::make_mut(&mut f.table).stage = Some(column);
+                f.derived_stage = true;
+                self.merged = Some(Rc::clone(&f.table));
+            }
+            None => {
+                Rc::make_mut(&mut merged).stage = Some(column);
+                self.merged = Some(merged);
+            }
+        }
+        self.derived_stage = true;
+    }
+
+    /// The data's own stage column (not one derived from the model).
+    fn data_stage_column<'a>(&self, table: &'a EventTable) -> Option<&'a table::Column> {
+        if self.derived_stage {
+            None
+        } else {
+            table.stage.as_ref()
+        }
+    }
+
+    fn merge_tables(&mut self) {
         let tables: Vec<&Journeys> = self.files.iter().filter_map(|f| f.report.path_table.as_deref()).collect();
         self.path_table = (!tables.is_empty()).then(|| Rc::new(pathtable::merge(&tables)));
         let parts: Vec<Part<'_>> = self.files.iter().map(|f| Part { table: &f.table, label: &f.label }).collect();
@@ -515,7 +588,7 @@ impl Session {
                 match self.read(scope, &held, &name).await {
                     Ok((table, report)) => {
                         let label = label_from_file_name(&name);
-                        added.push(Loaded { name, label, held, table: Rc::new(table), report });
+                        added.push(Loaded { name, label, held, table: Rc::new(table), report, derived_stage: false });
                     }
                     Err(Interrupt::Failed(e)) => errors.push(e),
                     Err(Interrupt::Cancelled) => {
@@ -574,6 +647,7 @@ impl Session {
                 Ok((table, report)) => {
                     f.table = Rc::new(table);
                     f.report = report;
+                    f.derived_stage = false;
                 }
                 Err(e) => {
                     result = Err(e);
@@ -678,6 +752,33 @@ impl Session {
                     Err(e) => Self::send(scope, Response::Funnel { id: 0, result: Err(e) }).await,
                 }
             }
+            Request::SetStageModel(model) => {
+                if model != self.stage_model {
+                    self.stage_model = model;
+                    if self.derived_stage {
+                        self.derive_stage_column();
+                        Self::send(scope, self.summary()).await;
+                    }
+                }
+            }
+            Request::Stages { id, model } => {
+                let result = match &self.merged {
+                    Some(t) => Ok(Box::new(stages::compute_with(t, &model, self.data_stage_column(t)))),
+                    None => Err("no data loaded yet".to_string()),
+                };
+                Self::send(scope, Response::Stages { id, result }).await;
+            }
+            Request::StagesCustomersCsv { model } => match &self.merged {
+                Some(t) => {
+                    let text = stages::customers_csv(t, &model, self.data_stage_column(t));
+                    let file_name = "touchpath-stages-customers.csv".to_string();
+                    Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
+                }
+                None => {
+                    let result = Err("no data loaded yet".to_string());
+                    Self::send(scope, Response::Stages { id: 0, result }).await;
+                }
+            },
             Request::Funnel { id, query } => {
                 let result = match &self.merged {
                     Some(t) => funnel::compute(t, &query).map_err(|e| e.to_string()),
@@ -715,6 +816,8 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         stitch: false,
         identity: StitchReport::default(),
         queued: VecDeque::new(),
+        stage_model: StageModel::default(),
+        derived_stage: false,
     };
     loop {
         let req = match session.queued.pop_front() {
