@@ -129,7 +129,7 @@ fn the_fixture_under_the_default_model() {
         ]
     );
     assert!(r.values.iter().all(|v| !v.mixed));
-    assert!(r.notes.is_empty());
+    assert!(r.notes.is_empty() && r.more_values == 0);
 }
 
 #[test]
@@ -293,6 +293,22 @@ fn empty_and_odd_inputs_do_not_panic() {
     assert_eq!(reach(&r), [5 + 1]);
     assert!(r.by_channel.is_empty());
     assert_eq!((r.stages[0].moved_on, r.stages[0].stayed), (0, 6));
+    // Many distinct events: the 1,000 most frequent are listed, the rest counted.
+    let mut b = TableBuilder::new(false, false, false);
+    let names: Vec<String> = (0..1_005).map(|i| format!("page_{i:04}")).collect();
+    for (i, n) in names.iter().enumerate() {
+        let reps = if i < 3 { 2 } else { 1 };
+        for _ in 0..reps {
+            b.push(RowRef { customer: "c", ts: i as i64, event: n, channel: None, stage: None, revenue: None });
+        }
+    }
+    let r = compute(&b.finish(), &StageModel::default());
+    assert_eq!((r.values.len(), r.more_values), (1_000, 5));
+    assert_eq!(
+        (r.values[0].value.as_str(), r.values[0].events, r.values[3].value.as_str()),
+        ("page_0000", 2, "page_0003")
+    );
+    assert!(!r.has_channel && r.by_channel.is_empty());
 }
 
 /// The sample's events and the stage its generator gives each: the independent mapping used

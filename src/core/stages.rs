@@ -37,6 +37,9 @@ pub const DEFAULT_STAGES: [&str; 5] = ["awareness", "consideration", "purchase",
 /// At most this many stages.
 pub const MAX_STAGES: usize = 20;
 
+/// Event values listed in the result (the most frequent).
+pub const MAX_VALUES: usize = 1_000;
+
 /// Channel segments shown by name in the per-channel conversion; the rest are "(other)".
 pub const TOP_CHANNELS: usize = 5;
 
@@ -391,8 +394,10 @@ pub struct StagesResult {
     pub has_channel: bool,
     /// Per entry channel: the [`TOP_CHANNELS`] with the most stage entries, then "(other)".
     pub by_channel: Vec<ChannelRow>,
-    /// Every event value, most frequent first, with its stage.
+    /// The [`MAX_VALUES`] most frequent event values (ties by name), with their stage.
     pub values: Vec<ValueStage>,
+    /// Event values beyond those.
+    pub more_values: u64,
     /// Rules that name a stage not in the list (ignored), and similar remarks.
     pub notes: Vec<String>,
 }
@@ -576,6 +581,7 @@ pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option
         uses_stage_column: stage_column.is_some(),
         has_channel: channel.is_some(),
         by_channel,
+        more_values: table.event.values.len().saturating_sub(MAX_VALUES) as u64,
         values: value_stages(table, model, &stages, stage_column),
         notes: model_notes(model),
     }
@@ -634,6 +640,7 @@ fn value_stages(
         })
         .collect();
     out.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
+    out.truncate(MAX_VALUES);
     out
 }
 

@@ -107,13 +107,14 @@ pub fn StagesView(p: &StagesProps) -> Html {
 
 fn caption(r: &StagesResult) -> String {
     let share = if r.events > 0 { r.unmapped_events as f64 * 100.0 / r.events as f64 } else { 0.0 };
+    let n = |x: u64, one: &str, many: &str| format!("{} {}", int(x), if x == 1 { one } else { many });
     format!(
-        "{} customers · {} events, {} of them ({:.1}%) in no stage · {} customers in no stage · stages from your rules, {}keyword defaults",
-        int(r.customers),
-        int(r.events),
+        "{} · {}, {} in no stage ({:.1}%) · {} with no event in any stage · stages from your rules, {}keyword defaults",
+        n(r.customers, "customer", "customers"),
+        n(r.events, "event", "events"),
         int(r.unmapped_events),
         share,
-        int(r.customers_none),
+        n(r.customers_none, "customer", "customers"),
         if r.uses_stage_column { "the data's stage column, " } else { "" },
     )
 }
@@ -369,6 +370,7 @@ fn ModelEditor(p: &EditorProps) -> Html {
         })
     };
     let values = p.result.as_ref().map(|r| r.values.clone()).unwrap_or_default();
+    let more = p.result.as_ref().map_or(0, |r| r.more_values) + values.len().saturating_sub(VALUES_SHOWN) as u64;
     let stage_options = |selected: Option<&str>| {
         html! {
             <>
@@ -394,7 +396,7 @@ fn ModelEditor(p: &EditorProps) -> Html {
             <h3>{"Rules"}</h3>
             <ol class="stage-rules" id="stages-rules">
                 for (i, r) in m.rules.iter().enumerate() {
-                    <li class="stage-rule">
+                    <li class="stage-rule" key={format!("{i} {}", rule_text(r))}>
                         <span class="rule-text">{ rule_text(r) }</span>
                         <button class="icon remove-rule" title="Remove rule" aria-label={format!("Remove rule {}", i + 1)}
                                 onclick={{ let f = apply(Rc::new(move |m: &mut StageModel| { if i < m.rules.len() { m.rules.remove(i); } })); Callback::from(move |_| f()) }}>{"×"}</button>
@@ -417,7 +419,7 @@ fn ModelEditor(p: &EditorProps) -> Html {
                         <thead><tr><th>{"Event"}</th><th class="num">{"Events"}</th><th>{"Stage"}</th><th>{"From"}</th><th></th></tr></thead>
                         <tbody>
                             for v in values.iter().take(VALUES_SHOWN) {
-                                <tr class="value-row">
+                                <tr class="value-row" key={v.value.clone()}>
                                     <td class="value-name">{ v.value.clone() }</td>
                                     <td class="num value-events">{ int(v.events) }</td>
                                     <td>
@@ -444,8 +446,8 @@ fn ModelEditor(p: &EditorProps) -> Html {
                         </tbody>
                     </table>
                 </div>
-                if values.len() > VALUES_SHOWN {
-                    <p class="muted">{ format!("and {} more event values (map them with a wildcard rule)", int((values.len() - VALUES_SHOWN) as u64)) }</p>
+                if more > 0 {
+                    <p class="muted" id="stages-more-values">{ format!("and {} more event values (map them with a wildcard rule)", int(more)) }</p>
                 }
             }
         </details>
