@@ -309,6 +309,10 @@ fn empty_and_odd_inputs_do_not_panic() {
         ("page_0000", 2, "page_0003")
     );
     assert!(!r.has_channel && r.by_channel.is_empty());
+    let t = with_stages(&[("s", 1, "visit", "")]);
+    let model = StageModel { rules: vec![rule("*", true, "advocacy")], ..Default::default() };
+    let r = compute(&t, &model);
+    assert_eq!((reach(&r), r.notes.len()), (vec![1, 0, 0, 0, 0], 1), "{:?}", r.notes);
 }
 
 /// The sample's events and the stage its generator gives each: the independent mapping used

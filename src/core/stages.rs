@@ -583,7 +583,13 @@ pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option
         by_channel,
         more_values: table.event.values.len().saturating_sub(MAX_VALUES) as u64,
         values: value_stages(table, model, &stages, stage_column),
-        notes: model_notes(model),
+        notes: {
+            let mut notes = model_notes(model);
+            if channel.is_none() && model.rules.iter().any(|r| r.channel) {
+                notes.push("This data has no channel column: the channel: rules match nothing.".into());
+            }
+            notes
+        },
     }
 }
 

@@ -8,7 +8,6 @@ use yew::prelude::*;
 
 use super::browser::{self, int};
 use super::export::ExportButtons;
-use crate::core::chart::funnel_layout_with;
 use crate::core::stages::{Source, StageModel, StageRule, StagesExport, StagesResult};
 use crate::core::view::ViewState;
 
@@ -30,6 +29,12 @@ const VALUES_SHOWN: usize = 100;
 
 fn pct(x: f64) -> String {
     format!("{x:.1}%")
+}
+
+/// Revenue with thousands separators, whole units: 165096.68 → "165,097".
+fn money(v: f64) -> String {
+    let sign = if v < -0.5 { "−" } else { "" };
+    format!("{sign}{}", int(v.abs().round() as u64))
 }
 
 fn times(median: Option<f64>, p90: Option<f64>) -> String {
@@ -127,61 +132,53 @@ struct ResultProps {
 /// Styles inside the SVG, so an exported file looks as on screen.
 const SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:12px;fill:#5b6675}\
 .value{fill:#1b2430;font-weight:600}.bar{fill:#2f7fd8}.ghost{fill:#d5e4f6}.tick line{stroke:#edf0f4}.axis{stroke:#9aa7b5}\
-.conv{fill:#1b2430;font-size:11px}.drop{fill:#b42318;font-size:11px}";
+.label{font-size:12px;fill:#1b2430}.conv{fill:#1b2430;font-size:11px}.drop{fill:#b42318;font-size:11px}";
 
-/// Bars of customers per stage; the previous stage as a pale ghost; the conversion and drop-off
-/// between stages below the labels.
+/// Horizontal bars of customers per stage, top to bottom, the previous stage as a pale ghost
+/// behind each bar; between two bars the conversion and the drop-off.
 #[component]
 fn StagesChart(p: &ResultProps) -> Html {
     let r = &p.result;
-    let (w, h) = (560.0, 320.0);
-    let counts: Vec<u64> = r.stages.iter().map(|s| s.customers).collect();
-    let previous: Vec<u64> = (0..counts.len()).map(|i| counts[i.saturating_sub(1)]).collect();
-    let mut g = funnel_layout_with(&counts, &previous, w, h - 20.0);
-    g.plot_right = w - 8.0;
-    let label_len = (64 / counts.len().max(1)).clamp(6, 18);
+    let (w, left, right, top) = (340.0, 96.0, 52.0, 8.0);
+    let (bar_h, gap) = (26.0, 22.0);
+    let n = r.stages.len();
+    let h = top * 2.0 + n as f64 * bar_h + n.saturating_sub(1) as f64 * gap;
+    let max = r.stages.iter().map(|s| s.customers).max().unwrap_or(0).max(1) as f64;
+    let x_of = |v: u64| (w - left - right) * v as f64 / max;
+    let y_of = |i: usize| top + i as f64 * (bar_h + gap);
     html! {
         <svg id="stages-chart" class="chart stages-chart" viewBox={format!("0 0 {w} {h}")} role="img"
              xmlns="http://www.w3.org/2000/svg" aria-label="Customers reaching each stage, with the conversion between stages">
             <style>{ SVG_STYLE }</style>
-            for (t, y) in g.ticks.iter().copied() {
-                <g class="tick">
-                    <line x1={g.plot_left.to_string()} x2={g.plot_right.to_string()} y1={y.to_string()} y2={y.to_string()} />
-                    <text x={(g.plot_left - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ int(t as u64) }</text>
-                </g>
-            }
-            for (i, (b, s)) in g.bars.iter().zip(&r.stages).enumerate() {
+            for (i, s) in r.stages.iter().enumerate() {
                 <g class="step-bar stage-bar">
                     <title>{ format!("{}: {} customers ({:.1}% of the first stage)", s.stage, int(s.customers), s.pct_of_first) }</title>
+                    <text class="label" x={(left - 8.0).to_string()} y={(y_of(i) + bar_h / 2.0 + 4.0).to_string()} text-anchor="end">
+                        { short(&s.stage, 16) }
+                    </text>
                     if i > 0 {
-                        <rect class="ghost" x={b.x.to_string()} width={b.width.to_string()}
-                              y={b.ghost_y.to_string()} height={(b.y - b.ghost_y).max(0.0).to_string()} />
+                        <rect class="ghost" x={left.to_string()} y={y_of(i).to_string()} height={bar_h.to_string()}
+                              width={x_of(r.stages[i - 1].customers).to_string()} />
                     }
-                    <rect class="bar" x={b.x.to_string()} width={b.width.to_string()} y={b.y.to_string()} height={b.height.to_string()} />
-                    <text class="value" x={(b.x + b.width / 2.0).to_string()} y={(b.y - 6.0).to_string()} text-anchor="middle">
-                        { int(s.customers) }
-                    </text>
-                    <text class="label" x={(b.x + b.width / 2.0).to_string()} y={(g.baseline + 18.0).to_string()} text-anchor="middle">
-                        { short(&s.stage, label_len) }
-                    </text>
+                    <rect class="bar" x={left.to_string()} y={y_of(i).to_string()} height={bar_h.to_string()}
+                          width={x_of(s.customers).max(1.0).to_string()} />
+                    <text class="value" x={(left + x_of(s.customers.max(if i > 0 { r.stages[i - 1].customers } else { 0 })) + 6.0).to_string()}
+                          y={(y_of(i) + bar_h / 2.0 + 4.0).to_string()}>{ int(s.customers) }</text>
                 </g>
-                if i > 0 {
+                if i + 1 < n {
                     <g class="stage-conv">
-                        <title>{ format!("{} → {}: {} of {} converted after entering {}", r.stages[i - 1].stage, s.stage,
-                            int(s.from_previous.unwrap_or(0)), int(r.stages[i - 1].customers), r.stages[i - 1].stage) }</title>
-                        <text class="conv" x={(b.x - (b.x - g.bars[i - 1].x - g.bars[i - 1].width) / 2.0).to_string()}
-                              y={(g.baseline + 36.0).to_string()} text-anchor="middle">
-                            { format!("→ {}", s.conversion_pct.map(pct).unwrap_or_else(|| "—".into())) }
+                        <title>{ format!("{} → {}: {} of {} reached {} after entering {}", s.stage, r.stages[i + 1].stage,
+                            int(r.stages[i + 1].from_previous.unwrap_or(0)), int(s.customers), r.stages[i + 1].stage, s.stage) }</title>
+                        <text class="conv" x={(left + 4.0).to_string()} y={(y_of(i) + bar_h + gap / 2.0 + 4.0).to_string()}>
+                            { format!("↓ {}", r.stages[i + 1].conversion_pct.map(pct).unwrap_or_else(|| "—".into())) }
                         </text>
-                        <text class="drop" x={(b.x - (b.x - g.bars[i - 1].x - g.bars[i - 1].width) / 2.0).to_string()}
-                              y={(g.baseline + 50.0).to_string()} text-anchor="middle">
-                            { format!("−{}", int(s.dropoff.unwrap_or(0))) }
+                        <text class="drop" x={(left + 64.0).to_string()} y={(y_of(i) + bar_h + gap / 2.0 + 4.0).to_string()}>
+                            { format!("−{}", int(r.stages[i + 1].dropoff.unwrap_or(0))) }
                         </text>
                     </g>
                 }
             }
-            <line class="axis" x1={g.plot_left.to_string()} x2={g.plot_right.to_string()}
-                  y1={g.baseline.to_string()} y2={g.baseline.to_string()} />
+            <line class="axis" x1={left.to_string()} x2={left.to_string()} y1={(top - 4.0).to_string()} y2={(h - top + 4.0).to_string()} />
         </svg>
     }
 }
@@ -194,16 +191,16 @@ fn StagesTable(p: &ResultProps) -> Html {
     let revenue = r.stages.iter().any(|s| s.revenue.is_some());
     html! {
         <div class="table-wrap">
-            <table class="data mini" id="stages-table">
+            <table class="data mini compact" id="stages-table">
                 <thead><tr>
                     <th>{"Stage"}</th>
                     <th class="num">{"Customers"}</th>
                     <th class="num">{"% of first"}</th>
-                    <th class="num" title="Customers in this stage ÷ customers in the previous one (above 100% when customers skipped the previous stage)">{"% of previous"}</th>
-                    <th class="num" title="Of the previous stage's customers, those who reached this stage after entering the previous one">{"From previous"}</th>
+                    <th class="num" title="Customers in this stage ÷ customers in the previous one (above 100% when customers skipped the previous stage)">{"% of prev."}</th>
+                    <th class="num" title="Of the previous stage's customers, the share who reached this stage after entering the previous one">{"Conversion"}</th>
                     <th class="num" title="The previous stage's customers who did not reach this stage after entering it">{"Drop-off"}</th>
-                    <th class="num" title="Median and 90th percentile time from entering the stage to the first event in a later stage">{"Time in stage (median / p90)"}</th>
-                    <th class="num" title="Customers who never reached a later stage after entering this one (left out of the times)">{"Did not move on"}</th>
+                    <th class="num" title="Median / 90th percentile time from entering the stage to the first event in a later stage">{"Time in stage"}</th>
+                    <th class="num" title="Customers who never reached a later stage after entering this one (left out of the times)">{"Stayed"}</th>
                     if revenue { <th class="num">{"Revenue"}</th> }
                 </tr></thead>
                 <tbody>
@@ -213,15 +210,13 @@ fn StagesTable(p: &ResultProps) -> Html {
                             <td class="num stage-customers">{ int(s.customers) }</td>
                             <td class="num stage-pct-first">{ pct(s.pct_of_first) }</td>
                             <td class="num stage-pct-prev">{ pct(s.pct_of_previous) }</td>
-                            <td class="num stage-conv">{ match (s.from_previous, s.conversion_pct) {
-                                (Some(n), Some(c)) => format!("{} · {}", int(n), pct(c)),
-                                (Some(n), None) => int(n),
-                                _ => "—".into(),
-                            } }</td>
+                            <td class="num stage-conv" title={s.from_previous.map(|n| format!("{} converted from the previous stage", int(n)))}>
+                                { s.conversion_pct.map(pct).unwrap_or_else(|| "—".into()) }
+                            </td>
                             <td class="num stage-dropoff">{ s.dropoff.map(int).unwrap_or_else(|| "—".into()) }</td>
                             <td class="num stage-time">{ times(s.median_time_s, s.p90_time_s) }</td>
                             <td class="num stage-stayed">{ int(s.stayed) }</td>
-                            if revenue { <td class="num stage-revenue">{ s.revenue.map(|v| format!("{v:.2}")).unwrap_or_default() }</td> }
+                            if revenue { <td class="num stage-revenue">{ s.revenue.map(money).unwrap_or_default() }</td> }
                         </tr>
                     }
                 </tbody>
@@ -364,6 +359,9 @@ fn ModelEditor(p: &EditorProps) -> Html {
                 Some(rest) => (true, rest.trim().to_string()),
                 None => (false, text),
             };
+            if pat.is_empty() {
+                return;
+            }
             edit.emit(Rc::new(move |m: &mut StageModel| {
                 m.rules.push(StageRule { pattern: pat.clone(), channel, stage: stage.clone() });
             }));
