@@ -272,10 +272,10 @@ fn the_data_stage_column_comes_between_rules_and_keywords() {
 fn the_derived_stage_column_follows_the_model() {
     let t = fixture();
     let col = stage_column(&t, &StageModel::default());
-    assert_eq!(col.values, ["awareness", "consideration", "purchase", "retention", "advocacy", ""]);
+    assert_eq!(col.values, ["awareness", "consideration", "purchase", "retention", "advocacy", "(no stage)"]);
     let counts = col.counts();
     assert_eq!(counts, [7, 5, 4, 1, 1, 2]);
-    // Without unmapped rows there is no empty value.
+    // Without unmapped rows there is no "(no stage)" value.
     let model = StageModel { rules: vec![rule("scroll", false, "awareness")], ..Default::default() };
     assert_eq!(stage_column(&t, &model).values.len(), 5);
 }

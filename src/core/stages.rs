@@ -308,14 +308,17 @@ pub fn assign(table: &EventTable, model: &StageModel, stage_column: Option<&Colu
         .collect()
 }
 
-/// The model as a stage column (values: the stages, then `""` for unmapped rows when there are
-/// any), so that funnels and paths `by=stage` work on data without one.
+/// The value of unmapped rows in [`stage_column`].
+pub const NO_STAGE: &str = "(no stage)";
+
+/// The model as a stage column (values: the stages, then [`NO_STAGE`] for unmapped rows when
+/// there are any), so that funnels and paths `by=stage` work on data without one.
 pub fn stage_column(table: &EventTable, model: &StageModel) -> Column {
     let stages = assign(table, model, None);
     let k = model.stages.len() as u32;
     let mut values = model.stages.clone();
     if stages.contains(&NONE) {
-        values.push(String::new());
+        values.push(NO_STAGE.to_string());
     }
     let codes = stages.iter().map(|&s| if s == NONE { k } else { u32::from(s) }).collect();
     Column { values, codes }
@@ -759,7 +762,7 @@ mod tests {
         m.set_value_rule("visit", false, Some(""));
         assert_eq!(assign(&t, &m, None), vec![NONE, 3, 4]);
         let col = stage_column(&t, &m);
-        assert_eq!(col.values.last().map(String::as_str), Some(""));
+        assert_eq!(col.values.last().map(String::as_str), Some(NO_STAGE));
         assert_eq!(col.codes, vec![5, 3, 4]);
     }
 

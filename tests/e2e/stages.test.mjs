@@ -28,6 +28,8 @@
 //    stage (45.0%); furthest (none) 1, visitor 2 (k3, k4), buyer 3.
 // S5 funnel by=stage on the stage column the model fills: awareness → consideration → purchase in
 //    order: k1 k2 3 steps; k4 2 (its A 08:30 then C 09:00); k3, k6 1; k5 0 → 5, 3, 2.
+// S6 paths by stage (repeats collapsed): k1 A C P V, k2 A C P R, k3 A (no stage) A, k4 C A C,
+//    k5 (no stage), k6 A P — six variants of one customer each.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -234,6 +236,15 @@ describe('Stages', () => {
       ['consideration', '3', '60.0%', '60.0%', '2'],
       ['purchase', '2', '40.0%', '66.7%', '1'],
     ], { caption: '6 customers in the data · steps by stage', message: 'S5' });
+    // Paths by stage too; the unmapped scrolls are the value "(no stage)".
+    await page.click('#tab-paths');
+    await page.selectOption('#paths-by', 'stage');
+    const paths = await eventually(() => page.$$eval('.variant-path', (es) => es.map((e) => e.textContent).sort()),
+      (v) => v.length === 6, { message: 'S6 path variants by stage' });
+    assert.deepEqual(paths, [
+      '(no stage)', 'awareness → (no stage) → awareness', 'awareness → consideration → purchase → advocacy',
+      'awareness → consideration → purchase → retention', 'awareness → purchase', 'consideration → awareness → consideration',
+    ]);
     assertNoProblems(p3, 'the funnel by stage');
     await context.close();
   });
