@@ -188,7 +188,12 @@ fn StagesChart(p: &ResultProps) -> Html {
 #[component]
 fn StagesTable(p: &ResultProps) -> Html {
     let r = &p.result;
-    let revenue = r.stages.iter().any(|s| s.revenue.is_some());
+    let revenue: Vec<String> = r
+        .stages
+        .iter()
+        .filter_map(|s| s.revenue.filter(|v| *v != 0.0).map(|v| format!("{} {}", s.stage, money(v))))
+        .collect();
+    let has_revenue = r.stages.iter().any(|s| s.revenue.is_some());
     html! {
         <div class="table-wrap">
             <table class="data mini compact" id="stages-table">
@@ -201,7 +206,6 @@ fn StagesTable(p: &ResultProps) -> Html {
                     <th class="num" title="The previous stage's customers who did not reach this stage after entering it">{"Drop-off"}</th>
                     <th class="num" title="Median / 90th percentile time from entering the stage to the first event in a later stage">{"Time in stage"}</th>
                     <th class="num" title="Customers who never reached a later stage after entering this one (left out of the times)">{"Stayed"}</th>
-                    if revenue { <th class="num">{"Revenue"}</th> }
                 </tr></thead>
                 <tbody>
                     for s in &r.stages {
@@ -216,11 +220,17 @@ fn StagesTable(p: &ResultProps) -> Html {
                             <td class="num stage-dropoff">{ s.dropoff.map(int).unwrap_or_else(|| "—".into()) }</td>
                             <td class="num stage-time">{ times(s.median_time_s, s.p90_time_s) }</td>
                             <td class="num stage-stayed">{ int(s.stayed) }</td>
-                            if revenue { <td class="num stage-revenue">{ s.revenue.map(money).unwrap_or_default() }</td> }
                         </tr>
                     }
                 </tbody>
             </table>
+            if has_revenue {
+                <p class="muted" id="stages-revenue">{ if revenue.is_empty() {
+                    "Revenue of the events in each stage: none.".to_string()
+                } else {
+                    format!("Revenue of the events in each stage: {}.", revenue.join(" · "))
+                } }</p>
+            }
         </div>
     }
 }

@@ -40,11 +40,11 @@ import {
 
 const DEFAULT_CAPTION = '6 customers · 20 events, 2 in no stage (10.0%) · 1 customer with no event in any stage · stages from your rules, keyword defaults';
 const S1 = [
-  ['awareness', '5', '100.0%', '100.0%', '—', '—', '10 min / 30 min', '1', '0'],
-  ['consideration', '3', '60.0%', '60.0%', '60.0%', '2', '20 min / 2.0 h', '1', '0'],
-  ['purchase', '3', '60.0%', '100.0%', '66.7%', '1', '2.0 h / 4.0 h', '1', '90'],
-  ['retention', '1', '20.0%', '33.3%', '33.3%', '2', '—', '1', '20'],
-  ['advocacy', '1', '20.0%', '100.0%', '0.0%', '1', '—', '1', '0'],
+  ['awareness', '5', '100.0%', '100.0%', '—', '—', '10 min / 30 min', '1'],
+  ['consideration', '3', '60.0%', '60.0%', '60.0%', '2', '20 min / 2.0 h', '1'],
+  ['purchase', '3', '60.0%', '100.0%', '66.7%', '1', '2.0 h / 4.0 h', '1'],
+  ['retention', '1', '20.0%', '33.3%', '33.3%', '2', '—', '1'],
+  ['advocacy', '1', '20.0%', '100.0%', '0.0%', '1', '—', '1'],
 ];
 const S1_FURTHEST = [
   ['(none)', '1', '16.7%'], ['awareness', '1', '16.7%'], ['consideration', '1', '16.7%'],
@@ -66,7 +66,8 @@ function readStages(page) {
     return {
       caption: document.querySelector('#stages-caption')?.textContent.trim() ?? null,
       stages: rows('#stages-table tr.stage-row', ['.stage-name', '.stage-customers', '.stage-pct-first', '.stage-pct-prev',
-        '.stage-conv', '.stage-dropoff', '.stage-time', '.stage-stayed', '.stage-revenue']),
+        '.stage-conv', '.stage-dropoff', '.stage-time', '.stage-stayed']),
+      revenue: document.querySelector('#stages-revenue')?.textContent ?? null,
       furthest: rows('#stages-furthest-table tr.furthest-row', ['.furthest-stage', '.furthest-count', '.furthest-share']),
       channels: [...document.querySelectorAll('#stages-channels-table tr.channel-row')].map((tr) =>
         [tr.querySelector('.channel-name').textContent.trim(), ...[...tr.querySelectorAll('.channel-rate')].map((td) => td.textContent.trim())]),
@@ -112,6 +113,7 @@ describe('Stages', () => {
     const got = await eventually(() => readStages(page), (s) => s?.caption === DEFAULT_CAPTION, { message: 'S1 caption' });
     assert.deepEqual(got.stages, S1);
     assert.deepEqual(got.furthest, S1_FURTHEST);
+    assert.equal(got.revenue, 'Revenue of the events in each stage: purchase 90 · retention 20.');
     assert.deepEqual(got.channels, S1_CHANNELS);
     const heads = await page.$$eval('#stages-channels-table thead th', (ths) => ths.map((t) => t.textContent));
     assert.deepEqual(heads, ['Entry channel', 'awareness → consideration', 'consideration → purchase', 'purchase → retention', 'retention → advocacy']);
@@ -208,9 +210,10 @@ describe('Stages', () => {
       'view=stages&stages=visitor,buyer&stage_map=site_visit:visitor,ad_*:visitor,*purchase:buyer', 'stages.csv', '20');
     const s = await eventually(() => readStages(page), (x) => x?.stages.length === 2 && x.stages[0][1] === '5', { message: 'S4' });
     assert.deepEqual(s.stages, [
-      ['visitor', '5', '100.0%', '100.0%', '—', '—', '30 min / 2.7 h', '2', '0'],
-      ['buyer', '3', '60.0%', '60.0%', '60.0%', '2', '—', '3', '110'],
+      ['visitor', '5', '100.0%', '100.0%', '—', '—', '30 min / 2.7 h', '2'],
+      ['buyer', '3', '60.0%', '60.0%', '60.0%', '2', '—', '3'],
     ]);
+    assert.equal(s.revenue, 'Revenue of the events in each stage: buyer 110.');
     assert.equal(s.caption, '6 customers · 20 events, 9 in no stage (45.0%) · 1 customer with no event in any stage · stages from your rules, keyword defaults');
     assert.deepEqual(s.furthest, [['(none)', '1', '16.7%'], ['visitor', '2', '33.3%'], ['buyer', '3', '50.0%']]);
     assert.equal(await page.inputValue('#stages-list'), 'visitor, buyer');
