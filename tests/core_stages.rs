@@ -35,11 +35,11 @@
 mod common;
 
 use touchpath::core::ingest::load_bytes;
+use touchpath::core::paths::wildcard_match;
 use touchpath::core::sample;
 use touchpath::core::schema::ColumnOverrides;
 use touchpath::core::stages::{
-    assign, compute, compute_with, customers_csv, stage_column, Source, StageModel, StageRule, StagesResult,
-    DEFAULT_STAGES, NONE,
+    compute, compute_with, customers_csv, stage_column, Source, StageModel, StageRule, StagesResult, DEFAULT_STAGES,
 };
 use touchpath::core::table::{EventTable, RowRef, TableBuilder};
 
@@ -328,36 +328,66 @@ fn sample_stage(event: &str) -> Option<usize> {
     })
 }
 
-/// Reached, furthest, none, converted to the next stage, sorted times in stage (µs).
-type Brute = (Vec<u64>, Vec<u64>, u64, Vec<u64>, Vec<Vec<i64>>);
+/// What the brute force finds.
+struct Brute {
+    reach: Vec<u64>,
+    furthest: Vec<u64>,
+    none: u64,
+    /// Converted from stage i to i + 1.
+    conv: Vec<u64>,
+    /// Sorted times in stage (µs).
+    times: Vec<Vec<i64>>,
+    /// Per entry channel of stage i (`(none)` without one): entered and converted per transition.
+    segments: std::collections::BTreeMap<String, (Vec<u64>, Vec<u64>)>,
+    /// Customers with some event in a stage ≥ i.
+    at_least: Vec<u64>,
+}
 
-/// Brute force per customer from the raw rows: reached, furthest, conversions, times, segments.
+/// Brute force per customer from the raw rows: for each stage, the first row in it; conversion
+/// is any row of the next stage after it; moving on the first row of a later stage after it.
 fn brute(t: &EventTable, stage_of: impl Fn(usize) -> Option<usize>, k: usize) -> Brute {
-    let (mut reach, mut furthest, mut none, mut conv) = (vec![0; k], vec![0; k], 0, vec![0; k]);
-    let mut times = vec![Vec::new(); k];
+    let mut b = Brute {
+        reach: vec![0; k],
+        furthest: vec![0; k],
+        none: 0,
+        conv: vec![0; k],
+        times: vec![Vec::new(); k],
+        segments: Default::default(),
+        at_least: vec![0; k],
+    };
+    let transitions = k.saturating_sub(1);
     for c in 0..t.customer_count() {
         let rows: Vec<(usize, usize)> = t.rows_of(c).filter_map(|r| stage_of(r).map(|s| (r, s))).collect();
         let mut best = None;
         for i in 0..k {
-            let Some(&(first, _)) = rows.iter().find(|(_, s)| *s == i) else { continue };
-            reach[i] += 1;
-            best = Some(i);
-            if rows.iter().any(|&(r, s)| s == i + 1 && r > first) {
-                conv[i] += 1;
+            if rows.iter().any(|&(_, s)| s >= i) {
+                b.at_least[i] += 1;
             }
+            let Some(&(first, _)) = rows.iter().find(|(_, s)| *s == i) else { continue };
+            b.reach[i] += 1;
+            best = Some(i);
+            let converted = rows.iter().any(|&(r, s)| s == i + 1 && r > first);
+            b.conv[i] += u64::from(converted);
             if let Some(&(r, _)) = rows.iter().find(|&&(r, s)| s > i && r > first) {
-                times[i].push(t.ts[r] - t.ts[first]);
+                b.times[i].push(t.ts[r] - t.ts[first]);
+            }
+            if i < transitions {
+                let ch = t.channel.as_ref().map_or("", |col| col.values[col.codes[first] as usize].as_str());
+                let name = if ch.is_empty() { "(none)".to_string() } else { ch.to_string() };
+                let e = b.segments.entry(name).or_insert_with(|| (vec![0; transitions], vec![0; transitions]));
+                e.0[i] += 1;
+                e.1[i] += u64::from(converted);
             }
         }
         match best {
-            Some(b) => furthest[b] += 1,
-            None => none += 1,
+            Some(f) => b.furthest[f] += 1,
+            None => b.none += 1,
         }
     }
-    for v in &mut times {
+    for v in &mut b.times {
         v.sort_unstable();
     }
-    (reach, furthest, none, conv, times)
+    b
 }
 
 fn nearest_rank(sorted: &[i64], q: f64) -> Option<f64> {
@@ -368,42 +398,106 @@ fn nearest_rank(sorted: &[i64], q: f64) -> Option<f64> {
     Some(sorted[rank - 1] as f64 / 1e6)
 }
 
-/// The default model with the result's stage names.
-fn model_of(r: &StagesResult) -> StageModel {
-    StageModel { stages: r.stages.iter().map(|s| s.stage.clone()).collect(), rules: Vec::new() }
-}
-
 #[track_caller]
 fn check_against_brute(t: &EventTable, r: &StagesResult, stage_of: impl Fn(usize) -> Option<usize>) {
     let k = r.stages.len();
-    let (reach_b, furthest_b, none_b, conv_b, times_b) = brute(t, stage_of, k);
-    assert_eq!(reach(r), reach_b);
-    assert_eq!(r.stages.iter().map(|s| s.furthest).collect::<Vec<_>>(), furthest_b);
-    assert_eq!(r.customers_none, none_b);
+    let b = brute(t, stage_of, k);
+    assert_eq!(reach(r), b.reach);
+    assert_eq!(r.stages.iter().map(|s| s.furthest).collect::<Vec<_>>(), b.furthest);
+    assert_eq!(r.customers_none, b.none);
     for i in 0..k {
         let s = &r.stages[i];
-        assert_eq!(s.moved_on, times_b[i].len() as u64, "stage {i}");
-        assert_eq!((s.median_time_s, s.p90_time_s), (nearest_rank(&times_b[i], 0.5), nearest_rank(&times_b[i], 0.9)));
+        assert_eq!(s.moved_on, b.times[i].len() as u64, "stage {i}");
+        assert_eq!(s.stayed, s.customers - s.moved_on, "stage {i}");
+        assert_eq!((s.median_time_s, s.p90_time_s), (nearest_rank(&b.times[i], 0.5), nearest_rank(&b.times[i], 0.9)));
         if i > 0 {
-            assert_eq!(s.from_previous, Some(conv_b[i - 1]), "stage {i}");
+            assert_eq!(s.from_previous, Some(b.conv[i - 1]), "stage {i}");
+            assert_eq!(s.dropoff, Some(r.stages[i - 1].customers - b.conv[i - 1]), "stage {i}");
         }
-    }
-    // Reaching some stage ≥ i is having a furthest stage ≥ i.
-    let stages = assign(t, &model_of(r), t.stage.as_ref());
-    for i in 0..k {
-        let furthest_at_least: u64 = r.stages[i..].iter().map(|s| s.furthest).sum();
-        let at_least = (0..t.customer_count())
-            .filter(|&c| t.rows_of(c).any(|row| stages[row] != NONE && stages[row] as usize >= i))
-            .count() as u64;
-        assert_eq!(at_least, furthest_at_least, "stage {i}");
+        // Reaching some stage ≥ i is having a furthest stage ≥ i.
+        assert_eq!(r.stages[i..].iter().map(|s| s.furthest).sum::<u64>(), b.at_least[i], "stage {i}");
     }
     assert_eq!(r.stages.iter().map(|s| s.furthest).sum::<u64>() + r.customers_none, t.customer_count() as u64);
-    // The channel segments add up to the overall entries and conversions.
-    for (i, &conv) in conv_b.iter().enumerate().take(k - 1) {
+    if !r.has_channel {
+        assert!(r.by_channel.is_empty());
+        return;
+    }
+    // The channel segments add up to the overall entries and conversions; with at most five
+    // segments each is the brute force's.
+    for (i, &conv) in b.conv.iter().enumerate().take(k.saturating_sub(1)) {
         let entered: u64 = r.by_channel.iter().map(|c| c.entered[i]).sum();
         let converted: u64 = r.by_channel.iter().map(|c| c.converted[i]).sum();
         assert_eq!((entered, converted), (r.stages[i].customers, conv), "transition {i}");
     }
+    if b.segments.len() <= 5 {
+        let mut got: Vec<(String, Vec<u64>, Vec<u64>)> =
+            r.by_channel.iter().map(|c| (c.channel.clone(), c.entered.clone(), c.converted.clone())).collect();
+        got.sort();
+        let want: Vec<(String, Vec<u64>, Vec<u64>)> = b.segments.into_iter().map(|(n, (e, v))| (n, e, v)).collect();
+        assert_eq!(got, want);
+    }
+}
+
+/// Random small tables and models with user rules only (stage names the keywords never give),
+/// against the brute force with an independent reading of the rules.
+#[test]
+fn random_tables_and_rules_against_a_brute_force() {
+    let mut rng = common::Rng::new(0x0057_A6E0);
+    let events = ["a", "b", "c", "ab", "x"];
+    let channels = ["e", "s", "", "w"];
+    let patterns = ["a", "b", "c", "ab", "x", "a*", "*c", "*b*", "*", "zz"];
+    let names = ["s1", "s2", "s3", "s4"];
+    let (mut reached, mut converted) = (0, 0);
+    for case in 0..600 {
+        let with_channel = rng.below(4) != 0;
+        let mut b = TableBuilder::new(with_channel, false, false);
+        for c in 0..1 + rng.below(6) {
+            let id = format!("c{c}");
+            for _ in 0..rng.below(12) {
+                let ts = rng.range(0, 8) * 60_000_000; // ties are likely
+                let event = rng.pick(&events);
+                let channel = if with_channel { Some(rng.pick(&channels)) } else { None };
+                b.push(RowRef { customer: &id, ts, event, channel, stage: None, revenue: None });
+            }
+        }
+        let t = b.finish();
+        let k = 1 + rng.below(4);
+        let stages: Vec<String> = names[..k].iter().map(|s| s.to_string()).collect();
+        let rules: Vec<StageRule> = (0..1 + rng.below(6))
+            .map(|_| {
+                let odd = usize::from(rng.below(3) == 0);
+                let stage = match rng.below(k + 1 + odd) {
+                    i if i < k => stages[i].clone(),
+                    i if i == k => String::new(),
+                    _ => "nowhere".to_string(),
+                };
+                let pattern = rng.pick(&patterns);
+                rule(pattern, rng.below(3) == 0, &stage)
+            })
+            .collect();
+        let model = StageModel { stages: stages.clone(), rules: rules.clone() };
+        let r = compute(&t, &model);
+        let stage_of = |row: usize| -> Option<usize> {
+            let event = t.event.values[t.event.codes[row] as usize].as_str();
+            let channel = t.channel.as_ref().map(|col| col.values[col.codes[row] as usize].as_str());
+            for ru in &rules {
+                let target =
+                    if ru.stage.is_empty() { Some(None) } else { stages.iter().position(|s| *s == ru.stage).map(Some) };
+                let Some(target) = target else { continue };
+                let value = if ru.channel { channel } else { Some(event) };
+                if value.is_some_and(|v| wildcard_match(&ru.pattern, v)) {
+                    return target;
+                }
+            }
+            None
+        };
+        let unmapped = (0..t.len()).filter(|&row| stage_of(row).is_none()).count() as u64;
+        assert_eq!(r.unmapped_events, unmapped, "case {case}");
+        check_against_brute(&t, &r, stage_of);
+        reached += reach(&r).iter().sum::<u64>();
+        converted += r.stages.iter().filter_map(|s| s.from_previous).sum::<u64>();
+    }
+    assert!(reached > 300 && converted > 50, "the cases exercise the analysis: {reached} {converted}");
 }
 
 #[test]
