@@ -152,7 +152,8 @@ fn StagesChart(p: &ResultProps) -> Html {
             <style>{ SVG_STYLE }</style>
             for (i, s) in r.stages.iter().enumerate() {
                 <g class="step-bar stage-bar">
-                    <title>{ format!("{}: {} customers ({:.1}% of the first stage)", s.stage, int(s.customers), s.pct_of_first) }</title>
+                    <title>{ format!("{}: {} customer{} ({:.1}% of the first stage)", s.stage, int(s.customers),
+                        if s.customers == 1 { "" } else { "s" }, s.pct_of_first) }</title>
                     <text class="label" x={(left - 8.0).to_string()} y={(y_of(i) + bar_h / 2.0 + 4.0).to_string()} text-anchor="end">
                         { short(&s.stage, 16) }
                     </text>

@@ -162,6 +162,12 @@ describe('Stages', () => {
     assert.deepEqual(r.by_channel[0].rate_pct, [100, 50, 100, 0]);
     assert.equal(r.values.find((v) => v.value === 'scroll').stage, null);
 
+    const [svg] = await Promise.all([page.waitForEvent('download'), page.click('#export-stages-chart-svg')]);
+    assert.equal(svg.suggestedFilename(), 'touchpath-stages.svg');
+    const svgText = await readFile(await svg.path(), 'utf8');
+    assert.match(svgText, /<svg[^>]*id="stages-chart"/);
+    assert.equal((svgText.match(/class="bar"/g) ?? []).length, 5, 'the exported chart has the five bars');
+
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download-stages-customers')]);
     assert.equal(csv.suggestedFilename(), 'touchpath-stages-customers.csv');
     const t = (hm) => `2024-05-01T${hm}:00Z`;
@@ -202,6 +208,14 @@ describe('Stages', () => {
     await page.click('#stages-rules .remove-rule');
     await eventually(async () => (await fragmentPairs(page)).has('stage_map'), false, { message: 'no rules left in the link' });
     await expectReach(page, S1.map((r) => [r[0], r[1]]), 'back to S1');
+
+    // A custom stage list typed in the editor: no rule or keyword names these stages.
+    await page.fill('#stages-list', 'visitor, Visitor, buyer');
+    await page.press('#stages-list', 'Enter');
+    await eventually(async () => (await fragmentPairs(page)).get('stages'), 'visitor,buyer', { message: 'typed stages in the link' });
+    await expectReach(page, [['visitor', '0'], ['buyer', '0']], 'nothing maps to visitor or buyer');
+    await page.click('#stages-reset');
+    await expectReach(page, S1.map((r) => [r[0], r[1]]), 'S1 after the reset');
   });
 
   it('restores a custom stage list and rules from a share link (S4)', async () => {
