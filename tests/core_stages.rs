@@ -206,7 +206,14 @@ fn channel_rules_and_event_rules_by_their_order() {
     // Every email row is retention: k2 and k4 then reach only retention.
     let mut model = StageModel::default();
     model.rules.push(rule("email", true, "retention"));
-    assert_eq!(reach(&compute(&t, &model)), [3, 1, 2, 2, 1]);
+    let r = compute(&t, &model);
+    assert_eq!(reach(&r), [3, 1, 2, 2, 1]);
+    // checkout is only k2's, by email: the channel rule decides all of it.
+    let v = r.values.iter().find(|v| v.value == "checkout").unwrap();
+    assert_eq!((v.stage.as_deref(), v.source, v.mixed), (Some("retention"), Source::Channel, false));
+    // site_visit: 4 rows by keyword (awareness), 2 by the channel rule (k2, k4).
+    let v = r.values.iter().find(|v| v.value == "site_visit").unwrap();
+    assert_eq!((v.stage.as_deref(), v.source, v.mixed), (Some("awareness"), Source::Keyword, true));
     // An event rule listed first wins over the channel rule: product_view is advocacy, also by email.
     model.rules.insert(0, rule("product_view", false, "advocacy"));
     let r = compute(&t, &model);

@@ -243,6 +243,8 @@ pub const NONE: u16 = u16::MAX;
 pub enum Source {
     /// A user rule on the event value.
     Rule,
+    /// A user rule on the channel.
+    Channel,
     /// The data's stage column.
     Data,
     /// A keyword default.
@@ -270,6 +272,16 @@ fn rule_codes(model: &StageModel, column: &Column, channel: bool) -> Vec<Option<
 /// The stage of every row (`NONE` when unmapped), with `stage_column` as the data's stage
 /// column (pass `None` to ignore it, as for a stage column derived from the model).
 pub fn assign(table: &EventTable, model: &StageModel, stage_column: Option<&Column>) -> Vec<u16> {
+    assign_rows(table, model, stage_column, |_, _| {})
+}
+
+/// [`assign`], telling `source(row, what decided)` for every row.
+fn assign_rows(
+    table: &EventTable,
+    model: &StageModel,
+    stage_column: Option<&Column>,
+    mut source: impl FnMut(usize, Source),
+) -> Vec<u16> {
     let event_rule = rule_codes(model, &table.event, false);
     let channel_rule = table.channel.as_ref().map(|c| (c, rule_codes(model, c, true)));
     let data: Option<(&Column, Vec<u16>)> =
@@ -284,25 +296,28 @@ pub fn assign(table: &EventTable, model: &StageModel, stage_column: Option<&Colu
     (0..table.len())
         .map(|r| {
             let e = table.event.codes[r] as usize;
-            let mut rule = event_rule[e];
+            let mut rule = event_rule[e].map(|(i, s)| (i, s, Source::Rule));
             if has_channel_rules {
                 if let Some((c, rules)) = &channel_rule {
-                    if let Some(ch) = rules[c.codes[r] as usize] {
-                        if rule.is_none_or(|(i, _)| ch.0 < i) {
-                            rule = Some(ch);
+                    if let Some((i, s)) = rules[c.codes[r] as usize] {
+                        if rule.is_none_or(|(j, _, _)| i < j) {
+                            rule = Some((i, s, Source::Channel));
                         }
                     }
                 }
             }
-            if let Some((_, s)) = rule {
+            if let Some((_, s, by)) = rule {
+                source(r, by);
                 return s;
             }
             if let Some((c, codes)) = &data {
                 let s = codes[c.codes[r] as usize];
                 if s != NONE {
+                    source(r, Source::Data);
                     return s;
                 }
             }
+            source(r, if keyword[e] == NONE { Source::None } else { Source::Keyword });
             keyword[e]
         })
         .collect()
@@ -477,7 +492,10 @@ fn model_notes(model: &StageModel) -> Vec<String> {
 /// The stage analysis of `table` under `model`, with `stage_column` as the data's stage column.
 pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option<&Column>) -> StagesResult {
     let k = model.stages.len();
-    let stages = assign(table, model, stage_column);
+    // Per event code, the rows each source decided (in `Source` order).
+    let mut sources = vec![0u64; table.event.values.len() * 5];
+    let stages =
+        assign_rows(table, model, stage_column, |r, by| sources[table.event.codes[r] as usize * 5 + by as usize] += 1);
     let mut customers = vec![0u64; k];
     let mut converted = vec![0u64; k];
     let mut furthest = vec![0u64; k];
@@ -585,7 +603,7 @@ pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option
         has_channel: channel.is_some(),
         by_channel,
         more_values: table.event.values.len().saturating_sub(MAX_VALUES) as u64,
-        values: value_stages(table, model, &stages, stage_column),
+        values: value_stages(table, model, &stages, &sources),
         notes: {
             let mut notes = model_notes(model);
             if channel.is_none() && model.rules.iter().any(|r| r.channel) {
@@ -602,26 +620,16 @@ pub fn compute(table: &EventTable, model: &StageModel) -> StagesResult {
 }
 
 /// Every event value with the stage most of its rows get.
-fn value_stages(
-    table: &EventTable,
-    model: &StageModel,
-    stages: &[u16],
-    stage_column: Option<&Column>,
-) -> Vec<ValueStage> {
+fn value_stages(table: &EventTable, model: &StageModel, stages: &[u16], sources: &[u64]) -> Vec<ValueStage> {
     let k = model.stages.len();
     let n = table.event.values.len();
     // Per event code: rows per stage, unmapped last.
     let mut counts = vec![0u64; n * (k + 1)];
-    let mut from_data = vec![false; n];
-    let data: Option<Vec<bool>> = stage_column.map(|c| c.values.iter().map(|v| model.index_of(v).is_some()).collect());
     for (r, &s) in stages.iter().enumerate() {
         let e = table.event.codes[r] as usize;
         counts[e * (k + 1) + if s == NONE { k } else { s as usize }] += 1;
-        if let (Some(d), Some(c)) = (&data, stage_column) {
-            from_data[e] |= d[c.codes[r] as usize];
-        }
     }
-    let rules = rule_codes(model, &table.event, false);
+    const ORDER: [Source; 5] = [Source::Rule, Source::Channel, Source::Data, Source::Keyword, Source::None];
     let mut out: Vec<ValueStage> = table
         .event
         .values
@@ -630,15 +638,8 @@ fn value_stages(
         .map(|(e, value)| {
             let row = &counts[e * (k + 1)..(e + 1) * (k + 1)];
             let best = (0..=k).max_by(|&a, &b| row[a].cmp(&row[b]).then(b.cmp(&a))).unwrap_or(k);
-            let source = if rules[e].is_some() {
-                Source::Rule
-            } else if from_data[e] {
-                Source::Data
-            } else if default_stage(value).and_then(|s| model.index_of(s)).is_some() {
-                Source::Keyword
-            } else {
-                Source::None
-            };
+            let by = &sources[e * 5..e * 5 + 5];
+            let source = (0..5).max_by(|&a, &b| by[a].cmp(&by[b]).then(b.cmp(&a))).map_or(Source::None, |i| ORDER[i]);
             ValueStage {
                 value: value.clone(),
                 events: row.iter().sum(),

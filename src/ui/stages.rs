@@ -327,6 +327,7 @@ impl PartialEq for EditorProps {
 fn source_text(s: Source) -> &'static str {
     match s {
         Source::Rule => "your rule",
+        Source::Channel => "channel rule",
         Source::Data => "stage column",
         Source::Keyword => "keyword",
         Source::None => "—",
