@@ -310,18 +310,13 @@ fn ByChannel(p: &ResultProps) -> Html {
 /// A change to the stage model.
 type ModelEdit = Rc<dyn Fn(&mut StageModel)>;
 
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 struct EditorProps {
     model: StageModel,
     result: Option<Rc<StagesResult>>,
-    /// Applies a change to the model (it goes to the URL).
+    /// Applies a change to the model to the current view (which goes to the URL); a new callback
+    /// each render, so it never holds an old view.
     edit: Callback<ModelEdit>,
-}
-
-impl PartialEq for EditorProps {
-    fn eq(&self, other: &Self) -> bool {
-        self.model == other.model && self.result == other.result
-    }
 }
 
 fn source_text(s: Source) -> &'static str {
