@@ -29,6 +29,7 @@ use crate::core::ingest::{
 };
 use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
+use crate::core::stages::{self, StageModel, StagesResult};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
 use crate::core::{tar, zip};
@@ -108,6 +109,18 @@ pub enum Request {
     FunnelInsightCsv {
         query: FunnelQuery,
     },
+    /// The lifecycle-stage model. On data without a stage column the model fills one (so funnels
+    /// and paths `by=stage` work), and a changed model answers with a new summary.
+    SetStageModel(StageModel),
+    /// The stage drop-off analysis under `model`; `id` as for funnels.
+    Stages {
+        id: u32,
+        model: StageModel,
+    },
+    /// One row per customer with their furthest stage and entry into each, as a CSV download.
+    StagesCustomersCsv {
+        model: StageModel,
+    },
 }
 
 /// What the worker sends back.
@@ -146,6 +159,10 @@ pub enum Response {
         id: u32,
         result: Result<Box<AttributionResult>, String>,
     },
+    Stages {
+        id: u32,
+        result: Result<Box<StagesResult>, String>,
+    },
 }
 
 impl Request {
@@ -164,11 +181,14 @@ impl Request {
             Request::Funnel { .. } => Some("funnel"),
             Request::Paths { .. } => Some("paths"),
             Request::Attribution { .. } => Some("attribution"),
+            Request::Stages { .. } => Some("stages"),
             Request::Cancel
             | Request::SkippedRowsCsv
             | Request::JourneysCsv { .. }
             | Request::FunnelCustomersCsv { .. }
-            | Request::FunnelInsightCsv { .. } => None,
+            | Request::FunnelInsightCsv { .. }
+            | Request::SetStageModel(_)
+            | Request::StagesCustomersCsv { .. } => None,
         }
     }
 }
@@ -181,6 +201,7 @@ impl Response {
             Response::Funnel { .. } => Some("funnel"),
             Response::Paths { .. } => Some("paths"),
             Response::Attribution { .. } => Some("attribution"),
+            Response::Stages { .. } => Some("stages"),
             _ => None,
         }
     }
@@ -404,6 +425,8 @@ struct Loaded {
     feed_names: Option<FeedNames>,
     table: Rc<EventTable>,
     report: LoadReport,
+    /// Whether `table.stage` was filled from the stage model (the file has no stage column).
+    derived_stage: bool,
 }
 
 type Scope = ReactorScope<Request, Response>;
@@ -427,6 +450,10 @@ struct Session {
     identity: StitchReport,
     /// Requests that arrived during a load, handled after it.
     queued: VecDeque<Request>,
+    /// The lifecycle-stage model, and whether `merged.stage` was derived from it (the data has
+    /// no stage column of its own).
+    stage_model: StageModel,
+    derived_stage: bool,
 }
 
 enum Interrupt {
@@ -530,6 +557,52 @@ impl Session {
     }
 
     fn merge(&mut self) {
+        // Derived stage columns go first: they are not the files' data.
+        self.merged = None;
+        self.derived_stage = false;
+        for f in self.files.iter_mut().filter(|f| f.derived_stage) {
+            Rc::make_mut(&mut f.table).stage = None;
+            f.derived_stage = false;
+        }
+        self.merge_tables();
+        self.derive_stage_column();
+    }
+
+    /// Fills the merged table's stage column from the stage model when the data has none. A
+    /// single file's table is the merged table itself: it is filled in place, not copied.
+    fn derive_stage_column(&mut self) {
+        let Some(mut merged) = self.merged.take() else { return };
+        if merged.stage.is_some() && !self.derived_stage || merged.is_empty() {
+            self.merged = Some(merged);
+            return;
+        }
+        let column = stages::stage_column(&merged, &self.stage_model);
+        match self.files.iter().position(|f| Rc::ptr_eq(&f.table, &merged)) {
+            Some(i) => {
+                drop(merged);
+                let f = &mut self.files[i];
+                Rc::make_mut(&mut f.table).stage = Some(column);
+                f.derived_stage = true;
+                self.merged = Some(Rc::clone(&f.table));
+            }
+            None => {
+                Rc::make_mut(&mut merged).stage = Some(column);
+                self.merged = Some(merged);
+            }
+        }
+        self.derived_stage = true;
+    }
+
+    /// The data's own stage column (not one derived from the model).
+    fn data_stage_column<'a>(&self, table: &'a EventTable) -> Option<&'a table::Column> {
+        if self.derived_stage {
+            None
+        } else {
+            table.stage.as_ref()
+        }
+    }
+
+    fn merge_tables(&mut self) {
         let tables: Vec<&Journeys> = self.files.iter().filter_map(|f| f.report.path_table.as_deref()).collect();
         self.path_table = (!tables.is_empty()).then(|| Rc::new(pathtable::merge(&tables)));
         let parts: Vec<Part<'_>> = self.files.iter().map(|f| Part { table: &f.table, label: &f.label }).collect();
@@ -619,7 +692,15 @@ impl Session {
                 Ok((_, report)) if report.lookup => lookups.push(name.rsplit('/').next().unwrap_or(&name).to_string()),
                 Ok((table, report)) => {
                     let label = label_from_file_name(&name);
-                    added.push(Loaded { name, label, held, feed_names: names, table: Rc::new(table), report });
+                    added.push(Loaded {
+                        name,
+                        label,
+                        held,
+                        feed_names: names,
+                        table: Rc::new(table),
+                        report,
+                        derived_stage: false,
+                    });
                 }
                 Err(Interrupt::Failed(e)) => errors.push(e),
                 Err(Interrupt::Cancelled) => {
@@ -684,6 +765,7 @@ impl Session {
                     report.notes.extend(kept);
                     f.table = Rc::new(table);
                     f.report = report;
+                    f.derived_stage = false;
                 }
                 Err(e) => {
                     result = Err(e);
@@ -802,6 +884,33 @@ impl Session {
                 let csv = self.merged.as_deref().map(|t| dropoff::insight_csv(t, &query, step));
                 Self::send_funnel_csv(scope, format!("touchpath-dropoff-step{}.csv", step + 1), csv).await;
             }
+            Request::SetStageModel(model) => {
+                if model != self.stage_model {
+                    self.stage_model = model;
+                    if self.derived_stage {
+                        self.derive_stage_column();
+                        Self::send(scope, self.summary()).await;
+                    }
+                }
+            }
+            Request::Stages { id, model } => {
+                let result = match &self.merged {
+                    Some(t) => Ok(Box::new(stages::compute_with(t, &model, self.data_stage_column(t)))),
+                    None => Err("no data loaded yet".to_string()),
+                };
+                Self::send(scope, Response::Stages { id, result }).await;
+            }
+            Request::StagesCustomersCsv { model } => match &self.merged {
+                Some(t) => {
+                    let text = stages::customers_csv(t, &model, self.data_stage_column(t));
+                    let file_name = "touchpath-stages-customers.csv".to_string();
+                    Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
+                }
+                None => {
+                    let result = Err("no data loaded yet".to_string());
+                    Self::send(scope, Response::Stages { id: 0, result }).await;
+                }
+            },
             Request::Funnel { id, query } => {
                 let result = match &self.merged {
                     Some(t) => funnel::compute(t, &query).map_err(|e| e.to_string()),
@@ -841,6 +950,8 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         stitch_pair: None,
         identity: StitchReport::default(),
         queued: VecDeque::new(),
+        stage_model: StageModel::default(),
+        derived_stage: false,
     };
     loop {
         let req = match session.queued.pop_front() {

@@ -6,6 +6,7 @@ use common::Rng;
 use touchpath::core::attribution::{AttributionQuery, Conversion};
 use touchpath::core::funnel::{Dimension, FunnelQuery};
 use touchpath::core::schema::{ColumnOverrides, Preset, Role};
+use touchpath::core::stages::{StageModel, StageRule};
 use touchpath::core::time::{Duration, TimeUnit};
 use touchpath::core::view::{decode, ViewState};
 
@@ -80,6 +81,7 @@ fn random_state(rng: &mut Rng) -> ViewState {
             (0, a, k) if !a.trim().is_empty() && !k.trim().is_empty() && a != k => Some((a, k)),
             _ => None,
         },
+        stages: Default::default(),
         other,
     }
 }
@@ -225,4 +227,75 @@ fn time_to_convert_step_in_the_link() {
     assert_eq!(v.to_fragment(), "view=funnel&by=event&steps=a,b,c&ttc=2");
     let (v, w) = ViewState::from_fragment("view=funnel&steps=a,b&ttc=1");
     assert_eq!((v.funnel.ttc_to, w.len()), (None, 1));
+}
+
+#[test]
+fn stage_model_keys() {
+    let rule = |p: &str, channel: bool, s: &str| StageRule { pattern: p.into(), channel, stage: s.into() };
+    let f = "view=stages&stages=Lead,MQL,Customer&stage_map=webinar*:MQL,channel:email:Lead,event:channel%3Ax:Customer,visit:";
+    let (v, w) = ViewState::from_fragment(f);
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(v.view, "stages");
+    assert_eq!(v.stages.stages, ["Lead", "MQL", "Customer"]);
+    assert_eq!(
+        v.stages.rules,
+        [
+            rule("webinar*", false, "MQL"),
+            rule("email", true, "Lead"),
+            rule("channel:x", false, "Customer"),
+            rule("visit", false, "")
+        ]
+    );
+    assert_eq!(v.to_fragment(), "view=stages&by=event&stages=Lead,MQL,Customer&stage_map=webinar*:MQL,channel:email:Lead,event:channel%3Ax:Customer,visit:");
+    // `=>` reads too (a browser writes `>` as %3E); a `:` inside a stage name is %3A.
+    let (v, w) = ViewState::from_fragment("stage_map=add_to_cart=>purchase,channel:sms=%3Eretention,a%3Ab:x%3Ay");
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(
+        v.stages.rules,
+        [rule("add_to_cart", false, "purchase"), rule("sms", true, "retention"), rule("a:b", false, "x:y")]
+    );
+    assert!(
+        v.to_fragment().ends_with("&stage_map=add_to_cart:purchase,channel:sms:retention,a%3Ab:x%3Ay"),
+        "{}",
+        v.to_fragment()
+    );
+    // The model applies in every view; the default model writes no key.
+    let (v, _) = ViewState::from_fragment("view=paths&stages=a,b");
+    assert_eq!(v.stages.stages, ["a", "b"]);
+    assert!(v.to_fragment().contains("&stages=a,b"));
+    assert!(!ViewState::default().to_fragment().contains("stage"));
+    assert_eq!(ViewState::from_fragment("view=stages").0.stages, StageModel::default());
+    // A repeated name is dropped with a warning; a rule without a stage separator is refused.
+    let (v, w) = ViewState::from_fragment("stages=a,A,b&stage_map=novalue");
+    assert_eq!(
+        (v.stages.stages.clone(), v.stages.rules.len(), w.len()),
+        (vec!["a".to_string(), "b".to_string()], 0, 2),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn random_stage_models_round_trip() {
+    let mut rng = Rng::new(0x0057_A6E5);
+    for case in 0..2_000 {
+        let mut names: Vec<String> = Vec::new();
+        for _ in 0..1 + rng.below(6) {
+            let n = rng.text(1, 8);
+            if n.trim() == n && !n.is_empty() && !names.iter().any(|m| m.to_lowercase() == n.to_lowercase()) {
+                names.push(n);
+            }
+        }
+        if names.is_empty() {
+            names.push("x".into());
+        }
+        let rules = (0..rng.below(5))
+            .map(|_| StageRule { pattern: rng.text(1, 10), channel: rng.below(2) == 0, stage: rng.text(0, 8) })
+            .collect();
+        let v = ViewState { view: "stages".into(), stages: StageModel { stages: names, rules }, ..Default::default() };
+        let f = v.to_fragment();
+        assert!(f.is_ascii() && !f.contains(['#', ' ', '+', '>']), "case {case}: {f}");
+        let (back, warnings) = ViewState::from_fragment(&f);
+        assert!(warnings.is_empty(), "case {case}: {warnings:?} from {f}");
+        assert_eq!(back, v, "case {case}: {f}");
+    }
 }

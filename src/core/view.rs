@@ -11,6 +11,7 @@ use super::attribution::{AttributionQuery, Conversion};
 use super::funnel::{Breakdown, Count, Dimension, Exclusion, FunnelQuery, Order, Trend};
 use super::paths::{format_date, parse_date, Direction, Grain, Merge, PathQuery, Rule};
 use super::schema::{ColumnOverrides, Preset, Role};
+use super::stages::{StageModel, StageRule};
 use super::time::Duration;
 
 /// Everything a share link carries.
@@ -39,6 +40,9 @@ pub struct ViewState {
     /// Two columns, by header name, whose values link an anonymous id to a known id
     /// (`stitch_pair=anonymous_id:email`).
     pub stitch_pair: Option<(String, String)>,
+    /// The lifecycle-stage model (`stages=`, `stage_map=`; every view, as funnels and paths
+    /// `by=stage` use it on data without a stage column).
+    pub stages: StageModel,
     /// Keys this version does not know, kept in order.
     pub other: Vec<(String, String)>,
 }
@@ -71,6 +75,19 @@ impl ViewState {
             }
             match key.as_str() {
                 "view" => {}
+                "stages" => {
+                    let names: Vec<String> = raw.split(',').map(decode).collect();
+                    for d in v.stages.set_stages(names.iter().map(String::as_str)) {
+                        warnings.push(format!("stages: {d}"));
+                    }
+                }
+                "stage_map" => match parse_stage_rules(raw) {
+                    Some(rules) => v.stages.rules = rules,
+                    None => warnings.push(format!(
+                        "stage_map={} should be rules like value:stage or channel:value:stage, comma-separated",
+                        decode(raw)
+                    )),
+                },
                 "by" if paths => {
                     let by = decode(raw);
                     let (base, with_event) = match by.strip_suffix("_event") {
@@ -386,6 +403,14 @@ impl ViewState {
                 parts.push(format!("exclude={}", e.join(",")));
             }
         }
+        if !self.stages.default_stages() {
+            let names: Vec<String> = self.stages.stages.iter().map(|s| encode(s)).collect();
+            parts.push(format!("stages={}", names.join(",")));
+        }
+        if !self.stages.rules.is_empty() {
+            let rules: Vec<String> = self.stages.rules.iter().map(stage_rule_text).collect();
+            parts.push(format!("stage_map={}", rules.join(",")));
+        }
         if let Some(p) = self.preset {
             parts.push(format!("preset={}", p.key()));
         }
@@ -511,6 +536,41 @@ fn parse_rules(raw: &str) -> Option<Vec<(&str, String)>> {
         .filter(|r| !r.is_empty())
         .map(|r| r.split_once(':').filter(|(l, _)| !l.is_empty()).map(|(l, n)| (l, decode(n))))
         .collect()
+}
+
+/// Reads `stage_map=` (raw, still encoded): rules `pattern:stage`, split at the last `:` (a `:` in
+/// a value or stage is `%3A`); a pattern `channel:…` is a channel rule, `event:…` an event rule
+/// (for an event value that itself starts with `channel:`). `pattern=>stage` is read too. An
+/// empty stage maps to no stage.
+fn parse_stage_rules(raw: &str) -> Option<Vec<StageRule>> {
+    raw.split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            let (lhs, stage) =
+                match r.split_once("=>").or_else(|| r.split_once("=%3E")).or_else(|| r.split_once("=%3e")) {
+                    Some(p) => p,
+                    None => r.rsplit_once(':')?,
+                };
+            let (channel, pattern) = match lhs.strip_prefix("channel:") {
+                Some(p) => (true, p),
+                None => (false, lhs.strip_prefix("event:").unwrap_or(lhs)),
+            };
+            let pattern = decode(pattern);
+            (!pattern.is_empty()).then(|| StageRule { pattern, channel, stage: decode(stage) })
+        })
+        .collect()
+}
+
+/// One `stage_map=` rule as written in the fragment.
+fn stage_rule_text(r: &StageRule) -> String {
+    let prefix = if r.channel {
+        "channel:"
+    } else if r.pattern.starts_with("channel:") || r.pattern.starts_with("event:") {
+        "event:"
+    } else {
+        ""
+    };
+    format!("{prefix}{}:{}", rule_part(&r.pattern), rule_part(&r.stage))
 }
 
 /// A value inside a `merge` or `rewrite` rule: encoded, `:` included.

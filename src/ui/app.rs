@@ -15,8 +15,10 @@ use super::browser;
 use super::funnel::FunnelView;
 use super::panels::{ColumnsPanel, StatusBar, SummaryPanel};
 use super::paths::PathsView;
+use super::stages::StagesView;
 use super::state::{Action, AppState, Loading};
 use crate::core::ingest::LoadError;
+use crate::core::stages::StageModel;
 use crate::core::table::Duplicates;
 use crate::core::view::ViewState;
 use crate::worker::{Analysis, JsCodec, Request, Response, Source};
@@ -68,6 +70,7 @@ fn Shell() -> Html {
                     Response::Download { .. } => return,
                     Response::Paths { id, result } => Action::PathsDone { id, result },
                     Response::Attribution { id, result } => Action::AttributionDone { id, result },
+                    Response::Stages { id, result } => Action::StagesDone { id, result },
                 })
             }
         })
@@ -137,6 +140,9 @@ fn Shell() -> Html {
             if view.stitch_pair.is_some() {
                 send.emit(Request::SetStitchPair(view.stitch_pair.clone()));
             }
+            if view.stages != StageModel::default() {
+                send.emit(Request::SetStageModel(view.stages.clone()));
+            }
             load_url(view.data.clone(), view.columns.clone())
         });
     }
@@ -195,6 +201,38 @@ fn Shell() -> Html {
                 } else {
                     Request::Remap { columns: now.0.clone() }
                 });
+            }
+        });
+    }
+
+    // The stage model goes to the worker when it changes (it fills the stage column of data
+    // without one, and then answers with a new summary).
+    {
+        let send = send.clone();
+        let sent = use_mut_ref(|| state.view.stages.clone());
+        use_effect_with(state.view.stages.clone(), move |model| {
+            if *sent.borrow() != *model {
+                *sent.borrow_mut() = model.clone();
+                send.emit(Request::SetStageModel(model.clone()));
+            }
+        });
+    }
+
+    // Stages are recomputed when the model or the data changes, while they are shown.
+    {
+        let (send, dispatch) = (send.clone(), state.dispatcher());
+        let next_id = use_mut_ref(|| 0u32);
+        let has_data = state.summary.is_some();
+        let shown = state.view.view == "stages";
+        use_effect_with((state.generation, state.view.stages.clone(), shown), move |(_, model, shown)| {
+            if has_data && *shown {
+                let id = {
+                    let mut n = next_id.borrow_mut();
+                    *n += 1;
+                    *n
+                };
+                dispatch.dispatch(Action::StagesRequested(id, model.clone()));
+                send.emit(Request::Stages { id, model: model.clone() });
             }
         });
     }
@@ -355,7 +393,7 @@ fn Shell() -> Html {
                 <section class="main">
                     if let Some(summary) = &s.summary {
                         <nav class="tabs" aria-label="Views">
-                            for (key, label) in [("funnel", "Funnel"), ("paths", "Paths"), ("attribution", "Attribution")] {
+                            for (key, label) in [("funnel", "Funnel"), ("paths", "Paths"), ("attribution", "Attribution"), ("stages", "Stages")] {
                                 <button id={format!("tab-{key}")} class={classes!("tab", (s.view.view == key).then_some("active"))}
                                         aria-pressed={(s.view.view == key).to_string()}
                                         disabled={summary.path_table.is_some() && key != "attribution"}
@@ -372,6 +410,7 @@ fn Shell() -> Html {
                             if match s.view.view.as_str() {
                                 "paths" => s.paths_pending,
                                 "attribution" => s.attribution_pending,
+                                "stages" => s.stages_pending,
                                 _ => s.funnel_pending,
                             } {
                                 <span class="computing" id="computing" role="status">{"Computing…"}</span>
@@ -381,6 +420,14 @@ fn Shell() -> Html {
                             <AttributionView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
                                              result={s.attribution.clone()} error={s.attribution_error.clone()}
                                              query={attribution_query.clone()} on_journeys={on_journeys} />
+                        } else if s.view.view == "stages" {
+                            <StagesView view={s.view.clone()} on_view={on_view}
+                                        result={s.stages.clone()} model={s.stages_model.clone()} error={s.stages_error.clone()}
+                                        data_name={s.data_name().unwrap_or_default()}
+                                        on_customers={{
+                                            let (send, model) = (send.clone(), s.stages_model.clone());
+                                            Callback::from(move |_| send.emit(Request::StagesCustomersCsv { model: model.clone() }))
+                                        }} />
                         } else if s.view.view == "paths" {
                             <PathsView summary={summary.clone()} view={s.view.clone()} on_view={on_view}
                                        result={s.paths.clone()} error={s.paths_error.clone()} />

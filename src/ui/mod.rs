@@ -7,6 +7,7 @@ mod export;
 pub mod funnel;
 mod panels;
 pub mod paths;
+pub mod stages;
 pub mod state;
 
 pub use app::App;

@@ -8,6 +8,7 @@ use crate::core::attribution::AttributionResult;
 use crate::core::funnel::{default_steps, FunnelResult};
 use crate::core::ingest::LoadError;
 use crate::core::paths::PathResult;
+use crate::core::stages::{StageModel, StagesResult};
 use crate::core::summary::Summary;
 use crate::core::view::ViewState;
 
@@ -59,6 +60,12 @@ pub struct AppState {
     pub attribution: Option<Rc<AttributionResult>>,
     pub attribution_error: Option<String>,
     pub attribution_pending: bool,
+    /// The id of the newest stages request, the model it was for, its result and whether it is pending.
+    pub stages_request: u32,
+    pub stages_model: StageModel,
+    pub stages: Option<Rc<StagesResult>>,
+    pub stages_error: Option<String>,
+    pub stages_pending: bool,
 }
 
 pub enum Action {
@@ -90,6 +97,11 @@ pub enum Action {
     AttributionDone {
         id: u32,
         result: Result<Box<AttributionResult>, String>,
+    },
+    StagesRequested(u32, StageModel),
+    StagesDone {
+        id: u32,
+        result: Result<Box<StagesResult>, String>,
     },
 }
 
@@ -217,6 +229,30 @@ impl Reducible for AppState {
                     Err(e) => {
                         s.attribution = None;
                         s.attribution_error = Some(e);
+                    }
+                }
+            }
+            Action::StagesRequested(id, model) => {
+                s.stages_request = id;
+                s.stages_model = model;
+                s.stages_pending = true;
+            }
+            Action::StagesDone { id, result } => {
+                // Id 0 answers a customers download that failed.
+                if id != s.stages_request && id != 0 {
+                    return self;
+                }
+                if id != 0 {
+                    s.stages_pending = false;
+                }
+                match result {
+                    Ok(r) => {
+                        s.stages = Some(Rc::new(*r));
+                        s.stages_error = None;
+                    }
+                    Err(e) => {
+                        s.stages = None;
+                        s.stages_error = Some(e);
                     }
                 }
             }
