@@ -114,3 +114,43 @@ impl<'t> Sessions<'t> {
         emit(start..rows.end);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::table::{RowRef, TableBuilder};
+
+    /// One customer's sessions as (first row, rows) from `(minute, session id)` events.
+    fn split(events: &[(i64, &str)], source: SessionSource) -> Vec<(usize, usize)> {
+        let mut b = TableBuilder::new(false, false, false);
+        b.has_session = true;
+        for &(m, id) in events {
+            let row =
+                RowRef { customer: "c", ts: m * 60_000_000, event: "e", channel: None, stage: None, revenue: None };
+            b.push_with_session(row, Some(id));
+        }
+        let t = b.finish();
+        let mut s = Sessions::new(&t, source, 30 * 60_000_000);
+        let mut out = Vec::new();
+        s.split(t.rows_of(0), |r| out.push((r.start, r.len())));
+        out
+    }
+
+    #[test]
+    fn a_session_is_a_session_id_and_ids_that_come_back_stay_one_session() {
+        use SessionSource::{Column, Gap};
+        // Runs of one id, whatever the gaps: a (0, 100), b (101), then a gap of 40 min without ids.
+        assert_eq!(split(&[(0, "a"), (100, "a"), (101, "b")], Column), [(0, 2), (2, 1)]);
+        assert_eq!(split(&[(0, "a"), (100, "a"), (101, "b")], Gap), [(0, 1), (1, 2)]);
+        // a comes back after b: one session from a's first event to its last, b inside it; c after.
+        assert_eq!(split(&[(0, "a"), (1, "b"), (2, "a"), (3, "c")], Column), [(0, 3), (3, 1)]);
+        // Overlapping runs chain: a 0–2, b 1–4 (x inside) → one session of five events.
+        assert_eq!(split(&[(0, "a"), (1, "b"), (2, "a"), (3, "x"), (4, "b")], Column), [(0, 5)]);
+        // Without an id: inside a run they belong to it; outside, the gap splits them.
+        assert_eq!(split(&[(0, "a"), (50, ""), (60, "a")], Column), [(0, 3)]);
+        assert_eq!(
+            split(&[(0, ""), (20, ""), (60, ""), (61, "a"), (62, ""), (63, "")], Column),
+            [(0, 2), (2, 1), (3, 1), (4, 2)]
+        );
+    }
+}
