@@ -774,7 +774,8 @@ pub struct FunnelResult {
     pub session_gap: Option<String>,
     #[serde(default)]
     pub sessions: Option<u64>,
-    /// With sessions: where they came from (`column` or `gap`; with `column` there is no gap).
+    /// With sessions: where they came from (`column` or `gap`; with `column` the gap splits the
+    /// events without a session id).
     #[serde(default)]
     pub session_source: Option<super::session::SessionSource>,
     /// With a revenue column: the revenue of the events that did the last step, one per unit
@@ -1007,9 +1008,6 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     if query.count == Count::Sessions {
         r.sessions = Some(n as u64);
         r.session_source = Some(query.sessions.used(table));
-        if r.session_source == Some(super::session::SessionSource::Column) {
-            r.session_gap = None;
-        }
     }
     if let (Some(trend), false, true) = (query.trend, query.open, k > 0) {
         r.trend = Some(trend);

@@ -82,7 +82,7 @@ describe('Sessions from a session column', () => {
     let [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('#download-json')]);
     let doc = JSON.parse(await readFile(await download.path(), 'utf8'));
     assert.deepEqual([doc.count, doc.session_source, doc.session_column, doc.session_gap, doc.sessions],
-      ['sessions', 'column', 'session_id', null, 8]);
+      ['sessions', 'column', 'session_id', '30m', 8]);
     assert.deepEqual(doc.steps.map((s) => s.customers), [6, 3, 2]);
     await screenshot(page, 'sessions-funnel-column');
 
