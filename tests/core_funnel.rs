@@ -1312,3 +1312,118 @@ fn counting_totals_matches_the_brute_force_and_is_at_least_customers() {
         assert!(totals.windows(2).all(|w| w[0] >= w[1]), "case {case}: {totals:?}");
     }
 }
+
+/// tests/fixtures/e2e/session_column.csv (also opened by the e2e test), steps view → cart → buy.
+/// Times are minutes after 10:00; `·` is an empty session id.
+///
+/// | customer | events (minute, session id, event)                        |
+/// |----------|-----------------------------------------------------------|
+/// | a        | 0 s1 view, 10 s1 cart, 50 s1 buy                          |
+/// | b        | 0 s1 view, 5 s2 cart, 10 s2 buy, 120 s2 view              |
+/// | c        | 0 · view, 20 · cart, 60 · buy                             |
+/// | d        | 0 x view, 1 y cart, 2 x buy                               |
+/// | e        | 0 -1 view, 45 -1 cart (Amplitude's -1: no session id)     |
+///
+/// From the column (events without an id split by the 30-minute gap):
+/// a {view cart buy} → 3 steps; b s1 {view} → 1, s2 {cart buy view} → 1 (its view comes last;
+/// a's s1 is another session: the pair is customer and id); c {view cart} → 2, {buy} → 0; d: x runs from 0 to 2 and
+/// takes in y → one session {view cart buy} → 3; e {view} → 1, {cart} → 0.
+/// 8 sessions; view a b1 b2 c1 d e1 = 6, cart a c1 d = 3, buy a d = 2.
+///
+/// By the 30-minute gap: a {view cart} → 2, {buy} → 0 (40 min); b {view cart buy} → 3,
+/// {view} → 1; c as above; d {view cart buy} → 3; e as above.
+/// 9 sessions; view a1 b1 b2 c1 d e1 = 6, cart a1 b1 c1 d = 4, buy b1 d = 2.
+#[test]
+fn counting_sessions_from_the_session_column_hand_worked() {
+    use touchpath::core::funnel::{Count, FunnelExport};
+    use touchpath::core::session::SessionSource;
+    let text = include_str!("fixtures/e2e/session_column.csv");
+    let (t, report) = load_bytes("s.csv", text.as_bytes(), &ColumnOverrides::default()).unwrap();
+    assert_eq!(report.mapping.session, Some(2), "session_id is recognised");
+    let q = FunnelQuery { steps: strings(&["view", "cart", "buy"]), count: Count::Sessions, ..Default::default() };
+    let r = compute(&t, &q).unwrap();
+    assert_eq!((counts(&r), r.sessions), (vec![6, 3, 2], Some(8)));
+    // The gap still splits the events without an id.
+    assert_eq!((r.session_source, r.session_gap.as_deref()), (Some(SessionSource::Column), Some("30m")));
+    let json = serde_json::to_value(FunnelExport::new("s.csv", 15, &r)).unwrap();
+    assert_eq!(json["session_source"], serde_json::json!("column"));
+    let gap = FunnelQuery { sessions: SessionSource::Gap, ..q.clone() };
+    let r = compute(&t, &gap).unwrap();
+    assert_eq!((counts(&r), r.sessions), (vec![6, 4, 2], Some(9)));
+    assert_eq!((r.session_source, r.session_gap.as_deref()), (Some(SessionSource::Gap), Some("30m")));
+    let json = serde_json::to_value(FunnelExport::new("s.csv", 15, &r)).unwrap();
+    assert_eq!((json["session_source"].clone(), json["session_gap"].clone()), (serde_json::json!("gap"), "30m".into()));
+    // A 1-hour gap joins e's cart (45 min) and c's buy (40 min) to their sessions; the column
+    // sessions with ids are not cut by it: a {view cart buy} 3, b1 1, b2 1, c {view cart buy} 3,
+    // d 3, e {view cart} 2 → 6 sessions; view 6, cart 4, buy 3.
+    let hour = FunnelQuery { session_gap: Some(Duration { amount: 1, unit: TimeUnit::Hour }), ..q.clone() };
+    let r = compute(&t, &hour).unwrap();
+    assert_eq!((counts(&r), r.sessions), (vec![6, 4, 3], Some(6)));
+    // By customer nothing changes: every customer does view, then cart, and all but e buy.
+    let r = compute(&t, &FunnelQuery { count: Count::Customers, ..q.clone() }).unwrap();
+    assert_eq!((counts(&r), r.sessions, r.session_source), (vec![5, 5, 4], None, None));
+    // Without a session column (the role cleared), sessions=column falls back to the gap.
+    let mut o = ColumnOverrides::default();
+    o.set(touchpath::core::schema::Role::Session, String::new());
+    let (plain, _) = load_bytes("s.csv", text.as_bytes(), &o).unwrap();
+    assert!(plain.session.is_none());
+    let r = compute(&plain, &q).unwrap();
+    assert_eq!((counts(&r), r.sessions, r.session_source), (vec![6, 4, 2], Some(9), Some(SessionSource::Gap)));
+}
+
+/// Sessions from the column against a brute force that renames each customer by
+/// (customer, session id) — on tables whose ids never interleave, so every pair's events are
+/// one stretch — and those with no id by the gap.
+#[test]
+fn column_sessions_match_the_brute_force() {
+    use touchpath::core::funnel::Count;
+    let mut rng = Rng::new(0x5E55_2024);
+    for _ in 0..200 {
+        let names = &NAMES[..3];
+        let rows = random_rows(&mut rng, names);
+        let gap = 1 + rng.below(3) as i64;
+        // Each customer's rows in time order get ids in runs: "" or s0, s1, … (never back).
+        let plain = build(&rows);
+        let mut b = TableBuilder::new(false, false, false);
+        b.has_session = true;
+        let mut split = Vec::new();
+        for c in 0..plain.customer_count() {
+            let (mut id, mut run, mut prev_empty_ts): (String, u32, Option<i64>) = (String::new(), 0, None);
+            let mut label = String::new();
+            for r in plain.rows_of(c) {
+                if rng.below(3) == 0 {
+                    let next = if rng.below(3) == 0 { String::new() } else { format!("s{run}") };
+                    run += 1;
+                    // Two runs without an id in a row are one run.
+                    if !(next.is_empty() && id.is_empty()) {
+                        (label, prev_empty_ts) = (next.clone(), None);
+                    }
+                    id = next;
+                }
+                let e = plain.event.values[plain.event.codes[r] as usize].clone();
+                if id.is_empty() {
+                    // Events without an id: a new session after a gap over `gap` seconds.
+                    if prev_empty_ts.is_some_and(|p| plain.ts[r] - p > gap * 1_000_000) || !label.starts_with('~') {
+                        label = format!("~{r}");
+                    }
+                    prev_empty_ts = Some(plain.ts[r]);
+                }
+                let cust = &plain.customers[c];
+                b.push_with_session(
+                    RowRef { customer: cust, ts: plain.ts[r], event: &e, channel: None, stage: None, revenue: None },
+                    Some(&id),
+                );
+                split.push((format!("{cust}#{label}"), plain.ts[r], e, String::new()));
+            }
+        }
+        let t = b.finish();
+        let want_table = build(&split);
+        let steps: Vec<String> = (0..1 + rng.below(3)).map(|_| rng.pick(names).to_string()).collect();
+        let q =
+            FunnelQuery { steps, count: Count::Sessions, session_gap: Some(secs(gap as u32)), ..Default::default() };
+        let got = compute(&t, &q).unwrap();
+        let want = compute(&want_table, &FunnelQuery { count: Count::Customers, ..q.clone() }).unwrap();
+        assert_eq!(counts(&got), counts(&want));
+        assert_eq!(got.sessions, Some(want_table.customer_count() as u64));
+    }
+}

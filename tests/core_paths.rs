@@ -160,3 +160,52 @@ fn cleaning_dates_backward_and_touched_match_a_brute_force() {
     assert!(with_media > 0 && with_media < paths.len() as u64);
     assert_eq!((r.total_customers, r.customers_in_paths), (paths.len() as u64, with_media));
 }
+
+/// Paths by session on tests/fixtures/e2e/session_column.csv (hand-worked in
+/// `tests/core_funnel.rs`, `counting_sessions_from_the_session_column_hand_worked`), steps by event.
+/// From the column: a view→cart→buy; b s1 view, s2 cart→buy→view; c (no id, 30 min gap)
+/// view→cart, buy; d (x takes in y) view→cart→buy; e (-1: no id) view, cart — 8 sessions.
+/// By the gap: a view→cart, buy; b view→cart→buy, view; c view→cart, buy; d view→cart→buy;
+/// e view, cart — 9 sessions.
+#[test]
+fn sessions_from_the_session_column() {
+    use touchpath::core::paths::Grain;
+    use touchpath::core::schema::ColumnOverrides;
+    use touchpath::core::session::SessionSource;
+    let text = include_str!("fixtures/e2e/session_column.csv");
+    let (t, _) = touchpath::core::ingest::load_bytes("s.csv", text.as_bytes(), &ColumnOverrides::default()).unwrap();
+    let variants = |sessions| {
+        let q = PathQuery { by: Dimension::Event, grain: Grain::Session, sessions, top: 20, ..Default::default() };
+        let r = compute(&t, &q).unwrap();
+        let mut v: Vec<(String, u64)> = r.variants.iter().map(|v| (v.path.join(" → "), v.customers)).collect();
+        v.sort();
+        (r.total_customers, r.session_source, v)
+    };
+    let own = |v: &[(&str, u64)]| v.iter().map(|(p, n)| (p.to_string(), *n)).collect::<Vec<_>>();
+    assert_eq!(
+        variants(SessionSource::Column),
+        (
+            8,
+            Some(SessionSource::Column),
+            own(&[
+                ("buy", 1),
+                ("cart", 1),
+                ("cart → buy → view", 1),
+                ("view", 2),
+                ("view → cart", 1),
+                ("view → cart → buy", 2)
+            ])
+        )
+    );
+    assert_eq!(
+        variants(SessionSource::Gap),
+        (
+            9,
+            Some(SessionSource::Gap),
+            own(&[("buy", 2), ("cart", 1), ("view", 2), ("view → cart", 2), ("view → cart → buy", 2)])
+        )
+    );
+    // By customer there is no session source.
+    let r = compute(&t, &PathQuery { by: Dimension::Event, ..Default::default() }).unwrap();
+    assert_eq!((r.total_customers, r.session_source), (5, None));
+}

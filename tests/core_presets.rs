@@ -1034,3 +1034,75 @@ fn adobe_gzipped_hit_data_and_a_lookup_tar_gz() {
     r.format = "tsv".into();
     check_adobe(&t, &r);
 }
+
+/// Sessions in the vendor fixtures (`count=sessions`): worked out from the fixtures' session
+/// columns and times.
+///
+/// | fixture | session column | customers → sessions from the column | by a 30-minute gap |
+/// |---|---|---|---|
+/// | GA4 | `event_params[key=ga_session_id]` | P4 1, P1 1, P2 2 (1709292000, 1709370000), u_1001 1, u_1002 1 = 6 | the same 6 (P2's two are 21 h apart) |
+/// | Amplitude | `session_id` | device a1b2… 1, cust_7781 1, cust_9001 1, device d8c7… 2 = 5 | 5 |
+/// | Snowplow | `domain_sessionid` | 5d9f… 2, 8b1c… 1, u-48151 1, c3d4… 2, e5f6… 1, the network id ecdf… (no session id) 1 = 8 | 8 |
+/// | clickstream | `user_session` | 562076640 1, 553329724 2, 556138645 1, 564506666 1 = 5 | 5 |
+/// | Adobe | `visit_num` (with the visitor) | 3037… visits 1 and 2, 2894… 1, 3123… 1, 1844… 1, mcvisid …234 1, 2999… 1 = 7 | 7 |
+///
+/// The gap and the column part where sessions have pauses: with a 1-minute gap Amplitude's
+/// sessions split at every pause over a minute — a1b2… 10:00:00.5 | 10:01:10 (69.5 s),
+/// cust_7781 10:03:00 | 10:05:30, cust_9001 07:45:12, 07:45:20 | 07:48:02, d8c7… 12:30:00 |
+/// 12:31:45 | next day — 2 + 2 + 2 + 3 = 9, the column still 5. With a 10-minute gap Snowplow's
+/// e5f6… (08:14:59, then 08:40:11 in the same session) is two: 9, the column 8.
+#[test]
+fn vendor_session_columns() {
+    use touchpath::core::funnel::{compute, Count, FunnelQuery};
+    use touchpath::core::session::SessionSource;
+    use touchpath::core::time::{Duration, TimeUnit};
+    let sessions = |t: &EventTable, source, minutes: u32| {
+        let step = t.event.values[0].clone();
+        let q = FunnelQuery {
+            steps: vec![step],
+            count: Count::Sessions,
+            sessions: source,
+            session_gap: Some(Duration { amount: minutes, unit: TimeUnit::Minute }),
+            ..Default::default()
+        };
+        let r = compute(t, &q).unwrap();
+        (r.sessions.unwrap(), r.session_source.unwrap())
+    };
+    let (adobe, adobe_report) = load_adobe("hit_data.tsv", ADOBE_HITS, ADOBE_HEADERS, None);
+    let loaded: Vec<(&str, EventTable, LoadReport)> = ALL
+        .iter()
+        .map(|(name, bytes, _)| {
+            let (t, r) = load(name, bytes);
+            (*name, t, r)
+        })
+        .chain([("hit_data.tsv", adobe, adobe_report)])
+        .collect();
+    let want: [(&str, Option<&str>, u64, u64); 9] = [
+        ("ga4.jsonl", Some("event_params[key=ga_session_id]"), 6, 6),
+        ("segment.json", None, 0, 0),
+        ("segment_warehouse.csv", None, 0, 0),
+        ("mixpanel.jsonl", None, 0, 0),
+        ("amplitude.jsonl", Some("session_id"), 5, 5),
+        ("snowplow.tsv", Some("domain_sessionid"), 8, 8),
+        ("clickstream.csv", Some("user_session"), 5, 5),
+        ("process_mining.csv", None, 0, 0),
+        ("hit_data.tsv", Some("visit_num"), 7, 7),
+    ];
+    for ((name, t, r), (want_name, header, column, gap)) in loaded.iter().zip(want) {
+        assert_eq!(*name, want_name);
+        assert_eq!(col(r, r.mapping.session), header, "{name}");
+        assert_eq!(t.session.is_some(), header.is_some(), "{name}");
+        if header.is_some() {
+            assert_eq!(sessions(t, SessionSource::Column, 30), (column, SessionSource::Column), "{name}");
+            assert_eq!(sessions(t, SessionSource::Gap, 30), (gap, SessionSource::Gap), "{name}");
+        } else {
+            assert_eq!(sessions(t, SessionSource::Column, 30).1, SessionSource::Gap, "{name}: no column");
+        }
+    }
+    let amplitude = &loaded[4].1;
+    assert_eq!(sessions(amplitude, SessionSource::Column, 1).0, 5);
+    assert_eq!(sessions(amplitude, SessionSource::Gap, 1).0, 9);
+    let snowplow = &loaded[5].1;
+    assert_eq!(sessions(snowplow, SessionSource::Column, 10).0, 8);
+    assert_eq!(sessions(snowplow, SessionSource::Gap, 10).0, 9);
+}

@@ -299,3 +299,32 @@ fn random_stage_models_round_trip() {
         assert_eq!(back, v, "case {case}: {f}");
     }
 }
+
+/// `sessions=column|gap` (with `count=sessions` or `grain=session`) and `col.session=`.
+#[test]
+fn session_source_and_column_round_trip() {
+    use touchpath::core::funnel::Count;
+    use touchpath::core::paths::Grain;
+    use touchpath::core::session::SessionSource;
+    let link = "view=funnel&by=event&steps=view,buy&count=sessions&sessions=gap&col.session=visit_num";
+    let (v, w) = ViewState::from_fragment(link);
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!((v.funnel.count, v.funnel.sessions), (Count::Sessions, SessionSource::Gap));
+    assert_eq!(v.columns.0, vec![(Role::Session, "visit_num".to_string())]);
+    assert_eq!(v.to_fragment(), link);
+    // The default (the column) is not written; it reads back the same.
+    let (v, _) = ViewState::from_fragment("steps=view,buy&count=sessions&sessions=column");
+    assert_eq!(v.funnel.sessions, SessionSource::Column);
+    assert_eq!(v.to_fragment(), "view=funnel&by=event&steps=view,buy&count=sessions");
+    // The paths view has its own.
+    let link = "view=paths&by=event&steps=6&collapse=1&top=8&grain=session&session_gap=30m&sessions=gap";
+    let (v, w) = ViewState::from_fragment(link);
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(
+        (v.paths.grain, v.paths.sessions, v.funnel.sessions),
+        (Grain::Session, SessionSource::Gap, SessionSource::Column)
+    );
+    assert_eq!(v.to_fragment(), link);
+    let (_, w) = ViewState::from_fragment("count=sessions&sessions=visits");
+    assert_eq!(w, ["sessions=visits is not a choice (column or gap)"]);
+}

@@ -49,6 +49,7 @@ fn result() -> Rc<FunnelResult> {
         count: Default::default(),
         session_gap: None,
         sessions: None,
+        session_source: None,
         revenue_last_step: None,
         insight: None,
     })
@@ -83,7 +84,8 @@ async fn chart_draws_one_bar_per_step_scaled_to_counts() {
 #[wasm_bindgen_test]
 async fn table_lists_counts_rates_and_dropoff_and_shows_labels_as_text() {
     let el = root();
-    let props = ResultViewProps { result: result(), view: Default::default(), on_view: Callback::noop() };
+    let props =
+        ResultViewProps { result: result(), view: Default::default(), on_view: Callback::noop(), session_column: None };
     yew::Renderer::<FunnelTable>::with_root_and_props(el.clone(), props).render();
     yew::scheduler::flush().await;
     let cells = |sel: &str| -> Vec<String> {

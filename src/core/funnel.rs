@@ -522,18 +522,10 @@ pub(crate) fn units_of(table: &EventTable, query: &FunnelQuery, column: &Column)
         Count::Customers => customers.collect(),
         Count::Sessions => {
             let gap = query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).micros();
+            let mut sessions = super::session::Sessions::new(table, query.sessions, gap);
             let mut units = Vec::new();
             for rows in customers {
-                let mut start = rows.start;
-                for r in rows.start + 1..rows.end {
-                    if table.ts[r] - table.ts[r - 1] > gap {
-                        units.push(start..r);
-                        start = r;
-                    }
-                }
-                if start < rows.end {
-                    units.push(start..rows.end);
-                }
+                sessions.split(rows, |s| units.push(s));
             }
             units
         }
@@ -584,6 +576,9 @@ pub struct FunnelQuery {
     /// The inactivity that ends a session (`session_gap=`, with `count=sessions`); default 30 min.
     #[serde(default)]
     pub session_gap: Option<Duration>,
+    /// Sessions from the session column (the default, when the data has one) or the gap (`sessions=`).
+    #[serde(default)]
+    pub sessions: super::session::SessionSource,
     /// Conversion over time by period of entry (`trend=`), closed funnels.
     #[serde(default)]
     pub trend: Option<Trend>,
@@ -786,6 +781,10 @@ pub struct FunnelResult {
     pub session_gap: Option<String>,
     #[serde(default)]
     pub sessions: Option<u64>,
+    /// With sessions: where they came from (`column` or `gap`; with `column` the gap splits the
+    /// events without a session id).
+    #[serde(default)]
+    pub session_source: Option<super::session::SessionSource>,
     /// With a revenue column: the revenue of the events that did the last step, one per unit
     /// that reached it (its traced chain's last-step event).
     #[serde(default)]
@@ -1020,6 +1019,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     }
     if query.count == Count::Sessions {
         r.sessions = Some(n as u64);
+        r.session_source = Some(query.sessions.used(table));
     }
     if let (Some(trend), false, true) = (query.trend, query.open, k > 0) {
         r.trend = Some(trend);
@@ -1470,6 +1470,10 @@ pub struct FunnelExport {
     pub count: Count,
     pub session_gap: Option<String>,
     pub sessions: Option<u64>,
+    /// With sessions: `column` (from the data's session column) or `gap` (an inactivity gap).
+    pub session_source: Option<super::session::SessionSource>,
+    /// With sessions from the column: its header name (set by the page, which knows the files).
+    pub session_column: Option<String>,
     /// With a revenue column: the revenue of the last step's events (one per unit that reached it).
     pub revenue_last_step: Option<f64>,
     /// With `insight=`: the drop-off insight (steps numbered from 1).
@@ -1508,6 +1512,8 @@ impl FunnelExport {
             count: result.count,
             session_gap: result.session_gap.clone(),
             sessions: result.sessions,
+            session_source: result.session_source,
+            session_column: None,
             revenue_last_step: result.revenue_last_step,
             insight: result.insight.clone(),
             exclusions: result
@@ -1719,6 +1725,7 @@ fn result(
         session_gap: (query.count == Count::Sessions)
             .then(|| query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()),
         sessions: None,
+        session_source: None,
         revenue_last_step: None,
         insight: None,
         exclusions: if query.order == Order::Ordered {

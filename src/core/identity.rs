@@ -61,6 +61,7 @@ pub fn merge_stitched(parts: &[Part<'_>], ids: &HashMap<String, String>) -> Even
     let has_stage = parts.iter().any(|p| p.table.stage.is_some());
     let has_revenue = parts.iter().any(|p| p.table.revenue.is_some());
     let mut b = TableBuilder::new(has_channel, has_stage, has_revenue);
+    b.has_session = parts.iter().any(|p| p.table.session.is_some());
     for p in parts {
         b.extend_mapped(p.table, has_channel.then_some(p.label), |id| ids.get(id).map_or(id, String::as_str));
     }

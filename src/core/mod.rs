@@ -18,6 +18,7 @@ pub mod paths;
 pub mod sample;
 pub mod sankey;
 pub mod schema;
+pub mod session;
 pub mod stages;
 pub mod summary;
 pub mod table;

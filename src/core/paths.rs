@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::funnel::{percentile, Dimension, FunnelError};
 use super::sankey::{self, LinkIn, NodeIn, Settings};
+use super::session::SessionSource;
 use super::table::{Column, EventTable, FxHasher};
 use super::time::{Duration, TimeUnit};
 
@@ -53,6 +54,9 @@ pub struct PathQuery {
     pub grain: Grain,
     /// The inactivity gap that ends a session (with [`Grain::Session`]).
     pub session_gap: Duration,
+    /// Sessions from the data's session column (the default, when it has one) or the gap.
+    #[serde(default)]
+    pub sessions: SessionSource,
     /// Rewrite rules, applied first: a value matching a rule's pattern becomes its name (the
     /// first matching rule wins).
     pub rewrite: Vec<Rule>,
@@ -230,7 +234,8 @@ pub enum Grain {
     /// All of a customer's touches.
     #[default]
     Customer,
-    /// Touches with no gap longer than the session gap between them.
+    /// A session: from the session column (a customer and a session id), or touches with no
+    /// gap longer than the session gap between them.
     Session,
     /// Touches up to and including a conversion; the touches after it start the next journey.
     Conversion,
@@ -264,6 +269,7 @@ impl Default for PathQuery {
             converted: None,
             grain: Grain::Customer,
             session_gap: Duration { amount: 30, unit: TimeUnit::Minute },
+            sessions: SessionSource::Column,
             rewrite: Vec::new(),
             merge: Vec::new(),
             min_share: 0,
@@ -326,6 +332,9 @@ pub struct PathResult {
     /// last touch), the columns run right to left, links point forward in time (from the
     /// earlier step to the later) and short paths flow out of a "(journey started)" source.
     pub direction: Direction,
+    /// With `grain` session: where the sessions came from (`column` or `gap`).
+    #[serde(default)]
+    pub session_source: Option<SessionSource>,
     /// Journeys considered: customers, sessions or conversion journeys (see `grain`).
     pub total_customers: u64,
     /// Journeys with a path (all, or those that meet the anchors and filters).
@@ -487,17 +496,17 @@ fn dated_rows(table: &EventTable, c: usize, q: &PathQuery) -> std::ops::Range<us
 /// The row ranges that are one journey each, with their customer (customers without events
 /// within the dates have none).
 fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize, std::ops::Range<usize>)> {
-    let (grain, gap) = (q.grain, q.session_gap.micros());
+    let grain = q.grain;
+    let mut sessions = super::session::Sessions::new(table, q.sessions, q.session_gap.micros());
     let mut out = Vec::with_capacity(table.customer_count());
     for c in 0..table.customer_count() {
         let rows = dated_rows(table, c, q);
+        if grain == Grain::Session {
+            sessions.split(rows, |s| out.push((c, s)));
+            continue;
+        }
         let mut start = rows.start;
         for r in rows.clone() {
-            let split_before = grain == Grain::Session && r > start && table.ts[r] - table.ts[r - 1] > gap;
-            if split_before {
-                out.push((c, start..r));
-                start = r;
-            }
             if grain == Grain::Conversion && conv == Some(table.event.codes[r]) {
                 out.push((c, start..r + 1));
                 start = r + 1;
@@ -836,6 +845,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     Ok(PathResult {
         by: q.by,
         grain: q.grain,
+        session_source: (q.grain == Grain::Session).then(|| q.sessions.used(table)),
         direction: q.direction,
         total_customers: total,
         customers_in_paths: paths.len() as u64,

@@ -12,10 +12,13 @@ pub enum Role {
     Channel,
     Stage,
     Revenue,
+    /// A session id: with the customer id it names one session (`count=sessions`, `grain=session`).
+    Session,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [Role::Id, Role::Time, Role::Event, Role::Channel, Role::Stage, Role::Revenue];
+    pub const ALL: [Role; 7] =
+        [Role::Id, Role::Time, Role::Event, Role::Channel, Role::Stage, Role::Revenue, Role::Session];
 
     /// The key used in URLs and JSON (`id`, `time`, ...).
     pub fn key(self) -> &'static str {
@@ -26,6 +29,7 @@ impl Role {
             Role::Channel => "channel",
             Role::Stage => "stage",
             Role::Revenue => "revenue",
+            Role::Session => "session",
         }
     }
 
@@ -42,6 +46,7 @@ impl Role {
             Role::Channel => "Channel",
             Role::Stage => "Stage",
             Role::Revenue => "Revenue",
+            Role::Session => "Session",
         }
     }
 
@@ -110,6 +115,18 @@ impl Role {
             ],
             Role::Stage => &["stage", "lifecycle_stage", "journey_stage", "funnel_stage"],
             Role::Revenue => &["revenue", "value", "amount", "conversion_value", "order_value", "price"],
+            // Amplitude `session_id`, GA4 `event_params[key=ga_session_id]`, the clickstream's
+            // `user_session`, Snowplow `domain_sessionid`, Adobe `visit_num` (with the visitor).
+            Role::Session => &[
+                "session_id",
+                "sessionid",
+                "ga_session_id",
+                "user_session",
+                "domain_sessionid",
+                "visit_id",
+                "visitid",
+                "visit_num",
+            ],
         }
     }
 }
@@ -144,6 +161,9 @@ pub struct Mapping {
     pub channel: Option<usize>,
     pub stage: Option<usize>,
     pub revenue: Option<usize>,
+    /// A session id column (optional): a session is a (customer, session id) pair.
+    #[serde(default)]
+    pub session: Option<usize>,
     /// Further columns tried, in order, where a role's column is empty (GA4: `user_id`, then `user_pseudo_id`).
     pub fallbacks: Vec<(Role, Vec<usize>)>,
     /// Without a channel column: the channel comes from source / medium / referrer columns
@@ -400,6 +420,7 @@ impl Mapping {
             Role::Channel => self.channel,
             Role::Stage => self.stage,
             Role::Revenue => self.revenue,
+            Role::Session => self.session,
         }
     }
 
@@ -411,6 +432,7 @@ impl Mapping {
             Role::Channel => &mut self.channel,
             Role::Stage => &mut self.stage,
             Role::Revenue => &mut self.revenue,
+            Role::Session => &mut self.session,
         };
         *slot = col;
     }

@@ -86,6 +86,20 @@ impl Summary {
         }
     }
 
+    /// The session columns of the loaded files, by header name, in load order without repeats
+    /// (`session_id`, or `session_id / visit_num` when files differ); `None` without one.
+    pub fn session_columns(&self) -> Option<String> {
+        let mut names: Vec<&str> = Vec::new();
+        for f in &self.files {
+            if let Some(h) = f.report.mapping.session.and_then(|i| f.report.headers.get(i)) {
+                if !names.contains(&h.trim()) {
+                    names.push(h.trim());
+                }
+            }
+        }
+        (!names.is_empty()).then(|| names.join(" / "))
+    }
+
     pub fn of(table: &EventTable, files: Vec<FileInfo>) -> Summary {
         Summary {
             events: table.len() as u64,

@@ -46,6 +46,8 @@ pub struct EventTable {
     pub stage: Option<Column>,
     /// Revenue per row; `NaN` where the row has none.
     pub revenue: Option<Vec<f64>>,
+    /// Session id per row (`""` where the row has none), when a file has a session column.
+    pub session: Option<Column>,
 }
 
 impl EventTable {
@@ -180,15 +182,19 @@ pub struct TableBuilder {
     events: Interner,
     channels: Interner,
     stages: Interner,
+    sessions: Interner,
     cust: Vec<u32>,
     ts: Vec<i64>,
     event: Vec<u32>,
     channel: Vec<u32>,
     stage: Vec<u32>,
     revenue: Vec<f64>,
+    session: Vec<u32>,
     pub has_channel: bool,
     pub has_stage: bool,
     pub has_revenue: bool,
+    /// Whether rows carry a session id ([`push_with_session`](Self::push_with_session)).
+    pub has_session: bool,
 }
 
 /// One row, borrowed from the parser's buffers.
@@ -215,6 +221,14 @@ impl TableBuilder {
     }
 
     pub fn push(&mut self, row: RowRef<'_>) {
+        self.push_with_session(row, None);
+    }
+
+    /// Like [`push`](Self::push), with the row's session id (kept when `has_session`).
+    pub fn push_with_session(&mut self, row: RowRef<'_>, session: Option<&str>) {
+        if self.has_session {
+            self.session.push(self.sessions.intern(session.unwrap_or("")));
+        }
         self.cust.push(self.customers.intern(row.customer));
         self.ts.push(row.ts);
         self.event.push(self.events.intern(row.event));
@@ -291,15 +305,18 @@ impl TableBuilder {
             events,
             channels,
             stages,
+            sessions,
             cust,
             ts,
             event,
             channel,
             stage,
             revenue,
+            session,
             has_channel,
             has_stage,
             has_revenue,
+            has_session,
         } = self;
         drop(cust);
         fn gather<T: Copy>(order: &[u32], v: Vec<T>) -> Vec<T> {
@@ -314,8 +331,17 @@ impl TableBuilder {
         let channel = has_channel.then(|| column(channels, channel));
         let stage = has_stage.then(|| column(stages, stage));
         let revenue = has_revenue.then(|| gather(&order, revenue));
-        let table =
-            EventTable { ts, event, channel, stage, revenue, customers: customers.into_values(), offsets: new_offsets };
+        let session = has_session.then(|| column(sessions, session));
+        let table = EventTable {
+            ts,
+            event,
+            channel,
+            stage,
+            revenue,
+            session,
+            customers: customers.into_values(),
+            offsets: new_offsets,
+        };
         (table, found)
     }
 
@@ -333,6 +359,9 @@ impl TableBuilder {
         if self.has_revenue {
             self.revenue.reserve(rows);
         }
+        if self.has_session {
+            self.session.reserve(rows);
+        }
     }
 
     fn same_row(&self, a: usize, b: usize) -> bool {
@@ -341,6 +370,7 @@ impl TableBuilder {
             && (!self.has_channel || self.channel[a] == self.channel[b])
             && (!self.has_stage || self.stage[a] == self.stage[b])
             && (!self.has_revenue || self.revenue[a].to_bits() == self.revenue[b].to_bits())
+            && (!self.has_session || self.session[a] == self.session[b])
     }
 
     /// Adds every row of `table`; rows without a channel column get `fallback_channel`.
@@ -360,14 +390,15 @@ impl TableBuilder {
         }
         for c in 0..table.customer_count() {
             for r in table.rows_of(c) {
-                self.push(RowRef {
+                let row = RowRef {
                     customer: id(&table.customers[c]),
                     ts: table.ts[r],
                     event: &table.event.values[table.event.codes[r] as usize],
                     channel: text(&table.channel, r).or(fallback_channel),
                     stage: text(&table.stage, r),
                     revenue: table.revenue.as_ref().map(|v| v[r]).filter(|v| !v.is_nan()),
-                });
+                };
+                self.push_with_session(row, text(&table.session, r));
             }
         }
     }
@@ -397,6 +428,7 @@ pub fn merge(parts: &[Part<'_>]) -> EventTable {
     let has_stage = parts.iter().any(|p| p.table.stage.is_some());
     let has_revenue = parts.iter().any(|p| p.table.revenue.is_some());
     let mut b = TableBuilder::new(has_channel, has_stage, has_revenue);
+    b.has_session = parts.iter().any(|p| p.table.session.is_some());
     for p in parts {
         b.extend_from(p.table, has_channel.then_some(p.label));
     }

@@ -11,6 +11,7 @@ use super::attribution::{AttributionQuery, Conversion};
 use super::funnel::{Breakdown, Count, Dimension, Exclusion, FunnelQuery, Order, Trend};
 use super::paths::{format_date, parse_date, Direction, Grain, Merge, PathQuery, Rule};
 use super::schema::{ColumnOverrides, Preset, Role};
+use super::session::SessionSource;
 use super::stages::{StageModel, StageRule};
 use super::time::Duration;
 
@@ -120,6 +121,11 @@ impl ViewState {
                 "session_gap" if paths => match Duration::parse(&decode(raw)) {
                     Ok(d) => v.paths.session_gap = d,
                     Err(e) => warnings.push(e.replace("window", "session_gap")),
+                },
+                "sessions" => match SessionSource::from_key(&decode(raw)) {
+                    Some(src) if paths => v.paths.sessions = src,
+                    Some(src) => v.funnel.sessions = src,
+                    None => warnings.push(format!("sessions={} is not a choice (column or gap)", decode(raw))),
                 },
                 "merge" if paths => match parse_rules(raw) {
                     Some(rules) => {
@@ -315,6 +321,9 @@ impl ViewState {
             }
             if p.grain == Grain::Session {
                 parts.push(format!("session_gap={}", p.session_gap));
+                if p.sessions != SessionSource::Column {
+                    parts.push(format!("sessions={}", p.sessions.key()));
+                }
             }
             if !p.hide.is_empty() {
                 parts.push(format!("hide={}", p.hide.iter().map(|h| encode(h)).collect::<Vec<_>>().join(",")));
@@ -388,6 +397,9 @@ impl ViewState {
             }
             if let (Count::Sessions, Some(g)) = (self.funnel.count, self.funnel.session_gap) {
                 parts.push(format!("session_gap={g}"));
+            }
+            if self.funnel.count == Count::Sessions && self.funnel.sessions != SessionSource::Column {
+                parts.push(format!("sessions={}", self.funnel.sessions.key()));
             }
             if !self.funnel.optional.is_empty() {
                 let o: Vec<String> = self.funnel.optional.iter().map(|j| (j + 1).to_string()).collect();

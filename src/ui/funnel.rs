@@ -14,6 +14,7 @@ use crate::core::funnel::{
     escape_value, Breakdown, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, SegmentAt, StepMatch,
     Trend, DEFAULT_SESSION_GAP,
 };
+use crate::core::session::SessionSource;
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -61,6 +62,9 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
     let on_trend = edit(Rc::new(|v, val| v.funnel.trend = Trend::from_key(&val))).reform(|e: Event| select_value(&e));
     let on_count = edit(Rc::new(|v, val| v.funnel.count = Count::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
+    let on_sessions = edit(Rc::new(|v, val| v.funnel.sessions = SessionSource::from_key(&val).unwrap_or_default()))
+        .reform(|e: Event| select_value(&e));
+    let session_column = p.summary.session_columns();
     // The session gap applies when it parses (an invalid text is left in the box, marked).
     let gap_invalid = use_state(|| false);
     let on_gap = {
@@ -148,7 +152,10 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
         let (result, summary, name) = (p.result.clone(), p.summary.clone(), p.data_name.clone());
         Callback::from(move |_| {
             if let Some(r) = &result {
-                let doc = FunnelExport::new(&name, summary.events, r);
+                let mut doc = FunnelExport::new(&name, summary.events, r);
+                if r.session_source == Some(SessionSource::Column) {
+                    doc.session_column = summary.session_columns();
+                }
                 if let Ok(json) = serde_json::to_string_pretty(&doc) {
                     browser::download("touchpath-funnel.json", "application/json", &json);
                 }
@@ -241,8 +248,18 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                         <option value="totals" selected={q.count == Count::Totals} title="Every attempt: a customer's history starts a new attempt after each conversion">{"every conversion (totals)"}</option>
                     </select>
                 </label>
-                if q.count == Count::Sessions {
+                if let (Count::Sessions, Some(col)) = (q.count, &session_column) {
                     <label class="field">
+                        <span>{"Sessions from"}</span>
+                        <select id="funnel-sessions" onchange={on_sessions}>
+                            <option value="column" selected={q.sessions == SessionSource::Column}
+                                    title="A session is a customer and a session id">{ format!("the {col} column") }</option>
+                            <option value="gap" selected={q.sessions == SessionSource::Gap}>{"an inactivity gap"}</option>
+                        </select>
+                    </label>
+                }
+                if q.count == Count::Sessions {
+                    <label class="field" title="With sessions from the column: splits the events that have no session id">
                         <span>{"Session ends after"}</span>
                         <input id="funnel-session-gap" type="text" size="8" aria-invalid={gap_invalid.to_string()}
                                value={q.session_gap.unwrap_or(DEFAULT_SESSION_GAP).to_string()} onchange={on_gap} />
@@ -391,7 +408,8 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
             if let Some(r) = &p.result {
                 if !r.steps.is_empty() {
                     <FunnelChart result={r.clone()} />
-                    <FunnelTable result={r.clone()} view={p.view.clone()} on_view={p.on_view.clone()} />
+                    <FunnelTable result={r.clone()} view={p.view.clone()} on_view={p.on_view.clone()}
+                                 session_column={session_column.clone()} />
                     if let Some(rev) = r.revenue_last_step {
                         <p class="muted" id="funnel-revenue"
                            title="The revenue on the event that did the last step, once per customer (or session, or attempt) who reached it">
@@ -528,8 +546,10 @@ pub fn FunnelTable(p: &ResultViewProps) -> Html {
                     match r.order { Order::Ordered => "", Order::Strict => " · strictly in order", Order::Any => " · in any order" },
                     r.window.as_ref().map(|w| format!(" · window {w} from step 1")).unwrap_or_default(),
                     if r.open { " · open: customers may enter at any step" } else { "" },
-                    match (r.sessions, &r.session_gap) {
-                        (Some(n), Some(g)) => format!(" · counting {} sessions (a gap over {g} ends one)", int(n)),
+                    match (r.sessions, r.session_source, &r.session_gap) {
+                        (Some(n), Some(SessionSource::Column), _) => format!(" · counting {} sessions from the {} column", int(n),
+                            p.session_column.as_deref().unwrap_or("session")),
+                        (Some(n), _, Some(g)) => format!(" · counting {} sessions (a gap over {g} ends one)", int(n)),
                         _ => String::new(),
                     },
                     r.exclusions.iter().map(|e| format!(" · excluding {} between steps {} and {}", e.value, e.from + 1, e.to + 1)).collect::<String>()) }
@@ -580,6 +600,9 @@ pub struct ResultViewProps {
     pub result: Rc<FunnelResult>,
     pub view: ViewState,
     pub on_view: Callback<ViewState>,
+    /// The session column's header name, for the caption of sessions counted from it.
+    #[prop_or_default]
+    pub session_column: Option<String>,
 }
 
 /// The time from step 1 to the last step (or a chosen step, `ttc=`), as bars and a table.

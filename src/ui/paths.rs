@@ -12,6 +12,7 @@ use crate::core::funnel::Dimension;
 use crate::core::paths::{
     format_date, parse_date, Direction, Grain, Merge, PathQuery, PathResult, Rule, ENDED, OTHER, STARTED,
 };
+use crate::core::session::SessionSource;
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
 use crate::core::view::ViewState;
@@ -157,6 +158,9 @@ pub fn PathsView(p: &PathsProps) -> Html {
         }
     }))
     .reform(input);
+    let on_sessions =
+        set(Rc::new(|v, val| v.paths.sessions = SessionSource::from_key(&val).unwrap_or_default())).reform(select);
+    let session_column = p.summary.session_columns();
     let has_purchase = p.summary.event_values.iter().any(|v| v.value == "purchase");
     let on_conv = set(Rc::new(|v, val| {
         v.paths.conversion = match val.as_str() {
@@ -234,8 +238,17 @@ pub fn PathsView(p: &PathsProps) -> Html {
                         <option value="conversion" selected={q.grain == Grain::Conversion}>{"a journey to a conversion"}</option>
                     </select>
                 </label>
+                if let (Grain::Session, Some(col)) = (q.grain, &session_column) {
+                    <label class="field"><span>{"Sessions from"}</span>
+                        <select id="paths-sessions" onchange={on_sessions}>
+                            <option value="column" selected={q.sessions == SessionSource::Column}
+                                    title="A session is a customer and a session id">{ format!("the {col} column") }</option>
+                            <option value="gap" selected={q.sessions == SessionSource::Gap}>{"an inactivity gap"}</option>
+                        </select>
+                    </label>
+                }
                 if q.grain == Grain::Session {
-                    <label class="field"><span>{"Session ends after"}</span>
+                    <label class="field" title="With sessions from the column: splits the events that have no session id"><span>{"Session ends after"}</span>
                         <input id="paths-gap" type="text" size="6" value={q.session_gap.to_string()} onchange={on_gap} />
                     </label>
                 }
@@ -322,7 +335,13 @@ pub fn PathsView(p: &PathsProps) -> Html {
                     int(r.customers_in_paths), int(r.total_customers), unit(r.grain),
                     q.from.as_ref().map(|f| format!(" starting at {f}")).unwrap_or_default(),
                     q.to.as_ref().map(|t| format!(" ending at {t}")).unwrap_or_default(), unit(r.grain)) }
-                    if r.direction == Direction::Backward { {" Steps count back from the end: the rightmost column is each path's last touch."} }</p>
+                    if r.direction == Direction::Backward { {" Steps count back from the end: the rightmost column is each path's last touch."} }
+                    { match r.session_source {
+                        Some(SessionSource::Column) => format!(" Sessions from the {} column.", session_column.as_deref().unwrap_or("session")),
+                        // Said only when the column could have been used: without one nothing changes.
+                        Some(SessionSource::Gap) if session_column.is_some() => format!(" A gap over {} ends a session.", q.session_gap),
+                        _ => String::new(),
+                    } }</p>
                 <p class="muted" id="paths-other">{ format!("{} {} ({:.1}% of the paths) pass through \u{201c}other\u{201d} at some step shown.",
                     int(r.other_customers), unit(r.grain), r.other_customers as f64 * 100.0 / r.customers_in_paths.max(1) as f64) }</p>
                 <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| {

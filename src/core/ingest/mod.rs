@@ -764,7 +764,9 @@ impl Rows {
             }
         }
         let has_channel = mapping.channel.is_some() || mapping.derived_channel.is_some();
-        self.builder = Some(TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.has_revenue()));
+        let mut builder = TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.has_revenue());
+        builder.has_session = mapping.session.is_some();
+        self.builder = Some(builder);
         self.report.headers = headers.clone();
         self.report.mapping = mapping.clone();
         self.mapping = mapping;
@@ -907,6 +909,7 @@ impl Rows {
             _ => get(m.channel),
         };
         let stage = get(m.stage);
+        let session = get(m.session);
         let revenue = match (m.revenue, m.product_revenue) {
             (None, Some((products, events))) => {
                 let (p, e) = (text(products), text(events));
@@ -945,7 +948,9 @@ impl Rows {
             stage: stage.as_deref().map(str::trim),
             revenue,
         };
-        self.builder.as_mut().expect("header read").push(row);
+        // Amplitude writes -1 for events outside any session: no session id.
+        let session = session.as_deref().map(str::trim).filter(|s| *s != "-1");
+        self.builder.as_mut().expect("header read").push_with_session(row, session);
         RowOutcome::Used
     }
 
