@@ -109,20 +109,25 @@ impl StepMatch {
         regex_lite::Regex::new(&self.values[0]).err().map(|e| e.to_string())
     }
 
+    /// Whether a value matches this step when it is no regular expression (`false` for one):
+    /// equal to an alternative, or with `contains:` containing one, ignoring case.
+    pub fn plain_match(&self, value: &str) -> bool {
+        if self.regex {
+            false
+        } else if self.contains {
+            let v = value.to_lowercase();
+            self.values.iter().any(|n| v.contains(n.to_lowercase().as_str()))
+        } else {
+            self.values.iter().any(|v| v == value)
+        }
+    }
+
     /// A test of values against this step (a regular expression is compiled once).
-    pub fn matcher(&self) -> impl Fn(&str) -> bool + '_ {
-        let re = if self.regex { regex_lite::Regex::new(&self.values[0]).ok() } else { None };
-        let needles: Vec<String> =
-            if self.contains { self.values.iter().map(|v| v.to_lowercase()).collect() } else { Vec::new() };
-        move |value: &str| {
-            if self.regex {
-                re.as_ref().is_some_and(|re| re.is_match(value))
-            } else if self.contains {
-                let v = value.to_lowercase();
-                needles.iter().any(|n| v.contains(n.as_str()))
-            } else {
-                self.values.iter().any(|v| v == value)
-            }
+    pub fn matcher(&self) -> Box<dyn Fn(&str) -> bool + '_> {
+        match self.regex.then(|| regex_lite::Regex::new(&self.values[0])) {
+            Some(Ok(re)) => Box::new(move |value| re.is_match(value)),
+            Some(Err(_)) => Box::new(|_| false),
+            None => Box::new(|value| self.plain_match(value)),
         }
     }
 
