@@ -13,6 +13,7 @@ use touchpath::core::funnel::{self, Dimension, FunnelQuery};
 use touchpath::core::ingest::load_bytes;
 use touchpath::core::paths::{self, PathQuery};
 use touchpath::core::sample;
+use touchpath::core::stages::{self, StageModel};
 use touchpath::core::time::{Duration, TimeUnit};
 
 fn median_ms(mut runs: Vec<f64>) -> (f64, f64, f64) {
@@ -80,6 +81,9 @@ fn main() {
     };
     let ((fun5, f5min, f5max), r5) = time(repeats * 4, || funnel::compute(&table, &q5).expect("5-step funnel"));
     let counts5: Vec<u64> = r5.steps.iter().map(|s| s.customers).collect();
+    // Lifecycle stages under the default model (the sample's stage column and keyword defaults).
+    let model = StageModel::default();
+    let ((stage_ms, stmin, stmax), st) = time(repeats, || stages::compute(&table, &model));
     let pq = PathQuery { steps: 8, ..PathQuery::default() };
     let ((sankey, smin, smax), paths) = time(repeats, || paths::compute(&table, &pq).expect("channel paths"));
     // Attribution: journeys to `purchase`, then every model (Markov order 1), and Markov alone.
@@ -110,6 +114,10 @@ fn main() {
     println!(
         "| 8-step channel Sankey + variants + transitions (layout included) | {sankey:.1} | {smin:.1} | {smax:.1} |"
     );
+    println!(
+        "| lifecycle stages, default model ({} stages) | {stage_ms:.1} | {stmin:.1} | {stmax:.1} |",
+        st.stages.len()
+    );
     println!("| attribution: cut {} journeys | {cut:.1} | {cmin:.1} | {cmax:.1} |", journeys.len());
     println!("| attribution: all models (Markov order 1) | {models:.1} | {mmin:.1} | {mmax:.1} |");
     println!("| attribution: Markov order 1 alone | {markov1:.2} | {kmin:.2} | {kmax:.2} |");
@@ -132,6 +140,7 @@ fn main() {
         "funnel_ms": {"median": fun, "min": fmin, "max": fmax}, "funnel_counts": counts,
         "funnel5_breakdown_ms": {"median": fun5, "min": f5min, "max": f5max}, "funnel5_counts": counts5,
         "paths_ms": {"median": sankey, "min": smin, "max": smax},
+        "stages_ms": {"median": stage_ms, "min": stmin, "max": stmax},
         "attribution_journeys_ms": {"median": cut, "min": cmin, "max": cmax},
         "attribution_models_ms": {"median": models, "min": mmin, "max": mmax},
         "markov1_ms": {"median": markov1, "min": kmin, "max": kmax},
