@@ -412,14 +412,14 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
     // Edge `from * n + to`: its count, then its times bucketed by edge (a counting sort).
+    let step_slot: Vec<usize> = paths.codes.iter().map(|&c| slot[c as usize]).collect();
     let mut count = vec![0usize; n * n];
     for i in 0..paths.len() {
-        let span = paths.span(i);
-        let slots = |k: usize| slot[paths.codes[k] as usize];
-        starts[slots(span.start)] += 1;
-        ends[slots(span.end - 1)] += 1;
-        for k in span.start + 1..span.end {
-            count[slots(k - 1) * n + slots(k)] += 1;
+        let s = &step_slot[paths.span(i)];
+        starts[s[0]] += 1;
+        ends[s[s.len() - 1]] += 1;
+        for w in s.windows(2) {
+            count[w[0] * n + w[1]] += 1;
         }
     }
     let mut bucket = vec![0usize; n * n + 1];
@@ -430,11 +430,12 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     let mut times = vec![0i64; bucket[n * n]];
     for i in 0..paths.len() {
         let span = paths.span(i);
-        let slots = |k: usize| slot[paths.codes[k] as usize];
-        for k in span.start + 1..span.end {
-            // From the last touch of one step to the first touch of the next.
-            let e = slots(k - 1) * n + slots(k);
-            times[fill[e]] = (paths.first_ts[k] - paths.last_ts[k - 1]) / 1_000_000;
+        // From the last touch of one step to the first touch of the next.
+        let nexts = paths.first_ts[span.start + 1..span.end].iter();
+        let gaps = nexts.zip(&paths.last_ts[span.start..span.end - 1]).map(|(next, prev)| (next - prev) / 1_000_000);
+        for (w, dt) in step_slot[span].windows(2).zip(gaps) {
+            let e = w[0] * n + w[1];
+            times[fill[e]] = dt;
             fill[e] += 1;
         }
     }
@@ -563,6 +564,11 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     out.last_ts.reserve_exact(rows);
     out.offsets.reserve_exact(all.len());
     out.origin.reserve_exact(all.len());
+    // Per raw code: its cleaned code, or `HIDDEN`.
+    const HIDDEN: u32 = u32::MAX;
+    let step_code: Vec<u32> =
+        cl.map.iter().zip(&cl.hidden).map(|(&v, &hidden)| if hidden { HIDDEN } else { v }).collect();
+    let to_code = to.flatten();
     // Whether the customer touched the `touched` value within the dates (journeys of a customer
     // come together, so one answer is kept).
     let mut touch_memo: (usize, bool) = (usize::MAX, false);
@@ -590,21 +596,24 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
         };
         let begin = out.codes.len();
         let mut end = rows.end;
-        let mut reached = to.is_none();
-        for (r, &raw) in codes.iter().enumerate().take(rows.end).skip(start) {
-            if cl.hidden[raw as usize] {
+        let mut reached = to_code.is_none();
+        // The step last pushed for this path (repeats of it collapse into it).
+        let mut last: Option<u32> = None;
+        let span = start..rows.end;
+        for (r, (&raw, &t)) in span.clone().zip(codes[span.clone()].iter().zip(&table.ts[span])) {
+            let v = step_code[raw as usize];
+            if v == HIDDEN {
                 continue;
             }
-            let v = cl.map[raw as usize];
-            let t = table.ts[r];
-            if q.collapse && out.codes.len() > begin && out.codes.last() == Some(&v) {
+            if q.collapse && last == Some(v) {
                 *out.last_ts.last_mut().expect("a step") = t;
             } else {
                 out.codes.push(v);
                 out.first_ts.push(t);
                 out.last_ts.push(t);
+                last = Some(v);
             }
-            if to.flatten() == Some(v) {
+            if to_code == Some(v) {
                 reached = true;
                 end = r + 1;
                 break;
@@ -843,9 +852,16 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
 
     let total = paths.journeys;
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
-    let by_label = |a: &[u32], b: &[u32]| {
-        a.iter().map(|&v| cl.labels[v as usize].as_str()).cmp(b.iter().map(|&v| cl.labels[v as usize].as_str()))
-    };
+    // Cleaned labels are distinct, so comparing paths by each value's rank among the sorted
+    // labels orders them exactly as comparing their labels, without a string comparison.
+    let mut by_name: Vec<usize> = (0..n_values).collect();
+    by_name.sort_by(|&a, &b| cl.labels[a].cmp(&cl.labels[b]));
+    let mut label_rank = vec![0u32; n_values];
+    for (r, &v) in by_name.iter().enumerate() {
+        label_rank[v] = r as u32;
+    }
+    let by_label =
+        |a: &[u32], b: &[u32]| a.iter().map(|&v| label_rank[v as usize]).cmp(b.iter().map(|&v| label_rank[v as usize]));
     let mut ranked: Vec<u32> = (0..variants.len() as u32).collect();
     let top = TOP_VARIANTS.min(ranked.len());
     let order = |&a: &u32, &b: &u32| {
@@ -936,7 +952,8 @@ struct Variants {
 
 impl Variants {
     fn of(paths: &Paths) -> Variants {
-        let mut index: FxMap<&[u32], u32> = FxMap::default();
+        // Sized for the worst case (every path distinct): no rehashing as it fills.
+        let mut index: FxMap<&[u32], u32> = FxMap::with_capacity_and_hasher(paths.len(), Default::default());
         let mut out = Variants { of: Vec::with_capacity(paths.len()), first: Vec::new(), weight: Vec::new() };
         for (i, p) in paths.iter().enumerate() {
             let v = *index.entry(p).or_insert_with(|| {
