@@ -209,3 +209,150 @@ fn sessions_from_the_session_column() {
     let r = compute(&t, &PathQuery { by: Dimension::Event, ..Default::default() }).unwrap();
     assert_eq!((r.total_customers, r.session_source), (5, None));
 }
+
+/// Each customer's collapsed channel path on the sample with revenue, by brute force: per customer
+/// (in order of first appearance) the runs `(channel, first µs, last µs)`, the revenue of all their
+/// events (summed in time order) and whether they purchased.
+struct BruteCustomer {
+    runs: Vec<(String, i64, i64)>,
+    revenue: f64,
+    purchased: bool,
+}
+
+fn brute_customers() -> Vec<BruteCustomer> {
+    let events = sample::generate(sample::DEFAULT_SEED, 20_000);
+    let mut order: Vec<u32> = Vec::new();
+    let mut by_customer: HashMap<u32, Vec<(i64, usize)>> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        by_customer.entry(e.customer).or_insert_with(|| {
+            order.push(e.customer);
+            Vec::new()
+        });
+        by_customer.get_mut(&e.customer).unwrap().push((e.ts, i));
+    }
+    order
+        .iter()
+        .map(|c| {
+            let mut evs = by_customer[c].clone();
+            evs.sort();
+            let mut out = BruteCustomer { runs: Vec::new(), revenue: 0.0, purchased: false };
+            for &(ts, i) in &evs {
+                let e = &events[i];
+                let ch = sample::CHANNELS[e.channel as usize];
+                match out.runs.last_mut() {
+                    Some(run) if run.0 == ch => run.2 = ts,
+                    _ => out.runs.push((ch.to_string(), ts, ts)),
+                }
+                out.revenue += e.revenue_cents.map_or(0.0, |c| f64::from(c) / 100.0);
+                out.purchased |= e.event == "purchase";
+            }
+            out
+        })
+        .collect()
+}
+
+/// Nearest-rank percentile of unsorted values.
+fn nearest_rank(mut v: Vec<i64>, q: f64) -> i64 {
+    v.sort_unstable();
+    v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1]
+}
+
+#[test]
+fn variant_figures_and_transition_times_match_a_brute_force() {
+    let t = common::sample_table(true);
+    let customers = brute_customers();
+    let q = PathQuery {
+        by: Dimension::Channel,
+        steps: 4,
+        top: 5,
+        conversion: Some("purchase".into()),
+        ..Default::default()
+    };
+    let r = compute(&t, &q).unwrap();
+    // Variants: customers, conversion share, revenue and the median duration (first to last touch).
+    let mut by_path: HashMap<Vec<String>, Vec<&BruteCustomer>> = HashMap::new();
+    for c in &customers {
+        by_path.entry(c.runs.iter().map(|r| r.0.clone()).collect()).or_default().push(c);
+    }
+    assert_eq!(r.distinct_variants, by_path.len() as u64);
+    assert!(r.variants.len() >= 100, "enough variants to mean something: {}", r.variants.len());
+    for w in r.variants.windows(2) {
+        assert!(w[0].customers > w[1].customers || (w[0].customers == w[1].customers && w[0].path < w[1].path));
+    }
+    for v in &r.variants {
+        let cs = &by_path[&v.path];
+        assert_eq!(v.customers, cs.len() as u64, "{:?}", v.path);
+        let conv = cs.iter().filter(|c| c.purchased).count() as f64 * 100.0 / cs.len() as f64;
+        assert_eq!(v.conversion_pct, Some(conv), "{:?}", v.path);
+        let revenue: f64 = cs.iter().map(|c| c.revenue).sum();
+        assert!((v.revenue.unwrap() - revenue).abs() <= 1e-6 * revenue.max(1.0), "{:?}", v.path);
+        let durations: Vec<i64> = cs.iter().map(|c| c.runs.last().unwrap().2 - c.runs[0].1).collect();
+        assert_eq!(v.median_duration_s, nearest_rank(durations, 0.5) as f64 / 1e6, "{:?}", v.path);
+    }
+    // Transitions: the 5 channels with most events keep their name, the rest are "other"; per
+    // edge its count and nearest-rank median and 90th percentile of whole seconds between runs.
+    let mut rows: HashMap<&str, u64> = HashMap::new();
+    for e in sample::generate(sample::DEFAULT_SEED, 20_000) {
+        *rows.entry(sample::CHANNELS[e.channel as usize]).or_default() += 1;
+    }
+    let mut ranked: Vec<(&str, u64)> = rows.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let g = &r.transitions;
+    let mut expect_values: Vec<String> = ranked.iter().take(5).map(|v| v.0.to_string()).collect();
+    expect_values.push(OTHER.to_string());
+    assert_eq!(g.values, expect_values);
+    let slot = |v: &str| g.values.iter().position(|x| x == v).unwrap_or(5);
+    let mut times: HashMap<(usize, usize), Vec<i64>> = HashMap::new();
+    let (mut starts, mut ends) = (vec![0u64; 6], vec![0u64; 6]);
+    for c in &customers {
+        starts[slot(&c.runs[0].0)] += 1;
+        ends[slot(&c.runs.last().unwrap().0)] += 1;
+        for w in c.runs.windows(2) {
+            times.entry((slot(&w[0].0), slot(&w[1].0))).or_default().push((w[1].1 - w[0].2) / 1_000_000);
+        }
+    }
+    assert_eq!((&g.starts, &g.ends), (&starts, &ends));
+    assert_eq!(g.edges.len(), times.len());
+    for e in &g.edges {
+        let ts = &times[&(e.from, e.to)];
+        assert_eq!(e.count, ts.len() as u64);
+        assert_eq!(e.median_s, nearest_rank(ts.clone(), 0.5) as f64, "{e:?}");
+        assert_eq!(e.p90_s, nearest_rank(ts.clone(), 0.9) as f64, "{e:?}");
+    }
+}
+
+#[test]
+fn highlight_lists_match_a_brute_force_over_the_routes() {
+    let t = sample_table();
+    for (steps, top) in [(4, 3), (6, 100)] {
+        let r = compute(&t, &PathQuery { by: Dimension::Channel, steps, top, ..Default::default() }).unwrap();
+        // The values shown at each step; the rest are "other".
+        let shown = |i: usize, v: &str| {
+            r.nodes.iter().any(|n| n.step == i && n.label == v && n.label != OTHER && n.label != ENDED)
+        };
+        let node = |i: usize, v: &str| r.nodes.iter().position(|n| n.step == i && n.label == v).unwrap();
+        let link = |s: usize, d: usize| r.links.iter().position(|l| (l.source, l.target) == (s, d)).unwrap();
+        let mut node_sets = vec![std::collections::BTreeSet::new(); r.nodes.len()];
+        let mut link_sets = vec![std::collections::BTreeSet::new(); r.links.len()];
+        for p in brute_paths(true) {
+            let mut route: Vec<usize> =
+                p.iter().take(steps).enumerate().map(|(i, v)| node(i, if shown(i, v) { v } else { OTHER })).collect();
+            if p.len() < steps {
+                route.push(node(p.len(), ENDED));
+            }
+            let links: Vec<usize> = route.windows(2).map(|w| link(w[0], w[1])).collect();
+            for &n in &route {
+                node_sets[n].extend(links.iter().copied());
+            }
+            for &l in &links {
+                link_sets[l].extend(links.iter().copied());
+            }
+        }
+        for (n, set) in r.nodes.iter().zip(&node_sets) {
+            assert_eq!(n.through, set.iter().copied().collect::<Vec<_>>(), "{n:?}");
+        }
+        for (l, set) in r.links.iter().zip(&link_sets) {
+            assert_eq!(l.through, set.iter().copied().collect::<Vec<_>>(), "{l:?}");
+        }
+    }
+}

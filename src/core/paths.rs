@@ -14,7 +14,7 @@ use std::hash::BuildHasherDefault;
 
 use serde::{Deserialize, Serialize};
 
-use super::funnel::{percentile, Dimension, FunnelError};
+use super::funnel::{Dimension, FunnelError};
 use super::sankey::{self, LinkIn, NodeIn, Settings};
 use super::session::SessionSource;
 use super::table::{Column, EventTable, FxHasher};
@@ -420,33 +420,50 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     let n = values.len();
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
-    let mut times: FxMap<(usize, usize), Vec<i64>> = FxMap::default();
+    // Edge `from * n + to`: its count, then its times bucketed by edge (a counting sort).
+    let step_slot: Vec<usize> = paths.codes.iter().map(|&c| slot[c as usize]).collect();
+    let mut count = vec![0usize; n * n];
+    for i in 0..paths.len() {
+        let s = &step_slot[paths.span(i)];
+        starts[s[0]] += 1;
+        ends[s[s.len() - 1]] += 1;
+        for w in s.windows(2) {
+            count[w[0] * n + w[1]] += 1;
+        }
+    }
+    let mut bucket = vec![0usize; n * n + 1];
+    for e in 0..n * n {
+        bucket[e + 1] = bucket[e] + count[e];
+    }
+    let mut fill = bucket.clone();
+    let mut times = vec![0i64; bucket[n * n]];
     for i in 0..paths.len() {
         let span = paths.span(i);
-        let slots = |k: usize| slot[paths.codes[k] as usize];
-        starts[slots(span.start)] += 1;
-        ends[slots(span.end - 1)] += 1;
-        for k in span.start + 1..span.end {
-            // From the last touch of one step to the first touch of the next.
-            let dt = (paths.first_ts[k] - paths.last_ts[k - 1]) / 1_000_000;
-            times.entry((slots(k - 1), slots(k))).or_default().push(dt);
+        // From the last touch of one step to the first touch of the next.
+        let nexts = paths.first_ts[span.start + 1..span.end].iter();
+        let gaps = nexts.zip(&paths.last_ts[span.start..span.end - 1]).map(|(next, prev)| (next - prev) / 1_000_000);
+        for (w, dt) in step_slot[span].windows(2).zip(gaps) {
+            let e = w[0] * n + w[1];
+            times[fill[e]] = dt;
+            fill[e] += 1;
         }
     }
     let mut out_total = vec![0u64; n];
-    for (&(from, _), ts) in &times {
-        out_total[from] += ts.len() as u64;
+    for e in 0..n * n {
+        out_total[e / n] += count[e] as u64;
     }
-    let mut edges: Vec<Transition> = times
-        .into_iter()
-        .map(|((from, to), mut ts)| {
-            ts.sort_unstable();
+    let mut edges: Vec<Transition> = (0..n * n)
+        .filter(|&e| count[e] > 0)
+        .map(|e| {
+            let (from, to) = (e / n, e % n);
+            let [median, p90] = percentiles(&mut times[bucket[e]..bucket[e + 1]], [0.5, 0.9]);
             Transition {
                 from,
                 to,
-                count: ts.len() as u64,
-                pct_of_from: ts.len() as f64 * 100.0 / out_total[from] as f64,
-                median_s: percentile(&ts, 0.5) as f64,
-                p90_s: percentile(&ts, 0.9) as f64,
+                count: count[e] as u64,
+                pct_of_from: count[e] as f64 * 100.0 / out_total[from] as f64,
+                median_s: median as f64,
+                p90_s: p90 as f64,
             }
         })
         .collect();
@@ -485,8 +502,12 @@ impl Paths {
 
 /// A customer's rows within the query's dates (rows are in time order per customer, so they
 /// are one range).
+#[inline]
 fn dated_rows(table: &EventTable, c: usize, q: &PathQuery) -> std::ops::Range<usize> {
     let rows = table.rows_of(c);
+    if q.since.is_none() && q.until.is_none() {
+        return rows;
+    }
     let ts = &table.ts[rows.clone()];
     let lo = q.since.map_or(0, |d| ts.partition_point(|&t| t < d.saturating_mul(DAY_MICROS)));
     let hi = q.until.map_or(ts.len(), |d| ts.partition_point(|&t| t < (d + 1).saturating_mul(DAY_MICROS)));
@@ -503,6 +524,13 @@ fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize,
         let rows = dated_rows(table, c, q);
         if grain == Grain::Session {
             sessions.split(rows, |s| out.push((c, s)));
+            continue;
+        }
+        if grain == Grain::Customer {
+            // The whole history is one journey: no row needs looking at.
+            if !rows.is_empty() {
+                out.push((c, rows));
+            }
             continue;
         }
         let mut start = rows.start;
@@ -541,6 +569,19 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     let conv = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
     let all = journeys(table, q, conv);
     out.journeys = all.len() as u64;
+    // At most a step per row: reserving that bound once costs no more memory than the doublings
+    // growth would reach, and saves their copies.
+    let rows: usize = all.iter().map(|(_, r)| r.len()).sum();
+    out.codes.reserve_exact(rows);
+    out.first_ts.reserve_exact(rows);
+    out.last_ts.reserve_exact(rows);
+    out.offsets.reserve_exact(all.len());
+    out.origin.reserve_exact(all.len());
+    // Per raw code: its cleaned code, or `HIDDEN`.
+    const HIDDEN: u32 = u32::MAX;
+    let step_code: Vec<u32> =
+        cl.map.iter().zip(&cl.hidden).map(|(&v, &hidden)| if hidden { HIDDEN } else { v }).collect();
+    let to_code = to.flatten();
     // Whether the customer touched the `touched` value within the dates (journeys of a customer
     // come together, so one answer is kept).
     let mut touch_memo: (usize, bool) = (usize::MAX, false);
@@ -568,21 +609,24 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
         };
         let begin = out.codes.len();
         let mut end = rows.end;
-        let mut reached = to.is_none();
-        for (r, &raw) in codes.iter().enumerate().take(rows.end).skip(start) {
-            if cl.hidden[raw as usize] {
+        let mut reached = to_code.is_none();
+        // The step last pushed for this path (repeats of it collapse into it).
+        let mut last: Option<u32> = None;
+        let span = start..rows.end;
+        for (r, (&raw, &t)) in span.clone().zip(codes[span.clone()].iter().zip(&table.ts[span])) {
+            let v = step_code[raw as usize];
+            if v == HIDDEN {
                 continue;
             }
-            let v = cl.map[raw as usize];
-            let t = table.ts[r];
-            if q.collapse && out.codes.len() > begin && out.codes.last() == Some(&v) {
+            if q.collapse && last == Some(v) {
                 *out.last_ts.last_mut().expect("a step") = t;
             } else {
                 out.codes.push(v);
                 out.first_ts.push(t);
                 out.last_ts.push(t);
+                last = Some(v);
             }
-            if to.flatten() == Some(v) {
+            if to_code == Some(v) {
                 reached = true;
                 end = r + 1;
                 break;
@@ -607,6 +651,11 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let paths = customer_paths(table, column, &cl, q);
     let steps = q.steps.max(1);
 
+    // Distinct paths first: everything but the transitions and the listed variants' figures
+    // depends only on a path's values, so it is computed once per variant, weighted by its
+    // customers.
+    let variants = Variants::of(&paths);
+
     // Values shown at each step: the most frequent, the rest as "other"; with a share
     // threshold, also values held by fewer than `min_share` of the paths at that step.
     let n_values = cl.labels.len();
@@ -622,14 +671,16 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
             p.get(i).copied()
         }
     };
-    let mut shown: Vec<Vec<bool>> = Vec::with_capacity(steps);
-    for i in 0..steps {
-        let mut counts = vec![0u64; n_values];
-        for p in paths.iter() {
-            if let Some(v) = at(p, i) {
-                counts[v as usize] += 1;
-            }
+    // Per step and value, the node's code: the value itself or "other" (flat: step × value).
+    let mut node_codes: Vec<u32> = Vec::with_capacity(steps * n_values);
+    let mut counts = vec![0u64; steps * n_values];
+    for (v, &w) in variants.weight.iter().enumerate() {
+        let p = variants.path(&paths, v);
+        for i in 0..p.len().min(steps) {
+            counts[i * n_values + at(p, i).expect("within the path") as usize] += w;
         }
+    }
+    for counts in counts.chunks_exact(n_values.max(1)).take(steps) {
         let mut order: Vec<usize> = (0..n_values).filter(|&v| counts[v] > 0).collect();
         order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
         let mut keep = vec![false; n_values];
@@ -637,50 +688,47 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         for &v in order.iter().take(q.top.max(1)) {
             keep[v] = share_ok(counts[v]);
         }
-        shown.push(keep);
+        node_codes.extend((0..n_values as u32).map(|v| if keep[v as usize] { v } else { other }));
     }
-    let node_code = |i: usize, v: u32| if shown[i][v as usize] { v } else { other };
+    let node_code = |i: usize, v: u32| node_codes[i * n_values + v as usize];
 
-    // Count nodes (dense: step × code, codes including "other" and "ended") and links.
+    // Each variant's route through the Sankey, as a trie: a trie node is a route prefix (its
+    // Sankey node, its parent prefix and the customers through it). Routes shared by many
+    // variants are walked once below, and node and link counts are sums over the trie.
     let width = n_values + 2;
     let mut node_ids: Vec<u32> = vec![u32::MAX; (steps + 1) * width];
-    let mut node_count: Vec<u64> = Vec::new();
     let mut node_key: Vec<(usize, u32)> = Vec::new();
-    let mut link_count: FxMap<(usize, usize), u64> = FxMap::default();
-    let mut id = |key: (usize, u32), count: &mut Vec<u64>| -> usize {
-        let slot = &mut node_ids[key.0 * width + key.1 as usize];
-        if *slot == u32::MAX {
-            *slot = count.len() as u32;
-            count.push(0);
-            node_key.push(key);
-        }
-        *slot as usize
-    };
+    let mut trie = RouteTrie::default();
     let mut other_customers = 0u64;
-    for p in paths.iter() {
+    // Per variant: its route's last trie node.
+    let mut leaf: Vec<u32> = Vec::with_capacity(variants.len());
+    for (v, &w) in variants.weight.iter().enumerate() {
+        let p = variants.path(&paths, v);
         let len = p.len().min(steps);
-        let mut prev: Option<usize> = None;
         let mut through_other = false;
-        // Links point forward in time: backward, from the step further back to the nearer one.
-        let link = |s: usize, n: usize| if back { (n, s) } else { (s, n) };
+        let mut t = RouteTrie::ROOT;
+        let mut visit = |key: (usize, u32), t: u32| -> u32 {
+            let slot = &mut node_ids[key.0 * width + key.1 as usize];
+            if *slot == u32::MAX {
+                *slot = node_key.len() as u32;
+                node_key.push(key);
+            }
+            trie.child(t, *slot, w)
+        };
         for i in 0..len {
             let code = node_code(i, at(p, i).expect("within the path"));
             through_other |= code == other;
-            let n = id((i, code), &mut node_count);
-            node_count[n] += 1;
-            if let Some(s) = prev {
-                *link_count.entry(link(s, n)).or_insert(0) += 1;
-            }
-            prev = Some(n);
+            t = visit((i, code), t);
         }
         if len < steps {
-            if let Some(s) = prev {
-                let n = id((len, ended), &mut node_count);
-                node_count[n] += 1;
-                *link_count.entry(link(s, n)).or_insert(0) += 1;
-            }
+            t = visit((len, ended), t);
         }
-        other_customers += u64::from(through_other);
+        leaf.push(t);
+        other_customers += if through_other { w } else { 0 };
+    }
+    let mut node_count = vec![0u64; node_key.len()];
+    for t in 1..trie.len() {
+        node_count[trie.node[t] as usize] += trie.weight[t];
     }
     // Stable order: by step, then customers (descending), "other" and "ended" last.
     let mut order: Vec<usize> = (0..node_count.len()).collect();
@@ -696,8 +744,23 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     for (pos, &n) in order.iter().enumerate() {
         position[n] = pos;
     }
-    let mut links: Vec<((usize, usize), u64)> =
-        link_count.into_iter().map(|((s, t), c)| ((position[s], position[t]), c)).collect();
+    // Links point forward in time: backward, from the step further back to the nearer one.
+    let link_of = |t: usize| -> (usize, usize) {
+        let (s, n) = (position[trie.node[trie.parent[t] as usize] as usize], position[trie.node[t] as usize]);
+        if back {
+            (n, s)
+        } else {
+            (s, n)
+        }
+    };
+    // Trie nodes below the root's children enter by a link.
+    let mut link_count: FxMap<(usize, usize), u64> = FxMap::default();
+    for t in 1..trie.len() {
+        if trie.parent[t] != RouteTrie::ROOT {
+            *link_count.entry(link_of(t)).or_insert(0) += trie.weight[t];
+        }
+    }
+    let mut links: Vec<((usize, usize), u64)> = link_count.into_iter().collect();
     links.sort();
     // Backward, the anchor's column is on the right: columns mirror the steps.
     let last_step = node_key.iter().map(|k| k.0).max().unwrap_or(0);
@@ -708,76 +771,65 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         links.iter().map(|&((s, t), c)| LinkIn { source: s, target: t, value: c as f64 }).collect();
     let settings = Settings::default();
     let (placed, ribbons) = sankey::layout(&nodes_in, &links_in, settings);
-    // Variants over whole paths.
-    // Per variant: customers, conversions, revenue and durations.
-    let conv_code = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
-    #[derive(Default)]
-    struct Acc {
-        customers: u64,
-        converted: u64,
-        revenue: f64,
-        durations: Vec<i64>,
-    }
-    let mut variant_counts: FxMap<&[u32], Acc> = FxMap::default();
-    for (i, (p, (c, rows))) in paths.iter().zip(&paths.origin).enumerate() {
-        let acc = variant_counts.entry(p).or_default();
-        acc.customers += 1;
-        if let Some(code) = conv_code {
-            // A customer converts at any time; a session or journey only within itself.
-            let scope = if q.grain == Grain::Customer { table.rows_of(*c) } else { rows.clone() };
-            acc.converted += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
-        }
-        if let Some(rev) = &table.revenue {
-            acc.revenue += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
-        }
-        let span = paths.span(i);
-        acc.durations.push(paths.last_ts[span.end - 1] - paths.first_ts[span.start]);
-    }
-    // Per node and per link: the links of the paths through it, over the distinct paths (each
+
+    // Per node and per link: the links of the paths through it, over the distinct routes (each
     // distinct path takes one route through the Sankey).
     let link_index: FxMap<(usize, usize), usize> =
         links.iter().enumerate().map(|(i, &((s, t), _))| ((s, t), i)).collect();
+    // Per trie node: the link it is entered by (`usize::MAX` for the root's children).
+    let entry_link: Vec<usize> = (0..trie.len())
+        .map(|t| if t == 0 || trie.parent[t] == RouteTrie::ROOT { usize::MAX } else { link_index[&link_of(t)] })
+        .collect();
     // Membership as bitsets over the links: OR-ing a route's links into each of its nodes and
-    // links is cheap, needs no sorting, and repeated routes cost nothing extra.
+    // links is cheap and needs no sorting; each distinct route (trie leaf) is taken once.
     let words = links.len().div_ceil(64).max(1);
     let mut node_bits = vec![0u64; order.len() * words];
     let mut link_bits = vec![0u64; links.len() * words];
     let mut route = vec![0u64; words];
-    let mut seq: Vec<usize> = Vec::with_capacity(steps + 1);
-    let mut lids: Vec<usize> = Vec::with_capacity(steps);
-    for p in variant_counts.keys() {
-        let len = p.len().min(steps);
-        seq.clear();
-        seq.extend((0..len).map(|i| node_ids[i * width + node_code(i, at(p, i).expect("within")) as usize] as usize));
-        if len < steps {
-            seq.push(node_ids[len * width + ended as usize] as usize);
+    let mut done = vec![false; trie.len()];
+    let mut chain: Vec<usize> = Vec::with_capacity(steps + 1);
+    for &end in &leaf {
+        if std::mem::replace(&mut done[end as usize], true) {
+            continue;
         }
-        lids.clear();
-        lids.extend(seq.windows(2).map(|w| {
-            let (a, b) = (position[w[0]], position[w[1]]);
-            link_index[&if back { (b, a) } else { (a, b) }]
-        }));
+        chain.clear();
+        let mut t = end as usize;
+        while t != RouteTrie::ROOT as usize {
+            chain.push(t);
+            t = trie.parent[t] as usize;
+        }
         route.fill(0);
-        for &l in &lids {
-            route[l / 64] |= 1 << (l % 64);
+        for &t in &chain {
+            let l = entry_link[t];
+            if l != usize::MAX {
+                route[l / 64] |= 1 << (l % 64);
+            }
         }
         let or_into = |bits: &mut [u64], at: usize| {
             for (b, r) in bits[at * words..(at + 1) * words].iter_mut().zip(&route) {
                 *b |= r;
             }
         };
-        for &n in &seq {
-            or_into(&mut node_bits, position[n]);
-        }
-        for &l in &lids {
-            or_into(&mut link_bits, l);
+        for &t in &chain {
+            or_into(&mut node_bits, position[trie.node[t] as usize]);
+            if entry_link[t] != usize::MAX {
+                or_into(&mut link_bits, entry_link[t]);
+            }
         }
     }
+    // The set bits of each bitset, ascending.
     let lists = |bits: &[u64], count: usize| -> Vec<Vec<usize>> {
         (0..count)
             .map(|i| {
-                let w = &bits[i * words..(i + 1) * words];
-                (0..links.len()).filter(|&l| w[l / 64] & (1 << (l % 64)) != 0).collect()
+                let mut out = Vec::new();
+                for (k, &w) in bits[i * words..(i + 1) * words].iter().enumerate() {
+                    let mut w = w;
+                    while w != 0 {
+                        out.push(k * 64 + w.trailing_zeros() as usize);
+                        w &= w - 1;
+                    }
+                }
+                out
             })
             .collect()
     };
@@ -813,35 +865,76 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
 
     let total = paths.journeys;
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
-    let by_label = |a: &[u32], b: &[u32]| {
-        a.iter().map(|&v| cl.labels[v as usize].as_str()).cmp(b.iter().map(|&v| cl.labels[v as usize].as_str()))
-    };
-    let mut all: Vec<(&[u32], Acc)> = variant_counts.into_iter().collect();
-    let top = TOP_VARIANTS.min(all.len());
-    let order =
-        |a: &(&[u32], Acc), b: &(&[u32], Acc)| b.1.customers.cmp(&a.1.customers).then_with(|| by_label(a.0, b.0));
-    if top > 0 && top < all.len() {
-        all.select_nth_unstable_by(top - 1, order);
+    // Cleaned labels are distinct, so comparing paths by each value's rank among the sorted
+    // labels orders them exactly as comparing their labels, without a string comparison.
+    let mut by_name: Vec<usize> = (0..n_values).collect();
+    by_name.sort_by(|&a, &b| cl.labels[a].cmp(&cl.labels[b]));
+    let mut label_rank = vec![0u32; n_values];
+    for (r, &v) in by_name.iter().enumerate() {
+        label_rank[v] = r as u32;
     }
-    all[..top].sort_by(order);
-    let distinct = all.len() as u64;
-    let listed: Vec<Variant> = all[..top]
-        .iter_mut()
-        .map(|(p, acc)| {
-            let c = acc.customers;
-            acc.durations.sort_unstable();
+    let by_label =
+        |a: &[u32], b: &[u32]| a.iter().map(|&v| label_rank[v as usize]).cmp(b.iter().map(|&v| label_rank[v as usize]));
+    let mut ranked: Vec<u32> = (0..variants.len() as u32).collect();
+    let top = TOP_VARIANTS.min(ranked.len());
+    let order = |&a: &u32, &b: &u32| {
+        let (a, b) = (a as usize, b as usize);
+        variants.weight[b]
+            .cmp(&variants.weight[a])
+            .then_with(|| by_label(variants.path(&paths, a), variants.path(&paths, b)))
+    };
+    if top > 0 && top < ranked.len() {
+        ranked.select_nth_unstable_by(top - 1, order);
+    }
+    ranked[..top].sort_by(order);
+    // The listed variants' conversions, revenue and durations, from their paths (in path order,
+    // so sums add up as they always have); durations bucketed by listed variant.
+    let conv_code = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
+    let mut listed_at = vec![u32::MAX; variants.len()];
+    let mut bucket = vec![0usize; top + 1];
+    for (k, &v) in ranked[..top].iter().enumerate() {
+        listed_at[v as usize] = k as u32;
+        bucket[k + 1] = bucket[k] + variants.weight[v as usize] as usize;
+    }
+    let mut converted = vec![0u64; top];
+    let mut revenue = vec![0f64; top];
+    let mut durations = vec![0i64; bucket[top]];
+    let mut fill = bucket.clone();
+    for (i, (c, rows)) in paths.origin.iter().enumerate() {
+        let k = listed_at[variants.of[i] as usize];
+        if k == u32::MAX {
+            continue;
+        }
+        let k = k as usize;
+        if let Some(code) = conv_code {
+            // A customer converts at any time; a session or journey only within itself.
+            let scope = if q.grain == Grain::Customer { table.rows_of(*c) } else { rows.clone() };
+            converted[k] += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
+        }
+        if let Some(rev) = &table.revenue {
+            revenue[k] += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
+        }
+        let span = paths.span(i);
+        durations[fill[k]] = paths.last_ts[span.end - 1] - paths.first_ts[span.start];
+        fill[k] += 1;
+    }
+    let listed: Vec<Variant> = ranked[..top]
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| {
+            let c = variants.weight[v as usize];
+            let d = &mut durations[bucket[k]..bucket[k + 1]];
             Variant {
-                path: p.iter().map(|&v| cl.labels[v as usize].clone()).collect(),
+                path: variants.path(&paths, v as usize).iter().map(|&v| cl.labels[v as usize].clone()).collect(),
                 customers: c,
                 pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
-                conversion_pct: conv_code.map(|_| acc.converted as f64 * 100.0 / c as f64),
-                revenue: table.revenue.as_ref().map(|_| acc.revenue),
-                median_duration_s: percentile(&acc.durations, 0.5) as f64 / 1e6,
+                conversion_pct: conv_code.map(|_| converted[k] as f64 * 100.0 / c as f64),
+                revenue: table.revenue.as_ref().map(|_| revenue[k]),
+                median_duration_s: percentiles(d, [0.5])[0] as f64 / 1e6,
             }
         })
         .collect();
     let listed_customers: u64 = listed.iter().map(|v| v.customers).sum();
-    drop(all);
     Ok(PathResult {
         by: q.by,
         grain: q.grain,
@@ -853,12 +946,110 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         links,
         other_customers,
         variants: listed,
-        distinct_variants: distinct,
+        distinct_variants: variants.len() as u64,
         rest_customers: paths.len() as u64 - listed_customers,
         width: settings.width,
         height: settings.height,
         transitions: transition_graph(column, &cl, &paths, q),
     })
+}
+
+/// The distinct paths: each path's variant, and per variant its first path and customers.
+struct Variants {
+    /// Per path: its variant.
+    of: Vec<u32>,
+    /// Per variant: its first path.
+    first: Vec<u32>,
+    /// Per variant: its paths (customers, sessions or journeys).
+    weight: Vec<u64>,
+}
+
+impl Variants {
+    fn of(paths: &Paths) -> Variants {
+        // Sized for the worst case (every path distinct): no rehashing as it fills.
+        let mut index: FxMap<&[u32], u32> = FxMap::with_capacity_and_hasher(paths.len(), Default::default());
+        let mut out = Variants { of: Vec::with_capacity(paths.len()), first: Vec::new(), weight: Vec::new() };
+        for (i, p) in paths.iter().enumerate() {
+            let v = *index.entry(p).or_insert_with(|| {
+                out.first.push(i as u32);
+                out.weight.push(0);
+                out.first.len() as u32 - 1
+            });
+            out.weight[v as usize] += 1;
+            out.of.push(v);
+        }
+        out
+    }
+
+    fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    fn path<'a>(&self, paths: &'a Paths, v: usize) -> &'a [u32] {
+        let span = paths.span(self.first[v] as usize);
+        &paths.codes[span]
+    }
+}
+
+/// Routes through the Sankey as a trie of prefixes: trie node 0 is the empty route; every
+/// other one is a Sankey node reached from its parent prefix, with the customers through it.
+struct RouteTrie {
+    node: Vec<u32>,
+    parent: Vec<u32>,
+    weight: Vec<u64>,
+    children: FxMap<(u32, u32), u32>,
+}
+
+impl Default for RouteTrie {
+    fn default() -> Self {
+        RouteTrie { node: vec![u32::MAX], parent: vec![u32::MAX], weight: vec![0], children: FxMap::default() }
+    }
+}
+
+impl RouteTrie {
+    const ROOT: u32 = 0;
+
+    fn len(&self) -> usize {
+        self.node.len()
+    }
+
+    /// The prefix `t` followed by Sankey node `n`, with `w` more customers through it.
+    fn child(&mut self, t: u32, n: u32, w: u64) -> u32 {
+        let next = self.node.len() as u32;
+        let c = *self.children.entry((t, n)).or_insert(next);
+        if c == next {
+            self.node.push(n);
+            self.parent.push(t);
+            self.weight.push(0);
+        }
+        self.weight[c as usize] += w;
+        c
+    }
+}
+
+/// Nearest-rank percentiles (as [`percentile`](super::funnel::percentile) of the sorted values) of unsorted values,
+/// reordering them: a selection per quantile (ascending quantiles, each searched right of the
+/// previous one) instead of a full sort.
+fn percentiles<const N: usize>(values: &mut [i64], qs: [f64; N]) -> [i64; N] {
+    let mut out = [0i64; N];
+    if values.is_empty() {
+        return out;
+    }
+    let len = values.len();
+    let mut from = 0;
+    for (o, q) in out.iter_mut().zip(qs) {
+        // The 1-based nearest rank, as `percentile` takes it.
+        let k = ((q * len as f64).ceil() as usize).clamp(1, len) - 1;
+        debug_assert!(k + 1 >= from, "ascending quantiles");
+        if k < from {
+            // Same rank as the previous quantile: already in place.
+            *o = values[k];
+            continue;
+        }
+        *o = *values[from..].select_nth_unstable(k - from).1;
+        from = k + 1;
+    }
+    out
 }
 
 fn label<'a>(labels: &'a [String], code: u32, other: u32, ended: u32, sink: &'static str) -> &'a str {
@@ -874,6 +1065,7 @@ fn label<'a>(labels: &'a [String], code: u32, other: u32, ended: u32, sink: &'st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::funnel::percentile;
     use crate::core::table::{RowRef, TableBuilder};
 
     use crate::core::table::table_of as table;
