@@ -111,10 +111,30 @@ pub struct Interner {
     last: Option<u32>,
 }
 
+/// FxHash-style mixing of a value's bytes for the [`Interner`]: eight bytes at a time, the
+/// last (partial) word read overlapping the one before rather than copied out, and the
+/// length mixed in so that overlapping reads cannot make two lengths collide.
 fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(b);
-    let h = h.finish();
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(26);
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().unwrap()));
+    let n = b.len();
+    let mut h = mix(0, n as u64);
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 <= n {
+            h = mix(h, word(at));
+            at += 8;
+        }
+        if at < n {
+            h = mix(h, word(n - 8));
+        }
+    } else if n >= 4 {
+        h = mix(h, half(0) | half(n - 4) << 32);
+    } else if n > 0 {
+        h = mix(h, u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16);
+    }
     h ^ (h >> 29)
 }
 

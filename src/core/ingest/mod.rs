@@ -29,7 +29,7 @@ use super::attribution::Journeys;
 use super::channel::{adobe_channel, default_channel};
 use super::schema::{adobe_purchase_revenue, ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
-use super::time::{format_timestamp, parse_timestamp};
+use super::time::{format_timestamp, parse_timestamp, trim};
 
 /// How many offending line numbers are kept per skip reason for display.
 pub const MAX_LINES_PER_REASON: usize = 5;
@@ -794,7 +794,7 @@ impl Rows {
         }
         if let Some((anon, known)) = self.identity_columns {
             let (a, k) = (text(anon), text(known));
-            match (a.as_deref().map(str::trim), k.as_deref().map(str::trim)) {
+            match (a.as_deref().map(trim), k.as_deref().map(trim)) {
                 (Some(a), Some(k)) if !a.is_empty() && !k.is_empty() => {
                     report.rows_used += 1;
                     if self.seen_links.insert((a.to_string(), k.to_string())) {
@@ -808,12 +808,12 @@ impl Rows {
             return RowOutcome::Skipped;
         }
         let m = &self.mapping;
-        if let Some(v) = m.exclude_hit.and_then(&text).filter(|v| !matches!(v.trim(), "" | "0")) {
-            report.skip(SkipReason::ExcludedHit, line, Some(&format!("exclude_hit {}", v.trim())));
+        if let Some(v) = m.exclude_hit.and_then(&text).filter(|v| !matches!(trim(v), "" | "0")) {
+            report.skip(SkipReason::ExcludedHit, line, Some(&format!("exclude_hit {}", trim(&v))));
             return RowOutcome::Skipped;
         }
-        if let Some(v) = m.hit_source.and_then(&text).filter(|v| matches!(v.trim(), "5" | "7" | "8" | "9")) {
-            report.skip(SkipReason::DataSourceHit, line, Some(&format!("hit_source {}", v.trim())));
+        if let Some(v) = m.hit_source.and_then(&text).filter(|v| matches!(trim(v), "5" | "7" | "8" | "9")) {
+            report.skip(SkipReason::DataSourceHit, line, Some(&format!("hit_source {}", trim(&v))));
             return RowOutcome::Skipped;
         }
         // Adobe: the visitor is two columns joined, `high_low`; empty when either is.
@@ -823,7 +823,7 @@ impl Rows {
                 None => Some(first),
                 Some(other) => {
                     let second = text(other)?;
-                    let (a, b) = (first.trim(), second.trim());
+                    let (a, b) = (trim(&first), trim(&second));
                     Some(if a.is_empty() || b.is_empty() { Cow::Borrowed("") } else { Cow::Owned(format!("{a}_{b}")) })
                 }
             }
@@ -837,14 +837,14 @@ impl Rows {
             for col in m.get(role).into_iter().chain(m.fallbacks(role).iter().copied()).chain(pair.iter().copied()) {
                 let v = if role == Role::Id { joined(col) } else { text(col) };
                 match v {
-                    Some(v) if !v.trim().is_empty() => return Some(v),
+                    Some(v) if !trim(&v).is_empty() => return Some(v),
                     Some(v) if first.is_none() => first = Some(v),
                     _ => {}
                 }
             }
             first
         };
-        let first_of = |cols: &[usize]| cols.iter().find_map(|&c| text(c).filter(|v| !v.trim().is_empty()));
+        let first_of = |cols: &[usize]| cols.iter().find_map(|&c| text(c).filter(|v| !trim(v).is_empty()));
         let get = |i: Option<usize>| i.and_then(&text);
         // In JSON a record without a key simply has no value; in delimited text a missing
         // field means a short row.
@@ -855,11 +855,11 @@ impl Rows {
             report.skip(SkipReason::TooFewFields, line, None);
             return RowOutcome::Short;
         };
-        let (id, event) = (id.trim(), event.trim());
+        let (id, event) = (trim(&id), trim(&event));
         // A row with both ids of the chosen pair links them.
         if let Some((a, k)) = self.pair_columns {
             if let (Some(anon), Some(known)) = (text(a), text(k)) {
-                let (anon, known) = (anon.trim(), known.trim());
+                let (anon, known) = (trim(&anon), trim(&known));
                 if !anon.is_empty() && !known.is_empty() && anon != known {
                     let pair = (anon.to_string(), known.to_string());
                     if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
@@ -870,12 +870,11 @@ impl Rows {
         }
         // A row with both its known id (the id column) and an anonymous id (a fallback) links
         // them (not so for a joined id: Adobe's ids are all anonymous).
-        if let Some(known) =
-            m.id.filter(|_| m.id_joined_with.is_none()).and_then(&text).filter(|k| !k.trim().is_empty())
+        if let Some(known) = m.id.filter(|_| m.id_joined_with.is_none()).and_then(&text).filter(|k| !trim(k).is_empty())
         {
             for &c in m.fallbacks(Role::Id) {
-                if let Some(anon) = text(c).filter(|a| !a.trim().is_empty() && a.trim() != known.trim()) {
-                    let pair = (anon.trim().to_string(), known.trim().to_string());
+                if let Some(anon) = text(c).filter(|a| !trim(a).is_empty() && trim(a) != trim(&known)) {
+                    let pair = (trim(&anon).to_string(), trim(&known).to_string());
                     if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
                         report.identity_links.push(pair);
                     }
@@ -887,7 +886,7 @@ impl Rows {
             return RowOutcome::Skipped;
         }
         let Some(ts) = parse_timestamp(&time) else {
-            report.skip(SkipReason::BadTimestamp, line, Some(time.trim()));
+            report.skip(SkipReason::BadTimestamp, line, Some(trim(&time)));
             return RowOutcome::Skipped;
         };
         if event.is_empty() {
@@ -912,7 +911,7 @@ impl Rows {
                 let (p, e) = (text(products), text(events));
                 adobe_purchase_revenue(p.as_deref().unwrap_or(""), e.as_deref().unwrap_or(""))
             }
-            _ => match get_role(Role::Revenue).as_deref().map(str::trim) {
+            _ => match get_role(Role::Revenue).as_deref().map(trim) {
                 None | Some("") => None,
                 Some(r) => match r.parse::<f64>() {
                     Ok(v) if v.is_finite() => Some(v),
@@ -941,8 +940,8 @@ impl Rows {
             customer: id,
             ts: ts.micros,
             event,
-            channel: channel.as_deref().map(str::trim),
-            stage: stage.as_deref().map(str::trim),
+            channel: channel.as_deref().map(trim),
+            stage: stage.as_deref().map(trim),
             revenue,
         };
         self.builder.as_mut().expect("header read").push(row);
