@@ -832,6 +832,13 @@ impl Rows {
         // A role's column, or where it is empty, the first non-empty of its fallbacks (and, for
         // the id, of a chosen identity pair's known and anonymous columns).
         let get_role = |role: Role| -> Option<Cow<'a, str>> {
+            // The common case, a role read from its one column: that column's value, as the
+            // loop below gives it.
+            if m.fallbacks(role).is_empty()
+                && (role != Role::Id || (pair_cols.is_empty() && m.id_joined_with.is_none()))
+            {
+                return m.get(role).and_then(&text);
+            }
             let mut first = None;
             let pair: &[usize] = if role == Role::Id { &pair_cols } else { &[] };
             for col in m.get(role).into_iter().chain(m.fallbacks(role).iter().copied()).chain(pair.iter().copied()) {
