@@ -43,6 +43,8 @@ pub const MAX_SKIPPED_ROWS: usize = 100_000;
 const BINARY_CHECK: usize = 4096;
 /// How many bytes of the first line are examined to choose a delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
+/// The pieces a chunk is read in until the table's columns are reserved ([`Loader::push`]).
+const RESERVE_PIECE: usize = 256 * 1024;
 
 /// A load that could not produce any data. Shown as `file: line N: message`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,7 +315,19 @@ impl Loader {
     }
 
     /// Feeds the next chunk of the file.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+    pub fn push(&mut self, mut chunk: &[u8]) -> Result<(), LoadError> {
+        // Until the columns are reserved (after the first 1,000 rows of plain text), a large
+        // chunk is read in pieces, so that most of it goes into columns already of their final
+        // size rather than growing ones. Chunking never changes what is read.
+        while self.size_hint.is_some() && !matches!(self.stage, Stage::Gzip(_)) && chunk.len() > RESERVE_PIECE {
+            let (head, rest) = chunk.split_at(RESERVE_PIECE);
+            self.push_piece(head)?;
+            chunk = rest;
+        }
+        self.push_piece(chunk)
+    }
+
+    fn push_piece(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
         self.text.rows.report.bytes += chunk.len() as u64;
         match &mut self.stage {
             Stage::Sniffing(buf) => {
@@ -877,9 +891,13 @@ impl Rows {
         }
         // A row with both its known id (the id column) and an anonymous id (a fallback) links
         // them (not so for a joined id: Adobe's ids are all anonymous).
-        if let Some(known) = m.id.filter(|_| m.id_joined_with.is_none()).and_then(&text).filter(|k| !trim(k).is_empty())
+        let anonymous = m.fallbacks(Role::Id);
+        if let Some(known) =
+            m.id.filter(|_| m.id_joined_with.is_none() && !anonymous.is_empty())
+                .and_then(&text)
+                .filter(|k| !trim(k).is_empty())
         {
-            for &c in m.fallbacks(Role::Id) {
+            for &c in anonymous {
                 if let Some(anon) = text(c).filter(|a| !trim(a).is_empty() && trim(a) != trim(&known)) {
                     let pair = (trim(&anon).to_string(), trim(&known).to_string());
                     if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
