@@ -106,50 +106,96 @@ impl Hasher for FxHasher {
 /// one customer often follow each other).
 #[derive(Debug, Default)]
 pub struct Interner {
-    /// `code + 1` per slot, 0 for empty; the length is a power of two, at most half full.
-    slots: Vec<u32>,
+    /// Per slot, 0 for empty, else the high 32 bits of the value's hash above `code + 1` (so
+    /// that most mismatches are told from the slot alone); the length is a power of two, at
+    /// most half full.
+    slots: Vec<u64>,
     hashes: Vec<u64>,
     values: Vec<String>,
     last: Option<u32>,
 }
 
+/// FxHash-style mixing of a value's bytes for the [`Interner`]: eight bytes at a time, the
+/// last (partial) word read overlapping the one before rather than copied out, and the
+/// length mixed in so that overlapping reads cannot make two lengths collide.
 fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(b);
-    let h = h.finish();
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(26);
+    let n = b.len();
+    let mut h = mix(0, n as u64);
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 <= n {
+            h = mix(h, word(b, at));
+            at += 8;
+        }
+        if at < n {
+            h = mix(h, word(b, n - 8));
+        }
+    } else if n >= 4 {
+        h = mix(h, half(b, 0) | half(b, n - 4) << 32);
+    } else if n > 0 {
+        h = mix(h, u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16);
+    }
     h ^ (h >> 29)
+}
+
+/// The eight bytes of `b` from `at`, as a number.
+fn word(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// The four bytes of `b` from `at`, as a number.
+fn half(b: &[u8], at: usize) -> u64 {
+    u64::from(u32::from_le_bytes(b[at..at + 4].try_into().unwrap()))
+}
+
+/// Byte equality; values of 4 to 16 bytes (most ids and names) are compared as two
+/// overlapping words rather than through `memcmp`.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
 }
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
+        let h = hash_bytes(s.as_bytes());
         if let Some(last) = self.last {
-            if self.values[last as usize] == s {
+            if self.hashes[last as usize] == h && same(self.values[last as usize].as_bytes(), s.as_bytes()) {
                 return last;
             }
         }
         if self.slots.is_empty() {
             self.slots = vec![0; 64];
         }
-        let h = hash_bytes(s.as_bytes());
+        let tag = h >> 32 << 32;
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
         loop {
             match self.slots[i] {
                 0 => break,
-                e => {
-                    let c = e - 1;
-                    if self.hashes[c as usize] == h && self.values[c as usize] == s {
+                e if e >> 32 << 32 == tag => {
+                    let c = (e as u32).wrapping_sub(1);
+                    if same(self.values[c as usize].as_bytes(), s.as_bytes()) {
                         self.last = Some(c);
                         return c;
                     }
                 }
+                _ => {}
             }
             i = (i + 1) & mask;
         }
         let c = self.values.len() as u32;
         self.values.push(s.to_string());
         self.hashes.push(h);
-        self.slots[i] = c + 1;
+        self.slots[i] = tag | u64::from(c + 1);
         self.last = Some(c);
         if self.values.len() * 2 > self.slots.len() {
             self.grow();
@@ -158,14 +204,14 @@ impl Interner {
     }
 
     fn grow(&mut self) {
-        let mut slots = vec![0u32; self.slots.len() * 2];
+        let mut slots = vec![0u64; self.slots.len() * 2];
         let mask = slots.len() - 1;
         for (c, &h) in self.hashes.iter().enumerate() {
             let mut i = h as usize & mask;
             while slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            slots[i] = c as u32 + 1;
+            slots[i] = h >> 32 << 32 | (c as u64 + 1);
         }
         self.slots = slots;
     }

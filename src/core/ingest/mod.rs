@@ -29,7 +29,7 @@ use super::attribution::Journeys;
 use super::channel::{adobe_channel, default_channel};
 use super::schema::{adobe_purchase_revenue, ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
-use super::time::{format_timestamp, parse_timestamp};
+use super::time::{format_timestamp, parse_timestamp, trim};
 
 /// How many offending line numbers are kept per skip reason for display.
 pub const MAX_LINES_PER_REASON: usize = 5;
@@ -43,6 +43,8 @@ pub const MAX_SKIPPED_ROWS: usize = 100_000;
 const BINARY_CHECK: usize = 4096;
 /// How many bytes of the first line are examined to choose a delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
+/// The pieces a chunk is read in until the table's columns are reserved ([`Loader::push`]).
+const RESERVE_PIECE: usize = 256 * 1024;
 
 /// A load that could not produce any data. Shown as `file: line N: message`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,7 +315,19 @@ impl Loader {
     }
 
     /// Feeds the next chunk of the file.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+    pub fn push(&mut self, mut chunk: &[u8]) -> Result<(), LoadError> {
+        // Until the columns are reserved (after the first 1,000 rows of plain text), a large
+        // chunk is read in pieces, so that most of it goes into columns already of their final
+        // size rather than growing ones. Chunking never changes what is read.
+        while self.size_hint.is_some() && !matches!(self.stage, Stage::Gzip(_)) && chunk.len() > RESERVE_PIECE {
+            let (head, rest) = chunk.split_at(RESERVE_PIECE);
+            self.push_piece(head)?;
+            chunk = rest;
+        }
+        self.push_piece(chunk)
+    }
+
+    fn push_piece(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
         self.text.rows.report.bytes += chunk.len() as u64;
         match &mut self.stage {
             Stage::Sniffing(buf) => {
@@ -796,7 +810,7 @@ impl Rows {
         }
         if let Some((anon, known)) = self.identity_columns {
             let (a, k) = (text(anon), text(known));
-            match (a.as_deref().map(str::trim), k.as_deref().map(str::trim)) {
+            match (a.as_deref().map(trim), k.as_deref().map(trim)) {
                 (Some(a), Some(k)) if !a.is_empty() && !k.is_empty() => {
                     report.rows_used += 1;
                     if self.seen_links.insert((a.to_string(), k.to_string())) {
@@ -810,12 +824,12 @@ impl Rows {
             return RowOutcome::Skipped;
         }
         let m = &self.mapping;
-        if let Some(v) = m.exclude_hit.and_then(&text).filter(|v| !matches!(v.trim(), "" | "0")) {
-            report.skip(SkipReason::ExcludedHit, line, Some(&format!("exclude_hit {}", v.trim())));
+        if let Some(v) = m.exclude_hit.and_then(&text).filter(|v| !matches!(trim(v), "" | "0")) {
+            report.skip(SkipReason::ExcludedHit, line, Some(&format!("exclude_hit {}", trim(&v))));
             return RowOutcome::Skipped;
         }
-        if let Some(v) = m.hit_source.and_then(&text).filter(|v| matches!(v.trim(), "5" | "7" | "8" | "9")) {
-            report.skip(SkipReason::DataSourceHit, line, Some(&format!("hit_source {}", v.trim())));
+        if let Some(v) = m.hit_source.and_then(&text).filter(|v| matches!(trim(v), "5" | "7" | "8" | "9")) {
+            report.skip(SkipReason::DataSourceHit, line, Some(&format!("hit_source {}", trim(&v))));
             return RowOutcome::Skipped;
         }
         // Adobe: the visitor is two columns joined, `high_low`; empty when either is.
@@ -825,7 +839,7 @@ impl Rows {
                 None => Some(first),
                 Some(other) => {
                     let second = text(other)?;
-                    let (a, b) = (first.trim(), second.trim());
+                    let (a, b) = (trim(&first), trim(&second));
                     Some(if a.is_empty() || b.is_empty() { Cow::Borrowed("") } else { Cow::Owned(format!("{a}_{b}")) })
                 }
             }
@@ -834,19 +848,26 @@ impl Rows {
         // A role's column, or where it is empty, the first non-empty of its fallbacks (and, for
         // the id, of a chosen identity pair's known and anonymous columns).
         let get_role = |role: Role| -> Option<Cow<'a, str>> {
+            // The common case, a role read from its one column: that column's value, as the
+            // loop below gives it.
+            if m.fallbacks(role).is_empty()
+                && (role != Role::Id || (pair_cols.is_empty() && m.id_joined_with.is_none()))
+            {
+                return m.get(role).and_then(&text);
+            }
             let mut first = None;
             let pair: &[usize] = if role == Role::Id { &pair_cols } else { &[] };
             for col in m.get(role).into_iter().chain(m.fallbacks(role).iter().copied()).chain(pair.iter().copied()) {
                 let v = if role == Role::Id { joined(col) } else { text(col) };
                 match v {
-                    Some(v) if !v.trim().is_empty() => return Some(v),
+                    Some(v) if !trim(&v).is_empty() => return Some(v),
                     Some(v) if first.is_none() => first = Some(v),
                     _ => {}
                 }
             }
             first
         };
-        let first_of = |cols: &[usize]| cols.iter().find_map(|&c| text(c).filter(|v| !v.trim().is_empty()));
+        let first_of = |cols: &[usize]| cols.iter().find_map(|&c| text(c).filter(|v| !trim(v).is_empty()));
         let get = |i: Option<usize>| i.and_then(&text);
         // In JSON a record without a key simply has no value; in delimited text a missing
         // field means a short row.
@@ -857,11 +878,11 @@ impl Rows {
             report.skip(SkipReason::TooFewFields, line, None);
             return RowOutcome::Short;
         };
-        let (id, event) = (id.trim(), event.trim());
+        let (id, event) = (trim(&id), trim(&event));
         // A row with both ids of the chosen pair links them.
         if let Some((a, k)) = self.pair_columns {
             if let (Some(anon), Some(known)) = (text(a), text(k)) {
-                let (anon, known) = (anon.trim(), known.trim());
+                let (anon, known) = (trim(&anon), trim(&known));
                 if !anon.is_empty() && !known.is_empty() && anon != known {
                     let pair = (anon.to_string(), known.to_string());
                     if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
@@ -872,12 +893,15 @@ impl Rows {
         }
         // A row with both its known id (the id column) and an anonymous id (a fallback) links
         // them (not so for a joined id: Adobe's ids are all anonymous).
+        let anonymous = m.fallbacks(Role::Id);
         if let Some(known) =
-            m.id.filter(|_| m.id_joined_with.is_none()).and_then(&text).filter(|k| !k.trim().is_empty())
+            m.id.filter(|_| m.id_joined_with.is_none() && !anonymous.is_empty())
+                .and_then(&text)
+                .filter(|k| !trim(k).is_empty())
         {
-            for &c in m.fallbacks(Role::Id) {
-                if let Some(anon) = text(c).filter(|a| !a.trim().is_empty() && a.trim() != known.trim()) {
-                    let pair = (anon.trim().to_string(), known.trim().to_string());
+            for &c in anonymous {
+                if let Some(anon) = text(c).filter(|a| !trim(a).is_empty() && trim(a) != trim(&known)) {
+                    let pair = (trim(&anon).to_string(), trim(&known).to_string());
                     if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
                         report.identity_links.push(pair);
                     }
@@ -889,7 +913,7 @@ impl Rows {
             return RowOutcome::Skipped;
         }
         let Some(ts) = parse_timestamp(&time) else {
-            report.skip(SkipReason::BadTimestamp, line, Some(time.trim()));
+            report.skip(SkipReason::BadTimestamp, line, Some(trim(&time)));
             return RowOutcome::Skipped;
         };
         if event.is_empty() {
@@ -915,7 +939,7 @@ impl Rows {
                 let (p, e) = (text(products), text(events));
                 adobe_purchase_revenue(p.as_deref().unwrap_or(""), e.as_deref().unwrap_or(""))
             }
-            _ => match get_role(Role::Revenue).as_deref().map(str::trim) {
+            _ => match get_role(Role::Revenue).as_deref().map(trim) {
                 None | Some("") => None,
                 Some(r) => match r.parse::<f64>() {
                     Ok(v) if v.is_finite() => Some(v),
@@ -944,8 +968,8 @@ impl Rows {
             customer: id,
             ts: ts.micros,
             event,
-            channel: channel.as_deref().map(str::trim),
-            stage: stage.as_deref().map(str::trim),
+            channel: channel.as_deref().map(trim),
+            stage: stage.as_deref().map(trim),
             revenue,
         };
         // Amplitude writes -1 for events outside any session: no session id.
