@@ -229,6 +229,9 @@ async function download(page, selector) {
 
 /** Types into an input and commits it with Enter (the app listens to `change`). */
 async function commit(page, selector, value) {
+  // Type only once the previous change is computed: a result arriving mid-typing re-renders the
+  // controls (on a busy machine the fill could otherwise land on the old input).
+  await page.waitForSelector('#computing', { state: 'detached', timeout: 15_000 });
   await page.fill(selector, value);
   await page.press(selector, 'Enter');
 }
