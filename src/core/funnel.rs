@@ -854,6 +854,11 @@ pub enum FunnelError {
         step: String,
         reason: String,
     },
+    /// A paths rewrite rule whose `re:` pattern is not a valid regular expression.
+    BadRule {
+        pattern: String,
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for FunnelError {
@@ -868,6 +873,9 @@ impl std::fmt::Display for FunnelError {
             FunnelError::BadStep { step, reason } => {
                 let reason = reason.lines().last().unwrap_or(reason).trim();
                 write!(f, "step \"{step}\" is not a valid regular expression: {reason}")
+            }
+            FunnelError::BadRule { pattern, reason } => {
+                write!(f, "rewrite rule \"{pattern}\" is not a valid regular expression: {reason}")
             }
         }
     }

@@ -154,7 +154,9 @@ impl Direction {
 
 /// A rewrite rule: values matching `pattern` become `to`. In the pattern, `*` stands for any
 /// run of characters (none included); every other character matches itself, and the pattern
-/// must match the whole value: `/product/*` matches `/product/42` but not `/products`.
+/// must match the whole value: `/product/*` matches `/product/42` but not `/products`. A pattern
+/// starting with `re:` is a regular expression instead: every match in the value is replaced by
+/// `to` (`re:/product/\d+` → `/product/:id`), `$1` naming a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     pub pattern: String,
@@ -201,14 +203,49 @@ struct Cleaned {
     hidden: Vec<bool>,
 }
 
+/// A rewrite rule ready to apply: a `re:` pattern is a regular expression whose every match in
+/// the value is replaced by `to` (`$1`, `${name}` name its groups); any other pattern a wildcard
+/// over the whole value, which then becomes `to`.
+enum Rewrite<'q> {
+    Wildcard(&'q Rule),
+    Regex(regex_lite::Regex, &'q str),
+}
+
+impl<'q> Rewrite<'q> {
+    /// The rules of a query; an invalid regular expression is an error naming it.
+    fn compile(rules: &'q [Rule]) -> Result<Vec<Rewrite<'q>>, FunnelError> {
+        rules
+            .iter()
+            .map(|r| match r.pattern.strip_prefix("re:") {
+                Some(re) => regex_lite::Regex::new(re).map(|re| Rewrite::Regex(re, &r.to)).map_err(|e| {
+                    let reason = e.to_string();
+                    let reason = reason.lines().last().unwrap_or(&reason).trim().to_string();
+                    FunnelError::BadRule { pattern: r.pattern.clone(), reason }
+                }),
+                None => Ok(Rewrite::Wildcard(r)),
+            })
+            .collect()
+    }
+
+    /// The rewritten value, when the rule applies.
+    fn apply<'v>(&self, value: &'v str) -> Option<std::borrow::Cow<'v, str>> {
+        match self {
+            Rewrite::Wildcard(r) => wildcard_match(&r.pattern, value).then(|| r.to.clone().into()),
+            Rewrite::Regex(re, to) => re.is_match(value).then(|| re.replace_all(value, *to)),
+        }
+    }
+}
+
 impl Cleaned {
-    fn new(column: &super::table::Column, q: &PathQuery) -> Cleaned {
+    fn new(column: &super::table::Column, q: &PathQuery) -> Result<Cleaned, FunnelError> {
+        let rewrite = Rewrite::compile(&q.rewrite)?;
         let mut labels: Vec<String> = Vec::new();
         let mut index: FxMap<String, u32> = FxMap::default();
         let mut map = Vec::with_capacity(column.values.len());
         let mut hidden = Vec::with_capacity(column.values.len());
         for raw in &column.values {
-            let mut v = q.rewrite.iter().find(|r| wildcard_match(&r.pattern, raw)).map_or(raw.as_str(), |r| &r.to);
+            let rewritten = rewrite.iter().find_map(|r| r.apply(raw));
+            let mut v = rewritten.as_deref().unwrap_or(raw.as_str());
             if let Some(m) = q.merge.iter().find(|m| m.values.iter().any(|x| x == v || x == raw)) {
                 v = &m.name;
             }
@@ -219,7 +256,7 @@ impl Cleaned {
             });
             map.push(code);
         }
-        Cleaned { labels, map, hidden }
+        Ok(Cleaned { labels, map, hidden })
     }
 
     fn code_of(&self, label: &str) -> Option<u32> {
@@ -390,7 +427,7 @@ pub struct TransitionGraph {
 pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph, FunnelError> {
     let column = step_column(table, q)?;
     let column = column.as_ref();
-    let cl = Cleaned::new(column, q);
+    let cl = Cleaned::new(column, q)?;
     Ok(transition_graph(column, &cl, &customer_paths(table, column, &cl, q), q))
 }
 
@@ -647,7 +684,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
 pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelError> {
     let column = step_column(table, q)?;
     let column = column.as_ref();
-    let cl = Cleaned::new(column, q);
+    let cl = Cleaned::new(column, q)?;
     let paths = customer_paths(table, column, &cl, q);
     let steps = q.steps.max(1);
 
@@ -1326,6 +1363,41 @@ mod tests {
             merge: vec![Merge { values: vec!["cart".into(), "checkout".into()], name: "basket".into() }],
             ..q(3)
         }
+    }
+
+    #[test]
+    fn regex_rewrite_rules_replace_every_match() {
+        let t = shop();
+        let variants = |rules: &[(&str, &str)]| -> Vec<(String, u64)> {
+            let rewrite = rules.iter().map(|(p, to)| Rule { pattern: p.to_string(), to: to.to_string() }).collect();
+            let q = PathQuery { rewrite, ..q(4) };
+            compute(&t, &q).unwrap().variants.iter().map(|v| (v.path.join(">"), v.customers)).collect()
+        };
+        // `/product/\d+` → `/product/:id`: a's two products collapse (a: /product/:id cart buy);
+        // b /product/:id checkout buy; /products has no digits after the slash and stays.
+        assert_eq!(
+            variants(&[(r"re:/product/\d+", "/product/:id")]),
+            [
+                ("/product/:id>cart>buy".into(), 1),
+                ("/product/:id>checkout>buy".into(), 1),
+                ("/products>buy".into(), 1),
+                ("home>cart".into(), 1)
+            ]
+        );
+        // Groups name parts of the match; the rest of the value is kept.
+        assert_eq!(
+            variants(&[(r"re:^/(product)s?/?\d*$", "$1")]),
+            [
+                ("home>cart".into(), 1),
+                ("product>buy".into(), 1),
+                ("product>cart>buy".into(), 1),
+                ("product>checkout>buy".into(), 1)
+            ]
+        );
+        // An invalid expression is an error naming the rule.
+        let q = PathQuery { rewrite: vec![Rule { pattern: "re:(".into(), to: "x".into() }], ..q(4) };
+        let err = compute(&t, &q).unwrap_err();
+        assert!(err.to_string().starts_with("rewrite rule \"re:(\" is not a valid regular expression"), "{err}");
     }
 
     #[test]
