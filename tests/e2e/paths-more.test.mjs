@@ -65,6 +65,31 @@ describe('paths view: cleaning, direction and filters', () => {
     await page.selectOption('#paths-from', '');
   });
 
+  // A regular-expression rule, re:/product/\d+ => /product/:id (every match replaced; /products has
+  // no digits after the slash): u1 /product/:id → cart → purchase (its two products collapse),
+  // u2 /product/:id → checkout → purchase, u3 home → cart, u4 /products → purchase, u5 home →
+  // /product/:id — five paths of one customer each (20.0%), ties by path.
+  it('rewrites values with a regular expression, and names an invalid one', async () => {
+    await page.evaluate(() => { location.hash = 'view=paths&by=event&steps=3&collapse=1&top=8'; });
+    await eventually(() => text(page, '#variants-table caption'), '5 distinct paths', { message: 'rules cleared' });
+    await page.fill('#paths-rewrite', 're:/product/\\d+ => /product/:id');
+    await page.press('#paths-rewrite', 'Enter');
+    await eventually(() => variants(page), [
+      ['/product/:id → cart → purchase', '1', '20.0%'],
+      ['/product/:id → checkout → purchase', '1', '20.0%'],
+      ['/products → purchase', '1', '20.0%'],
+      ['home → /product/:id', '1', '20.0%'],
+      ['home → cart', '1', '20.0%'],
+    ], { message: 'regex-rewritten variants' });
+    assert.ok((await hash(page)).includes('rewrite=re:/product/\\d+:/product/:id'), await hash(page));
+    await page.fill('#paths-rewrite', 're:( => x');
+    await page.press('#paths-rewrite', 'Enter');
+    await eventually(() => text(page, '#paths-error'), (t) => t?.startsWith('rewrite rule "re:(" is not a valid regular expression'),
+      { message: 'the error names the rule' });
+    await page.evaluate((h) => { location.hash = h; }, CLEAN);
+    await eventually(() => variants(page), (v) => v.length === 4, { message: 'back to the cleaned paths' });
+  });
+
   // min_share 30 % of 5 paths: step 1 home 2, product 2 stay, /products 1 (20%) → other;
   // step 2 basket 3 stays, u4's purchase and u5's product (1 each) → other 2;
   // step 3 purchase 2, (journey ended) 3 (u3, u4, u5). u4 and u5 pass through other: 2 of 5.
