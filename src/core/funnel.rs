@@ -1286,7 +1286,10 @@ fn chain_scan(
                 // Rows are in time order, so `t - s` cannot overflow.
                 if s != NONE && s > start[p] && t - s <= window {
                     start[p] = s;
-                    chain.copy_within((p - 1) * m..(p - 1) * m + p, p * m);
+                    // A few rows: an element loop beats a call to memmove here.
+                    for i in 0..p {
+                        chain[p * m + i] = chain[(p - 1) * m + i];
+                    }
                     chain[p * m + p] = (first + i) as u32;
                     depth = depth.max(p + 1);
                 }
