@@ -36,7 +36,6 @@ mod common;
 
 use touchpath::core::ingest::load_bytes;
 use touchpath::core::paths::wildcard_match;
-use touchpath::core::sample;
 use touchpath::core::schema::ColumnOverrides;
 use touchpath::core::stages::{
     compute, compute_with, customers_csv, stage_column, Source, StageModel, StageRule, StagesResult, DEFAULT_STAGES,
@@ -523,20 +522,7 @@ fn the_sample_against_a_brute_force() {
 #[test]
 fn the_sample_with_its_stage_column_against_a_brute_force() {
     // The generator's own stages (add_to_cart is purchase there, email_open retention).
-    let events = sample::generate(sample::DEFAULT_SEED, 20_000);
-    let mut b = TableBuilder::new(true, true, false);
-    for e in &events {
-        let id = sample::customer_id(e.customer);
-        b.push(RowRef {
-            customer: &id,
-            ts: e.ts,
-            event: e.event,
-            channel: Some(sample::CHANNELS[e.channel as usize]),
-            stage: Some(e.stage),
-            revenue: None,
-        });
-    }
-    let t = b.finish();
+    let t = common::sample_table_with(false, true);
     let r = compute(&t, &StageModel::default());
     assert!(r.uses_stage_column);
     let col = t.stage.as_ref().unwrap();

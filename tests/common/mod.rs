@@ -31,9 +31,14 @@ impl Rng {
 /// The generated sample (20,000 events) as a table, built without the CSV loader; with
 /// `revenue`, purchases carry their revenue.
 pub fn sample_table(revenue: bool) -> touchpath::core::table::EventTable {
+    sample_table_with(revenue, false)
+}
+
+/// [`sample_table`], with the generator's own stage column when `stage`.
+pub fn sample_table_with(revenue: bool, stage: bool) -> touchpath::core::table::EventTable {
     use touchpath::core::sample;
     use touchpath::core::table::{RowRef, TableBuilder};
-    let mut b = TableBuilder::new(true, false, revenue);
+    let mut b = TableBuilder::new(true, stage, revenue);
     for e in &sample::generate(sample::DEFAULT_SEED, 20_000) {
         let id = sample::customer_id(e.customer);
         b.push(RowRef {
@@ -41,7 +46,7 @@ pub fn sample_table(revenue: bool) -> touchpath::core::table::EventTable {
             ts: e.ts,
             event: e.event,
             channel: Some(sample::CHANNELS[e.channel as usize]),
-            stage: None,
+            stage: stage.then_some(e.stage),
             revenue: e.revenue_cents.filter(|_| revenue).map(|c| f64::from(c) / 100.0),
         });
     }
