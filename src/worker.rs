@@ -69,6 +69,9 @@ pub enum Request {
     SetStitch(bool),
     /// Column names for files without a header line (re-reads the files).
     SetNames(Vec<String>),
+    /// Further columns to keep as dimensions, by header name; `None`: common dimension names
+    /// (re-reads the files).
+    SetKeep(Option<Vec<String>>),
     /// Two columns (anonymous id, known id) whose values link ids (re-reads the files).
     SetStitchPair(Option<(String, String)>),
     /// Stop the load in progress; data loaded before stays.
@@ -143,7 +146,7 @@ pub enum Response {
     Cancelled,
     Funnel {
         id: u32,
-        result: Result<FunnelResult, String>,
+        result: Result<Box<FunnelResult>, String>,
     },
     /// A file for the page to offer as a download.
     Download {
@@ -175,6 +178,7 @@ impl Request {
             | Request::SetPreset(_)
             | Request::SetStitch(_)
             | Request::SetNames(_)
+            | Request::SetKeep(_)
             | Request::SetStitchPair(_)
             | Request::RemoveFile { .. }
             | Request::SetLabel { .. } => Some("load"),
@@ -444,6 +448,8 @@ struct Session {
     stitch: bool,
     /// Column names for files without a header line.
     names: Vec<String>,
+    /// Further columns to keep (`keep=`); `None`: common dimension names.
+    keep: Option<Vec<String>>,
     /// A chosen (anonymous id, known id) pair of columns.
     stitch_pair: Option<(String, String)>,
     /// Links found in the loaded files and what stitching does with them.
@@ -499,7 +505,7 @@ impl Session {
         } else if !self.names.is_empty() {
             loader = loader.names(self.names.clone());
         }
-        loader = loader.skip_lookups(feed.1).identity_pair(self.stitch_pair.clone());
+        loader = loader.skip_lookups(feed.1).identity_pair(self.stitch_pair.clone()).keep(self.keep.clone());
         if let Held::Whole(all) = held {
             loader = loader.size_hint(all.size());
         }
@@ -828,6 +834,10 @@ impl Session {
                 self.stitch_pair = p;
                 self.reread(scope).await;
             }
+            Request::SetKeep(k) => {
+                self.keep = k;
+                self.reread(scope).await;
+            }
             Request::SetStitch(on) => {
                 self.stitch = on;
                 if !self.files.is_empty() {
@@ -913,7 +923,7 @@ impl Session {
             },
             Request::Funnel { id, query } => {
                 let result = match &self.merged {
-                    Some(t) => funnel::compute(t, &query).map_err(|e| e.to_string()),
+                    Some(t) => funnel::compute(t, &query).map(Box::new).map_err(|e| e.to_string()),
                     None => Err("no data loaded yet".to_string()),
                 };
                 Self::send(scope, Response::Funnel { id, result }).await;
@@ -947,6 +957,7 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         preset: None,
         stitch: false,
         names: Vec::new(),
+        keep: None,
         stitch_pair: None,
         identity: StitchReport::default(),
         queued: VecDeque::new(),

@@ -127,7 +127,7 @@ fn breakdown_by_the_channel_at_a_step() {
         ]
     );
     // The key round-trips and reads as written in links.
-    assert_eq!(q.breakdown.unwrap().key(), "step2_channel");
+    assert_eq!(q.breakdown.as_ref().unwrap().key(), "step2_channel");
     assert_eq!(Breakdown::from_key("step2_channel"), q.breakdown);
     assert_eq!(Breakdown::from_key("first_channel"), Some(Breakdown::FIRST_CHANNEL));
     assert_eq!(Breakdown::from_key("step0_channel"), None);

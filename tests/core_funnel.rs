@@ -26,7 +26,7 @@ fn build(rows: &[Row]) -> EventTable {
 /// The brute force: for each customer and each occurrence of step 1, match every later step at the
 /// earliest later position whose value fits and whose time is within the window of that step-1
 /// occurrence; a customer's depth is the best over all step-1 occurrences.
-fn brute(table: &EventTable, by: Dimension, steps: &[String], window: Option<i64>) -> Vec<u64> {
+fn brute(table: &EventTable, by: &Dimension, steps: &[String], window: Option<i64>) -> Vec<u64> {
     let col = by.column(table).expect("column present");
     let mut reached = vec![0u64; steps.len()];
     for c in 0..table.customer_count() {
@@ -125,9 +125,9 @@ fn random_tables_match_the_brute_force_and_the_properties_hold() {
         let steps: Vec<String> = (0..len).map(|_| rng.pick(names).to_string()).collect();
         let windows = [None, Some(secs(1)), Some(secs(2)), Some(secs(3)), Some(secs(5))];
         let window = windows[rng.below(windows.len())];
-        let q = query(by, &steps, window);
+        let q = query(by.clone(), &steps, window);
         let got = compute(&table, &q).unwrap();
-        let want = brute(&table, by, &steps, window.map(|w| w.micros()));
+        let want = brute(&table, &by, &steps, window.map(|w| w.micros()));
         check_result(&got, &table, &q, &want);
         if *want.last().unwrap() > 0 && len > 2 {
             nonzero_last += 1;
@@ -150,13 +150,13 @@ fn random_tables_match_the_brute_force_and_the_properties_hold() {
         // A larger window never lowers a count; no window is the largest.
         let mut last = vec![0; len];
         for w in [Some(secs(1)), Some(secs(2)), Some(secs(3)), Some(secs(5)), Some(secs(8)), None] {
-            let c = counts(&compute(&table, &query(by, &steps, w)).unwrap());
+            let c = counts(&compute(&table, &query(by.clone(), &steps, w)).unwrap());
             assert!(c.iter().zip(&last).all(|(a, b)| a >= b), "case {case}: window {w:?} gave {c:?} after {last:?}");
-            assert_eq!(c, brute(&table, by, &steps, w.map(|w| w.micros())), "case {case} window {w:?}");
+            assert_eq!(c, brute(&table, &by, &steps, w.map(|w| w.micros())), "case {case} window {w:?}");
             last = c;
         }
         // Times span 7 s, so an 8 s window is the same as none.
-        assert_eq!(counts(&compute(&table, &query(by, &steps, Some(secs(8)))).unwrap()), last);
+        assert_eq!(counts(&compute(&table, &query(by.clone(), &steps, Some(secs(8)))).unwrap()), last);
     }
     assert!(nonzero_last > 50, "deep funnels were reached in {nonzero_last} cases");
 }
@@ -183,13 +183,13 @@ fn hand_worked_brute_force_sanity() {
         ("c", 5, "a"),
         ("c", 6, "b"),
     ]);
-    assert_eq!(brute(&t, Dimension::Event, &s(&["a", "b", "c"]), None), vec![3, 2, 1]);
-    assert_eq!(brute(&t, Dimension::Event, &s(&["a", "b"]), Some(2_000_000)), vec![3, 2]);
-    assert_eq!(brute(&t, Dimension::Event, &s(&["a", "b"]), Some(500_000)), vec![3, 0]);
-    assert_eq!(brute(&t, Dimension::Event, &s(&["a", "a", "b"]), None), vec![3, 1, 1]);
+    assert_eq!(brute(&t, &Dimension::Event, &s(&["a", "b", "c"]), None), vec![3, 2, 1]);
+    assert_eq!(brute(&t, &Dimension::Event, &s(&["a", "b"]), Some(2_000_000)), vec![3, 2]);
+    assert_eq!(brute(&t, &Dimension::Event, &s(&["a", "b"]), Some(500_000)), vec![3, 0]);
+    assert_eq!(brute(&t, &Dimension::Event, &s(&["a", "a", "b"]), None), vec![3, 1, 1]);
     for (steps, w) in [(s(&["a", "b", "c"]), None), (s(&["a", "b"]), Some(secs(2))), (s(&["a", "a", "b"]), None)] {
         let q = query(Dimension::Event, &steps, w);
-        assert_eq!(counts(&compute(&t, &q).unwrap()), brute(&t, Dimension::Event, &steps, w.map(|w| w.micros())));
+        assert_eq!(counts(&compute(&t, &q).unwrap()), brute(&t, &Dimension::Event, &steps, w.map(|w| w.micros())));
     }
 }
 
@@ -209,7 +209,7 @@ fn the_sample_matches_the_brute_force_and_the_shipped_file() {
     for window in [None, Some(Duration { amount: 7, unit: TimeUnit::Day })] {
         let q = query(Dimension::Event, &steps, window);
         let r = compute(&table, &q).unwrap();
-        let want = brute(&table, Dimension::Event, &steps, window.map(|w| w.micros()));
+        let want = brute(&table, &Dimension::Event, &steps, window.map(|w| w.micros()));
         check_result(&r, &table, &q, &want);
         assert!(want[3] > 0 && want[0] > want[1] && want[1] > want[2] && want[2] > want[3], "{want:?}");
         results.push(want);
@@ -1001,7 +1001,7 @@ fn counting_sessions_matches_the_brute_force_on_split_customers() {
         let by_session = FunnelQuery { count: Count::Sessions, session_gap: Some(secs(gap)), ..plain.clone() };
         assert_eq!(
             counts(&compute(&table, &by_session).unwrap()),
-            brute(&sessions, Dimension::Event, &steps, None),
+            brute(&sessions, &Dimension::Event, &steps, None),
             "case {case}"
         );
     }
@@ -1179,7 +1179,7 @@ fn breakdown_segments_add_up_and_fold_into_other() {
         let at_steps = (0..len).map(|j| Breakdown { at: SegmentAt::Step(j), by: Dimension::Channel });
         for by in [Breakdown::FIRST_CHANNEL, Breakdown::LAST_CHANNEL].into_iter().chain(at_steps) {
             for open in [false, true] {
-                let q = FunnelQuery { steps: steps.clone(), breakdown: Some(by), open, ..Default::default() };
+                let q = FunnelQuery { steps: steps.clone(), breakdown: Some(by.clone()), open, ..Default::default() };
                 let r = compute(&table, &q).unwrap();
                 assert!(r.segments.len() <= TOP_SEGMENTS + 1, "case {case}");
                 for j in 0..len {

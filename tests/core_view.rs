@@ -51,7 +51,13 @@ fn random_state(rng: &mut Rng) -> ViewState {
         1 => Some(Duration { amount: 1 + rng.below(90) as u32, unit: units[rng.below(5)] }),
         _ => Some(Duration { amount: 1 + rng.below(u32::MAX as usize) as u32, unit: units[rng.below(5)] }),
     };
-    let by = if rng.below(2) == 0 { Dimension::Event } else { Dimension::Channel };
+    let by = match rng.below(4) {
+        0 => Dimension::Event,
+        1 => Dimension::Channel,
+        // A kept column: any non-empty name, also one spelled like a built-in dimension.
+        2 => Dimension::Attr(["event", "col:x", "channel"][rng.below(3)].to_string()),
+        _ => Dimension::Attr(rng.text(1, 8)),
+    };
     let mut columns = ColumnOverrides::default();
     for role in Role::ALL {
         if rng.below(4) == 0 {
@@ -81,6 +87,10 @@ fn random_state(rng: &mut Rng) -> ViewState {
             (0, a, k) if !a.trim().is_empty() && !k.trim().is_empty() && a != k => Some((a, k)),
             _ => None,
         },
+        keep: match rng.below(3) {
+            0 => None,
+            _ => Some((0..rng.below(3)).map(|_| rng.text(1, 6).trim().to_string()).filter(|n| !n.is_empty()).collect()),
+        },
         stages: Default::default(),
         other,
     }
@@ -109,6 +119,7 @@ fn random_states_round_trip_exactly() {
             + usize::from(v.stitch)
             + usize::from(!v.names.is_empty())
             + usize::from(v.stitch_pair.is_some())
+            + usize::from(v.keep.is_some())
             + v.columns.0.len()
             + v.other.len();
         assert_eq!(f.split('&').count(), keys, "case {case}: {f}");

@@ -198,6 +198,8 @@ pub enum AttributionError {
     NoStageColumn,
     NoConversion,
     NoRevenueColumn,
+    /// A kept column the data lacks ([`FunnelError::NoColumn`]).
+    Missing(FunnelError),
 }
 
 impl std::fmt::Display for AttributionError {
@@ -206,6 +208,7 @@ impl std::fmt::Display for AttributionError {
             AttributionError::NoChannelColumn => write!(f, "{}", FunnelError::NoChannelColumn),
             AttributionError::NoStageColumn => write!(f, "{}", FunnelError::NoStageColumn),
             AttributionError::NoConversion => write!(f, "choose the conversion event"),
+            AttributionError::Missing(e) => write!(f, "{e}"),
             AttributionError::NoRevenueColumn => {
                 write!(f, "this data has no revenue column; map one under Columns or pick a conversion event")
             }
@@ -215,11 +218,11 @@ impl std::fmt::Display for AttributionError {
 
 /// Cuts a customer's events into journeys (see the module documentation).
 pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, AttributionError> {
-    let column = match q.by {
-        Dimension::Channel => table.channel.as_ref().ok_or(AttributionError::NoChannelColumn)?,
-        Dimension::Stage => table.stage.as_ref().ok_or(AttributionError::NoStageColumn)?,
-        Dimension::Event => &table.event,
-    };
+    let column = q.by.column_or_error(table).map_err(|e| match e {
+        FunnelError::NoChannelColumn => AttributionError::NoChannelColumn,
+        FunnelError::NoStageColumn => AttributionError::NoStageColumn,
+        e => AttributionError::Missing(e),
+    })?;
     let is_conversion: Box<dyn Fn(usize) -> bool + '_> = match &q.conversion {
         Conversion::Event(e) if e.is_empty() => return Err(AttributionError::NoConversion),
         Conversion::Event(e) => match table.event.code_of(e) {

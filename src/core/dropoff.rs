@@ -88,8 +88,9 @@ struct PerUnit {
 
 fn per_unit(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<PerUnit, FunnelError> {
     let next = next_required(query, step).ok_or_else(|| bad_step(query, step))?;
-    let column = funnel::checked_column(table, query)?;
-    let closed = FunnelQuery { open: false, ..query.clone() };
+    let (column, matched_query) = funnel::matched(table, query)?;
+    let column = &*column;
+    let closed = FunnelQuery { open: false, ..matched_query.into_owned() };
     let window = closed.window.map_or(i64::MAX, |w| w.micros());
     let units = funnel::units_of(table, &closed, column);
     let found = funnel::closed_hits(table, &units, column, &closed, window);

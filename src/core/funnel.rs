@@ -13,55 +13,95 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
 use super::table::{Column, EventTable};
 use super::time::{civil_from_days, Duration};
 
-/// The column steps are matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The column steps are matched against: a mapped role's, or a kept column (`keep=`) by its
+/// header name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Dimension {
     #[default]
     Event,
     Channel,
     /// The lifecycle stage column.
     Stage,
+    /// A kept column, by header name.
+    Attr(String),
 }
 
 impl Dimension {
-    pub fn key(self) -> &'static str {
+    /// The key in links and JSON: `event`, `channel`, `stage`, or a kept column's name
+    /// (`col:<name>` when the name is one of those three or starts with `col:`).
+    pub fn key(&self) -> Cow<'_, str> {
+        match self {
+            Dimension::Event => "event".into(),
+            Dimension::Channel => "channel".into(),
+            Dimension::Stage => "stage".into(),
+            Dimension::Attr(name)
+                if matches!(name.as_str(), "event" | "channel" | "stage") || name.starts_with("col:") =>
+            {
+                format!("col:{name}").into()
+            }
+            Dimension::Attr(name) => name.as_str().into(),
+        }
+    }
+
+    /// A dimension from its key; any other non-empty key names a kept column.
+    pub fn from_key(k: &str) -> Option<Dimension> {
+        match k {
+            "" => None,
+            "event" => Some(Dimension::Event),
+            "channel" => Some(Dimension::Channel),
+            "stage" => Some(Dimension::Stage),
+            _ => Some(Dimension::Attr(k.strip_prefix("col:").unwrap_or(k).to_string())),
+        }
+    }
+
+    /// For people: `event`, `channel`, `stage`, or the column's name.
+    pub fn label(&self) -> &str {
         match self {
             Dimension::Event => "event",
             Dimension::Channel => "channel",
             Dimension::Stage => "stage",
-        }
-    }
-
-    pub fn from_key(k: &str) -> Option<Dimension> {
-        match k {
-            "event" => Some(Dimension::Event),
-            "channel" => Some(Dimension::Channel),
-            "stage" => Some(Dimension::Stage),
-            _ => None,
+            Dimension::Attr(name) => name,
         }
     }
 
     /// The column, or why it is missing.
-    pub fn column_or_error(self, table: &EventTable) -> Result<&Column, FunnelError> {
-        self.column(table).ok_or(match self {
+    pub fn column_or_error<'t>(&self, table: &'t EventTable) -> Result<&'t Column, FunnelError> {
+        self.column(table).ok_or_else(|| match self {
             Dimension::Stage => FunnelError::NoStageColumn,
+            Dimension::Attr(name) => {
+                FunnelError::NoColumn { name: name.clone(), kept: table.attrs.iter().map(|a| a.name.clone()).collect() }
+            }
             _ => FunnelError::NoChannelColumn,
         })
     }
 
-    pub fn column(self, table: &EventTable) -> Option<&Column> {
+    pub fn column<'t>(&self, table: &'t EventTable) -> Option<&'t Column> {
         match self {
             Dimension::Event => Some(&table.event),
             Dimension::Channel => table.channel.as_ref(),
             Dimension::Stage => table.stage.as_ref(),
+            Dimension::Attr(name) => table.attr(name),
         }
+    }
+}
+
+impl Serialize for Dimension {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Dimension {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Dimension, D::Error> {
+        let k = String::deserialize(d)?;
+        Dimension::from_key(&k).ok_or_else(|| serde::de::Error::custom("an empty dimension"))
     }
 }
 
@@ -165,7 +205,8 @@ pub fn escape_value(value: &str) -> String {
         out.push('\\');
     }
     for c in value.chars() {
-        if c == '\\' || c == '|' {
+        // `=` too, so that a value such as `channel=x` is not read as a step on the channel.
+        if c == '\\' || c == '|' || c == '=' {
             out.push('\\');
         }
         out.push(c);
@@ -282,7 +323,7 @@ pub enum SegmentAt {
 
 /// What the breakdown segments by (`breakdown=`): a dimension's value at the unit's first or last
 /// event, or at the event that did a step. Written `first_channel`, `last_stage`, `step2_event`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Breakdown {
     pub at: SegmentAt,
     pub by: Dimension,
@@ -292,7 +333,7 @@ impl Breakdown {
     pub const FIRST_CHANNEL: Breakdown = Breakdown { at: SegmentAt::First, by: Dimension::Channel };
     pub const LAST_CHANNEL: Breakdown = Breakdown { at: SegmentAt::Last, by: Dimension::Channel };
 
-    pub fn key(self) -> String {
+    pub fn key(&self) -> String {
         match self.at {
             SegmentAt::First => format!("first_{}", self.by.key()),
             SegmentAt::Last => format!("last_{}", self.by.key()),
@@ -311,7 +352,7 @@ impl Breakdown {
     }
 
     /// For people: `first-touch channel`, `event at step 2`.
-    pub fn describe(self) -> String {
+    pub fn describe(&self) -> String {
         match self.at {
             SegmentAt::First => format!("first-touch {}", self.by.key()),
             SegmentAt::Last => format!("last-touch {}", self.by.key()),
@@ -845,10 +886,15 @@ pub fn time_histogram(micros: &[i64]) -> Vec<TimeBin> {
 }
 
 /// Why a funnel cannot be computed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FunnelError {
     NoChannelColumn,
     NoStageColumn,
+    /// A dimension names a column the data does not keep.
+    NoColumn {
+        name: String,
+        kept: Vec<String>,
+    },
     /// A step (or exclusion) that cannot match as written: an invalid regular expression.
     BadStep {
         step: String,
@@ -870,6 +916,15 @@ impl std::fmt::Display for FunnelError {
             FunnelError::NoStageColumn => {
                 write!(f, "this data has no stage column; map one under Columns or build the funnel by event")
             }
+            FunnelError::NoColumn { name, kept } if kept.is_empty() => write!(
+                f,
+                "this data keeps no column \"{name}\"; keep it under Columns (Kept columns) or choose another dimension"
+            ),
+            FunnelError::NoColumn { name, kept } => write!(
+                f,
+                "this data keeps no column \"{name}\" (kept: {}); keep it under Columns (Kept columns) or choose another dimension",
+                kept.join(", ")
+            ),
             FunnelError::BadStep { step, reason } => {
                 let reason = reason.lines().last().unwrap_or(reason).trim();
                 write!(f, "step \"{step}\" is not a valid regular expression: {reason}")
@@ -899,10 +954,11 @@ const NONE: i64 = i64::MIN;
 /// event. Closed-funnel semantics (the first step is the entry); ordered by furthest step, then
 /// customer.
 pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, FunnelError> {
-    let column = checked_column(table, query)?;
+    let (column, matched_query) = matched(table, query)?;
+    let column = &*column;
     let k = query.steps.len();
-    let units = units_of(table, query, column);
-    let closed = FunnelQuery { open: false, ..query.clone() };
+    let units = units_of(table, &matched_query, column);
+    let closed = FunnelQuery { open: false, ..matched_query.into_owned() };
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let hits = closed_hits(table, &units, column, &closed, window).hits;
     let mut rows: Vec<(usize, usize, &Range<usize>)> = Vec::new();
@@ -938,19 +994,141 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
     Ok(out)
 }
 
-/// The funnel's column, once every step and exclusion is known to be valid.
-pub(crate) fn checked_column<'t>(table: &'t EventTable, query: &FunnelQuery) -> Result<&'t Column, FunnelError> {
+/// A step's own dimension when its text starts with one and `=` (`channel=email`,
+/// `device=mobile|tablet`, `stage=contains:purchase`), with the rest of the text: a built-in
+/// dimension (`event`, `channel`, `stage`), or a column the data keeps. `\=` writes an `=` that
+/// is part of a value.
+pub fn step_dimension(spec: &str) -> Option<(Dimension, &str)> {
+    let (name, rest) = spec.split_once('=')?;
+    if name.is_empty() || name.contains('\\') || name.starts_with("re:") || name.starts_with("contains:") {
+        return None;
+    }
+    Some((Dimension::from_key(name)?, rest))
+}
+
+/// The column a funnel's steps are matched on, and the query as matched on it, once every step
+/// and exclusion is known to be valid. When every step and exclusion is in the funnel's
+/// dimension: its column, and the query (with `by=` prefixes such as `event=` taken off). A step
+/// in another dimension (`channel=email` in an event funnel, see [`step_dimension`]) makes a
+/// column for the query: each row's value is the set of steps and exclusions the row matches,
+/// and each step's text names the sets that hold it.
+pub(crate) fn matched<'t, 'q>(
+    table: &'t EventTable,
+    query: &'q FunnelQuery,
+) -> Result<(Cow<'t, Column>, Cow<'q, FunnelQuery>), FunnelError> {
     let column = query.by.column_or_error(table)?;
-    for spec in query.steps.iter().chain(query.exclusions.iter().map(|e| &e.value)) {
-        if let Some(reason) = StepMatch::parse(spec).error() {
-            return Err(FunnelError::BadStep { step: spec.clone(), reason });
+    let specs: Vec<&String> = query.steps.iter().chain(query.exclusions.iter().map(|e| &e.value)).collect();
+    // Per spec: its dimension (`None`: the funnel's) and its text without the prefix.
+    let mut own: Vec<(Option<Dimension>, &str)> = Vec::with_capacity(specs.len());
+    for spec in &specs {
+        let (dim, text) = match step_dimension(spec) {
+            Some((d, rest)) if d.column(table).is_some() || !matches!(d, Dimension::Attr(_)) => {
+                d.column_or_error(table)?;
+                (Some(d).filter(|d| *d != query.by), rest)
+            }
+            _ => (None, spec.as_str()),
+        };
+        if let Some(reason) = StepMatch::parse(text).error() {
+            return Err(FunnelError::BadStep { step: spec.to_string(), reason });
+        }
+        own.push((dim, text));
+    }
+    let rewrite = |q: &mut FunnelQuery, texts: &[String]| {
+        let k = q.steps.len();
+        q.steps = texts[..k].to_vec();
+        for (e, t) in q.exclusions.iter_mut().zip(&texts[k..]) {
+            e.value = t.clone();
+        }
+    };
+    if own.iter().all(|(d, _)| d.is_none()) {
+        if own.iter().zip(&specs).all(|((_, t), s)| *t == s.as_str()) {
+            return Ok((Cow::Borrowed(column), Cow::Borrowed(query)));
+        }
+        let mut q = query.clone();
+        rewrite(&mut q, &own.iter().map(|(_, t)| t.to_string()).collect::<Vec<_>>());
+        return Ok((Cow::Borrowed(column), Cow::Owned(q)));
+    }
+    // The columns involved, each with the specs matched on it.
+    let mut groups: Vec<(&Column, Vec<usize>)> = Vec::new();
+    for (i, (dim, _)) in own.iter().enumerate() {
+        let col = dim.as_ref().map_or(column, |d| d.column(table).expect("checked above"));
+        match groups.iter_mut().find(|(c, _)| std::ptr::eq(*c, col)) {
+            Some((_, specs)) => specs.push(i),
+            None => groups.push((col, vec![i])),
         }
     }
-    Ok(column)
+    // Per group and code, the id of the set of its specs the code matches; a row's key mixes
+    // its groups' ids (mixed radix).
+    let mut group_ids: Vec<Vec<u64>> = Vec::new();
+    let mut radix: Vec<u64> = Vec::new();
+    let mut sets_of: Vec<Vec<Vec<usize>>> = Vec::new();
+    for (col, specs_here) in &groups {
+        let mut per_code: Vec<Vec<usize>> = vec![Vec::new(); col.values.len()];
+        for &i in specs_here {
+            for c in StepMatch::parse(own[i].1).codes(col) {
+                per_code[c as usize].push(i);
+            }
+        }
+        let mut sets: Vec<Vec<usize>> = vec![Vec::new()];
+        let ids = per_code
+            .into_iter()
+            .map(|set| match sets.iter().position(|s| *s == set) {
+                Some(p) => p as u64,
+                None => {
+                    sets.push(set);
+                    sets.len() as u64 - 1
+                }
+            })
+            .collect();
+        group_ids.push(ids);
+        radix.push(sets.len() as u64);
+        sets_of.push(sets);
+    }
+    if radix.iter().try_fold(1u64, |a, &r| a.checked_mul(r)).is_none() {
+        return Err(FunnelError::BadStep {
+            step: specs[0].clone(),
+            reason: "too many combinations of steps in different columns".into(),
+        });
+    }
+    let mut codes = Vec::with_capacity(table.len());
+    let mut keys: HashMap<u64, u32, super::table::FxBuild> = HashMap::default();
+    let mut key_list: Vec<u64> = Vec::new();
+    for r in 0..table.len() {
+        let mut key = 0u64;
+        for ((col, _), (ids, &base)) in groups.iter().zip(group_ids.iter().zip(&radix)) {
+            key = key * base + ids[col.codes[r] as usize];
+        }
+        let code = *keys.entry(key).or_insert_with(|| {
+            key_list.push(key);
+            key_list.len() as u32 - 1
+        });
+        codes.push(code);
+    }
+    // Each made value names the specs it matches (`#0,3`); each spec lists the values with it.
+    let mut values = Vec::with_capacity(key_list.len());
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); specs.len()];
+    for &key in &key_list {
+        let mut rest = key;
+        let mut matched: Vec<usize> = Vec::new();
+        for (g, &base) in radix.iter().enumerate().rev() {
+            matched.extend(&sets_of[g][(rest % base) as usize]);
+            rest /= base;
+        }
+        matched.sort_unstable();
+        let name = format!("#{}", matched.iter().map(usize::to_string).collect::<Vec<_>>().join(","));
+        for &i in &matched {
+            texts[i].push(name.clone());
+        }
+        values.push(name);
+    }
+    let mut q = query.clone();
+    rewrite(&mut q, &texts.iter().map(|names| names.join("|")).collect::<Vec<_>>());
+    Ok((Cow::Owned(Column { values, codes }), Cow::Owned(q)))
 }
 
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
-    let column = checked_column(table, query)?;
+    let (column, matched_query) = matched(table, query)?;
+    let (column, original, query) = (&*column, query, &*matched_query);
     let k = query.steps.len();
     let units = units_of(table, query, column);
     let units = &units[..];
@@ -969,7 +1147,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
                 *n += u64::from(hit);
             }
         }
-        (result(query, table.customer_count() as u64, &reached, &present, &optional, None), None)
+        (result(original, table.customer_count() as u64, &reached, &present, &optional, None), None)
     } else {
         // Entry at step 1 is the closed funnel; an entry at step s is the closed funnel of steps
         // s.. (its optional steps and the exclusions within it). `arrived`: reached from an
@@ -1006,15 +1184,15 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
             .collect();
         gaps.iter_mut().for_each(|g| *g = (Vec::new(), Vec::new()));
         (
-            result(query, table.customer_count() as u64, &reached, &present, &optional, Some((&dropoff, &entries))),
+            result(original, table.customer_count() as u64, &reached, &present, &optional, Some((&dropoff, &entries))),
             Some(reach),
         )
     };
     let final_hits = final_hits.as_ref().unwrap_or(hits);
     let tracer = Tracer { table, column, st: StepTable::new(column, &query.steps), query, found: &found, window };
-    if let Some(by) = query.breakdown {
+    if let Some(by) = query.breakdown.clone() {
         if let Some(seg) = by.by.column(table) {
-            r.breakdown = Some(by);
+            r.breakdown = Some(by.clone());
             r.segments = segments(&tracer, units, seg, final_hits, by);
         }
     }
@@ -1028,7 +1206,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         r.revenue_last_step = Some(sum);
     }
     if let Some(step) = query.insight {
-        r.insight = super::dropoff::insight(table, query, step).ok();
+        r.insight = super::dropoff::insight(table, original, step).ok();
     }
     if query.count == Count::Sessions {
         r.sessions = Some(n as u64);
@@ -1514,7 +1692,7 @@ impl FunnelExport {
             data: data.into(),
             events,
             customers: result.total_customers,
-            by: result.by,
+            by: result.by.clone(),
             order: result.order,
             window: result.window.clone(),
             open: result.open,
@@ -1523,7 +1701,7 @@ impl FunnelExport {
             time_to_convert_from: result.time_to_convert_from.map(|j| j + 1),
             trend: result.trend,
             over_time: result.over_time.clone(),
-            breakdown: result.breakdown,
+            breakdown: result.breakdown.clone(),
             segments: result.segments.clone(),
             count: result.count,
             session_gap: result.session_gap.clone(),
@@ -1724,7 +1902,7 @@ fn result(
         })
         .collect();
     FunnelResult {
-        by: query.by,
+        by: query.by.clone(),
         order: query.order,
         window: query.window.map(|w| w.to_string()),
         total_customers: total,

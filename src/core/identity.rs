@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::table::{EventTable, Part, TableBuilder};
+use super::table::{EventTable, Part};
 
 /// What stitching did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,15 +57,7 @@ pub fn resolve(links: &[(String, String)]) -> (HashMap<String, String>, StitchRe
 
 /// Merges parts as [`super::table::merge`] does, reading customer ids through `ids`.
 pub fn merge_stitched(parts: &[Part<'_>], ids: &HashMap<String, String>) -> EventTable {
-    let has_channel = parts.len() > 1 || parts.iter().any(|p| p.table.channel.is_some());
-    let has_stage = parts.iter().any(|p| p.table.stage.is_some());
-    let has_revenue = parts.iter().any(|p| p.table.revenue.is_some());
-    let mut b = TableBuilder::new(has_channel, has_stage, has_revenue);
-    b.has_session = parts.iter().any(|p| p.table.session.is_some());
-    for p in parts {
-        b.extend_mapped(p.table, has_channel.then_some(p.label), |id| ids.get(id).map_or(id, String::as_str));
-    }
-    b.finish()
+    super::table::merge_mapped(parts, |id| ids.get(id).map_or(id, String::as_str))
 }
 
 #[cfg(test)]

@@ -973,7 +973,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         .collect();
     let listed_customers: u64 = listed.iter().map(|v| v.customers).sum();
     Ok(PathResult {
-        by: q.by,
+        by: q.by.clone(),
         grain: q.grain,
         session_source: (q.grain == Grain::Session).then(|| q.sessions.used(table)),
         direction: q.direction,

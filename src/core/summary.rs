@@ -63,7 +63,22 @@ pub struct Summary {
     /// journeys (conversions + non-conversions) touching each channel.
     #[serde(default)]
     pub path_table: Option<PathTableInfo>,
+    /// The kept columns (`keep=`), in the table's order.
+    #[serde(default)]
+    pub attrs: Vec<AttrValues>,
 }
+
+/// A kept column's values, most frequent first, at most [`MAX_ATTR_VALUES`] of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttrValues {
+    pub name: String,
+    pub values: Vec<ValueCount>,
+    /// Distinct values, `""` included.
+    pub distinct: u64,
+}
+
+/// Values of a kept column listed in the summary (the rest are counted in `distinct`).
+pub const MAX_ATTR_VALUES: usize = 1000;
 
 fn value_counts(col: &Column) -> Vec<ValueCount> {
     let mut v: Vec<ValueCount> = col
@@ -78,11 +93,14 @@ fn value_counts(col: &Column) -> Vec<ValueCount> {
 
 impl Summary {
     /// The values of a dimension, most frequent first.
-    pub fn values(&self, by: super::funnel::Dimension) -> &[ValueCount] {
+    pub fn values(&self, by: &super::funnel::Dimension) -> &[ValueCount] {
         match by {
             super::funnel::Dimension::Event => &self.event_values,
             super::funnel::Dimension::Channel => &self.channel_values,
             super::funnel::Dimension::Stage => &self.stage_values,
+            super::funnel::Dimension::Attr(name) => {
+                self.attrs.iter().find(|a| &a.name == name).map_or(&[], |a| &a.values[..])
+            }
         }
     }
 
@@ -115,6 +133,15 @@ impl Summary {
             stitched: false,
             memory_bytes: 0,
             path_table: None,
+            attrs: table
+                .attrs
+                .iter()
+                .map(|a| {
+                    let mut values = value_counts(&a.column);
+                    values.truncate(MAX_ATTR_VALUES);
+                    AttrValues { name: a.name.clone(), values, distinct: a.column.values.len() as u64 }
+                })
+                .collect(),
         }
     }
 
@@ -151,6 +178,7 @@ impl Summary {
             identity: StitchReport::default(),
             stitched: false,
             memory_bytes: 0,
+            attrs: Vec::new(),
             path_table: Some(PathTableInfo {
                 paths: j.len() as u64,
                 conversions: sum(&j.conversions),

@@ -48,6 +48,16 @@ pub struct EventTable {
     pub revenue: Option<Vec<f64>>,
     /// Session id per row (`""` where the row has none), when a file has a session column.
     pub session: Option<Column>,
+    /// Further columns kept by name (`keep=`), dimensions for funnels, paths and breakdowns
+    /// (`""` where a row has no value, or its file no such column).
+    pub attrs: Vec<Attr>,
+}
+
+/// A kept column beyond the mapped roles: its header name and values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Attr {
+    pub name: String,
+    pub column: Column,
 }
 
 impl EventTable {
@@ -61,6 +71,11 @@ impl EventTable {
 
     pub fn customer_count(&self) -> usize {
         self.customers.len()
+    }
+
+    /// The kept column named `name`.
+    pub fn attr(&self, name: &str) -> Option<&Column> {
+        self.attrs.iter().find(|a| a.name == name).map(|a| &a.column)
     }
 
     /// The row range of customer `c`.
@@ -236,6 +251,10 @@ pub struct TableBuilder {
     stage: Vec<u32>,
     revenue: Vec<f64>,
     session: Vec<u32>,
+    /// Kept columns: names, and per column its values' interner and codes.
+    attr_names: Vec<String>,
+    attr_values: Vec<Interner>,
+    attr_codes: Vec<Vec<u32>>,
     pub has_channel: bool,
     pub has_stage: bool,
     pub has_revenue: bool,
@@ -264,6 +283,24 @@ impl TableBuilder {
 
     pub fn is_empty(&self) -> bool {
         self.ts.is_empty()
+    }
+
+    /// Keeps these further columns; each row then gives their values with [`push_attr`](Self::push_attr).
+    pub fn with_attrs(mut self, names: Vec<String>) -> Self {
+        self.attr_values = names.iter().map(|_| Interner::default()).collect();
+        self.attr_codes = vec![Vec::new(); names.len()];
+        self.attr_names = names;
+        self
+    }
+
+    /// The kept columns' names.
+    pub fn attr_names(&self) -> &[String] {
+        &self.attr_names
+    }
+
+    /// The value of kept column `i` for the row pushed last (call once per kept column per row).
+    pub fn push_attr(&mut self, i: usize, value: &str) {
+        self.attr_codes[i].push(self.attr_values[i].intern(value));
     }
 
     pub fn push(&mut self, row: RowRef<'_>) {
@@ -363,6 +400,9 @@ impl TableBuilder {
             has_stage,
             has_revenue,
             has_session,
+            attr_names,
+            attr_values,
+            attr_codes,
         } = self;
         drop(cust);
         fn gather<T: Copy>(order: &[u32], v: Vec<T>) -> Vec<T> {
@@ -378,7 +418,14 @@ impl TableBuilder {
         let stage = has_stage.then(|| column(stages, stage));
         let revenue = has_revenue.then(|| gather(&order, revenue));
         let session = has_session.then(|| column(sessions, session));
+        let attrs = attr_names
+            .into_iter()
+            .zip(attr_values)
+            .zip(attr_codes)
+            .map(|((name, values), codes)| Attr { name, column: column(values, codes) })
+            .collect();
         let table = EventTable {
+            attrs,
             ts,
             event,
             channel,
@@ -408,6 +455,9 @@ impl TableBuilder {
         if self.has_session {
             self.session.reserve(rows);
         }
+        for codes in &mut self.attr_codes {
+            codes.reserve(rows);
+        }
     }
 
     fn same_row(&self, a: usize, b: usize) -> bool {
@@ -417,6 +467,7 @@ impl TableBuilder {
             && (!self.has_stage || self.stage[a] == self.stage[b])
             && (!self.has_revenue || self.revenue[a].to_bits() == self.revenue[b].to_bits())
             && (!self.has_session || self.session[a] == self.session[b])
+            && self.attr_codes.iter().all(|codes| codes[a] == codes[b])
     }
 
     /// Adds every row of `table`; rows without a channel column get `fallback_channel`.
@@ -434,6 +485,8 @@ impl TableBuilder {
         fn text(col: &Option<Column>, r: usize) -> Option<&str> {
             col.as_ref().map(|c| c.values[c.codes[r] as usize].as_str())
         }
+        // Each of the builder's kept columns, from the table's column of that name.
+        let attrs: Vec<Option<&Column>> = self.attr_names.iter().map(|n| table.attr(n)).collect();
         for c in 0..table.customer_count() {
             for r in table.rows_of(c) {
                 let row = RowRef {
@@ -445,6 +498,9 @@ impl TableBuilder {
                     revenue: table.revenue.as_ref().map(|v| v[r]).filter(|v| !v.is_nan()),
                 };
                 self.push_with_session(row, text(&table.session, r));
+                for (i, col) in attrs.iter().enumerate() {
+                    self.push_attr(i, col.map_or("", |c| c.values[c.codes[r] as usize].as_str()));
+                }
             }
         }
     }
@@ -470,15 +526,31 @@ pub struct Part<'a> {
 /// channels (some file has a channel column, or there are several files). Rows of
 /// one customer are ordered by time; equal times keep the order of the parts.
 pub fn merge(parts: &[Part<'_>]) -> EventTable {
+    merge_mapped(parts, |id| id)
+}
+
+/// Like [`merge`], reading each customer id through `id` (identity stitching).
+pub fn merge_mapped<'a>(parts: &[Part<'a>], id: impl Fn(&'a str) -> &'a str) -> EventTable {
     let has_channel = parts.len() > 1 || parts.iter().any(|p| p.table.channel.is_some());
     let has_stage = parts.iter().any(|p| p.table.stage.is_some());
     let has_revenue = parts.iter().any(|p| p.table.revenue.is_some());
-    let mut b = TableBuilder::new(has_channel, has_stage, has_revenue);
+    let mut b = TableBuilder::new(has_channel, has_stage, has_revenue).with_attrs(attr_names(parts));
     b.has_session = parts.iter().any(|p| p.table.session.is_some());
     for p in parts {
-        b.extend_from(p.table, has_channel.then_some(p.label));
+        b.extend_mapped(p.table, has_channel.then_some(p.label), &id);
     }
     b.finish()
+}
+
+/// The kept columns of several tables, by name, in order of first appearance.
+pub fn attr_names(parts: &[Part<'_>]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for a in parts.iter().flat_map(|p| &p.table.attrs) {
+        if !names.contains(&a.name) {
+            names.push(a.name.clone());
+        }
+    }
+    names
 }
 
 /// A table from `(customer, seconds, event)` rows, for the engine's unit tests.

@@ -38,6 +38,9 @@ pub struct ViewState {
     /// Column names for files without a header line (`names=customer_id,timestamp,event`);
     /// an empty name keeps `column_N`.
     pub names: Vec<String>,
+    /// Further columns kept as dimensions, by header name (`keep=plan,country`; `keep=` keeps
+    /// none); `None` keeps the columns named as common dimensions (country, device, campaign, …).
+    pub keep: Option<Vec<String>>,
     /// Two columns, by header name, whose values link an anonymous id to a known id
     /// (`stitch_pair=anonymous_id:email`).
     pub stitch_pair: Option<(String, String)>,
@@ -98,7 +101,7 @@ impl ViewState {
                     match Dimension::from_key(&base) {
                         Some(d) => (v.paths.by, v.paths.with_event) = (d, with_event),
                         None => warnings.push(format!(
-                            "by={by} is not a dimension (use event, channel, stage, channel_event or stage_event)"
+                            "by={by} is not a dimension (use event, channel, stage, a kept column, or one of them with _event)"
                         )),
                     }
                 }
@@ -170,9 +173,10 @@ impl ViewState {
                 "conv" if paths => v.paths.conversion = Some(decode(raw)),
                 "by" => match Dimension::from_key(&decode(raw)) {
                     Some(d) => v.funnel.by = d,
-                    None => {
-                        warnings.push(format!("by={} is not a dimension (use event, channel or stage)", decode(raw)))
-                    }
+                    None => warnings.push(format!(
+                        "by={} is not a dimension (use event, channel, stage or a kept column)",
+                        decode(raw)
+                    )),
                 },
                 "steps" => v.funnel.steps = raw.split(',').filter(|s| !s.is_empty()).map(decode).collect(),
                 "order" => match Order::from_key(&decode(raw)) {
@@ -261,6 +265,11 @@ impl ViewState {
                         v.names.pop();
                     }
                 }
+                "keep" => {
+                    v.keep = Some(
+                        raw.split(',').map(decode).map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect(),
+                    )
+                }
                 "stitch_pair" if raw.is_empty() => v.stitch_pair = None,
                 "stitch_pair" => match raw.split_once(':').map(|(a, k)| (decode(a), decode(k))) {
                     Some((a, k)) if !a.is_empty() && !k.is_empty() && a != k => v.stitch_pair = Some((a, k)),
@@ -297,9 +306,9 @@ impl ViewState {
         if self.view == "paths" {
             let p = &self.paths;
             if p.with_event && p.by != Dimension::Event {
-                parts.push(format!("by={}_event", p.by.key()));
+                parts.push(format!("by={}_event", encode(&p.by.key())));
             } else {
-                parts.push(format!("by={}", p.by.key()));
+                parts.push(format!("by={}", encode(&p.by.key())));
             }
             if let Some(f) = &p.from {
                 parts.push(format!("from={}", encode(f)));
@@ -362,7 +371,7 @@ impl ViewState {
         } else if self.view == "attribution" {
             parts.extend(self.attribution_keys());
         } else {
-            parts.push(format!("by={}", self.funnel.by.key()));
+            parts.push(format!("by={}", encode(&self.funnel.by.key())));
             if !self.funnel.steps.is_empty() {
                 // `|` separates a step's alternatives: kept readable (it decodes the same).
                 let steps: Vec<String> = self.funnel.steps.iter().map(|s| encode(s).replace("%7C", "|")).collect();
@@ -377,8 +386,8 @@ impl ViewState {
             if self.funnel.open {
                 parts.push("open=1".into());
             }
-            if let Some(b) = self.funnel.breakdown {
-                parts.push(format!("breakdown={}", b.key()));
+            if let Some(b) = &self.funnel.breakdown {
+                parts.push(format!("breakdown={}", encode(&b.key())));
             }
             if let Some(t) = self.funnel.trend {
                 parts.push(format!("trend={}", t.key()));
@@ -438,6 +447,9 @@ impl ViewState {
         if !self.names.is_empty() {
             parts.push(format!("names={}", self.names.iter().map(|n| encode(n)).collect::<Vec<_>>().join(",")));
         }
+        if let Some(keep) = &self.keep {
+            parts.push(format!("keep={}", keep.iter().map(|n| encode(n)).collect::<Vec<_>>().join(",")));
+        }
         for (role, header) in &self.columns.0 {
             parts.push(format!("col.{}={}", role.key(), encode(header)));
         }
@@ -456,7 +468,7 @@ impl ViewState {
         match key {
             "by" => match Dimension::from_key(val) {
                 Some(d) => a.by = d,
-                None => warn.push(format!("by={val} is not a dimension (use channel, event or stage)")),
+                None => warn.push(format!("by={val} is not a dimension (use channel, event, stage or a kept column)")),
             },
             "conv" => {
                 if !matches!(a.conversion, Conversion::Revenue) {
@@ -510,7 +522,7 @@ impl ViewState {
     fn attribution_keys(&self) -> Vec<String> {
         let a = &self.attribution;
         let d = AttributionQuery::default();
-        let mut parts = vec![format!("by={}", a.by.key())];
+        let mut parts = vec![format!("by={}", encode(&a.by.key()))];
         match &a.conversion {
             Conversion::Revenue => parts.push("conv_by=revenue".into()),
             Conversion::Event(e) if !e.is_empty() => parts.push(format!("conv={}", encode(e))),
@@ -720,10 +732,14 @@ mod tests {
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
         let (v, w) = ViewState::from_fragment("view=paths&by=channel_event");
         assert!(w.is_empty(), "{w:?}");
-        assert_eq!((v.paths.by, v.paths.with_event), (Dimension::Channel, true));
+        assert_eq!((&v.paths.by, v.paths.with_event), (&Dimension::Channel, true));
         assert!(v.to_fragment().contains("by=channel_event"));
         assert_eq!(ViewState::from_fragment(&v.to_fragment()).0, v);
-        assert_eq!(ViewState::from_fragment("view=paths&by=event_event").1.len(), 1);
+        // Any other name is a kept column's (the engine says when the data keeps none such).
+        let (v, w) = ViewState::from_fragment("view=paths&by=device_event");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((&v.paths.by, v.paths.with_event), (&Dimension::Attr("device".into()), true));
+        assert_eq!(ViewState::from_fragment("view=paths&by=").1.len(), 1);
         let (v, w) = ViewState::from_fragment("view=paths&to=buy&direction=backward");
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(v.paths.direction, Direction::Backward);
@@ -778,7 +794,10 @@ mod tests {
         assert_eq!(ViewState::from_fragment("count=every").1.len(), 1);
         let (d, w) = ViewState::from_fragment("steps=a,b,c&breakdown=step2_channel&insight=2&count=totals");
         assert!(w.is_empty(), "{w:?}");
-        assert_eq!((d.funnel.insight, d.funnel.breakdown.map(|b| b.key())), (Some(1), Some("step2_channel".into())));
+        assert_eq!(
+            (d.funnel.insight, d.funnel.breakdown.as_ref().map(|b| b.key())),
+            (Some(1), Some("step2_channel".into()))
+        );
         assert!(d.to_fragment().contains("&breakdown=step2_channel&insight=2&count=totals"), "{}", d.to_fragment());
         assert_eq!(ViewState::from_fragment(&d.to_fragment()).0, d);
         assert_eq!(ViewState::from_fragment("insight=0").1.len(), 1);
@@ -808,11 +827,19 @@ mod tests {
 
     #[test]
     fn bad_values_warn_and_are_dropped() {
-        let (v, w) = ViewState::from_fragment("window=7x&by=planet&steps=a");
+        let (v, w) = ViewState::from_fragment("window=7x&by=&steps=a");
         assert_eq!(v.funnel.window, None);
         assert_eq!(v.funnel.by, Dimension::Event);
         assert_eq!(v.funnel.steps, vec!["a"]);
         assert_eq!(w.len(), 2);
+        // A name that is no built-in dimension is a kept column's; `col:` spells one named as a built-in.
+        let (v, w) = ViewState::from_fragment("by=planet&breakdown=step1_col:event&keep=planet,col:event");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(v.funnel.by, Dimension::Attr("planet".into()));
+        assert_eq!(v.funnel.breakdown.as_ref().map(|b| b.by.clone()), Some(Dimension::Attr("event".into())));
+        assert_eq!(v.keep, Some(vec!["planet".to_string(), "col:event".to_string()]));
+        assert!(v.to_fragment().contains("by=planet&"), "{}", v.to_fragment());
+        assert_eq!(ViewState::from_fragment("keep=").0.keep, Some(vec![]));
         assert_eq!(decode("100%"), "100%");
         assert_eq!(decode("%zz%41"), "%zzA");
         assert_eq!(decode("%é%"), "%é%");

@@ -66,7 +66,7 @@ fn Shell() -> Html {
                     Response::Loaded { summary } => Action::Loaded(*summary),
                     Response::LoadFailed(e) => Action::LoadFailed(e),
                     Response::Cancelled => Action::Cancelled,
-                    Response::Funnel { id, result } => Action::FunnelDone { id, result },
+                    Response::Funnel { id, result } => Action::FunnelDone { id, result: result.map(|r| *r) },
                     Response::Download { .. } => return,
                     Response::Paths { id, result } => Action::PathsDone { id, result },
                     Response::Attribution { id, result } => Action::AttributionDone { id, result },
@@ -140,6 +140,9 @@ fn Shell() -> Html {
             if view.stitch_pair.is_some() {
                 send.emit(Request::SetStitchPair(view.stitch_pair.clone()));
             }
+            if view.keep.is_some() {
+                send.emit(Request::SetKeep(view.keep.clone()));
+            }
             if view.stages != StageModel::default() {
                 send.emit(Request::SetStageModel(view.stages.clone()));
             }
@@ -178,7 +181,15 @@ fn Shell() -> Html {
     {
         let (send, dispatch) = (send.clone(), state.dispatcher());
         let read_choices = |v: &ViewState| {
-            (v.columns.clone(), v.keep_duplicates, v.preset, v.stitch, v.names.clone(), v.stitch_pair.clone())
+            (
+                v.columns.clone(),
+                v.keep_duplicates,
+                v.preset,
+                v.stitch,
+                v.names.clone(),
+                v.stitch_pair.clone(),
+                v.keep.clone(),
+            )
         };
         let sent = use_mut_ref(|| read_choices(&state.view));
         let has_data = state.summary.is_some();
@@ -188,7 +199,9 @@ fn Shell() -> Html {
             if has_data && before != *now {
                 *sent.borrow_mut() = now.clone();
                 dispatch.dispatch(Action::LoadStarted { name, replaceable });
-                send.emit(if before.5 != now.5 {
+                send.emit(if before.6 != now.6 {
+                    Request::SetKeep(now.6.clone())
+                } else if before.5 != now.5 {
                     Request::SetStitchPair(now.5.clone())
                 } else if before.4 != now.4 {
                     Request::SetNames(now.4.clone())

@@ -163,6 +163,7 @@ pub fn AttributionView(p: &AttributionProps) -> Html {
                             <option value="channel" selected={q.by == Dimension::Channel} disabled={!p.summary.has_channel}>{"channels"}</option>
                             <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
                             <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
+                            { super::attr_options(&p.summary, &q.by) }
                         </select>
                     </label>
                     <label class="field"><span>{"Conversion"}</span>

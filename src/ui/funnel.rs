@@ -37,11 +37,14 @@ fn select_value(e: &Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
 }
 
+/// Values of each other column offered as steps in "+ Add step…".
+const OTHER_COLUMN_VALUES: usize = 30;
+
 #[component]
 pub fn FunnelView(p: &FunnelProps) -> Html {
     let view = &p.view;
     let q = &view.funnel;
-    let values: &[ValueCount] = p.summary.values(q.by);
+    let values: &[ValueCount] = p.summary.values(&q.by);
     let edit = |f: Edit| edit_view(view, &p.on_view, f);
     let on_by = edit(Rc::new(|v, val| {
         v.funnel.by = Dimension::from_key(&val).unwrap_or_default();
@@ -84,9 +87,10 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
     };
     let on_order = edit(Rc::new(|v, val| v.funnel.order = Order::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
+    // The options' values are steps as written (values escaped; other columns' with `name=`).
     let on_add = edit(Rc::new(|v, val| {
         if !val.is_empty() {
-            v.funnel.steps.push(escape_value(&val))
+            v.funnel.steps.push(val)
         }
     }))
     .reform(|e: Event| {
@@ -180,21 +184,15 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
 
     let channel_ok = p.summary.has_channel;
     // Breakdowns the data allows: first/last value of each column, and each column's value at a step.
-    let dims: Vec<Dimension> = [Dimension::Event, Dimension::Channel, Dimension::Stage]
-        .into_iter()
-        .filter(|d| match d {
-            Dimension::Event => true,
-            Dimension::Channel => channel_ok,
-            Dimension::Stage => !p.summary.stage_values.is_empty(),
-        })
+    let dims = super::dimensions(&p.summary);
+    let whole_history: Vec<Breakdown> = dims
+        .iter()
+        .filter(|d| **d != Dimension::Event)
+        .flat_map(|by| [SegmentAt::First, SegmentAt::Last].map(|at| Breakdown { at, by: by.clone() }))
         .collect();
-    let whole_history: Vec<Breakdown> = [Dimension::Channel, Dimension::Stage]
-        .into_iter()
-        .filter(|d| dims.contains(d))
-        .flat_map(|by| [SegmentAt::First, SegmentAt::Last].map(|at| Breakdown { at, by }))
+    let at_steps: Vec<Breakdown> = (0..q.steps.len())
+        .flat_map(|j| dims.iter().map(move |by| Breakdown { at: SegmentAt::Step(j), by: by.clone() }))
         .collect();
-    let at_steps: Vec<Breakdown> =
-        (0..q.steps.len()).flat_map(|j| dims.iter().map(move |&by| Breakdown { at: SegmentAt::Step(j), by })).collect();
     html! {
         <section class="card funnel" id="funnel">
             <div class="card-head">
@@ -224,6 +222,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                             { if channel_ok { "channels" } else { "channels (no channel column)" } }
                         </option>
                         <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
+                        { super::attr_options(&p.summary, &q.by) }
                     </select>
                 </label>
                 <label class="field">
@@ -271,12 +270,12 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                         <option value="" selected={q.breakdown.is_none()}>{"nothing"}</option>
                         <optgroup label="Whole history">
                             for b in whole_history {
-                                <option value={b.key()} selected={q.breakdown == Some(b)}>{ b.describe() }</option>
+                                <option value={b.key()} selected={q.breakdown.as_ref() == Some(&b)}>{ b.describe() }</option>
                             }
                         </optgroup>
                         <optgroup label="At a step">
                             for b in at_steps {
-                                <option value={b.key()} selected={q.breakdown == Some(b)}>{ b.describe() }</option>
+                                <option value={b.key()} selected={q.breakdown.as_ref() == Some(&b)}>{ b.describe() }</option>
                             }
                         </optgroup>
                     </select>
@@ -347,7 +346,16 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <select id="add-step" onchange={on_add} aria-label="Add a step">
                         <option value="" selected=true>{"+ Add step…"}</option>
                         for v in values {
-                            <option value={v.value.clone()}>{ format!("{} ({})", v.value, int(v.events)) }</option>
+                            <option value={escape_value(&v.value)}>{ format!("{} ({})", v.value, int(v.events)) }</option>
+                        }
+                        for d in dims.iter().filter(|d| **d != q.by) {
+                            <optgroup label={format!("{} (a step on another column)", d.label())}>
+                                for v in p.summary.values(d).iter().filter(|v| !v.value.is_empty()).take(OTHER_COLUMN_VALUES) {
+                                    <option value={format!("{}={}", d.key(), escape_value(&v.value))}>
+                                        { format!("{}={} ({})", d.label(), v.value, int(v.events)) }
+                                    </option>
+                                }
+                            </optgroup>
                         }
                     </select>
                     <input id="add-contains" type="text" size="14" placeholder="+ step containing…" aria-label="Add a step matching values that contain a text"
@@ -782,7 +790,7 @@ fn rate_bars(id: &str, aria: &str, items: &[(String, Option<f64>, String)], colo
 #[component]
 pub fn Segments(p: &ResultProps) -> Html {
     let r = &p.result;
-    let by = r.breakdown.map(Breakdown::describe).unwrap_or_default();
+    let by = r.breakdown.as_ref().map(Breakdown::describe).unwrap_or_default();
     let items: Vec<(String, Option<f64>, String)> = r
         .segments
         .iter()

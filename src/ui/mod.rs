@@ -14,9 +14,40 @@ pub use app::App;
 
 use std::rc::Rc;
 
-use yew::Callback;
+use yew::{html, Callback, Html};
 
+use crate::core::funnel::Dimension;
+use crate::core::summary::Summary;
 use crate::core::view::ViewState;
+
+/// The kept columns as `<option>`s of a dimension select (an empty group without any).
+pub fn attr_options(summary: &Summary, selected: &Dimension) -> Html {
+    if summary.attrs.is_empty() {
+        return Html::default();
+    }
+    html! {
+        <optgroup label="Kept columns">
+            for a in &summary.attrs {
+                <option value={Dimension::Attr(a.name.clone()).key().into_owned()}
+                        selected={matches!(selected, Dimension::Attr(n) if *n == a.name)}>{ a.name.clone() }</option>
+            }
+        </optgroup>
+    }
+}
+
+/// The dimensions the loaded data offers: events, then channels and stages when it has them,
+/// then its kept columns.
+pub fn dimensions(summary: &Summary) -> Vec<Dimension> {
+    let mut dims = vec![Dimension::Event];
+    if summary.has_channel {
+        dims.push(Dimension::Channel);
+    }
+    if !summary.stage_values.is_empty() {
+        dims.push(Dimension::Stage);
+    }
+    dims.extend(summary.attrs.iter().map(|a| Dimension::Attr(a.name.clone())));
+    dims
+}
 
 /// A change to the view made from a control's value.
 pub type Edit = Rc<dyn Fn(&mut ViewState, String)>;

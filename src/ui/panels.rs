@@ -495,6 +495,68 @@ pub fn ColumnsPanel(p: &ColumnsProps) -> Html {
                     }
                 </div>
             }
+            <KeptColumns summary={p.summary.clone()} view={p.view.clone()} on_view={p.on_view.clone()} />
         </section>
+    }
+}
+
+/// The further columns kept as dimensions (for funnels, paths, breakdowns and attribution): a
+/// checkbox per column no role reads, by header name across the files.
+#[component]
+fn KeptColumns(p: &ColumnsProps) -> Html {
+    let mut candidates: Vec<String> = Vec::new();
+    for f in &p.summary.files {
+        let r = &f.report;
+        for (i, h) in r.headers.iter().enumerate() {
+            let h = h.trim().to_string();
+            if Role::ALL.iter().all(|&role| r.mapping.get(role) != Some(i)) && !h.is_empty() && !candidates.contains(&h)
+            {
+                candidates.push(h);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Html::default();
+    }
+    let kept: Vec<String> = p.summary.attrs.iter().map(|a| a.name.clone()).collect();
+    let toggle = |name: String| {
+        let (view, on_view, kept) = (p.view.clone(), p.on_view.clone(), kept.clone());
+        Callback::from(move |e: Event| {
+            let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+            let mut now = kept.clone();
+            now.retain(|n| *n != name);
+            if on {
+                now.push(name.clone());
+            }
+            let mut v = view.clone();
+            v.keep = Some(now);
+            on_view.emit(v);
+        })
+    };
+    let on_default = {
+        let (view, on_view) = (p.view.clone(), p.on_view.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut v = view.clone();
+            v.keep = None;
+            on_view.emit(v);
+        })
+    };
+    html! {
+        <details class="kept-columns" id="kept-columns" open={candidates.len() <= 24}>
+            <summary>{ format!("Kept columns ({} of {})", kept.len(), candidates.len()) }</summary>
+            <p class="muted">{"Kept columns become dimensions: steps (device=mobile), breakdowns, paths and attribution by them. Each costs 4 bytes per event; common names (country, device, campaign, plan, …) are kept by default."}</p>
+            <div class="kept-list">
+                for name in candidates {
+                    <label class="check">
+                        <input type="checkbox" class="kept-column" value={name.clone()} checked={kept.contains(&name)}
+                               onchange={toggle(name.clone())} />
+                        { name.clone() }
+                    </label>
+                }
+            </div>
+            if p.view.keep.is_some() {
+                <button class="button" id="kept-default" onclick={on_default}>{"Keep the default columns"}</button>
+            }
+        </details>
     }
 }

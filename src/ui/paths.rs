@@ -69,7 +69,7 @@ fn rewrite_text(q: &PathQuery) -> String {
 #[component]
 pub fn PathsView(p: &PathsProps) -> Html {
     let q = &p.view.paths;
-    let values: &[ValueCount] = p.summary.values(q.by);
+    let values: &[ValueCount] = p.summary.values(&q.by);
     // Anchors may name the values the cleaning rules make, as well as the data's values.
     // Combined values are the result's (the most frequent ones).
     let combined = q.with_event && q.by != Dimension::Event;
@@ -229,6 +229,7 @@ pub fn PathsView(p: &PathsProps) -> Html {
                         <option value="channel_event" selected={q.by == Dimension::Channel && combined} disabled={!channel_ok}>{"channel · event"}</option>
                         <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
                         <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
+                        { super::attr_options(&p.summary, &q.by) }
                     </select>
                 </label>
                 <label class="field"><span>{"A path is"}</span>

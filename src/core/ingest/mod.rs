@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::Journeys;
 use super::channel::{adobe_channel, default_channel};
-use super::schema::{adobe_purchase_revenue, ColumnOverrides, Mapping, Preset, Role};
+use super::schema::{adobe_purchase_revenue, last_segment, normalise_header, ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
 use super::time::{format_timestamp, parse_timestamp, trim};
 
@@ -157,6 +157,9 @@ pub struct LoadReport {
     pub format: String,
     pub headers: Vec<String>,
     pub mapping: Mapping,
+    /// Further columns kept as dimensions (indices into `headers`), in the table's order.
+    #[serde(default)]
+    pub kept: Vec<usize>,
     pub bytes: u64,
     pub rows_read: u64,
     pub rows_used: u64,
@@ -296,6 +299,13 @@ impl Loader {
     /// the known id, else the anonymous one.
     pub fn identity_pair(mut self, pair: Option<(String, String)>) -> Loader {
         self.text.rows.identity_pair = pair;
+        self
+    }
+
+    /// Further columns to keep as dimensions, by header name (`keep=`); `None` keeps the
+    /// columns whose names are common dimensions ([`auto_kept`]).
+    pub fn keep(mut self, names: Option<Vec<String>>) -> Loader {
+        self.text.rows.keep = names;
         self
     }
 
@@ -634,6 +644,10 @@ pub(super) struct Rows {
     identity_pair: Option<(String, String)>,
     /// The pair's column indices in this file.
     pair_columns: Option<(usize, usize)>,
+    /// Further columns to keep, by header name; `None`: common dimension names.
+    keep: Option<Vec<String>>,
+    /// The kept columns' indices in this file.
+    kept: Vec<usize>,
     mapping: Mapping,
     builder: Option<TableBuilder>,
     pub report: LoadReport,
@@ -778,8 +792,12 @@ impl Rows {
             }
         }
         let has_channel = mapping.channel.is_some() || mapping.derived_channel.is_some();
-        let mut builder = TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.has_revenue());
+        self.kept = kept_columns(&headers, &mapping, self.keep.as_deref());
+        let attrs = self.kept.iter().map(|&i| headers[i].trim().to_string()).collect();
+        let mut builder =
+            TableBuilder::new(has_channel, mapping.stage.is_some(), mapping.has_revenue()).with_attrs(attrs);
         builder.has_session = mapping.session.is_some();
+        self.report.kept = self.kept.clone();
         self.builder = Some(builder);
         self.report.headers = headers.clone();
         self.report.mapping = mapping.clone();
@@ -974,7 +992,11 @@ impl Rows {
         };
         // Amplitude writes -1 for events outside any session: no session id.
         let session = session.as_deref().map(str::trim).filter(|s| *s != "-1");
-        self.builder.as_mut().expect("header read").push_with_session(row, session);
+        let builder = self.builder.as_mut().expect("header read");
+        builder.push_with_session(row, session);
+        for (i, &col) in self.kept.iter().enumerate() {
+            builder.push_attr(i, text(col).as_deref().map_or("", trim));
+        }
         RowOutcome::Used
     }
 
@@ -1018,6 +1040,64 @@ impl Rows {
         self.report.duplicates = duplicates;
         self.report.duplicates_dropped = self.duplicates == Duplicates::Drop;
         Ok((table, self.report))
+    }
+}
+
+/// Header names (normalised, or their last segment) kept as dimensions without a `keep=`.
+const AUTO_KEPT: &[&str] = &[
+    "country",
+    "region",
+    "city",
+    "language",
+    "device",
+    "device_category",
+    "device_type",
+    "platform",
+    "os",
+    "browser",
+    "campaign",
+    "utm_campaign",
+    "utm_source",
+    "utm_medium",
+    "utm_content",
+    "source",
+    "medium",
+    "plan",
+    "segment",
+    "tier",
+    "product",
+    "category",
+];
+
+/// At most this many columns are kept without a `keep=`.
+pub const MAX_AUTO_KEPT: usize = 6;
+
+/// Whether a header names a common dimension kept by default.
+pub fn auto_kept(header: &str) -> bool {
+    let named = |h: &str| AUTO_KEPT.contains(&normalise_header(h).as_str());
+    named(header) || named(last_segment(header))
+}
+
+/// The columns kept beyond the mapped roles: those named in `keep` (in its order), or without
+/// one, up to [`MAX_AUTO_KEPT`] columns named as common dimensions. Never a column a role reads.
+fn kept_columns(headers: &[String], mapping: &Mapping, keep: Option<&[String]>) -> Vec<usize> {
+    let mut used: Vec<usize> = Role::ALL.iter().filter_map(|&r| mapping.get(r)).collect();
+    used.extend(mapping.fallbacks.iter().flat_map(|(_, cols)| cols.iter().copied()));
+    used.extend(mapping.id_joined_with);
+    let free = |i: &usize| !used.contains(i);
+    match keep {
+        Some(names) => {
+            let mut out: Vec<usize> = Vec::new();
+            for name in names {
+                if let Some(i) = headers.iter().position(|h| h.trim() == name.trim()).filter(free) {
+                    if !out.contains(&i) {
+                        out.push(i);
+                    }
+                }
+            }
+            out
+        }
+        None => (0..headers.len()).filter(free).filter(|&i| auto_kept(&headers[i])).take(MAX_AUTO_KEPT).collect(),
     }
 }
 
