@@ -11,8 +11,8 @@ use super::{edit_view, Edit};
 use crate::core::chart::funnel_layout_with;
 use crate::core::dropoff::{DropoffInsight, ValueCount as InsightValue};
 use crate::core::funnel::{
-    escape_value, Breakdown, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, SegmentAt, StepMatch,
-    Trend, DEFAULT_SESSION_GAP,
+    escape_value, step_dimension, Breakdown, Count, Dimension, Exclusion, FunnelExport, FunnelResult, Order, SegmentAt,
+    StepMatch, Trend, DEFAULT_SESSION_GAP,
 };
 use crate::core::session::SessionSource;
 use crate::core::summary::{Summary, ValueCount};
@@ -87,18 +87,25 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
     };
     let on_order = edit(Rc::new(|v, val| v.funnel.order = Order::from_key(&val).unwrap_or_default()))
         .reform(|e: Event| select_value(&e));
-    // The options' values are steps as written (values escaped; other columns' with `name=`).
-    let on_add = edit(Rc::new(|v, val| {
-        if !val.is_empty() {
-            v.funnel.steps.push(val)
-        }
-    }))
-    .reform(|e: Event| {
+    let picked = |e: Event| {
         let sel = e.target_unchecked_into::<HtmlSelectElement>();
         let value = sel.value();
         sel.set_value(""); // back to "+ Add step…", so the same value can be added again
         value
-    });
+    };
+    let on_add = edit(Rc::new(|v, val| {
+        if !val.is_empty() {
+            v.funnel.steps.push(escape_value(&val))
+        }
+    }))
+    .reform(picked);
+    // Other columns' options are steps as written (`channel=email`).
+    let on_add_other = edit(Rc::new(|v, val| {
+        if !val.is_empty() {
+            v.funnel.steps.push(val)
+        }
+    }))
+    .reform(picked);
 
     // A step matching values that contain a text: typed, then Enter.
     let on_add_contains = edit(Rc::new(|v, val| {
@@ -305,7 +312,7 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                             edit(Rc::new(move |v, val| v.funnel.steps[i] = val)).reform(|e: Event| select_value(&e))
                         }>
                             if !values.iter().any(|v| escape_value(&v.value) == *step) {
-                                <option value={step.clone()} selected=true>{ special_step(step, values) }</option>
+                                <option value={step.clone()} selected=true>{ special_step(step, &p.summary, &q.by) }</option>
                             }
                             for v in values {
                                 <option value={escape_value(&v.value)} selected={escape_value(&v.value) == *step}>{ v.value.clone() }</option>
@@ -346,10 +353,14 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                     <select id="add-step" onchange={on_add} aria-label="Add a step">
                         <option value="" selected=true>{"+ Add step…"}</option>
                         for v in values {
-                            <option value={escape_value(&v.value)}>{ format!("{} ({})", v.value, int(v.events)) }</option>
+                            <option value={v.value.clone()}>{ format!("{} ({})", v.value, int(v.events)) }</option>
                         }
+                    </select>
+                    <select id="add-step-other" onchange={on_add_other} aria-label="Add a step on another column"
+                            title="A step matched on another column than the funnel's (channel=email in an event funnel)">
+                        <option value="" selected=true>{"+ Step on another column…"}</option>
                         for d in dims.iter().filter(|d| **d != q.by) {
-                            <optgroup label={format!("{} (a step on another column)", d.label())}>
+                            <optgroup label={d.label().to_string()}>
                                 for v in p.summary.values(d).iter().filter(|v| !v.value.is_empty()).take(OTHER_COLUMN_VALUES) {
                                     <option value={format!("{}={}", d.key(), escape_value(&v.value))}>
                                         { format!("{}={} ({})", d.label(), v.value, int(v.events)) }
@@ -454,13 +465,27 @@ pub struct ResultProps {
 /// alternatives or `contains …`, marked when nothing in the data matches it. Regular expressions
 /// are only evaluated in the worker (the table marks a step that matches nothing), which keeps the
 /// regex engine out of the page's download.
-fn special_step(step: &str, values: &[ValueCount]) -> String {
-    let m = StepMatch::parse(step);
+/// How a step that is not one value of the funnel's column reads: `contains x`, `matches /x/`,
+/// `a or b`, `channel: email` (a step on another column), with `(not in data)` when nothing matches.
+fn special_step(step: &str, summary: &Summary, by: &Dimension) -> String {
+    let (dim, text) = match step_dimension(step) {
+        Some((d, rest)) if d != *by && super::dimensions(summary).contains(&d) => (d, rest),
+        _ => (by.clone(), step),
+    };
+    let m = StepMatch::parse(text);
+    let on = if dim == *by { String::new() } else { format!("{}: ", dim.label()) };
     if m.regex {
-        return m.describe();
+        return format!("{on}{}", m.describe());
     }
-    let missing = if values.iter().any(|v| m.plain_match(&v.value)) { "" } else { " (not in data)" };
-    format!("{}{missing}", m.describe())
+    let found = summary.values(&dim).iter().any(|v| m.plain_match(&v.value));
+    // A kept column's summary lists its most frequent values only.
+    let listed_all = match &dim {
+        Dimension::Attr(n) => {
+            summary.attrs.iter().find(|a| a.name == *n).is_none_or(|a| a.distinct as usize <= a.values.len())
+        }
+        _ => true,
+    };
+    format!("{on}{}{}", m.describe(), if found || !listed_all { "" } else { " (not in data)" })
 }
 
 fn short(label: &str, max: usize) -> String {
