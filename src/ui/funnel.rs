@@ -331,7 +331,9 @@ pub fn FunnelView(p: &FunnelProps) -> Html {
                             })
                         }>
                             <option value="" selected=true>{"or…"}</option>
-                            for v in values {
+                            // A step on another column takes that column's values.
+                            for v in step_dimension(step).filter(|(d, _)| *d != q.by && dims.contains(d))
+                                .map_or(values, |(d, _)| p.summary.values(&d)).iter().take(500) {
                                 <option value={v.value.clone()}>{ v.value.clone() }</option>
                             }
                         </select>
