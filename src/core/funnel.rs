@@ -523,8 +523,8 @@ fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool]
             per.push((key, vec![0; k]));
         }
         let counts = &mut per[slot[i] as usize].1;
-        for (j, n) in counts.iter_mut().enumerate() {
-            *n += u64::from(hits[c * k + j]);
+        for (n, &hit) in counts.iter_mut().zip(&hits[c * k..c * k + k]) {
+            *n += u64::from(hit);
         }
     }
     let not_reached = per.iter().position(|p| p.0 == SegKey::NotReached).map(|i| per.swap_remove(i).1);
@@ -1237,10 +1237,10 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
             if !prev.is_empty() {
-                step.median_from_previous_s = Some(seconds(prev, 0.5));
-                step.p90_from_previous_s = Some(seconds(prev, 0.9));
-                step.median_from_first_s = Some(seconds(first, 0.5));
-                step.p90_from_first_s = Some(seconds(first, 0.9));
+                let [median, p90] = median_and_p90_seconds(prev);
+                (step.median_from_previous_s, step.p90_from_previous_s) = (Some(median), Some(p90));
+                let [median, p90] = median_and_p90_seconds(first);
+                (step.median_from_first_s, step.p90_from_first_s) = (Some(median), Some(p90));
             }
         }
     }
@@ -1480,6 +1480,157 @@ fn chain_scan(
     depth
 }
 
+/// The most steps [`StepMasks`] holds (one bit each).
+const MASK_STEPS: usize = 32;
+
+/// Which steps each value (code) of the funnel's column matches, as a bit set per code (bit `j`:
+/// step `j`), for funnels of at most [`MASK_STEPS`] steps: one load per event, and no work for
+/// the events that match no step.
+struct StepMasks(Vec<u32>);
+
+impl StepMasks {
+    fn new(column: &Column, labels: &[&str]) -> Option<StepMasks> {
+        if labels.len() > MASK_STEPS {
+            return None;
+        }
+        let mut masks = vec![0u32; column.values.len()];
+        for (j, label) in labels.iter().enumerate() {
+            for code in step_codes(column, label) {
+                masks[code as usize] |= 1 << j;
+            }
+        }
+        Some(StepMasks(masks))
+    }
+}
+
+/// One unit's states for [`masked_scan`]: as in [`chain_scan`], `start[p]` is the latest step-1
+/// time of a chain through steps `0..=p` and `chain[p][..=p]` its rows.
+struct ChainState {
+    start: [i64; MASK_STEPS],
+    chain: [[u32; MASK_STEPS]; MASK_STEPS],
+}
+
+impl ChainState {
+    fn new() -> ChainState {
+        ChainState { start: [NONE; MASK_STEPS], chain: [[0; MASK_STEPS]; MASK_STEPS] }
+    }
+}
+
+/// [`chain_scan`] over the funnel's own steps (`pos` the identity) with the steps as bit sets:
+/// the same states and chains, found with less work per event. `codes` and `ts` are the unit's
+/// rows, the first being row `first`; returns the depth reached (`m` steps).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn masked_scan(
+    codes: &[u32],
+    ts: &[i64],
+    first: usize,
+    masks: &StepMasks,
+    m: usize,
+    state: &mut ChainState,
+    window: i64,
+    stop: bool,
+) -> usize {
+    let ChainState { start, chain } = state;
+    start[..m].fill(NONE);
+    let mut depth = 0;
+    for (i, &code) in codes.iter().enumerate() {
+        let mut mask = masks.0[code as usize];
+        if mask == 0 {
+            continue;
+        }
+        let (t, row) = (ts[i], (first + i) as u32);
+        // Deeper steps first, so an event doing several steps advances each from the states
+        // before it.
+        while mask != 0 {
+            let p = (31 - mask.leading_zeros()) as usize;
+            mask &= !(1 << p);
+            if p == 0 {
+                start[0] = t;
+                chain[0][0] = row;
+                depth = depth.max(1);
+            } else {
+                let s = start[p - 1];
+                // `s > start[p]` also rules out `s == NONE`; rows are in time order, so `t - s`
+                // cannot overflow.
+                if s > start[p] && t - s <= window {
+                    start[p] = s;
+                    let (before, after) = chain.split_at_mut(p);
+                    let (from, to) = (&before[p - 1], &mut after[0]);
+                    // A few rows: an element loop beats a call to memmove here.
+                    for (dst, &src) in to[..p].iter_mut().zip(&from[..p]) {
+                        *dst = src;
+                    }
+                    to[p] = row;
+                    depth = depth.max(p + 1);
+                }
+            }
+        }
+        if depth == m && stop {
+            break;
+        }
+    }
+    depth
+}
+
+/// [`ordered_run`] without exclusions over at most [`MASK_STEPS`] steps: each unit's depth and
+/// traced chain from [`masked_scan`], then the times between steps from the chains.
+fn masked_run(
+    table: &EventTable,
+    units: &[Range<usize>],
+    column: &Column,
+    masks: &StepMasks,
+    k: usize,
+    window: i64,
+) -> Run {
+    let n = units.len();
+    let stop = window == i64::MAX;
+    let mut depths = vec![0u32; n];
+    let mut out = vec![u32::MAX; n * k];
+    // Units per depth reached, so each step's times are allocated once.
+    let mut at_depth = vec![0usize; k + 1];
+    let mut state = ChainState::new();
+    for ((rows, depth), chain) in units.iter().zip(&mut depths).zip(out.chunks_exact_mut(k.max(1))) {
+        let d = masked_scan(
+            &column.codes[rows.clone()],
+            &table.ts[rows.clone()],
+            rows.start,
+            masks,
+            k,
+            &mut state,
+            window,
+            stop,
+        );
+        if d > 0 {
+            for (dst, &src) in chain[..d].iter_mut().zip(&state.chain[d - 1][..d]) {
+                *dst = src;
+            }
+        }
+        *depth = d as u32;
+        at_depth[d] += 1;
+    }
+    let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
+    let mut reaching = 0;
+    for j in (1..k).rev() {
+        reaching += at_depth[j + 1];
+        gaps[j] = (Vec::with_capacity(reaching), Vec::with_capacity(reaching));
+    }
+    let ts = &table.ts;
+    for (&d, chain) in depths.iter().zip(out.chunks_exact(k.max(1))) {
+        if d > 1 {
+            let first = ts[chain[0] as usize];
+            let mut prev = first;
+            for (j, &r) in chain.iter().enumerate().take(d as usize).skip(1) {
+                let t = ts[r as usize];
+                gaps[j].0.push(t - prev);
+                gaps[j].1.push(t - first);
+                prev = t;
+            }
+        }
+    }
+    Run { depths, gaps, chains: out }
+}
+
 /// One ordered run over `labels`.
 struct Run {
     /// Steps reached per unit.
@@ -1499,6 +1650,11 @@ fn ordered_run(
     window: i64,
 ) -> Run {
     let k = labels.len();
+    if exclusions.is_empty() {
+        if let Some(masks) = StepMasks::new(column, labels) {
+            return masked_run(table, units, column, &masks, k, window);
+        }
+    }
     // For each code, the steps it matches, in descending order.
     let matches = StepTable::new(column, labels);
     // For each code, the (from, to) ranges of states it breaks.
@@ -1850,12 +2006,16 @@ fn nearest_rank(len: usize, q: f64) -> usize {
     ((q * len as f64).ceil() as usize).clamp(1, len)
 }
 
-/// [`percentile`] of unsorted microseconds (reordered, in linear time), in seconds.
-fn seconds(values: &mut [i64], q: f64) -> f64 {
+/// The median and 90th [`percentile`] of unsorted microseconds (reordered, in linear time), in
+/// seconds: after selecting the median, the 90th percentile is among the values above it.
+fn median_and_p90_seconds(values: &mut [i64]) -> [f64; 2] {
     if values.is_empty() {
-        return 0.0;
+        return [0.0; 2];
     }
-    *values.select_nth_unstable(nearest_rank(values.len(), q) - 1).1 as f64 / 1e6
+    let (m, p) = (nearest_rank(values.len(), 0.5) - 1, nearest_rank(values.len(), 0.9) - 1);
+    let median = *values.select_nth_unstable(m).1;
+    let p90 = *values[m..].select_nth_unstable(p - m).1;
+    [median, p90].map(|v| v as f64 / 1e6)
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -2045,5 +2205,89 @@ mod tests {
         let t = table(&[("a", 1, "x")]);
         let q = FunnelQuery { by: Dimension::Channel, steps: vec!["email".into()], ..Default::default() };
         assert_eq!(compute(&t, &q), Err(FunnelError::NoChannelColumn));
+    }
+
+    /// The per-event step lists' scan ([`chain_scan`], as every ordered run used before the bit
+    /// sets): per unit the depth, the traced chain and the times between steps.
+    fn reference_run(t: &EventTable, units: &[Range<usize>], labels: &[&str], window: i64) -> Run {
+        let k = labels.len();
+        let st = StepTable::new(&t.event, labels);
+        let ident: Vec<usize> = (0..k).collect();
+        let (mut start, mut scratch) = (vec![NONE; k], vec![0u32; k * k]);
+        let mut run = Run {
+            depths: Vec::new(),
+            gaps: vec![(Vec::new(), Vec::new()); k],
+            chains: vec![u32::MAX; units.len() * k],
+        };
+        for (c, rows) in units.iter().enumerate() {
+            let d = chain_scan(
+                t,
+                &t.event,
+                &st,
+                &ident,
+                rows.clone(),
+                &mut start,
+                &mut scratch,
+                window,
+                window == i64::MAX,
+            );
+            run.depths.push(d as u32);
+            if d > 0 {
+                run.chains[c * k..c * k + d].copy_from_slice(&scratch[(d - 1) * k..(d - 1) * k + d]);
+            }
+            let times: Vec<i64> = run.chains[c * k..c * k + d].iter().map(|&r| t.ts[r as usize]).collect();
+            for j in 1..times.len() {
+                run.gaps[j].0.push(times[j] - times[j - 1]);
+                run.gaps[j].1.push(times[j] - times[0]);
+            }
+        }
+        run
+    }
+
+    #[test]
+    fn bit_set_scan_matches_the_step_list_scan_on_random_tables() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut below = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let names = ["a", "b", "c", "d", "e"];
+        let specs = ["a", "b", "c", "d", "a|b", "c|d|e", "contains:a", "zz"];
+        for _ in 0..3000 {
+            let rows: Vec<(String, i64, &str)> = (0..below(40))
+                .map(|_| (format!("c{}", below(5)), below(12) as i64, names[below(5) as usize]))
+                .collect();
+            let refs: Vec<(&str, i64, &str)> = rows.iter().map(|(c, s, e)| (c.as_str(), *s, *e)).collect();
+            let t = table(&refs);
+            let labels: Vec<&str> = (0..1 + below(6)).map(|_| specs[below(specs.len() as u64) as usize]).collect();
+            let window = [i64::MAX, 0, 2_000_000, 5_000_000][below(4) as usize];
+            let units: Vec<Range<usize>> = (0..t.customer_count()).map(|c| t.rows_of(c)).collect();
+            let masks = StepMasks::new(&t.event, &labels).expect("few steps");
+            let fast = masked_run(&t, &units, &t.event, &masks, labels.len(), window);
+            let slow = reference_run(&t, &units, &labels, window);
+            let what = format!("{refs:?} {labels:?} window {window}");
+            assert_eq!(fast.depths, slow.depths, "{what}");
+            assert_eq!(fast.chains, slow.chains, "{what}");
+            assert_eq!(fast.gaps, slow.gaps, "{what}");
+        }
+    }
+
+    #[test]
+    fn median_and_p90_are_the_nearest_ranks_of_the_sorted_values() {
+        let mut seed = 7u64;
+        for len in 1..200 {
+            let values: Vec<i64> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    (seed >> 40) as i64 % 50
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let want = [0.5, 0.9].map(|q| percentile(&sorted, q) as f64 / 1e6);
+            assert_eq!(median_and_p90_seconds(&mut values.clone()), want, "{values:?}");
+        }
     }
 }
