@@ -22,6 +22,43 @@ use super::time::{Duration, TimeUnit};
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// Items per call of a hot loop's body (see [`chunked`]).
+const CHUNK: usize = 4096;
+
+/// Runs `body` for each of `0..n`, a call per chunk of [`CHUNK`] items rather than one long
+/// loop. In the browser, V8 runs wasm first with its baseline compiler and swaps in optimised
+/// code only at a function's next call (there is no on-stack replacement for wasm): a loop over
+/// a million rows inside one call would run unoptimised to its end, about twice as slow. As a
+/// call per chunk, the body is optimised after its first chunks. Natively this costs nothing.
+#[inline]
+fn chunked(n: usize, mut body: impl FnMut(usize)) {
+    let mut start = 0;
+    while start < n {
+        let end = n.min(start + CHUNK);
+        run_chunk(&mut body, start..end);
+        start = end;
+    }
+}
+
+#[inline(never)]
+fn run_chunk<F: FnMut(usize)>(body: &mut F, items: std::ops::Range<usize>) {
+    for i in items {
+        body(i);
+    }
+}
+
+/// Occurrences of each of a column's values (as [`Column::counts`], chunked).
+fn value_counts(column: &Column) -> Vec<u64> {
+    let mut counts = vec![0u64; column.values.len()];
+    let codes = &column.codes;
+    chunked(codes.len().div_ceil(64), |k| {
+        for &c in &codes[k * 64..codes.len().min(k * 64 + 64)] {
+            counts[c as usize] += 1;
+        }
+    });
+    counts
+}
+
 /// The label of grouped rare values.
 pub const OTHER: &str = "other";
 /// The label of the sink a path flows into when it ends.
@@ -92,17 +129,14 @@ fn step_column<'a>(table: &'a EventTable, q: &PathQuery) -> Result<Cow<'a, Colum
     }
     let mut index: FxMap<(u32, u32), u32> = FxMap::default();
     let mut values: Vec<String> = Vec::new();
-    let codes = column
-        .codes
-        .iter()
-        .zip(&table.event.codes)
-        .map(|(&c, &e)| {
-            *index.entry((c, e)).or_insert_with(|| {
-                values.push(format!("{}{COMBINED}{}", column.values[c as usize], table.event.values[e as usize]));
-                values.len() as u32 - 1
-            })
-        })
-        .collect();
+    let mut codes = Vec::with_capacity(column.codes.len());
+    chunked(column.codes.len(), |r| {
+        let (c, e) = (column.codes[r], table.event.codes[r]);
+        codes.push(*index.entry((c, e)).or_insert_with(|| {
+            values.push(format!("{}{COMBINED}{}", column.values[c as usize], table.event.values[e as usize]));
+            values.len() as u32 - 1
+        }));
+    });
     Ok(Cow::Owned(Column { values, codes }))
 }
 
@@ -434,7 +468,7 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
 fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, q: &PathQuery) -> TransitionGraph {
     // The most frequent (cleaned) values overall keep their name; the rest are "other".
     let mut counts = vec![0u64; cl.labels.len()];
-    for (raw, n) in column.counts().into_iter().enumerate() {
+    for (raw, n) in value_counts(column).into_iter().enumerate() {
         if !cl.hidden[raw] {
             counts[cl.map[raw] as usize] += n;
         }
@@ -458,23 +492,24 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
     // Edge `from * n + to`: its count, then its times bucketed by edge (a counting sort).
-    let step_slot: Vec<usize> = paths.codes.iter().map(|&c| slot[c as usize]).collect();
+    let mut step_slot: Vec<usize> = Vec::with_capacity(paths.codes.len());
+    chunked(paths.codes.len(), |k| step_slot.push(slot[paths.codes[k] as usize]));
     let mut count = vec![0usize; n * n];
-    for i in 0..paths.len() {
+    chunked(paths.len(), |i| {
         let s = &step_slot[paths.span(i)];
         starts[s[0]] += 1;
         ends[s[s.len() - 1]] += 1;
         for w in s.windows(2) {
             count[w[0] * n + w[1]] += 1;
         }
-    }
+    });
     let mut bucket = vec![0usize; n * n + 1];
     for e in 0..n * n {
         bucket[e + 1] = bucket[e] + count[e];
     }
     let mut fill = bucket.clone();
     let mut times = vec![0i64; bucket[n * n]];
-    for i in 0..paths.len() {
+    chunked(paths.len(), |i| {
         let span = paths.span(i);
         // From the last touch of one step to the first touch of the next.
         let nexts = paths.first_ts[span.start + 1..span.end].iter();
@@ -484,7 +519,7 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
             times[fill[e]] = dt;
             fill[e] += 1;
         }
-    }
+    });
     let mut out_total = vec![0u64; n];
     for e in 0..n * n {
         out_total[e / n] += count[e] as u64;
@@ -528,10 +563,6 @@ impl Paths {
         self.offsets.len() - 1
     }
 
-    fn iter(&self) -> impl Iterator<Item = &[u32]> {
-        self.offsets.windows(2).map(|w| &self.codes[w[0]..w[1]])
-    }
-
     fn span(&self, i: usize) -> std::ops::Range<usize> {
         self.offsets[i]..self.offsets[i + 1]
     }
@@ -557,18 +588,18 @@ fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize,
     let grain = q.grain;
     let mut sessions = super::session::Sessions::new(table, q.sessions, q.session_gap.micros());
     let mut out = Vec::with_capacity(table.customer_count());
-    for c in 0..table.customer_count() {
+    chunked(table.customer_count(), |c| {
         let rows = dated_rows(table, c, q);
         if grain == Grain::Session {
             sessions.split(rows, |s| out.push((c, s)));
-            continue;
+            return;
         }
         if grain == Grain::Customer {
             // The whole history is one journey: no row needs looking at.
             if !rows.is_empty() {
                 out.push((c, rows));
             }
-            continue;
+            return;
         }
         let mut start = rows.start;
         for r in rows.clone() {
@@ -580,7 +611,7 @@ fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize,
         if start < rows.end {
             out.push((c, start..rows.end));
         }
-    }
+    });
     out
 }
 
@@ -622,26 +653,28 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     // Whether the customer touched the `touched` value within the dates (journeys of a customer
     // come together, so one answer is kept).
     let mut touch_memo: (usize, bool) = (usize::MAX, false);
-    for (c, rows) in all {
+    chunked(all.len(), |j| {
+        let (c, ref rows) = all[j];
+        let rows = rows.clone();
         if let Some(want) = touched.flatten() {
             if touch_memo.0 != c {
                 touch_memo = (c, dated_rows(table, c, q).any(|r| cl.map[codes[r] as usize] == want));
             }
             if !touch_memo.1 {
-                continue;
+                return;
             }
         }
         if let Some(want) = q.converted {
             let did = conv.is_some_and(|code| rows.clone().any(|r| table.event.codes[r] == code));
             if did != want {
-                continue;
+                return;
             }
         }
         let start = match from.flatten() {
             None => rows.start,
             Some(a) => match rows.clone().find(|&r| cl.map[codes[r] as usize] == a && !cl.hidden[codes[r] as usize]) {
                 Some(r) => r,
-                None => continue,
+                None => return,
             },
         };
         let begin = out.codes.len();
@@ -673,11 +706,11 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
             out.codes.truncate(begin);
             out.first_ts.truncate(begin);
             out.last_ts.truncate(begin);
-            continue;
+            return;
         }
         out.offsets.push(out.codes.len());
         out.origin.push((c, start..end));
-    }
+    });
     out
 }
 
@@ -711,12 +744,12 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     // Per step and value, the node's code: the value itself or "other" (flat: step × value).
     let mut node_codes: Vec<u32> = Vec::with_capacity(steps * n_values);
     let mut counts = vec![0u64; steps * n_values];
-    for (v, &w) in variants.weight.iter().enumerate() {
-        let p = variants.path(&paths, v);
+    chunked(variants.len(), |v| {
+        let (p, w) = (variants.path(&paths, v), variants.weight[v]);
         for i in 0..p.len().min(steps) {
             counts[i * n_values + at(p, i).expect("within the path") as usize] += w;
         }
-    }
+    });
     for counts in counts.chunks_exact(n_values.max(1)).take(steps) {
         let mut order: Vec<usize> = (0..n_values).filter(|&v| counts[v] > 0).collect();
         order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
@@ -739,8 +772,8 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut other_customers = 0u64;
     // Per variant: its route's last trie node.
     let mut leaf: Vec<u32> = Vec::with_capacity(variants.len());
-    for (v, &w) in variants.weight.iter().enumerate() {
-        let p = variants.path(&paths, v);
+    chunked(variants.len(), |v| {
+        let (p, w) = (variants.path(&paths, v), variants.weight[v]);
         let len = p.len().min(steps);
         let mut through_other = false;
         let mut t = RouteTrie::ROOT;
@@ -762,11 +795,9 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         }
         leaf.push(t);
         other_customers += if through_other { w } else { 0 };
-    }
+    });
     let mut node_count = vec![0u64; node_key.len()];
-    for t in 1..trie.len() {
-        node_count[trie.node[t] as usize] += trie.weight[t];
-    }
+    chunked(trie.len() - 1, |t| node_count[trie.node[t + 1] as usize] += trie.weight[t + 1]);
     // Stable order: by step, then customers (descending), "other" and "ended" last.
     let mut order: Vec<usize> = (0..node_count.len()).collect();
     let rank = |code: u32| u8::from(code == other) + 2 * u8::from(code == ended);
@@ -792,11 +823,12 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     };
     // Trie nodes below the root's children enter by a link.
     let mut link_count: FxMap<(usize, usize), u64> = FxMap::default();
-    for t in 1..trie.len() {
+    chunked(trie.len() - 1, |t| {
+        let t = t + 1;
         if trie.parent[t] != RouteTrie::ROOT {
             *link_count.entry(link_of(t)).or_insert(0) += trie.weight[t];
         }
-    }
+    });
     let mut links: Vec<((usize, usize), u64)> = link_count.into_iter().collect();
     links.sort();
     // Backward, the anchor's column is on the right: columns mirror the steps.
@@ -814,9 +846,10 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let link_index: FxMap<(usize, usize), usize> =
         links.iter().enumerate().map(|(i, &((s, t), _))| ((s, t), i)).collect();
     // Per trie node: the link it is entered by (`usize::MAX` for the root's children).
-    let entry_link: Vec<usize> = (0..trie.len())
-        .map(|t| if t == 0 || trie.parent[t] == RouteTrie::ROOT { usize::MAX } else { link_index[&link_of(t)] })
-        .collect();
+    let mut entry_link: Vec<usize> = Vec::with_capacity(trie.len());
+    chunked(trie.len(), |t| {
+        entry_link.push(if t == 0 || trie.parent[t] == RouteTrie::ROOT { usize::MAX } else { link_index[&link_of(t)] })
+    });
     // Membership as bitsets over the links: OR-ing a route's links into each of its nodes and
     // links is cheap and needs no sorting; each distinct route (trie leaf) is taken once.
     let words = links.len().div_ceil(64).max(1);
@@ -825,9 +858,10 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut route = vec![0u64; words];
     let mut done = vec![false; trie.len()];
     let mut chain: Vec<usize> = Vec::with_capacity(steps + 1);
-    for &end in &leaf {
+    chunked(leaf.len(), |k| {
+        let end = leaf[k];
         if std::mem::replace(&mut done[end as usize], true) {
-            continue;
+            return;
         }
         chain.clear();
         let mut t = end as usize;
@@ -853,7 +887,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
                 or_into(&mut link_bits, entry_link[t]);
             }
         }
-    }
+    });
     // The set bits of each bitset, ascending.
     let lists = |bits: &[u64], count: usize| -> Vec<Vec<usize>> {
         (0..count)
@@ -937,10 +971,11 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut revenue = vec![0f64; top];
     let mut durations = vec![0i64; bucket[top]];
     let mut fill = bucket.clone();
-    for (i, (c, rows)) in paths.origin.iter().enumerate() {
+    chunked(paths.origin.len(), |i| {
+        let (c, rows) = &paths.origin[i];
         let k = listed_at[variants.of[i] as usize];
         if k == u32::MAX {
-            continue;
+            return;
         }
         let k = k as usize;
         if let Some(code) = conv_code {
@@ -954,7 +989,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         let span = paths.span(i);
         durations[fill[k]] = paths.last_ts[span.end - 1] - paths.first_ts[span.start];
         fill[k] += 1;
-    }
+    });
     let listed: Vec<Variant> = ranked[..top]
         .iter()
         .enumerate()
@@ -1006,7 +1041,8 @@ impl Variants {
         // Sized for the worst case (every path distinct): no rehashing as it fills.
         let mut index: FxMap<&[u32], u32> = FxMap::with_capacity_and_hasher(paths.len(), Default::default());
         let mut out = Variants { of: Vec::with_capacity(paths.len()), first: Vec::new(), weight: Vec::new() };
-        for (i, p) in paths.iter().enumerate() {
+        chunked(paths.len(), |i| {
+            let p = &paths.codes[paths.span(i)];
             let v = *index.entry(p).or_insert_with(|| {
                 out.first.push(i as u32);
                 out.weight.push(0);
@@ -1014,7 +1050,7 @@ impl Variants {
             });
             out.weight[v as usize] += 1;
             out.of.push(v);
-        }
+        });
         out
     }
 
