@@ -1199,6 +1199,36 @@ mod tests {
     }
 
     #[test]
+    fn distinct_sequences_packed_or_by_slice() {
+        // 5 codes: 3 bits each, so up to 21 codes pack into one integer; longer ones go by slice.
+        let long_a: Vec<u32> = (0..30).map(|i| i % 5).collect();
+        let mut long_b = long_a.clone();
+        long_b[29] = 0;
+        let items: Vec<Vec<u32>> = vec![
+            vec![0],
+            vec![0, 0],
+            vec![4, 3],
+            long_a.clone(),
+            vec![0],
+            long_b.clone(),
+            vec![0, 0],
+            long_a,
+            (0..21).map(|i| i % 5).collect(),
+            (0..21).map(|i| i % 5).collect(),
+            vec![],
+            vec![],
+        ];
+        let (of, first) = distinct(items.len(), |i| &items[i], 5);
+        assert_eq!(of, [0, 1, 2, 3, 0, 4, 1, 3, 5, 5, 6, 6]);
+        assert_eq!(first, [0, 1, 2, 3, 5, 8, 10]);
+        for i in 0..items.len() {
+            for j in 0..items.len() {
+                assert_eq!(of[i] == of[j], items[i] == items[j], "{i} {j}");
+            }
+        }
+    }
+
+    #[test]
     fn highlight_lists_pack_into_bitsets_and_back() {
         let t = table(&[("a", 1, "x"), ("a", 2, "y"), ("b", 1, "x"), ("b", 2, "z"), ("c", 1, "w"), ("c", 2, "x")]);
         for steps in [1, 2, 3] {
