@@ -156,6 +156,8 @@ pub enum Response {
     },
     Paths {
         id: u32,
+        /// Crosses with its highlight lists packed (see [`paths_wire`]).
+        #[serde(with = "paths_wire")]
         result: Result<Box<PathResult>, String>,
     },
     Attribution {
@@ -208,6 +210,73 @@ impl Response {
             Response::Stages { .. } => Some("stages"),
             _ => None,
         }
+    }
+}
+
+/// A paths result as it crosses the worker boundary: the nodes' and links' highlight lists
+/// (`through`, tens of thousands of numbers that would each become a JS value) packed into one
+/// byte array ([`PathResult::take_through`]), restored on arrival.
+mod paths_wire {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::core::paths::PathResult;
+
+    #[derive(Serialize, Deserialize)]
+    struct Wire {
+        result: Box<PathResult>,
+        through: Bytes,
+    }
+
+    /// Bytes serialised as bytes (a `Uint8Array` through serde-wasm-bindgen).
+    struct Bytes(Vec<u8>);
+
+    impl Serialize for Bytes {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(&self.0)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Bytes {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = Bytes;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("bytes")
+                }
+                fn visit_bytes<E>(self, v: &[u8]) -> Result<Bytes, E> {
+                    Ok(Bytes(v.to_vec()))
+                }
+                fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                    Ok(Bytes(v))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Bytes, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(b) = seq.next_element()? {
+                        out.push(b);
+                    }
+                    Ok(Bytes(out))
+                }
+            }
+            d.deserialize_byte_buf(Visit)
+        }
+    }
+
+    pub fn serialize<S: Serializer>(r: &Result<Box<PathResult>, String>, s: S) -> Result<S::Ok, S::Error> {
+        let wire = r.as_ref().map_err(Clone::clone).map(|r| {
+            let mut result = r.clone();
+            let through = Bytes(result.take_through());
+            Wire { result, through }
+        });
+        wire.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Result<Box<PathResult>, String>, D::Error> {
+        let wire: Result<Wire, String> = Deserialize::deserialize(d)?;
+        Ok(wire.map(|Wire { mut result, through }| {
+            result.restore_through(&through.0);
+            result
+        }))
     }
 }
 

@@ -22,6 +22,43 @@ use super::time::{Duration, TimeUnit};
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// Items per call of a hot loop's body (see [`chunked`]).
+const CHUNK: usize = 4096;
+
+/// Runs `body` for each of `0..n`, a call per chunk of [`CHUNK`] items rather than one long
+/// loop. In the browser, V8 runs wasm first with its baseline compiler and swaps in optimised
+/// code only at a function's next call (there is no on-stack replacement for wasm): a loop over
+/// a million rows inside one call would run unoptimised to its end, about twice as slow. As a
+/// call per chunk, the body is optimised after its first chunks. Natively this costs nothing.
+#[inline]
+fn chunked(n: usize, mut body: impl FnMut(usize)) {
+    let mut start = 0;
+    while start < n {
+        let end = n.min(start + CHUNK);
+        run_chunk(&mut body, start..end);
+        start = end;
+    }
+}
+
+#[inline(never)]
+fn run_chunk<F: FnMut(usize)>(body: &mut F, items: std::ops::Range<usize>) {
+    for i in items {
+        body(i);
+    }
+}
+
+/// Occurrences of each of a column's values (as [`Column::counts`], chunked).
+fn value_counts(column: &Column) -> Vec<u64> {
+    let mut counts = vec![0u64; column.values.len()];
+    let codes = &column.codes;
+    chunked(codes.len().div_ceil(64), |k| {
+        for &c in &codes[k * 64..codes.len().min(k * 64 + 64)] {
+            counts[c as usize] += 1;
+        }
+    });
+    counts
+}
+
 /// The label of grouped rare values.
 pub const OTHER: &str = "other";
 /// The label of the sink a path flows into when it ends.
@@ -92,17 +129,14 @@ fn step_column<'a>(table: &'a EventTable, q: &PathQuery) -> Result<Cow<'a, Colum
     }
     let mut index: FxMap<(u32, u32), u32> = FxMap::default();
     let mut values: Vec<String> = Vec::new();
-    let codes = column
-        .codes
-        .iter()
-        .zip(&table.event.codes)
-        .map(|(&c, &e)| {
-            *index.entry((c, e)).or_insert_with(|| {
-                values.push(format!("{}{COMBINED}{}", column.values[c as usize], table.event.values[e as usize]));
-                values.len() as u32 - 1
-            })
-        })
-        .collect();
+    let mut codes = Vec::with_capacity(column.codes.len());
+    chunked(column.codes.len(), |r| {
+        let (c, e) = (column.codes[r], table.event.codes[r]);
+        codes.push(*index.entry((c, e)).or_insert_with(|| {
+            values.push(format!("{}{COMBINED}{}", column.values[c as usize], table.event.values[e as usize]));
+            values.len() as u32 - 1
+        }));
+    });
     Ok(Cow::Owned(Column { values, codes }))
 }
 
@@ -395,6 +429,42 @@ pub struct PathResult {
 /// Variants listed in the result.
 pub const TOP_VARIANTS: usize = 500;
 
+impl PathResult {
+    /// Takes the highlight lists (`through`) out of every node and link, packed as bitsets over
+    /// the links: per node, then per link, `links.len().div_ceil(8)` bytes, bit `l % 8` of byte
+    /// `l / 8` set when link `l` is in the list. Between the worker and the page this crosses as
+    /// one byte array instead of a number per entry (over 100,000 at 8 steps of 1M events).
+    pub fn take_through(&mut self) -> Vec<u8> {
+        let per = self.links.len().div_ceil(8);
+        let mut out = Vec::with_capacity(per * (self.nodes.len() + self.links.len()));
+        let lists = self.nodes.iter_mut().map(|n| &mut n.through).chain(self.links.iter_mut().map(|l| &mut l.through));
+        for list in lists {
+            let at = out.len();
+            out.resize(at + per, 0u8);
+            for &l in std::mem::take(list).iter() {
+                out[at + l / 8] |= 1 << (l % 8);
+            }
+        }
+        out
+    }
+
+    /// Puts back the lists [`take_through`](Self::take_through) packed (ascending, as computed).
+    pub fn restore_through(&mut self, packed: &[u8]) {
+        let per = self.links.len().div_ceil(8);
+        let lists = self.nodes.iter_mut().map(|n| &mut n.through).chain(self.links.iter_mut().map(|l| &mut l.through));
+        for (list, bits) in lists.zip(packed.chunks(per.max(1))) {
+            list.clear();
+            for (k, &b) in bits.iter().enumerate() {
+                let mut b = b;
+                while b != 0 {
+                    list.push(k * 8 + b.trailing_zeros() as usize);
+                    b &= b - 1;
+                }
+            }
+        }
+    }
+}
+
 /// One directly-follows edge: customers' consecutive touches `from` → `to`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transition {
@@ -434,7 +504,7 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
 fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, q: &PathQuery) -> TransitionGraph {
     // The most frequent (cleaned) values overall keep their name; the rest are "other".
     let mut counts = vec![0u64; cl.labels.len()];
-    for (raw, n) in column.counts().into_iter().enumerate() {
+    for (raw, n) in value_counts(column).into_iter().enumerate() {
         if !cl.hidden[raw] {
             counts[cl.map[raw] as usize] += n;
         }
@@ -457,34 +527,21 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     let n = values.len();
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
-    // Edge `from * n + to`: its count, then its times bucketed by edge (a counting sort).
-    let step_slot: Vec<usize> = paths.codes.iter().map(|&c| slot[c as usize]).collect();
-    let mut count = vec![0usize; n * n];
-    for i in 0..paths.len() {
-        let s = &step_slot[paths.span(i)];
-        starts[s[0]] += 1;
-        ends[s[s.len() - 1]] += 1;
-        for w in s.windows(2) {
-            count[w[0] * n + w[1]] += 1;
-        }
-    }
-    let mut bucket = vec![0usize; n * n + 1];
-    for e in 0..n * n {
-        bucket[e + 1] = bucket[e] + count[e];
-    }
-    let mut fill = bucket.clone();
-    let mut times = vec![0i64; bucket[n * n]];
-    for i in 0..paths.len() {
+    // Per edge `from * n + to`: the times it took (its count is their number), in one pass.
+    let mut times: Vec<Vec<i64>> = vec![Vec::new(); n * n];
+    chunked(paths.len(), |i| {
         let span = paths.span(i);
-        // From the last touch of one step to the first touch of the next.
-        let nexts = paths.first_ts[span.start + 1..span.end].iter();
-        let gaps = nexts.zip(&paths.last_ts[span.start..span.end - 1]).map(|(next, prev)| (next - prev) / 1_000_000);
-        for (w, dt) in step_slot[span].windows(2).zip(gaps) {
-            let e = w[0] * n + w[1];
-            times[fill[e]] = dt;
-            fill[e] += 1;
+        let mut from = slot[paths.codes[span.start] as usize];
+        starts[from] += 1;
+        for k in span.start + 1..span.end {
+            let to = slot[paths.codes[k] as usize];
+            // From the last touch of one step to the first touch of the next.
+            times[from * n + to].push((paths.first_ts[k] - paths.last_ts[k - 1]) / 1_000_000);
+            from = to;
         }
-    }
+        ends[from] += 1;
+    });
+    let count: Vec<usize> = times.iter().map(Vec::len).collect();
     let mut out_total = vec![0u64; n];
     for e in 0..n * n {
         out_total[e / n] += count[e] as u64;
@@ -493,7 +550,7 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
         .filter(|&e| count[e] > 0)
         .map(|e| {
             let (from, to) = (e / n, e % n);
-            let [median, p90] = percentiles(&mut times[bucket[e]..bucket[e + 1]], [0.5, 0.9]);
+            let [median, p90] = percentiles(&mut times[e], [0.5, 0.9]);
             Transition {
                 from,
                 to,
@@ -528,10 +585,6 @@ impl Paths {
         self.offsets.len() - 1
     }
 
-    fn iter(&self) -> impl Iterator<Item = &[u32]> {
-        self.offsets.windows(2).map(|w| &self.codes[w[0]..w[1]])
-    }
-
     fn span(&self, i: usize) -> std::ops::Range<usize> {
         self.offsets[i]..self.offsets[i + 1]
     }
@@ -557,18 +610,18 @@ fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize,
     let grain = q.grain;
     let mut sessions = super::session::Sessions::new(table, q.sessions, q.session_gap.micros());
     let mut out = Vec::with_capacity(table.customer_count());
-    for c in 0..table.customer_count() {
+    chunked(table.customer_count(), |c| {
         let rows = dated_rows(table, c, q);
         if grain == Grain::Session {
             sessions.split(rows, |s| out.push((c, s)));
-            continue;
+            return;
         }
         if grain == Grain::Customer {
             // The whole history is one journey: no row needs looking at.
             if !rows.is_empty() {
                 out.push((c, rows));
             }
-            continue;
+            return;
         }
         let mut start = rows.start;
         for r in rows.clone() {
@@ -580,7 +633,7 @@ fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize,
         if start < rows.end {
             out.push((c, start..rows.end));
         }
-    }
+    });
     out
 }
 
@@ -622,26 +675,28 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     // Whether the customer touched the `touched` value within the dates (journeys of a customer
     // come together, so one answer is kept).
     let mut touch_memo: (usize, bool) = (usize::MAX, false);
-    for (c, rows) in all {
+    chunked(all.len(), |j| {
+        let (c, ref rows) = all[j];
+        let rows = rows.clone();
         if let Some(want) = touched.flatten() {
             if touch_memo.0 != c {
                 touch_memo = (c, dated_rows(table, c, q).any(|r| cl.map[codes[r] as usize] == want));
             }
             if !touch_memo.1 {
-                continue;
+                return;
             }
         }
         if let Some(want) = q.converted {
             let did = conv.is_some_and(|code| rows.clone().any(|r| table.event.codes[r] == code));
             if did != want {
-                continue;
+                return;
             }
         }
         let start = match from.flatten() {
             None => rows.start,
             Some(a) => match rows.clone().find(|&r| cl.map[codes[r] as usize] == a && !cl.hidden[codes[r] as usize]) {
                 Some(r) => r,
-                None => continue,
+                None => return,
             },
         };
         let begin = out.codes.len();
@@ -673,11 +728,11 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
             out.codes.truncate(begin);
             out.first_ts.truncate(begin);
             out.last_ts.truncate(begin);
-            continue;
+            return;
         }
         out.offsets.push(out.codes.len());
         out.origin.push((c, start..end));
-    }
+    });
     out
 }
 
@@ -691,7 +746,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     // Distinct paths first: everything but the transitions and the listed variants' figures
     // depends only on a path's values, so it is computed once per variant, weighted by its
     // customers.
-    let variants = Variants::of(&paths);
+    let variants = Variants::of(&paths, cl.labels.len());
 
     // Values shown at each step: the most frequent, the rest as "other"; with a share
     // threshold, also values held by fewer than `min_share` of the paths at that step.
@@ -711,12 +766,12 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     // Per step and value, the node's code: the value itself or "other" (flat: step × value).
     let mut node_codes: Vec<u32> = Vec::with_capacity(steps * n_values);
     let mut counts = vec![0u64; steps * n_values];
-    for (v, &w) in variants.weight.iter().enumerate() {
-        let p = variants.path(&paths, v);
+    chunked(variants.len(), |v| {
+        let (p, w) = (variants.path(&paths, v), variants.weight[v]);
         for i in 0..p.len().min(steps) {
             counts[i * n_values + at(p, i).expect("within the path") as usize] += w;
         }
-    }
+    });
     for counts in counts.chunks_exact(n_values.max(1)).take(steps) {
         let mut order: Vec<usize> = (0..n_values).filter(|&v| counts[v] > 0).collect();
         order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
@@ -729,44 +784,73 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     }
     let node_code = |i: usize, v: u32| node_codes[i * n_values + v as usize];
 
-    // Each variant's route through the Sankey, as a trie: a trie node is a route prefix (its
-    // Sankey node, its parent prefix and the customers through it). Routes shared by many
-    // variants are walked once below, and node and link counts are sums over the trie.
+    // Each variant's route through the Sankey: its node at each step shown, then the sink when
+    // its path ends before the last step. Variants on the same route are taken together below
+    // (distinct routes are far fewer), and node and link counts are sums over the routes.
     let width = n_values + 2;
     let mut node_ids: Vec<u32> = vec![u32::MAX; (steps + 1) * width];
     let mut node_key: Vec<(usize, u32)> = Vec::new();
-    let mut trie = RouteTrie::default();
     let mut other_customers = 0u64;
-    // Per variant: its route's last trie node.
-    let mut leaf: Vec<u32> = Vec::with_capacity(variants.len());
-    for (v, &w) in variants.weight.iter().enumerate() {
-        let p = variants.path(&paths, v);
+    // Per variant, its route as node ids (flat: variant `v` is `hops[hop_at[v]..hop_at[v + 1]]`).
+    let mut hops: Vec<u32> = Vec::with_capacity(variants.len() * (steps + 1).min(8));
+    let mut hop_at: Vec<usize> = Vec::with_capacity(variants.len() + 1);
+    hop_at.push(0);
+    chunked(variants.len(), |v| {
+        let (p, w) = (variants.path(&paths, v), variants.weight[v]);
         let len = p.len().min(steps);
         let mut through_other = false;
-        let mut t = RouteTrie::ROOT;
-        let mut visit = |key: (usize, u32), t: u32| -> u32 {
+        let mut visit = |key: (usize, u32)| {
             let slot = &mut node_ids[key.0 * width + key.1 as usize];
             if *slot == u32::MAX {
                 *slot = node_key.len() as u32;
                 node_key.push(key);
             }
-            trie.child(t, *slot, w)
+            hops.push(*slot);
         };
         for i in 0..len {
             let code = node_code(i, at(p, i).expect("within the path"));
             through_other |= code == other;
-            t = visit((i, code), t);
+            visit((i, code));
         }
         if len < steps {
-            t = visit((len, ended), t);
+            visit((len, ended));
         }
-        leaf.push(t);
+        hop_at.push(hops.len());
         other_customers += if through_other { w } else { 0 };
+    });
+    let route_of = |v: usize| &hops[hop_at[v]..hop_at[v + 1]];
+    let (of_route, first_route) = distinct(variants.len(), route_of, node_key.len());
+    let mut route_weight = vec![0u64; first_route.len()];
+    for (v, &r) in of_route.iter().enumerate() {
+        route_weight[r as usize] += variants.weight[v];
     }
+    let routes = |r: usize| route_of(first_route[r] as usize);
+    // Node counts, and the links (consecutive nodes of a route) with their counts; per route
+    // its links, as link ids in order of first appearance (flat, as the hops).
     let mut node_count = vec![0u64; node_key.len()];
-    for t in 1..trie.len() {
-        node_count[trie.node[t] as usize] += trie.weight[t];
-    }
+    let mut link_id: FxMap<(u32, u32), u32> = FxMap::default();
+    let mut link_ends: Vec<(u32, u32)> = Vec::new();
+    let mut link_weight: Vec<u64> = Vec::new();
+    let mut route_links: Vec<u32> = Vec::with_capacity(hops.len());
+    let mut route_links_at: Vec<usize> = Vec::with_capacity(first_route.len() + 1);
+    route_links_at.push(0);
+    chunked(first_route.len(), |r| {
+        let (route, w) = (routes(r), route_weight[r]);
+        for &n in route {
+            node_count[n as usize] += w;
+        }
+        for pair in route.windows(2) {
+            let next = link_ends.len() as u32;
+            let id = *link_id.entry((pair[0], pair[1])).or_insert(next);
+            if id == next {
+                link_ends.push((pair[0], pair[1]));
+                link_weight.push(0);
+            }
+            link_weight[id as usize] += w;
+            route_links.push(id);
+        }
+        route_links_at.push(route_links.len());
+    });
     // Stable order: by step, then customers (descending), "other" and "ended" last.
     let mut order: Vec<usize> = (0..node_count.len()).collect();
     let rank = |code: u32| u8::from(code == other) + 2 * u8::from(code == ended);
@@ -782,22 +866,23 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         position[n] = pos;
     }
     // Links point forward in time: backward, from the step further back to the nearer one.
-    let link_of = |t: usize| -> (usize, usize) {
-        let (s, n) = (position[trie.node[trie.parent[t] as usize] as usize], position[trie.node[t] as usize]);
+    let link_of = |(a, b): (u32, u32)| -> (usize, usize) {
+        let (s, n) = (position[a as usize], position[b as usize]);
         if back {
             (n, s)
         } else {
             (s, n)
         }
     };
-    // Trie nodes below the root's children enter by a link.
-    let mut link_count: FxMap<(usize, usize), u64> = FxMap::default();
-    for t in 1..trie.len() {
-        if trie.parent[t] != RouteTrie::ROOT {
-            *link_count.entry(link_of(t)).or_insert(0) += trie.weight[t];
-        }
+    let mut links: Vec<((usize, usize), u64)> =
+        link_ends.iter().zip(&link_weight).map(|(&ends, &w)| (link_of(ends), w)).collect();
+    // Per link id, its index among the sorted links.
+    let mut sorted: Vec<u32> = (0..links.len() as u32).collect();
+    sorted.sort_by_key(|&l| links[l as usize].0);
+    let mut link_index = vec![0usize; links.len()];
+    for (i, &l) in sorted.iter().enumerate() {
+        link_index[l as usize] = i;
     }
-    let mut links: Vec<((usize, usize), u64)> = link_count.into_iter().collect();
     links.sort();
     // Backward, the anchor's column is on the right: columns mirror the steps.
     let last_step = node_key.iter().map(|k| k.0).max().unwrap_or(0);
@@ -810,50 +895,31 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let (placed, ribbons) = sankey::layout(&nodes_in, &links_in, settings);
 
     // Per node and per link: the links of the paths through it, over the distinct routes (each
-    // distinct path takes one route through the Sankey).
-    let link_index: FxMap<(usize, usize), usize> =
-        links.iter().enumerate().map(|(i, &((s, t), _))| ((s, t), i)).collect();
-    // Per trie node: the link it is entered by (`usize::MAX` for the root's children).
-    let entry_link: Vec<usize> = (0..trie.len())
-        .map(|t| if t == 0 || trie.parent[t] == RouteTrie::ROOT { usize::MAX } else { link_index[&link_of(t)] })
-        .collect();
-    // Membership as bitsets over the links: OR-ing a route's links into each of its nodes and
-    // links is cheap and needs no sorting; each distinct route (trie leaf) is taken once.
+    // distinct path takes one route through the Sankey). Membership as bitsets over the links:
+    // OR-ing a route's links into each of its nodes and links is cheap and needs no sorting.
     let words = links.len().div_ceil(64).max(1);
     let mut node_bits = vec![0u64; order.len() * words];
     let mut link_bits = vec![0u64; links.len() * words];
-    let mut route = vec![0u64; words];
-    let mut done = vec![false; trie.len()];
-    let mut chain: Vec<usize> = Vec::with_capacity(steps + 1);
-    for &end in &leaf {
-        if std::mem::replace(&mut done[end as usize], true) {
-            continue;
-        }
-        chain.clear();
-        let mut t = end as usize;
-        while t != RouteTrie::ROOT as usize {
-            chain.push(t);
-            t = trie.parent[t] as usize;
-        }
-        route.fill(0);
-        for &t in &chain {
-            let l = entry_link[t];
-            if l != usize::MAX {
-                route[l / 64] |= 1 << (l % 64);
-            }
+    let mut route_bits = vec![0u64; words];
+    chunked(first_route.len(), |r| {
+        let on = &route_links[route_links_at[r]..route_links_at[r + 1]];
+        route_bits.fill(0);
+        for &l in on {
+            let l = link_index[l as usize];
+            route_bits[l / 64] |= 1 << (l % 64);
         }
         let or_into = |bits: &mut [u64], at: usize| {
-            for (b, r) in bits[at * words..(at + 1) * words].iter_mut().zip(&route) {
+            for (b, r) in bits[at * words..(at + 1) * words].iter_mut().zip(&route_bits) {
                 *b |= r;
             }
         };
-        for &t in &chain {
-            or_into(&mut node_bits, position[trie.node[t] as usize]);
-            if entry_link[t] != usize::MAX {
-                or_into(&mut link_bits, entry_link[t]);
-            }
+        for &n in routes(r) {
+            or_into(&mut node_bits, position[n as usize]);
         }
-    }
+        for &l in on {
+            or_into(&mut link_bits, link_index[l as usize]);
+        }
+    });
     // The set bits of each bitset, ascending.
     let lists = |bits: &[u64], count: usize| -> Vec<Vec<usize>> {
         (0..count)
@@ -937,10 +1003,11 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut revenue = vec![0f64; top];
     let mut durations = vec![0i64; bucket[top]];
     let mut fill = bucket.clone();
-    for (i, (c, rows)) in paths.origin.iter().enumerate() {
+    chunked(paths.origin.len(), |i| {
+        let (c, rows) = &paths.origin[i];
         let k = listed_at[variants.of[i] as usize];
         if k == u32::MAX {
-            continue;
+            return;
         }
         let k = k as usize;
         if let Some(code) = conv_code {
@@ -954,7 +1021,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         let span = paths.span(i);
         durations[fill[k]] = paths.last_ts[span.end - 1] - paths.first_ts[span.start];
         fill[k] += 1;
-    }
+    });
     let listed: Vec<Variant> = ranked[..top]
         .iter()
         .enumerate()
@@ -1002,20 +1069,13 @@ struct Variants {
 }
 
 impl Variants {
-    fn of(paths: &Paths) -> Variants {
-        // Sized for the worst case (every path distinct): no rehashing as it fills.
-        let mut index: FxMap<&[u32], u32> = FxMap::with_capacity_and_hasher(paths.len(), Default::default());
-        let mut out = Variants { of: Vec::with_capacity(paths.len()), first: Vec::new(), weight: Vec::new() };
-        for (i, p) in paths.iter().enumerate() {
-            let v = *index.entry(p).or_insert_with(|| {
-                out.first.push(i as u32);
-                out.weight.push(0);
-                out.first.len() as u32 - 1
-            });
-            out.weight[v as usize] += 1;
-            out.of.push(v);
+    fn of(paths: &Paths, values: usize) -> Variants {
+        let (of, first) = distinct(paths.len(), |i| &paths.codes[paths.span(i)], values);
+        let mut weight = vec![0u64; first.len()];
+        for &v in &of {
+            weight[v as usize] += 1;
         }
-        out
+        Variants { of, first, weight }
     }
 
     fn len(&self) -> usize {
@@ -1028,40 +1088,32 @@ impl Variants {
     }
 }
 
-/// Routes through the Sankey as a trie of prefixes: trie node 0 is the empty route; every
-/// other one is a Sankey node reached from its parent prefix, with the customers through it.
-struct RouteTrie {
-    node: Vec<u32>,
-    parent: Vec<u32>,
-    weight: Vec<u64>,
-    children: FxMap<(u32, u32), u32>,
-}
-
-impl Default for RouteTrie {
-    fn default() -> Self {
-        RouteTrie { node: vec![u32::MAX], parent: vec![u32::MAX], weight: vec![0], children: FxMap::default() }
-    }
-}
-
-impl RouteTrie {
-    const ROOT: u32 = 0;
-
-    fn len(&self) -> usize {
-        self.node.len()
-    }
-
-    /// The prefix `t` followed by Sankey node `n`, with `w` more customers through it.
-    fn child(&mut self, t: u32, n: u32, w: u64) -> u32 {
-        let next = self.node.len() as u32;
-        let c = *self.children.entry((t, n)).or_insert(next);
-        if c == next {
-            self.node.push(n);
-            self.parent.push(t);
-            self.weight.push(0);
+/// The distinct sequences among `n` (codes below `codes`): per item its class, and per class its
+/// first item, classes numbered in order of first appearance. A sequence short enough is keyed
+/// by one integer (its codes packed, each plus one, so that lengths differ too); a longer one by
+/// its slice.
+fn distinct<'a>(n: usize, item: impl Fn(usize) -> &'a [u32], codes: usize) -> (Vec<u32>, Vec<u32>) {
+    let bits = usize::BITS - codes.leading_zeros();
+    let fits = (64 / bits.max(1)) as usize;
+    let mut packed: FxMap<u64, u32> = FxMap::with_capacity_and_hasher(n.min(1 << 16), Default::default());
+    let mut long: FxMap<&[u32], u32> = FxMap::default();
+    let mut of = Vec::with_capacity(n);
+    let mut first = Vec::new();
+    chunked(n, |i| {
+        let s = item(i);
+        let next = first.len() as u32;
+        let class = if s.len() <= fits {
+            let key = s.iter().fold(0u64, |k, &c| (k << bits) | (u64::from(c) + 1));
+            *packed.entry(key).or_insert(next)
+        } else {
+            *long.entry(s).or_insert(next)
+        };
+        if class == next {
+            first.push(i as u32);
         }
-        self.weight[c as usize] += w;
-        c
-    }
+        of.push(class);
+    });
+    (of, first)
 }
 
 /// Nearest-rank percentiles (as [`percentile`](super::funnel::percentile) of the sorted values) of unsorted values,
@@ -1144,6 +1196,64 @@ mod tests {
         assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 1, 3, 4]]);
         let through: Vec<Vec<usize>> = r.links.iter().map(|l| l.through.clone()).collect();
         assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 3], vec![1, 4]]);
+    }
+
+    #[test]
+    fn distinct_sequences_packed_or_by_slice() {
+        // 5 codes: 3 bits each, so up to 21 codes pack into one integer; longer ones go by slice.
+        let long_a: Vec<u32> = (0..30).map(|i| i % 5).collect();
+        let mut long_b = long_a.clone();
+        long_b[29] = 0;
+        let items: Vec<Vec<u32>> = vec![
+            vec![0],
+            vec![0, 0],
+            vec![4, 3],
+            long_a.clone(),
+            vec![0],
+            long_b.clone(),
+            vec![0, 0],
+            long_a,
+            (0..21).map(|i| i % 5).collect(),
+            (0..21).map(|i| i % 5).collect(),
+            vec![],
+            vec![],
+        ];
+        let (of, first) = distinct(items.len(), |i| &items[i], 5);
+        assert_eq!(of, [0, 1, 2, 3, 0, 4, 1, 3, 5, 5, 6, 6]);
+        assert_eq!(first, [0, 1, 2, 3, 5, 8, 10]);
+        for i in 0..items.len() {
+            for j in 0..items.len() {
+                assert_eq!(of[i] == of[j], items[i] == items[j], "{i} {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn highlight_lists_pack_into_bitsets_and_back() {
+        let t = table(&[("a", 1, "x"), ("a", 2, "y"), ("b", 1, "x"), ("b", 2, "z"), ("c", 1, "w"), ("c", 2, "x")]);
+        for steps in [1, 2, 3] {
+            let r = compute(&t, &q(steps)).unwrap();
+            let mut packed = r.clone();
+            let bits = packed.take_through();
+            assert!(
+                packed.nodes.iter().all(|n| n.through.is_empty()) && packed.links.iter().all(|l| l.through.is_empty())
+            );
+            assert_eq!(bits.len(), r.links.len().div_ceil(8) * (r.nodes.len() + r.links.len()));
+            packed.restore_through(&bits);
+            assert_eq!(packed, r);
+        }
+        // Wider than a byte: 30 links, a list with indices across bytes.
+        let rows: Vec<(String, i64, String)> = (0..30)
+            .flat_map(|c| [(format!("c{c}"), 1, format!("s{c}")), (format!("c{c}"), 2, "t".to_string())])
+            .collect();
+        let rows: Vec<(&str, i64, &str)> = rows.iter().map(|(c, t, e)| (c.as_str(), *t, e.as_str())).collect();
+        let t = table(&rows);
+        let r = compute(&t, &PathQuery { top: 40, ..q(3) }).unwrap();
+        assert!(r.links.len() > 30, "{}", r.links.len());
+        let mut packed = r.clone();
+        let bits = packed.take_through();
+        packed.restore_through(&bits);
+        assert_eq!(packed, r);
     }
 
     #[test]
