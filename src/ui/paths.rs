@@ -393,43 +393,18 @@ fn Sankey(p: &SankeyProps) -> Html {
     let (pad_top, pad_right) = (8.0, 150.0);
     let back = r.direction == Direction::Backward;
     let sink = |l: &str| l == OTHER || l == ENDED || l == STARTED;
-    // Hovering a node or link highlights the paths through it: their links, and their nodes.
-    let hover = use_state(|| None::<Hover>);
-    {
-        // A new result has other nodes and links: forget what was highlighted.
-        let hover = hover.clone();
-        use_effect_with(p.result.clone(), move |_| hover.set(None));
-    }
-    let lit: Option<Vec<bool>> = hover.map(|h| {
-        let through = match h {
-            Hover::Node(n) => r.nodes.get(n).map(|n| &n.through),
-            Hover::Link(l) => r.links.get(l).map(|l| &l.through),
-        };
-        let mut lit = vec![false; r.links.len()];
-        for &l in through.into_iter().flatten() {
-            lit[l] = true;
-        }
-        lit
-    });
-    let node_lit: Option<Vec<bool>> = lit.as_ref().map(|lit| {
-        let mut on = vec![false; r.nodes.len()];
-        for (_, link) in r.links.iter().enumerate().filter(|(l, _)| lit[*l]) {
-            on[link.source] = true;
-            on[link.target] = true;
-        }
-        if let Some(Hover::Node(n)) = *hover {
-            on[n] = true;
-        }
-        on
-    });
+    // Hovering a node or link highlights the paths through it, their links and their nodes, by
+    // setting classes on the drawn shapes: a hover never re-renders hundreds of them.
     let enter = |h: Hover| {
-        let hover = hover.clone();
-        Callback::from(move |_: ()| hover.set(Some(h)))
+        let r = p.result.clone();
+        Callback::from(move |_: ()| highlight(&r, Some(h)))
     };
     let leave = {
-        let hover = hover.clone();
-        Callback::from(move |_: ()| hover.set(None))
+        let r = p.result.clone();
+        Callback::from(move |_: ()| highlight(&r, None))
     };
+    // Shapes drawn again for a new result keep the classes set by hand: clear the marks.
+    use_effect_with(p.result.clone(), |r| highlight(r, None));
     html! {
         <svg id="sankey" class="chart sankey" role="img" aria-label="Sankey diagram of customer paths"
              xmlns="http://www.w3.org/2000/svg"
@@ -437,7 +412,7 @@ fn Sankey(p: &SankeyProps) -> Html {
             <style>{ SANKEY_SVG_STYLE }</style>
             <g class="links">
                 for (i, l) in r.links.iter().enumerate() {
-                    <path class={classes!("link", lit.as_ref().map(|lit| if lit[i] { "lit" } else { "dim" }))} d={l.d.clone()}
+                    <path class="link" d={l.d.clone()}
                           onmouseenter={enter(Hover::Link(i)).reform(|_: MouseEvent| ())} onmouseleave={leave.reform(|_: MouseEvent| ())} stroke={colour(&r.nodes[l.source].label)}
                           stroke-width={l.width.max(1.0).to_string()} fill="none">
                         <title>{ format!("{} → {}: {} customers ({:.1}% of all, {:.1}% of {})",
@@ -450,7 +425,7 @@ fn Sankey(p: &SankeyProps) -> Html {
             </g>
             <g class="nodes">
                 for (i, n) in r.nodes.iter().enumerate() {
-                    <g class={classes!("node", node_lit.as_ref().map(|on| if on[i] { "lit" } else { "dim" }))} tabindex="0"
+                    <g class="node" tabindex="0"
                        role="button" aria-label={format!("Step {}: {}, {} customers", n.step + 1, n.label, n.customers)}
                        onmouseenter={enter(Hover::Node(i)).reform(|_: MouseEvent| ())} onmouseleave={leave.reform(|_: MouseEvent| ())}
                        onfocus={enter(Hover::Node(i)).reform(|_: FocusEvent| ())} onblur={leave.reform(|_: FocusEvent| ())}
@@ -478,6 +453,49 @@ fn Sankey(p: &SankeyProps) -> Html {
             </g>
         </svg>
     }
+}
+
+/// Marks the Sankey's links through `h` (a node or a link) `lit` and the others `dim`, and the
+/// nodes those links join (and a hovered node) likewise; `None` clears the marks.
+fn highlight(r: &PathResult, h: Option<Hover>) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let (Ok(links), Ok(nodes)) =
+        (doc.query_selector_all("#sankey .links > path"), doc.query_selector_all("#sankey .nodes > g"))
+    else {
+        return;
+    };
+    let through = h.and_then(|h| match h {
+        Hover::Node(n) => r.nodes.get(n).map(|n| &n.through),
+        Hover::Link(l) => r.links.get(l).map(|l| &l.through),
+    });
+    let mut lit = vec![false; r.links.len()];
+    let mut node_lit = vec![false; r.nodes.len()];
+    for &l in through.into_iter().flatten() {
+        if let Some(link) = r.links.get(l) {
+            lit[l] = true;
+            node_lit[link.source] = true;
+            node_lit[link.target] = true;
+        }
+    }
+    if let Some(Hover::Node(n)) = h {
+        node_lit[n] = true;
+    }
+    let mark = |list: &web_sys::NodeList, base: &str, on: &[bool]| {
+        for (i, &on) in on.iter().enumerate() {
+            if let Some(el) =
+                list.item(i as u32).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
+            {
+                let class = match (h.is_some(), on) {
+                    (false, _) => base.to_string(),
+                    (true, true) => format!("{base} lit"),
+                    (true, false) => format!("{base} dim"),
+                };
+                let _ = el.set_attribute("class", &class);
+            }
+        }
+    };
+    mark(&links, "link", &lit);
+    mark(&nodes, "node", &node_lit);
 }
 
 /// How the variants table is sorted.
