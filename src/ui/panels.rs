@@ -509,8 +509,11 @@ fn KeptColumns(p: &ColumnsProps) -> Html {
         let r = &f.report;
         for (i, h) in r.headers.iter().enumerate() {
             let h = h.trim().to_string();
-            if Role::ALL.iter().all(|&role| r.mapping.get(role) != Some(i)) && !h.is_empty() && !candidates.contains(&h)
-            {
+            // As the loader: a column a role, a role's fallback or the joined id reads is not offered.
+            let read = Role::ALL.iter().any(|&role| r.mapping.get(role) == Some(i))
+                || r.mapping.fallbacks.iter().any(|(_, cols)| cols.contains(&i))
+                || r.mapping.id_joined_with == Some(i);
+            if !read && !h.is_empty() && !candidates.contains(&h) {
                 candidates.push(h);
             }
         }
