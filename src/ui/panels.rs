@@ -521,7 +521,12 @@ fn KeptColumns(p: &ColumnsProps) -> Html {
     if candidates.is_empty() {
         return Html::default();
     }
-    let kept: Vec<String> = p.summary.attrs.iter().map(|a| a.name.clone()).collect();
+    // The link's choice as soon as it is made (the re-read that applies it takes a moment), else
+    // what the data keeps.
+    let kept: Vec<String> = match &p.view.keep {
+        Some(keep) => keep.iter().filter(|n| candidates.contains(n)).cloned().collect(),
+        None => p.summary.attrs.iter().map(|a| a.name.clone()).collect(),
+    };
     let toggle = |name: String| {
         let (view, on_view, kept) = (p.view.clone(), p.on_view.clone(), kept.clone());
         Callback::from(move |e: Event| {
