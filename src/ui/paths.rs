@@ -374,9 +374,12 @@ struct SankeyProps {
 }
 
 /// Styles inside the SVG, so an exported file looks as on screen.
+/// While a hover highlights paths, the links and nodes groups are dimmed as a whole (`dim`) and
+/// copies of the lit shapes are drawn above them (`.hl`): the groups are composited layers
+/// (`will-change`), so dimming them repaints nothing and only the copies are drawn.
 const SANKEY_SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:11px;fill:#1b2430}.link{stroke-opacity:.32}\
-     .link:hover,.link.lit{stroke-opacity:.6}.link.dim{stroke-opacity:.06}.node.dim{opacity:.3}.node:focus{outline:none}\
-     .node:focus rect{stroke:#1b2430;stroke-width:2}";
+     .link:hover,.link.lit{stroke-opacity:.6}.links,.nodes{will-change:opacity}.links.dim{opacity:.19}.nodes.dim{opacity:.3}\
+     .node:focus{outline:none}.node:focus rect{stroke:#1b2430;stroke-width:2}";
 
 /// What the pointer (or the keyboard focus) is on in the Sankey.
 #[derive(Clone, Copy, PartialEq)]
@@ -451,51 +454,63 @@ fn Sankey(p: &SankeyProps) -> Html {
                     </g>
                 }
             </g>
+            <g class="hl" pointer-events="none" aria-hidden="true"></g>
         </svg>
     }
 }
 
-/// Marks the Sankey's links through `h` (a node or a link) `lit` and the others `dim`, and the
-/// nodes those links join (and a hovered node) likewise; `None` clears the marks.
+/// Highlights the paths through `h` (a node or a link): dims the links and nodes groups and draws
+/// copies of the lit links (those of the paths through `h`), of the nodes they join and of a
+/// hovered node, marked `lit`, in the `.hl` group above them; `None` clears it. The drawn shapes
+/// themselves are never touched, so a hover restyles and repaints only the copies, however many
+/// links there are.
 fn highlight(r: &PathResult, h: Option<Hover>) {
+    use wasm_bindgen::JsCast;
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-    let (Ok(links), Ok(nodes)) =
-        (doc.query_selector_all("#sankey .links > path"), doc.query_selector_all("#sankey .nodes > g"))
+    let find = |s: &str| doc.query_selector(s).ok().flatten();
+    let (Some(links), Some(nodes), Some(hl)) =
+        (find("#sankey > .links"), find("#sankey > .nodes"), find("#sankey > .hl"))
     else {
         return;
     };
-    let through = h.and_then(|h| match h {
+    hl.set_text_content(None);
+    let _ = links.set_attribute("class", if h.is_some() { "links dim" } else { "links" });
+    let _ = nodes.set_attribute("class", if h.is_some() { "nodes dim" } else { "nodes" });
+    let Some(h) = h else { return };
+    let through = match h {
         Hover::Node(n) => r.nodes.get(n).map(|n| &n.through),
         Hover::Link(l) => r.links.get(l).map(|l| &l.through),
-    });
-    let mut lit = vec![false; r.links.len()];
+    };
     let mut node_lit = vec![false; r.nodes.len()];
-    for &l in through.into_iter().flatten() {
-        if let Some(link) = r.links.get(l) {
-            lit[l] = true;
-            node_lit[link.source] = true;
-            node_lit[link.target] = true;
-        }
-    }
-    if let Some(Hover::Node(n)) = h {
+    if let Hover::Node(n) = h {
         node_lit[n] = true;
     }
-    let mark = |list: &web_sys::NodeList, base: &str, on: &[bool]| {
-        for (i, &on) in on.iter().enumerate() {
-            if let Some(el) =
-                list.item(i as u32).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
-            {
-                let class = match (h.is_some(), on) {
-                    (false, _) => base.to_string(),
-                    (true, true) => format!("{base} lit"),
-                    (true, false) => format!("{base} dim"),
-                };
-                let _ = el.set_attribute("class", &class);
-            }
+    let lit_links: Vec<usize> = through.into_iter().flatten().copied().filter(|&l| l < r.links.len()).collect();
+    for &l in &lit_links {
+        node_lit[r.links[l].source] = true;
+        node_lit[r.links[l].target] = true;
+    }
+    let (Ok(link_shapes), Ok(node_shapes)) =
+        (doc.query_selector_all("#sankey > .links > path"), doc.query_selector_all("#sankey > .nodes > g"))
+    else {
+        return;
+    };
+    // A copy of shape `i` of `shapes`, marked lit (copies of nodes are not focusable).
+    let copy = |shapes: &web_sys::NodeList, i: usize, class: &str| {
+        let Some(shape) = shapes.item(i as u32) else { return };
+        let Ok(copy) = shape.clone_node_with_deep(true) else { return };
+        if let Ok(el) = copy.dyn_into::<web_sys::Element>() {
+            let _ = el.set_attribute("class", class);
+            let _ = el.remove_attribute("tabindex");
+            let _ = hl.append_child(&el);
         }
     };
-    mark(&links, "link", &lit);
-    mark(&nodes, "node", &node_lit);
+    for &l in &lit_links {
+        copy(&link_shapes, l, "link lit");
+    }
+    for n in (0..r.nodes.len()).filter(|&n| node_lit[n]) {
+        copy(&node_shapes, n, "node lit");
+    }
 }
 
 /// How the variants table is sorted.

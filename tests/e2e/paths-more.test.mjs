@@ -228,14 +228,16 @@ describe('paths view: cleaning, direction and filters', () => {
     await page.hover('#sankey .node:has(title:text-matches("^Step 1: home"))');
     await eventually(lit, ['home → basket', 'home → product', 'basket → (journey ended)', 'product → (journey ended)'],
       { message: 'lit through home' });
-    assert.equal(await page.$$eval('#sankey .link.dim', (ls) => ls.length), 4);
+    // The 8 drawn links are dimmed as a group, with copies of the 4 lit ones above them.
+    assert.equal(await page.$$eval('#sankey > .links.dim > .link', (ls) => ls.length), 8);
+    assert.equal(await page.$$eval('#sankey > .hl > .link.lit', (ls) => ls.length), 4);
     assert.equal(await page.$$eval('#sankey .node.lit', (ns) => ns.length), 4);
     // Through the link product → basket: u1 and u2, product → basket → purchase.
     // (Dispatched: a ribbon's middle may lie under another ribbon.)
     await page.dispatchEvent('#sankey .link:has(title:text-matches("^product → basket"))', 'mouseenter');
     await eventually(lit, ['product → basket', 'basket → purchase'], { message: 'lit through a link' });
     await page.mouse.move(0, 0);
-    await eventually(() => page.$$eval('#sankey .dim', (e) => e.length), 0, { message: 'nothing dimmed' });
+    await eventually(() => page.$$eval('#sankey .dim, #sankey .lit', (e) => e.length), 0, { message: 'nothing dimmed or lit' });
     // Keyboard: a node takes the focus (and highlights), Enter starts the paths there.
     await page.focus('#sankey .node:has(title:text-matches("^Step 1: product"))');
     await page.keyboard.press('Enter');
