@@ -230,6 +230,16 @@ pub fn PathsView(p: &PathsProps) -> Html {
                         <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
                         <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
                         { super::attr_options(&p.summary, &q.by) }
+                        // Every other dimension combined with the event, as `channel · event` is.
+                        if !p.summary.stage_values.is_empty() || !p.summary.attrs.is_empty() {
+                            <optgroup label="Combined with the event">
+                                for d in super::dimensions(&p.summary).into_iter().filter(|d| !matches!(d, Dimension::Event | Dimension::Channel)) {
+                                    <option value={format!("{}_event", d.key())} selected={combined && q.by == d}>
+                                        { format!("{} · event", d.label()) }
+                                    </option>
+                                }
+                            </optgroup>
+                        }
                     </select>
                 </label>
                 <label class="field"><span>{"A path is"}</span>

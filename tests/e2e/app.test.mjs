@@ -50,12 +50,12 @@
 //     ads: c1 c2 c4 c5 c8 = 5; email after ads: c1 (10:02→10:05), c4 (10:00→10:01), c5 (09:00→10:00) = 3;
 //     direct after that: c5 (10:11) = 1 (c2 has direct but no email)
 //     % of first 100, 60.0, 20.0;  % of previous 100, 60.0, 1/3 = 33.3;  drop-off 0, 2, 2
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  assertNoProblems, eventually, expectFunnel, expectSteps, fixture, fragment, fragmentPairs, launch,
-  newPage, readFunnel, screenshot, serve, setWindow, stepValues, text, waitForData,
+  assertNoProblems, eventually, expectFunnel, expectSteps, fixture, fragment, fragmentPairs, readFunnel,
+  screenshot, setWindow, stepValues, text, useBrowser, waitForData,
 } from './helpers.mjs';
 
 const PREFIX = '/some/sub/path/';
@@ -66,16 +66,9 @@ describe('Touchpath: sample, file input, funnel builder, window, URL, JSON, chan
   let browser, server, page, problems;
   const requests = [];
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: PREFIX, log: requests });
-    ({ page, problems } = await newPage(browser));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
+  }, { prefix: PREFIX, log: requests });
 
   it('runs from a sub-path and loads the built-in sample', async () => {
     assert.ok(server.url.endsWith(PREFIX), server.url);

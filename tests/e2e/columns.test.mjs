@@ -15,10 +15,10 @@
 //    (100.0%); tablet (c) 1 → 0 (0.0%); ties by name.
 // K3 paths by device (repeats collapsed), one customer each (25.0%), ties by path:
 //    desktop (b), mobile (d), mobile → desktop (a), tablet (c).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, launch, newPage, screenshot, serve, text,
+  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, screenshot, text, useBrowser,
   waitForData,
 } from './helpers.mjs';
 
@@ -40,16 +40,9 @@ const kept = (page) => page.$$eval('#kept-columns input.kept-column', (inputs) =
 describe('Kept columns and steps on another column', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-    ({ page, problems } = await newPage(browser));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
+  }, { prefix: '/' });
 
   it('keeps the sample\'s device column', async () => {
     await page.goto(`${server.url}#view=funnel`);

@@ -8,24 +8,17 @@
 //   v1 catalog → cart → payment_done: 3 steps;  v2: 3;  v3 (cart and payment_done the same day,
 //   file order kept): 3;  v4 cart, catalog, payment_done: only catalog → 1;  v5: 3;  v6 catalog → 1
 //   → 6, 4, 4;  % of first 100.0, 66.7, 66.7;  % of previous 100.0, 66.7, 100.0;  drop-off 0, 2, 0
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertNoProblems, expectFunnel, expectSteps, fixture, launch, newPage, screenshot, serve, waitForData,
+  assertNoProblems, expectFunnel, expectSteps, fixture, screenshot, useBrowser, waitForData,
 } from './helpers.mjs';
 
 describe('default funnel steps', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve();
-    ({ page, problems } = await newPage(browser));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
   });
 
   it('re-picks automatic steps for the data the user opens', async () => {

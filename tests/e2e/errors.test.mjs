@@ -8,10 +8,10 @@
 //   bad_timestamps.csv  3 rows, none with a usable timestamp: "yesterday" (line 2),
 //                       "2024-02-30" (no such day), "03/01/2024 10:00" (not an accepted form)
 //   markup_channel.csv  channel "<img src=x onerror=alert(1)>" on 2 of its 3 rows
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertNoProblems, eventually, fixture, launch, newPage, screenshot, serve, text, waitForData, waitForLoadError,
+  assertNoProblems, eventually, fixture, screenshot, text, useBrowser, waitForData, waitForLoadError,
 } from './helpers.mjs';
 
 const KEPT = 'The data loaded before is still in use.';
@@ -19,17 +19,10 @@ const KEPT = 'The data loaded before is still in use.';
 describe('Touchpath load errors and untrusted text', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve();
-    ({ page, problems } = await newPage(browser));
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
     await page.goto(server.url);
     await waitForData(page, { events: '20,000', name: 'Built-in sample' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
   });
 
   /** Loads `name` through the file input and returns the error shown for it. */

@@ -104,12 +104,12 @@
 //   hit_data.tsv alone: header-less, roles guessed: time = date_time (20 dates; hit_time_gmt has
 //   19), id = hitid_high (20 distinct numbers), channel = post_campaign (its 9 values all hold
 //   channel words), event = accept_language (2 distinct) → 20 events, 20 customers, 0 skipped.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  REPO, assertNoProblems, eventually, expectFunnel, expectSteps, fragmentPairs, launch, newPage, screenshot,
-  serve, text, waitForData, waitForLoadError,
+  assertNoProblems, eventually, expectFunnel, expectSteps, fragmentPairs, newPage, REPO, screenshot, text,
+  useBrowser, waitForData, waitForLoadError,
 } from './helpers.mjs';
 
 const VENDORS = join(REPO, 'tests/fixtures/vendors');
@@ -238,15 +238,9 @@ function derivedColumns(option) {
 describe('vendor export formats', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { page: false });
 
   /** A fresh page showing the built-in sample; then `files` are opened through #file-input. */
   async function open(files, name) {

@@ -29,11 +29,11 @@
 //    Revenue at the last step: 30.00 + 20.00 + 5.00 = 55.00 (by customers: a 30 + g's first 20 = 50.00).
 // N5 regular expression: visit → re:^(cart|buy)$ → a c e (cart) and g (buy) = 4 of 6 (66.7%);
 //    re:( is not a valid expression: an error names the step.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, launch, newPage, screenshot, serve, text,
+  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, newPage, screenshot, text, useBrowser,
   waitForData,
 } from './helpers.mjs';
 
@@ -62,16 +62,9 @@ async function open(page, server, hash) {
 describe('Funnel: insight, breakdown at a step, totals, revenue, regular expressions', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-    ({ page, problems } = await newPage(browser));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
+  }, { prefix: '/' });
 
   it('shows the funnel with the revenue at the last step (N1)', async () => {
     await open(page, server, 'view=funnel&by=event&steps=visit,cart,buy');

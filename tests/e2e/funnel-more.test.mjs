@@ -76,12 +76,12 @@
 //      email c3 c7 → 1, 1, 0, 0 (0.0%)  (ordered by step 1, then name)
 //      last-touch: direct c2 c5 c6 → 3, 2, 2, 2 (66.7%); email c1 c3 c4 c7 → 3, 2, 1, 1 (33.3%);
 //      ads c8 → 1, 0, 0, 0 (0.0%)
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  assertNoProblems, eventually, expectFunnel, expectSteps, fixture, fragment, fragmentPairs, launch, newPage, screenshot,
-  serve, text, waitForData,
+  assertNoProblems, eventually, expectFunnel, expectSteps, fixture, fragment, fragmentPairs, newPage,
+  screenshot, text, useBrowser, waitForData,
 } from './helpers.mjs';
 
 const STEPS = ['visit', 'signup', 'cart', 'buy'];
@@ -120,16 +120,9 @@ async function openWithFixture(page, server, hash) {
 describe('Funnel: optional steps and exclusions', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-    ({ page, problems } = await newPage(browser));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
+  }, { prefix: '/' });
 
   it('computes the plain funnel (M1)', async () => {
     await openWithFixture(page, server, `view=funnel&by=event&steps=${STEPS.join(',')}`);
@@ -224,15 +217,9 @@ describe('Funnel: optional steps and exclusions', () => {
 describe('Funnel: open funnel', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { prefix: '/', page: false });
 
   const entries = (page) => page.$$eval('#funnel-table tr.funnel-row .step-entries', (tds) => tds.map((td) => td.textContent));
 
@@ -279,15 +266,9 @@ describe('Funnel: open funnel', () => {
 describe('Funnel: step alternatives and contains', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { prefix: '/', page: false });
 
   const M7 = [
     ['visit', '6', '100.0%', '100.0%', '0'],
@@ -335,15 +316,9 @@ describe('Funnel: step alternatives and contains', () => {
 describe('Funnel: counting sessions', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { prefix: '/', page: false });
 
   const M8 = [
     ['visit', '6', '100.0%', '100.0%', '0'],
@@ -398,15 +373,9 @@ describe('Funnel: counting sessions', () => {
 describe('Funnel: time to convert', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { prefix: '/', page: false });
 
   const rows = (page) => page.$$eval('#funnel-ttc-table tr.ttc-row', (trs) => trs
     .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
@@ -450,15 +419,9 @@ describe('Funnel: time to convert', () => {
 describe('Funnel: conversion over time', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { prefix: '/', page: false });
 
   const rows = (page) => page.$$eval('#funnel-trend-table tr.trend-row', (trs) => trs
     .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
@@ -499,15 +462,9 @@ describe('Funnel: conversion over time', () => {
 describe('Funnel: breakdown by channel', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { prefix: '/', page: false });
 
   const rows = (page) => page.$$eval('#funnel-breakdown-table tr.segment-row', (trs) => trs
     .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));

@@ -2,6 +2,7 @@
 // and reading what it shows. Every wait is bounded (15 s by default) and fails with a message
 // that says what was expected and what the page showed last.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,26 @@ export async function launch() {
 /** Serves dist/ under `prefix`; `extra` adds routes, `log` (an array) records requests. */
 export function serve({ prefix = '/', extra = {}, log = null } = {}) {
   return startServer({ root: DIST, prefix, extra, log });
+}
+
+/**
+ * The browser, test server and page of a `describe` block: launched before its tests and closed
+ * after them. `ready(s)` gets `{ browser, server, context, page, problems }` once they are up
+ * (and may go on setting up); `options` go to `serve`, but `page: false` opens no page (the tests
+ * open their own).
+ */
+export function useBrowser(ready, { page = true, ...options } = {}) {
+  const s = {};
+  before(async () => {
+    s.browser = await launch();
+    s.server = await serve(options);
+    if (page) Object.assign(s, await newPage(s.browser));
+    await ready(s);
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.server?.close();
+  });
 }
 
 /**

@@ -12,9 +12,11 @@
 //   u4 /products → purchase ("/products" does not match "/product/*");  u5 home → product.
 // Variants: product → basket → purchase 2 (40%), then 1 each (20%), ties by path:
 //   /products → purchase, home → basket, home → product.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertNoProblems, eventually, fixture, launch, newPage, screenshot, serve, text, waitForData } from './helpers.mjs';
+import {
+  assertNoProblems, eventually, fixture, screenshot, text, useBrowser, waitForData,
+} from './helpers.mjs';
 
 const variants = (page) => page.$$eval('#variants-table tbody tr', (trs) => trs.map((tr) =>
   [...tr.querySelectorAll('.variant-path, .variant-customers, .variant-pct')].map((td) => td.textContent)));
@@ -25,19 +27,12 @@ const CLEAN = 'view=paths&by=event&steps=3&collapse=1&top=8&rewrite=/product/*:p
 describe('paths view: cleaning, direction and filters', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve();
-    ({ page, problems } = await newPage(browser));
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
     await page.goto(`${server.url}#view=paths&by=event&steps=3&collapse=1&top=8`);
     await waitForData(page, { events: '20,000' });
     await page.setInputFiles('#file-input', fixture('web-paths.csv'));
     await waitForData(page, { events: '13', name: 'web-paths.csv' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
   });
 
   it('rewrites and merges values typed in the builder, and writes them into the link', async () => {

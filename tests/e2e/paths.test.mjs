@@ -10,9 +10,11 @@
 //   cart→payment_done 4, catalog→payment_done 1 → 5 links.
 // From "cart": v1–v5 have it (5 of 6): cart → payment_done 4, cart → catalog → payment_done 1.
 // Without collapsing, v5's path catalog → catalog → cart → payment_done is its own variant: 4 distinct.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertNoProblems, eventually, fixture, launch, newPage, screenshot, serve, text, waitForData } from './helpers.mjs';
+import {
+  assertNoProblems, eventually, fixture, screenshot, text, useBrowser, waitForData,
+} from './helpers.mjs';
 
 const variants = (page) => page.$$eval('#variants-table tbody tr', (trs) => trs.map((tr) =>
   [...tr.querySelectorAll('.variant-path, .variant-customers, .variant-pct')].map((td) => td.textContent)));
@@ -20,15 +22,8 @@ const variants = (page) => page.$$eval('#variants-table tbody tr', (trs) => trs.
 describe('paths view', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve();
-    ({ page, problems } = await newPage(browser));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
   });
 
   it('opens from a link and draws the Sankey and variants of a dropped file', async () => {

@@ -24,11 +24,11 @@
 //    (e2) 1 — 8 sessions. By the gap: view → cart (a1, c1) 2, view → cart → buy (b1, d) 2,
 //    buy (a2, c2) 2, view (b2, e1) 2, cart (e2) 1 — 9 sessions.
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, launch, newPage, screenshot, serve, text,
+  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, newPage, screenshot, text, useBrowser,
   waitForData,
 } from './helpers.mjs';
 
@@ -58,15 +58,9 @@ const variants = (page) => page.$$eval('#variants-table tbody tr', (trs) => trs.
 describe('Sessions from a session column', () => {
   let browser, server;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server } = s);
+  }, { prefix: '/', page: false });
 
   it('counts funnel sessions from the column, or by the gap (S1, S2)', async () => {
     const { page, problems } = await newPage(browser);

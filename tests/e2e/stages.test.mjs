@@ -30,11 +30,11 @@
 //    order: k1 k2 3 steps; k4 2 (its A 08:30 then C 09:00); k3, k6 1; k5 0 → 5, 3, 2.
 // S6 paths by stage (repeats collapsed): k1 A C P V, k2 A C P R, k3 A (no stage) A, k4 C A C,
 //    k5 (no stage), k6 A P — six variants of one customer each.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, launch, newPage, screenshot, serve, text,
+  assertNoProblems, eventually, expectFunnel, fixture, fragmentPairs, newPage, screenshot, text, useBrowser,
   waitForData,
 } from './helpers.mjs';
 
@@ -93,16 +93,9 @@ function expectReach(page, want, message) {
 describe('Stages', () => {
   let browser, server, page, problems;
 
-  before(async () => {
-    browser = await launch();
-    server = await serve({ prefix: '/app/' });
-    ({ page, problems } = await newPage(browser));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  useBrowser(async (s) => {
+    ({ browser, server, page, problems } = s);
+  }, { prefix: '/app/' });
 
   it('shows reaching, conversion, time in stage, furthest stage and channels (S1)', async () => {
     await page.goto(`${server.url}#view=funnel`);
