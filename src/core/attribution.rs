@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::funnel::{Dimension, FunnelError};
+use super::sort::sort_by;
 use super::table::{EventTable, FxBuild};
 use super::time::{Duration, TimeUnit, MICROS_PER_SECOND};
 
@@ -170,7 +171,7 @@ impl Journeys {
             .into_iter()
             .map(|(t, r)| (t.iter().map(|&c| self.channels[c as usize].as_str()).collect::<Vec<_>>().join(" > "), r))
             .collect();
-        rows.sort_by(|a, b| (b.1[0] + b.1[2]).total_cmp(&(a.1[0] + a.1[2])).then_with(|| a.0.cmp(&b.0)));
+        sort_by(&mut rows, &|a, b| (b.1[0] + b.1[2]).total_cmp(&(a.1[0] + a.1[2])).then_with(|| a.0.cmp(&b.0)));
         let mut out = String::from("path,total_conversions,total_conversion_value,total_null\n");
         for (path, [c, v, n]) in rows {
             out.push_str(&format!("{},{},{},{}\n", csv_field(&path), c, round_money(v), n));
@@ -381,7 +382,7 @@ pub fn attribute(j: &Journeys, q: &AttributionQuery) -> AttributionResult {
     }
     let linear = &models[2].conversions;
     let mut order: Vec<usize> = (0..n).filter(|&c| touched[c] > 0).collect();
-    order.sort_by(|&a, &b| {
+    sort_by(&mut order, &|&a, &b| {
         linear[b]
             .total_cmp(&linear[a])
             .then(touched[b].cmp(&touched[a]))
@@ -584,7 +585,7 @@ pub fn markov(j: &Journeys, order: u8) -> Result<MarkovDetail, String> {
             }
         }
     }
-    edge_list.sort_by_key(|e| e.0);
+    sort_by(&mut edge_list, &|a, b| a.0.cmp(&b.0));
     for &((f, _), w) in &edge_list {
         out_w[f as usize] += w;
     }
@@ -770,7 +771,7 @@ pub fn shapley(j: &Journeys) -> Result<(Vec<f64>, Vec<f64>), String> {
         _ => 0.0,
     };
     let mut converting: Vec<(u32, [f64; 3])> = sets.iter().filter(|(_, e)| e[0] > 0.0).map(|(&m, &e)| (m, e)).collect();
-    converting.sort_by_key(|e| e.0);
+    sort_by(&mut converting, &|a, b| a.0.cmp(&b.0));
     let (mut conversions, mut value) = (vec![0.0; n], vec![0.0; n]);
     let mut local_v = Vec::new();
     for (mask, [conv, val, _]) in converting {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use super::attribution::csv_field;
 use super::funnel::{self, FunnelError, FunnelQuery};
+use super::sort::sort_by;
 use super::table::{Column, EventTable};
 use super::time::format_timestamp;
 
@@ -141,7 +142,7 @@ fn value(column: &Column, row: usize) -> &str {
 /// `(other)` when `sum_rest`.
 fn top(counts: HashMap<String, u64>, whole: u64, sum_rest: bool) -> Vec<ValueCount> {
     let mut rows: Vec<(String, u64)> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    sort_by(&mut rows, &|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let rest: u64 = rows.iter().skip(TOP_VALUES).map(|r| r.1).sum();
     rows.truncate(TOP_VALUES);
     if sum_rest && rest > 0 {
@@ -203,7 +204,7 @@ pub fn insight(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<D
 pub fn insight_csv(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<String, FunnelError> {
     let PerUnit { ranges: units_rows, mut units, .. } = per_unit(table, query, step)?;
     let column = query.by.column_or_error(table)?;
-    units.sort_by_key(|u| (u.continued, u.unit));
+    sort_by(&mut units, &|a, b| (a.continued, a.unit).cmp(&(b.continued, b.unit)));
     let mut out = String::from(
         "customer_id,unit_start,group,step_time,next_value,next_time,between,last_channel,last_event,last_seen\n",
     );

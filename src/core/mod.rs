@@ -19,6 +19,7 @@ pub mod sample;
 pub mod sankey;
 pub mod schema;
 pub mod session;
+pub mod sort;
 pub mod stages;
 pub mod summary;
 pub mod table;

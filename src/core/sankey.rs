@@ -8,6 +8,8 @@
 //! after each pass; finally links are stacked at both ends ordered by the position of
 //! their other end, so ribbons do not cross needlessly.
 
+use super::sort::sort_by;
+
 /// A node to lay out: its column and its value (the larger of inflow and outflow).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeIn {
@@ -160,7 +162,7 @@ pub fn layout(nodes: &[NodeIn], links: &[LinkIn], s: Settings) -> (Vec<NodeOut>,
     let mut y_target = vec![0.0; links.len()];
     for i in 0..nodes.len() {
         let mut out = outgoing[i].clone();
-        out.sort_by(|&a, &b| y0[links[a].target].total_cmp(&y0[links[b].target]).then(a.cmp(&b)));
+        sort_by(&mut out, &|&a, &b| y0[links[a].target].total_cmp(&y0[links[b].target]).then(a.cmp(&b)));
         let mut y = y0[i];
         for l in out {
             let w = links[l].value * ky;
@@ -168,7 +170,7 @@ pub fn layout(nodes: &[NodeIn], links: &[LinkIn], s: Settings) -> (Vec<NodeOut>,
             y += w;
         }
         let mut inc = incoming[i].clone();
-        inc.sort_by(|&a, &b| y0[links[a].source].total_cmp(&y0[links[b].source]).then(a.cmp(&b)));
+        sort_by(&mut inc, &|&a, &b| y0[links[a].source].total_cmp(&y0[links[b].source]).then(a.cmp(&b)));
         let mut y = y0[i];
         for l in inc {
             let w = links[l].value * ky;
@@ -195,7 +197,7 @@ pub fn layout(nodes: &[NodeIn], links: &[LinkIn], s: Settings) -> (Vec<NodeOut>,
 fn resolve_collisions(columns: &[Vec<usize>], y0: &mut [f64], height: &dyn Fn(usize) -> f64, s: Settings) {
     for col in columns {
         let mut order = col.clone();
-        order.sort_by(|&a, &b| y0[a].total_cmp(&y0[b]).then(a.cmp(&b)));
+        sort_by(&mut order, &|&a, &b| y0[a].total_cmp(&y0[b]).then(a.cmp(&b)));
         let mut y = 0.0;
         for &i in &order {
             if y0[i] < y {

@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use super::attribution::csv_field;
 use super::funnel::percentile;
 use super::paths::wildcard_match;
+use super::sort::sort_by;
 use super::table::{Column, EventTable};
 use super::time::format_timestamp;
 
@@ -574,7 +575,7 @@ pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option
         _ => "(none)".to_string(),
     };
     let mut segs: Vec<(String, Vec<u64>, Vec<u64>)> = per.into_iter().map(|(c, (e, v))| (name(c), e, v)).collect();
-    segs.sort_by(|a, b| b.1.iter().sum::<u64>().cmp(&a.1.iter().sum::<u64>()).then_with(|| a.0.cmp(&b.0)));
+    sort_by(&mut segs, &|a, b| b.1.iter().sum::<u64>().cmp(&a.1.iter().sum::<u64>()).then_with(|| a.0.cmp(&b.0)));
     if segs.len() > TOP_CHANNELS {
         let rest = segs.split_off(TOP_CHANNELS);
         let mut other = ("(other)".to_string(), vec![0; transitions], vec![0; transitions]);
@@ -649,7 +650,7 @@ fn value_stages(table: &EventTable, model: &StageModel, stages: &[u16], sources:
             }
         })
         .collect();
-    out.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
+    sort_by(&mut out, &|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
     out.truncate(MAX_VALUES);
     out
 }
@@ -691,7 +692,7 @@ pub fn customers_csv(table: &EventTable, model: &StageModel, stage_column: Optio
         line.push('\n');
         lines.push((f.map_or(0, |f| f + 1), c, line));
     });
-    lines.sort_by_key(|l| (l.0, l.1));
+    sort_by(&mut lines, &|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     for (_, _, l) in lines {
         out.push_str(&l);
     }

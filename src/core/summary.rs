@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::attribution::Journeys;
 use super::identity::StitchReport;
 use super::ingest::LoadReport;
+use super::sort::sort_by;
 use super::table::{Column, EventTable};
 use super::time::format_timestamp;
 
@@ -87,7 +88,7 @@ fn value_counts(col: &Column) -> Vec<ValueCount> {
         .zip(col.counts())
         .map(|(value, events)| ValueCount { value: value.clone(), events })
         .collect();
-    v.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
+    sort_by(&mut v, &|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
     v
 }
 
@@ -163,7 +164,7 @@ impl Summary {
             .zip(touching)
             .map(|(value, n)| ValueCount { value: value.clone(), events: n.round() as u64 })
             .collect();
-        channel_values.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
+        sort_by(&mut channel_values, &|a, b| b.events.cmp(&a.events).then_with(|| a.value.cmp(&b.value)));
         let sum = |v: &[f64]| v.iter().sum::<f64>();
         Summary {
             events: 0,
