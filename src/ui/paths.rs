@@ -389,7 +389,7 @@ struct SankeyProps {
 /// (`will-change`), so dimming them repaints nothing and only the copies are drawn.
 const SANKEY_SVG_STYLE: &str = "text{font-family:system-ui,sans-serif;font-size:11px;fill:#1b2430}.link{stroke-opacity:.32}\
      .link:hover,.link.lit{stroke-opacity:.6}.links,.nodes{will-change:opacity}.links.dim{opacity:.19}.nodes.dim{opacity:.3}\
-     .node:focus{outline:none}.node:focus rect{stroke:#1b2430;stroke-width:2}";
+     .node:focus{outline:none}.node:focus rect,.node.current rect{stroke:#1b2430;stroke-width:2}";
 
 /// What the pointer (or the keyboard focus) is on in the Sankey.
 #[derive(Clone, Copy, PartialEq)]
@@ -518,8 +518,13 @@ fn highlight(r: &PathResult, h: Option<Hover>) {
     for &l in &lit_links {
         copy(&link_shapes, l, "link lit");
     }
+    // The hovered or focused node's copy covers it, so the copy shows its outline.
+    let current = match h {
+        Hover::Node(n) => Some(n),
+        Hover::Link(_) => None,
+    };
     for n in (0..r.nodes.len()).filter(|&n| node_lit[n]) {
-        copy(&node_shapes, n, "node lit");
+        copy(&node_shapes, n, if current == Some(n) { "node lit current" } else { "node lit" });
     }
 }
 

@@ -235,6 +235,9 @@ describe('paths view: cleaning, direction and filters', () => {
     await eventually(() => page.$$eval('#sankey .dim, #sankey .lit', (e) => e.length), 0, { message: 'nothing dimmed or lit' });
     // Keyboard: a node takes the focus (and highlights), Enter starts the paths there.
     await page.focus('#sankey .node:has(title:text-matches("^Step 1: product"))');
+    // The focused node's lit copy above it carries its outline.
+    await eventually(() => page.$$eval('#sankey > .hl > .node.current title', (ts) => ts.map((t) => t.textContent.replace(/ —.*$/, ''))),
+      ['Step 1: product'], { message: 'focused node outlined' });
     await page.keyboard.press('Enter');
     await eventually(() => variants(page), [
       ['product → basket → purchase', '2', '40.0%'],
