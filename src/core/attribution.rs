@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::funnel::{Dimension, FunnelError};
+use super::hot::chunked;
 use super::sort::sort_by;
 use super::table::{EventTable, FxBuild};
 use super::time::{Duration, TimeUnit, MICROS_PER_SECOND};
@@ -268,7 +269,7 @@ pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, At
             touches.clear();
             times.clear();
         };
-    for c in 0..table.customer_count() {
+    chunked(table.customer_count(), |c| {
         for row in table.rows_of(c) {
             let code = column.codes[row];
             let ts = table.ts[row];
@@ -285,7 +286,7 @@ pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, At
         if let Some(&end) = times.last() {
             emit(&mut touches, &mut times, end, 0.0, 0.0, &mut out);
         }
-    }
+    });
     Ok(out)
 }
 
@@ -449,7 +450,12 @@ fn rule_model(j: &Journeys, key: &str, label: &str, weigh: impl Fn(Option<&[f64]
     let n = j.channels.len();
     let (mut conversions, mut value) = (vec![0.0; n], vec![0.0; n]);
     let mut w = Vec::new();
-    for journey in j.iter().filter(|j| j.conversions > 0.0 && !j.touches.is_empty()) {
+    chunked(j.len(), |k| {
+        let journey = j.get(k);
+        let converted = journey.conversions > 0.0 && !journey.touches.is_empty();
+        if !converted {
+            return;
+        }
         w.clear();
         w.resize(journey.touches.len(), 0.0);
         weigh(journey.ages, &mut w);
@@ -457,7 +463,7 @@ fn rule_model(j: &Journeys, key: &str, label: &str, weigh: impl Fn(Option<&[f64]
             conversions[t as usize] += journey.conversions * wt;
             value[t as usize] += journey.value * wt;
         }
-    }
+    });
     ModelCredits { key: key.into(), label: label.into(), conversions, value }
 }
 
@@ -521,10 +527,11 @@ pub fn markov(j: &Journeys, order: u8) -> Result<MarkovDetail, String> {
     let dense = order == 1 && n < 512;
     let mut chan_state = vec![usize::MAX; if dense { n } else { 0 }];
     let mut dense_w = vec![0.0; if dense { (n + 1) * (n + 1) } else { 0 }];
-    for journey in j.iter() {
+    chunked(j.len(), |k| {
+        let journey = j.get(k);
         let weight = journey.conversions + journey.nulls;
         if journey.touches.is_empty() || weight <= 0.0 {
-            continue;
+            return;
         }
         path.clear();
         for &t in journey.touches {
@@ -565,7 +572,7 @@ pub fn markov(j: &Journeys, order: u8) -> Result<MarkovDetail, String> {
         conv_w[from] += journey.conversions;
         value_w[from] += journey.value;
         null_w[from] += journey.nulls;
-    }
+    });
     let states = keys.len() - 1;
     if states > MARKOV_MAX_STATES {
         return Err(format!(
@@ -759,13 +766,17 @@ pub fn shapley(j: &Journeys) -> Result<(Vec<f64>, Vec<f64>), String> {
     }
     // (conversions, value, nulls) per exact channel set.
     let mut sets: HashMap<u32, [f64; 3], FxBuild> = HashMap::default();
-    for journey in j.iter().filter(|j| !j.touches.is_empty()) {
+    chunked(j.len(), |k| {
+        let journey = j.get(k);
+        if journey.touches.is_empty() {
+            return;
+        }
         let mask = journey.touches.iter().fold(0u32, |m, &t| m | 1 << bit[t as usize]);
         let e = sets.entry(mask).or_default();
         e[0] += journey.conversions;
         e[1] += journey.value;
         e[2] += journey.nulls;
-    }
+    });
     let rate = |mask: u32| match sets.get(&mask) {
         Some([c, _, nl]) if c + nl > 0.0 => c / (c + nl),
         _ => 0.0,

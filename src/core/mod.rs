@@ -12,6 +12,7 @@ pub mod chart;
 pub mod dropoff;
 pub mod funnel;
 pub mod graph_layout;
+pub mod hot;
 pub mod identity;
 pub mod ingest;
 pub mod paths;

@@ -27,6 +27,7 @@ use std::collections::HashMap;
 
 use super::attribution::csv_field;
 use super::funnel::percentile;
+use super::hot::chunked;
 use super::paths::wildcard_match;
 use super::sort::sort_by;
 use super::table::{Column, EventTable};
@@ -433,7 +434,7 @@ struct Walk {
 fn walk(table: &EventTable, stages: &[u16], k: usize, mut f: impl FnMut(usize, &Walk)) {
     let mut w = Walk { entry: vec![None; k], converted: vec![false; k], moved: vec![None; k] };
     let mut pending: Vec<usize> = Vec::with_capacity(k);
-    for c in 0..table.customer_count() {
+    chunked(table.customer_count(), |c| {
         w.entry.fill(None);
         w.converted.fill(false);
         w.moved.fill(None);
@@ -461,7 +462,7 @@ fn walk(table: &EventTable, stages: &[u16], k: usize, mut f: impl FnMut(usize, &
             }
         }
         f(c, &w);
-    }
+    });
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
