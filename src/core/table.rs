@@ -116,23 +116,37 @@ impl Hasher for FxHasher {
     }
 }
 
-/// Interns strings to dense codes: an open-addressing table of codes over the values
-/// themselves (one allocation per distinct value), with the last value remembered (rows of
-/// one customer often follow each other).
-#[derive(Debug, Default)]
+/// Interns strings to dense codes. The values live in one byte arena (`bytes`, value `c`
+/// spanning `ends[c]..ends[c + 1]`), not one `String` each: no allocation per distinct value,
+/// and a lookup touches a small dense offsets array and packed bytes, so fewer cache misses
+/// than chasing a `String` to its own heap block (interning was a third of load time).
+/// An open-addressing table maps hashes to codes; the last value is remembered (rows of one
+/// customer often follow each other).
+#[derive(Debug)]
 pub struct Interner {
     /// Per slot, 0 for empty, else the high 32 bits of the value's hash above `code + 1` (so
     /// that most mismatches are told from the slot alone); the length is a power of two, at
     /// most half full.
     slots: Vec<u64>,
-    hashes: Vec<u64>,
-    values: Vec<String>,
+    /// The values' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// `len + 1` offsets into `bytes`, starting with 0.
+    ends: Vec<u32>,
     last: Option<u32>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner { slots: Vec::new(), bytes: Vec::new(), ends: vec![0], last: None }
+    }
 }
 
 /// FxHash-style mixing of a value's bytes for the [`Interner`]: eight bytes at a time, the
 /// last (partial) word read overlapping the one before rather than copied out, and the
-/// length mixed in so that overlapping reads cannot make two lengths collide.
+/// length mixed in so that overlapping reads cannot make two lengths collide. Ends with
+/// MurmurHash3's finaliser: a multiply carries bits only upwards, so without it ids that
+/// differ in their last characters (`cust-0001234`, the high bytes of the last word) shared
+/// their low bits (the slot) and high bits (the tag), and lookups probed long runs of slots.
 fn hash_bytes(b: &[u8]) -> u64 {
     const K: u64 = 0xf135_7aea_2e62_a9c5;
     let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(26);
@@ -152,7 +166,9 @@ fn hash_bytes(b: &[u8]) -> u64 {
     } else if n > 0 {
         h = mix(h, u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16);
     }
-    h ^ (h >> 29)
+    let h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    let h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 /// The eight bytes of `b` from `at`, as a number.
@@ -180,13 +196,29 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Interner {
+    /// How many distinct values there are.
+    pub fn len(&self) -> usize {
+        self.ends.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes of value `c`.
+    fn value(&self, c: u32) -> &[u8] {
+        let c = c as usize;
+        &self.bytes[self.ends[c] as usize..self.ends[c + 1] as usize]
+    }
+
     pub fn intern(&mut self, s: &str) -> u32 {
-        let h = hash_bytes(s.as_bytes());
+        let s = s.as_bytes();
         if let Some(last) = self.last {
-            if self.hashes[last as usize] == h && same(self.values[last as usize].as_bytes(), s.as_bytes()) {
+            if same(self.value(last), s) {
                 return last;
             }
         }
+        let h = hash_bytes(s);
         if self.slots.is_empty() {
             self.slots = vec![0; 64];
         }
@@ -198,7 +230,7 @@ impl Interner {
                 0 => break,
                 e if e >> 32 << 32 == tag => {
                     let c = (e as u32).wrapping_sub(1);
-                    if same(self.values[c as usize].as_bytes(), s.as_bytes()) {
+                    if same(self.value(c), s) {
                         self.last = Some(c);
                         return c;
                     }
@@ -207,32 +239,44 @@ impl Interner {
             }
             i = (i + 1) & mask;
         }
-        let c = self.values.len() as u32;
-        self.values.push(s.to_string());
-        self.hashes.push(h);
+        let c = self.len() as u32;
+        self.bytes.extend_from_slice(s);
+        // Offsets are u32: a load's distinct values stay far below 4 GiB (wasm's whole memory).
+        self.ends.push(u32::try_from(self.bytes.len()).expect("interned values under 4 GiB"));
         self.slots[i] = tag | u64::from(c + 1);
         self.last = Some(c);
-        if self.values.len() * 2 > self.slots.len() {
+        if self.len() * 2 > self.slots.len() {
             self.grow();
         }
         c
     }
 
+    /// Doubles the table, hashing the values again (cheaper over a load than keeping every
+    /// value's hash: each value is rehashed about once).
     fn grow(&mut self) {
         let mut slots = vec![0u64; self.slots.len() * 2];
         let mask = slots.len() - 1;
-        for (c, &h) in self.hashes.iter().enumerate() {
+        for c in 0..self.len() as u32 {
+            let h = hash_bytes(self.value(c));
             let mut i = h as usize & mask;
             while slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            slots[i] = h >> 32 << 32 | (c as u64 + 1);
+            slots[i] = h >> 32 << 32 | (u64::from(c) + 1);
         }
         self.slots = slots;
     }
 
+    /// The values, by code, as the table's columns hold them (the slots are freed first).
     pub fn into_values(self) -> Vec<String> {
-        self.values
+        let Interner { slots, bytes, ends, .. } = self;
+        drop(slots);
+        ends.windows(2)
+            .map(|w| {
+                // The arena holds whole `&str` values back to back, so each span is UTF-8.
+                String::from_utf8(bytes[w[0] as usize..w[1] as usize].to_vec()).expect("interned text")
+            })
+            .collect()
     }
 }
 
@@ -336,7 +380,7 @@ impl TableBuilder {
     /// with the same time, event, channel, stage and revenue as an earlier row. Returns
     /// how many there were (dropped or kept, as asked).
     pub fn finish_with(self, duplicates: Duplicates) -> (EventTable, u64) {
-        let n_cust = self.customers.values.len();
+        let n_cust = self.customers.len();
         let mut offsets = vec![0u32; n_cust + 1];
         for &c in &self.cust {
             offsets[c as usize + 1] += 1;
