@@ -280,6 +280,60 @@ impl Interner {
     }
 }
 
+/// A code column being built: two bytes a code while its dictionary has at most 65,536 values
+/// (events, channels and stages always do), four once one has more. Built columns are all
+/// `u32`; this halves the code columns held while a file is read (the peak of a load).
+#[derive(Debug)]
+enum Codes {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes::Narrow(Vec::new())
+    }
+}
+
+impl Codes {
+    fn push(&mut self, code: u32) {
+        match self {
+            Codes::Narrow(v) => match u16::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                    wide.extend(v.iter().map(|&c| u32::from(c)));
+                    wide.push(code);
+                    *self = Codes::Wide(wide);
+                }
+            },
+            Codes::Wide(v) => v.push(code),
+        }
+    }
+
+    fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::Narrow(v) => u32::from(v[row]),
+            Codes::Wide(v) => v[row],
+        }
+    }
+
+    fn reserve(&mut self, rows: usize) {
+        match self {
+            Codes::Narrow(v) => v.reserve(rows),
+            Codes::Wide(v) => v.reserve(rows),
+        }
+    }
+
+    /// The codes of rows `order`, in that order.
+    fn gather(self, order: &[u32]) -> Vec<u32> {
+        match self {
+            Codes::Narrow(v) => order.iter().map(|&r| u32::from(v[r as usize])).collect(),
+            Codes::Wide(v) => order.iter().map(|&r| v[r as usize]).collect(),
+        }
+    }
+}
+
 /// Collects rows in file order, then clusters them by customer.
 #[derive(Debug, Default)]
 pub struct TableBuilder {
@@ -290,15 +344,15 @@ pub struct TableBuilder {
     sessions: Interner,
     cust: Vec<u32>,
     ts: Vec<i64>,
-    event: Vec<u32>,
-    channel: Vec<u32>,
-    stage: Vec<u32>,
+    event: Codes,
+    channel: Codes,
+    stage: Codes,
     revenue: Vec<f64>,
-    session: Vec<u32>,
+    session: Codes,
     /// Kept columns: names, and per column its values' interner and codes.
     attr_names: Vec<String>,
     attr_values: Vec<Interner>,
-    attr_codes: Vec<Vec<u32>>,
+    attr_codes: Vec<Codes>,
     pub has_channel: bool,
     pub has_stage: bool,
     pub has_revenue: bool,
@@ -332,7 +386,7 @@ impl TableBuilder {
     /// Keeps these further columns; each row then gives their values with [`push_attr`](Self::push_attr).
     pub fn with_attrs(mut self, names: Vec<String>) -> Self {
         self.attr_values = names.iter().map(|_| Interner::default()).collect();
-        self.attr_codes = vec![Vec::new(); names.len()];
+        self.attr_codes = names.iter().map(|_| Codes::default()).collect();
         self.attr_names = names;
         self
     }
@@ -452,10 +506,8 @@ impl TableBuilder {
         fn gather<T: Copy>(order: &[u32], v: Vec<T>) -> Vec<T> {
             order.iter().map(|&r| v[r as usize]).collect()
         }
-        let column = |interner: Interner, codes: Vec<u32>| Column {
-            codes: gather(&order, codes),
-            values: interner.into_values(),
-        };
+        let column =
+            |interner: Interner, codes: Codes| Column { codes: codes.gather(&order), values: interner.into_values() };
         let ts = gather(&order, ts);
         let event = column(events, event);
         let channel = has_channel.then(|| column(channels, channel));
@@ -506,12 +558,12 @@ impl TableBuilder {
 
     fn same_row(&self, a: usize, b: usize) -> bool {
         self.ts[a] == self.ts[b]
-            && self.event[a] == self.event[b]
-            && (!self.has_channel || self.channel[a] == self.channel[b])
-            && (!self.has_stage || self.stage[a] == self.stage[b])
+            && self.event.get(a) == self.event.get(b)
+            && (!self.has_channel || self.channel.get(a) == self.channel.get(b))
+            && (!self.has_stage || self.stage.get(a) == self.stage.get(b))
             && (!self.has_revenue || self.revenue[a].to_bits() == self.revenue[b].to_bits())
-            && (!self.has_session || self.session[a] == self.session[b])
-            && self.attr_codes.iter().all(|codes| codes[a] == codes[b])
+            && (!self.has_session || self.session.get(a) == self.session.get(b))
+            && self.attr_codes.iter().all(|codes| codes.get(a) == codes.get(b))
     }
 
     /// Adds every row of `table`; rows without a channel column get `fallback_channel`.
@@ -629,6 +681,21 @@ mod tests {
         assert_eq!(t.ts, vec![3, 5, 5, 9, 9]);
         let names: Vec<&str> = t.event.codes.iter().map(|&c| t.event.values[c as usize].as_str()).collect();
         assert_eq!(names, vec!["b2", "b1", "b3", "a1", "a2"]);
+    }
+
+    #[test]
+    fn code_columns_widen_past_65536_values() {
+        let mut b = TableBuilder::new(false, false, false);
+        let names: Vec<String> = (0..70_000).map(|i| format!("e{i}")).collect();
+        for (i, n) in names.iter().enumerate() {
+            b.push(row(if i % 2 == 0 { "a" } else { "b" }, i as i64, n));
+        }
+        // A duplicate of a row whose code is past the widening.
+        b.push(row("a", 69_998, "e69998"));
+        let (t, dups) = b.finish_with(Duplicates::Drop);
+        assert_eq!((dups, t.len()), (1, 70_000));
+        let a: Vec<&str> = t.rows_of(0).map(|r| t.event.values[t.event.codes[r] as usize].as_str()).collect();
+        assert_eq!(a, names.iter().step_by(2).map(String::as_str).collect::<Vec<_>>());
     }
 
     #[test]
