@@ -116,23 +116,37 @@ impl Hasher for FxHasher {
     }
 }
 
-/// Interns strings to dense codes: an open-addressing table of codes over the values
-/// themselves (one allocation per distinct value), with the last value remembered (rows of
-/// one customer often follow each other).
-#[derive(Debug, Default)]
+/// Interns strings to dense codes. The values live in one byte arena (`bytes`, value `c`
+/// spanning `ends[c]..ends[c + 1]`), not one `String` each: no allocation per distinct value,
+/// and a lookup touches a small dense offsets array and packed bytes, so fewer cache misses
+/// than chasing a `String` to its own heap block (interning was a third of load time).
+/// An open-addressing table maps hashes to codes; the last value is remembered (rows of one
+/// customer often follow each other).
+#[derive(Debug)]
 pub struct Interner {
     /// Per slot, 0 for empty, else the high 32 bits of the value's hash above `code + 1` (so
     /// that most mismatches are told from the slot alone); the length is a power of two, at
     /// most half full.
     slots: Vec<u64>,
-    hashes: Vec<u64>,
-    values: Vec<String>,
+    /// The values' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// `len + 1` offsets into `bytes`, starting with 0.
+    ends: Vec<u32>,
     last: Option<u32>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner { slots: Vec::new(), bytes: Vec::new(), ends: vec![0], last: None }
+    }
 }
 
 /// FxHash-style mixing of a value's bytes for the [`Interner`]: eight bytes at a time, the
 /// last (partial) word read overlapping the one before rather than copied out, and the
-/// length mixed in so that overlapping reads cannot make two lengths collide.
+/// length mixed in so that overlapping reads cannot make two lengths collide. Ends with
+/// MurmurHash3's finaliser: a multiply carries bits only upwards, so without it ids that
+/// differ in their last characters (`cust-0001234`, the high bytes of the last word) shared
+/// their low bits (the slot) and high bits (the tag), and lookups probed long runs of slots.
 fn hash_bytes(b: &[u8]) -> u64 {
     const K: u64 = 0xf135_7aea_2e62_a9c5;
     let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(26);
@@ -152,7 +166,9 @@ fn hash_bytes(b: &[u8]) -> u64 {
     } else if n > 0 {
         h = mix(h, u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16);
     }
-    h ^ (h >> 29)
+    let h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    let h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 /// The eight bytes of `b` from `at`, as a number.
@@ -180,13 +196,29 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Interner {
+    /// How many distinct values there are.
+    pub fn len(&self) -> usize {
+        self.ends.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes of value `c`.
+    fn value(&self, c: u32) -> &[u8] {
+        let c = c as usize;
+        &self.bytes[self.ends[c] as usize..self.ends[c + 1] as usize]
+    }
+
     pub fn intern(&mut self, s: &str) -> u32 {
-        let h = hash_bytes(s.as_bytes());
+        let s = s.as_bytes();
         if let Some(last) = self.last {
-            if self.hashes[last as usize] == h && same(self.values[last as usize].as_bytes(), s.as_bytes()) {
+            if same(self.value(last), s) {
                 return last;
             }
         }
+        let h = hash_bytes(s);
         if self.slots.is_empty() {
             self.slots = vec![0; 64];
         }
@@ -198,7 +230,7 @@ impl Interner {
                 0 => break,
                 e if e >> 32 << 32 == tag => {
                     let c = (e as u32).wrapping_sub(1);
-                    if same(self.values[c as usize].as_bytes(), s.as_bytes()) {
+                    if same(self.value(c), s) {
                         self.last = Some(c);
                         return c;
                     }
@@ -207,32 +239,98 @@ impl Interner {
             }
             i = (i + 1) & mask;
         }
-        let c = self.values.len() as u32;
-        self.values.push(s.to_string());
-        self.hashes.push(h);
+        let c = self.len() as u32;
+        self.bytes.extend_from_slice(s);
+        // Offsets are u32: a load's distinct values stay far below 4 GiB (wasm's whole memory).
+        self.ends.push(u32::try_from(self.bytes.len()).expect("interned values under 4 GiB"));
         self.slots[i] = tag | u64::from(c + 1);
         self.last = Some(c);
-        if self.values.len() * 2 > self.slots.len() {
+        if self.len() * 2 > self.slots.len() {
             self.grow();
         }
         c
     }
 
+    /// Doubles the table, hashing the values again (cheaper over a load than keeping every
+    /// value's hash: each value is rehashed about once).
     fn grow(&mut self) {
         let mut slots = vec![0u64; self.slots.len() * 2];
         let mask = slots.len() - 1;
-        for (c, &h) in self.hashes.iter().enumerate() {
+        for c in 0..self.len() as u32 {
+            let h = hash_bytes(self.value(c));
             let mut i = h as usize & mask;
             while slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            slots[i] = h >> 32 << 32 | (c as u64 + 1);
+            slots[i] = h >> 32 << 32 | (u64::from(c) + 1);
         }
         self.slots = slots;
     }
 
+    /// The values, by code, as the table's columns hold them (the slots are freed first).
     pub fn into_values(self) -> Vec<String> {
-        self.values
+        let Interner { slots, bytes, ends, .. } = self;
+        drop(slots);
+        ends.windows(2)
+            .map(|w| {
+                // The arena holds whole `&str` values back to back, so each span is UTF-8.
+                String::from_utf8(bytes[w[0] as usize..w[1] as usize].to_vec()).expect("interned text")
+            })
+            .collect()
+    }
+}
+
+/// A code column being built: two bytes a code while its dictionary has at most 65,536 values
+/// (events, channels and stages always do), four once one has more. Built columns are all
+/// `u32`; this halves the code columns held while a file is read (the peak of a load).
+#[derive(Debug)]
+enum Codes {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes::Narrow(Vec::new())
+    }
+}
+
+impl Codes {
+    fn push(&mut self, code: u32) {
+        match self {
+            Codes::Narrow(v) => match u16::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                    wide.extend(v.iter().map(|&c| u32::from(c)));
+                    wide.push(code);
+                    *self = Codes::Wide(wide);
+                }
+            },
+            Codes::Wide(v) => v.push(code),
+        }
+    }
+
+    fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::Narrow(v) => u32::from(v[row]),
+            Codes::Wide(v) => v[row],
+        }
+    }
+
+    fn reserve(&mut self, rows: usize) {
+        match self {
+            Codes::Narrow(v) => v.reserve(rows),
+            Codes::Wide(v) => v.reserve(rows),
+        }
+    }
+
+    /// The codes of rows `order`, in that order.
+    fn gather(self, order: &[u32]) -> Vec<u32> {
+        match self {
+            Codes::Narrow(v) => order.iter().map(|&r| u32::from(v[r as usize])).collect(),
+            Codes::Wide(v) => order.iter().map(|&r| v[r as usize]).collect(),
+        }
     }
 }
 
@@ -246,15 +344,15 @@ pub struct TableBuilder {
     sessions: Interner,
     cust: Vec<u32>,
     ts: Vec<i64>,
-    event: Vec<u32>,
-    channel: Vec<u32>,
-    stage: Vec<u32>,
+    event: Codes,
+    channel: Codes,
+    stage: Codes,
     revenue: Vec<f64>,
-    session: Vec<u32>,
+    session: Codes,
     /// Kept columns: names, and per column its values' interner and codes.
     attr_names: Vec<String>,
     attr_values: Vec<Interner>,
-    attr_codes: Vec<Vec<u32>>,
+    attr_codes: Vec<Codes>,
     pub has_channel: bool,
     pub has_stage: bool,
     pub has_revenue: bool,
@@ -288,7 +386,7 @@ impl TableBuilder {
     /// Keeps these further columns; each row then gives their values with [`push_attr`](Self::push_attr).
     pub fn with_attrs(mut self, names: Vec<String>) -> Self {
         self.attr_values = names.iter().map(|_| Interner::default()).collect();
-        self.attr_codes = vec![Vec::new(); names.len()];
+        self.attr_codes = names.iter().map(|_| Codes::default()).collect();
         self.attr_names = names;
         self
     }
@@ -336,7 +434,7 @@ impl TableBuilder {
     /// with the same time, event, channel, stage and revenue as an earlier row. Returns
     /// how many there were (dropped or kept, as asked).
     pub fn finish_with(self, duplicates: Duplicates) -> (EventTable, u64) {
-        let n_cust = self.customers.values.len();
+        let n_cust = self.customers.len();
         let mut offsets = vec![0u32; n_cust + 1];
         for &c in &self.cust {
             offsets[c as usize + 1] += 1;
@@ -408,10 +506,8 @@ impl TableBuilder {
         fn gather<T: Copy>(order: &[u32], v: Vec<T>) -> Vec<T> {
             order.iter().map(|&r| v[r as usize]).collect()
         }
-        let column = |interner: Interner, codes: Vec<u32>| Column {
-            codes: gather(&order, codes),
-            values: interner.into_values(),
-        };
+        let column =
+            |interner: Interner, codes: Codes| Column { codes: codes.gather(&order), values: interner.into_values() };
         let ts = gather(&order, ts);
         let event = column(events, event);
         let channel = has_channel.then(|| column(channels, channel));
@@ -462,12 +558,12 @@ impl TableBuilder {
 
     fn same_row(&self, a: usize, b: usize) -> bool {
         self.ts[a] == self.ts[b]
-            && self.event[a] == self.event[b]
-            && (!self.has_channel || self.channel[a] == self.channel[b])
-            && (!self.has_stage || self.stage[a] == self.stage[b])
+            && self.event.get(a) == self.event.get(b)
+            && (!self.has_channel || self.channel.get(a) == self.channel.get(b))
+            && (!self.has_stage || self.stage.get(a) == self.stage.get(b))
             && (!self.has_revenue || self.revenue[a].to_bits() == self.revenue[b].to_bits())
-            && (!self.has_session || self.session[a] == self.session[b])
-            && self.attr_codes.iter().all(|codes| codes[a] == codes[b])
+            && (!self.has_session || self.session.get(a) == self.session.get(b))
+            && self.attr_codes.iter().all(|codes| codes.get(a) == codes.get(b))
     }
 
     /// Adds every row of `table`; rows without a channel column get `fallback_channel`.
@@ -585,6 +681,21 @@ mod tests {
         assert_eq!(t.ts, vec![3, 5, 5, 9, 9]);
         let names: Vec<&str> = t.event.codes.iter().map(|&c| t.event.values[c as usize].as_str()).collect();
         assert_eq!(names, vec!["b2", "b1", "b3", "a1", "a2"]);
+    }
+
+    #[test]
+    fn code_columns_widen_past_65536_values() {
+        let mut b = TableBuilder::new(false, false, false);
+        let names: Vec<String> = (0..70_000).map(|i| format!("e{i}")).collect();
+        for (i, n) in names.iter().enumerate() {
+            b.push(row(if i % 2 == 0 { "a" } else { "b" }, i as i64, n));
+        }
+        // A duplicate of a row whose code is past the widening.
+        b.push(row("a", 69_998, "e69998"));
+        let (t, dups) = b.finish_with(Duplicates::Drop);
+        assert_eq!((dups, t.len()), (1, 70_000));
+        let a: Vec<&str> = t.rows_of(0).map(|r| t.event.values[t.event.codes[r] as usize].as_str()).collect();
+        assert_eq!(a, names.iter().step_by(2).map(String::as_str).collect::<Vec<_>>());
     }
 
     #[test]

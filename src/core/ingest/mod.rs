@@ -29,7 +29,7 @@ use super::attribution::Journeys;
 use super::channel::{adobe_channel, default_channel};
 use super::schema::{adobe_purchase_revenue, last_segment, normalise_header, ColumnOverrides, Mapping, Preset, Role};
 use super::table::{Duplicates, EventTable, RowRef, TableBuilder};
-use super::time::{format_timestamp, parse_timestamp, trim};
+use super::time::{format_timestamp, parse_timestamp_with, trim, DayCache, Parsed};
 
 /// How many offending line numbers are kept per skip reason for display.
 pub const MAX_LINES_PER_REASON: usize = 5;
@@ -631,6 +631,12 @@ pub(super) struct Rows {
     last_ts: Option<i64>,
     /// The earliest and latest time of the rows used.
     range: Option<(i64, i64)>,
+    /// The last date read, for the next row's timestamp (rows sorted by time share dates).
+    day_cache: DayCache,
+    /// Whether every role is read from its one column, with none of the special cases (path
+    /// tables, identity maps, Adobe's columns, fallbacks, identity pairs, derived channels):
+    /// rows then take [`Rows::plain_row`], the same steps without the checks for those.
+    plain: bool,
     /// For an identity-map file: the (anonymous, known) id columns.
     identity_columns: Option<(usize, usize)>,
     seen_links: std::collections::HashSet<(String, String)>,
@@ -801,6 +807,13 @@ impl Rows {
         self.builder = Some(builder);
         self.report.headers = headers.clone();
         self.report.mapping = mapping.clone();
+        self.plain = self.pair_columns.is_none()
+            && mapping.fallbacks.iter().all(|(_, cols)| cols.is_empty())
+            && mapping.id_joined_with.is_none()
+            && mapping.exclude_hit.is_none()
+            && mapping.hit_source.is_none()
+            && (mapping.channel.is_some() || mapping.derived_channel.is_none())
+            && (mapping.revenue.is_some() || mapping.product_revenue.is_none());
         self.mapping = mapping;
         self.header = Some(headers);
         Ok(())
@@ -808,6 +821,9 @@ impl Rows {
 
     /// Validates one row and adds it to the table; `text(i)` is the row's value of column `i`.
     pub fn row<'a>(&mut self, line: u64, text: impl Fn(usize) -> Option<Cow<'a, str>>) -> RowOutcome {
+        if self.plain {
+            return self.plain_row(line, text);
+        }
         let report = &mut self.report;
         report.rows_read += 1;
         if let Some(reader) = &mut self.path_reader {
@@ -930,7 +946,7 @@ impl Rows {
             report.skip(SkipReason::MissingId, line, None);
             return RowOutcome::Skipped;
         }
-        let Some(ts) = parse_timestamp(&time) else {
+        let Some(ts) = parse_timestamp_with(&time, &mut self.day_cache) else {
             report.skip(SkipReason::BadTimestamp, line, Some(trim(&time)));
             return RowOutcome::Skipped;
         };
@@ -957,17 +973,58 @@ impl Rows {
                 let (p, e) = (text(products), text(events));
                 adobe_purchase_revenue(p.as_deref().unwrap_or(""), e.as_deref().unwrap_or(""))
             }
-            _ => match get_role(Role::Revenue).as_deref().map(trim) {
-                None | Some("") => None,
-                Some(r) => match r.parse::<f64>() {
-                    Ok(v) if v.is_finite() => Some(v),
-                    _ => {
-                        report.bad_revenue += 1;
-                        None
-                    }
-                },
-            },
+            _ => revenue_of(get_role(Role::Revenue).as_deref(), report),
         };
+        let (stage, session) = (stage.as_deref(), session.as_deref());
+        self.add(
+            RowRef { customer: id, ts: ts.micros, event, channel: channel.as_deref(), stage, revenue },
+            ts,
+            session,
+        );
+        self.add_kept(text);
+        RowOutcome::Used
+    }
+
+    /// [`row`](Self::row) for a plain mapping ([`Rows::plain`]): the same outcome, report and
+    /// table, with only the steps such a mapping needs (rows of the common exports come here).
+    fn plain_row<'a>(&mut self, line: u64, text: impl Fn(usize) -> Option<Cow<'a, str>>) -> RowOutcome {
+        let report = &mut self.report;
+        report.rows_read += 1;
+        let m = &self.mapping;
+        let get = |i: Option<usize>| i.and_then(&text);
+        // In JSON a record without a key simply has no value; in delimited text a missing
+        // field means a short row.
+        let get_required = |i| get(i).or_else(|| self.json.then_some(Cow::Borrowed("")));
+        let (Some(id), Some(time), Some(event)) = (get_required(m.id), get_required(m.time), get_required(m.event))
+        else {
+            report.skip(SkipReason::TooFewFields, line, None);
+            return RowOutcome::Short;
+        };
+        let (id, event) = (trim(&id), trim(&event));
+        if id.is_empty() {
+            report.skip(SkipReason::MissingId, line, None);
+            return RowOutcome::Skipped;
+        }
+        let Some(ts) = parse_timestamp_with(&time, &mut self.day_cache) else {
+            report.skip(SkipReason::BadTimestamp, line, Some(trim(&time)));
+            return RowOutcome::Skipped;
+        };
+        if event.is_empty() {
+            report.skip(SkipReason::MissingEvent, line, None);
+            return RowOutcome::Skipped;
+        }
+        let (channel, stage, session) = (get(m.channel), get(m.stage), get(m.session));
+        let revenue = revenue_of(get(m.revenue).as_deref(), report);
+        let (channel, stage, session) = (channel.as_deref(), stage.as_deref(), session.as_deref());
+        self.add(RowRef { customer: id, ts: ts.micros, event, channel, stage, revenue }, ts, session);
+        self.add_kept(text);
+        RowOutcome::Used
+    }
+
+    /// Counts a used row (its time's zone, order and range) and adds it to the table;
+    /// `row.channel` and `row.stage` are trimmed here.
+    fn add(&mut self, row: RowRef<'_>, ts: Parsed, session: Option<&str>) {
+        let report = &mut self.report;
         if !ts.zoned {
             report.unzoned_timestamps += 1;
         }
@@ -982,22 +1039,19 @@ impl Rows {
         self.last_ts = Some(ts.micros);
         self.range = Some(self.range.map_or((ts.micros, ts.micros), |(a, b)| (a.min(ts.micros), b.max(ts.micros))));
         report.rows_used += 1;
-        let row = RowRef {
-            customer: id,
-            ts: ts.micros,
-            event,
-            channel: channel.as_deref().map(trim),
-            stage: stage.as_deref().map(trim),
-            revenue,
-        };
+        let row = RowRef { channel: row.channel.map(trim), stage: row.stage.map(trim), ..row };
         // Amplitude writes -1 for events outside any session: no session id.
-        let session = session.as_deref().map(str::trim).filter(|s| *s != "-1");
+        let session = session.map(str::trim).filter(|s| *s != "-1");
         let builder = self.builder.as_mut().expect("header read");
         builder.push_with_session(row, session);
+    }
+
+    /// The kept columns' values of the row just added.
+    fn add_kept<'a>(&mut self, text: impl Fn(usize) -> Option<Cow<'a, str>>) {
+        let builder = self.builder.as_mut().expect("header read");
         for (i, &col) in self.kept.iter().enumerate() {
             builder.push_attr(i, text(col).as_deref().map_or("", trim));
         }
-        RowOutcome::Used
     }
 
     /// Builds the table, or says why there is nothing to use.
@@ -1040,6 +1094,21 @@ impl Rows {
         self.report.duplicates = duplicates;
         self.report.duplicates_dropped = self.duplicates == Duplicates::Drop;
         Ok((table, self.report))
+    }
+}
+
+/// A row's revenue: `None` when empty; a value that is not a finite number counts as bad
+/// revenue (the row is kept, without revenue).
+fn revenue_of(text: Option<&str>, report: &mut LoadReport) -> Option<f64> {
+    match text.map(trim) {
+        None | Some("") => None,
+        Some(r) => match r.parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                report.bad_revenue += 1;
+                None
+            }
+        },
     }
 }
 
