@@ -926,7 +926,8 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
 
     // Per node and per link: the links of the paths through it, over the distinct routes (each
     // distinct path takes one route through the Sankey). Membership as bitsets over the links:
-    // OR-ing a route's links into each of its nodes and links is cheap and needs no sorting.
+    // OR-ing a route's links into each of its links is cheap and needs no sorting; the nodes'
+    // follow from their links'.
     let words = links.len().div_ceil(64).max(1);
     let mut node_bits = vec![0u64; order.len() * words];
     let mut link_bits = vec![0u64; links.len() * words];
@@ -943,13 +944,21 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
                 *b |= r;
             }
         };
-        for &n in routes(r) {
-            or_into(&mut node_bits, position[n as usize]);
-        }
         for &l in on {
             or_into(&mut link_bits, link_index[l as usize]);
         }
     });
+    // A node's are those of the links into and out of it: every path through it with a link
+    // takes one of them, and every path on one of them passes through it (a path of one node has
+    // no link to list). Far cheaper than OR-ing each route into each of its nodes too.
+    for (l, &((s, t), _)) in links.iter().enumerate() {
+        let bits = &link_bits[l * words..(l + 1) * words];
+        for n in [s, t] {
+            for (b, r) in node_bits[n * words..(n + 1) * words].iter_mut().zip(bits) {
+                *b |= r;
+            }
+        }
+    }
     // The set bits of each bitset, ascending.
     let lists = |bits: &[u64], count: usize| -> Vec<Vec<usize>> {
         (0..count)
