@@ -535,8 +535,7 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
         starts[from] += 1;
         for k in span.start + 1..span.end {
             let to = slot[paths.codes[k] as usize];
-            // From the last touch of one step to the first touch of the next.
-            times[from * n + to].push((paths.first_ts[k] - paths.last_ts[k - 1]) / 1_000_000);
+            times[from * n + to].push(paths.gap_s[k]);
             from = to;
         }
         ends[from] += 1;
@@ -568,14 +567,20 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
 }
 
 /// The customers' paths as value codes, all in one buffer: path `i` is
-/// `codes[offsets[i]..offsets[i + 1]]`, each step with the first and last time of its run.
+/// `codes[offsets[i]..offsets[i + 1]]`. Only the times later figures need are kept: per step
+/// the gap before it (for the transitions) and per path its duration (for the variants), which
+/// is 8 bytes a step rather than the 16 of each run's first and last time.
 struct Paths {
     codes: Vec<u32>,
-    first_ts: Vec<i64>,
-    last_ts: Vec<i64>,
+    /// Per step: whole seconds from the last touch of the previous step's run to the first
+    /// touch of this one (`0` at a path's first step).
+    gap_s: Vec<i64>,
     offsets: Vec<usize>,
-    /// Per path: its customer and the rows it covers.
-    origin: Vec<(usize, std::ops::Range<usize>)>,
+    /// Per path: its customer and the rows it covers (row indices fit in `u32`, as the table's
+    /// offsets).
+    origin: Vec<(u32, std::ops::Range<u32>)>,
+    /// Per path: microseconds from its first touch to its last.
+    duration: Vec<i64>,
     /// Journeys considered (customers, sessions or conversion journeys), with a path or not.
     journeys: u64,
 }
@@ -643,10 +648,10 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     let codes = &column.codes;
     let mut out = Paths {
         codes: Vec::new(),
-        first_ts: Vec::new(),
-        last_ts: Vec::new(),
+        gap_s: Vec::new(),
         offsets: vec![0],
         origin: Vec::new(),
+        duration: Vec::new(),
         journeys: 0,
     };
     // A named value absent from the data matches nothing, so no customer has a path.
@@ -657,27 +662,28 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
         return out;
     }
     let conv = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
-    let all = journeys(table, q, conv);
-    out.journeys = all.len() as u64;
-    // At most a step per row: reserving that bound once costs no more memory than the doublings
-    // growth would reach, and saves their copies.
-    let rows: usize = all.iter().map(|(_, r)| r.len()).sum();
-    out.codes.reserve_exact(rows);
-    out.first_ts.reserve_exact(rows);
-    out.last_ts.reserve_exact(rows);
-    out.offsets.reserve_exact(all.len());
-    out.origin.reserve_exact(all.len());
     // Per raw code: its cleaned code, or `HIDDEN`.
     const HIDDEN: u32 = u32::MAX;
     let step_code: Vec<u32> =
         cl.map.iter().zip(&cl.hidden).map(|(&v, &hidden)| if hidden { HIDDEN } else { v }).collect();
     let to_code = to.flatten();
+    let collapse = q.collapse;
+    // At most a step per row: reserving that bound once costs no more memory than the doublings
+    // growth would reach (pages never written are never touched), and saves their copies.
+    let mut step_codes: Vec<u32> = Vec::with_capacity(codes.len());
+    let mut gaps: Vec<i64> = Vec::with_capacity(codes.len());
+    // A customer's rows within the dates are its one journey: no list of journeys is made.
+    let all = (q.grain != Grain::Customer).then(|| journeys(table, q, conv));
+    let bound = all.as_ref().map_or(table.customer_count(), Vec::len);
+    let (offsets, origin, duration) = (&mut out.offsets, &mut out.origin, &mut out.duration);
+    offsets.reserve_exact(bound);
+    origin.reserve_exact(bound);
+    duration.reserve_exact(bound);
     // Whether the customer touched the `touched` value within the dates (journeys of a customer
     // come together, so one answer is kept).
     let mut touch_memo: (usize, bool) = (usize::MAX, false);
-    chunked(all.len(), |j| {
-        let (c, ref rows) = all[j];
-        let rows = rows.clone();
+    // Takes one journey's path, if it has one.
+    let mut take = |c: usize, rows: std::ops::Range<usize>| {
         if let Some(want) = touched.flatten() {
             if touch_memo.0 != c {
                 touch_memo = (c, dated_rows(table, c, q).any(|r| cl.map[codes[r] as usize] == want));
@@ -699,24 +705,31 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
                 None => return,
             },
         };
-        let begin = out.codes.len();
+        let begin = step_codes.len();
         let mut end = rows.end;
         let mut reached = to_code.is_none();
-        // The step last pushed for this path (repeats of it collapse into it).
-        let mut last: Option<u32> = None;
+        // The step last written for this path (repeats of it collapse into it); none yet.
+        let mut last = HIDDEN;
+        // The path's first touch, and the last touch of the step last written.
+        let (mut first_t, mut last_t) = (0i64, 0i64);
         let span = start..rows.end;
         for (r, (&raw, &t)) in span.clone().zip(codes[span.clone()].iter().zip(&table.ts[span])) {
             let v = step_code[raw as usize];
             if v == HIDDEN {
                 continue;
             }
-            if q.collapse && last == Some(v) {
-                *out.last_ts.last_mut().expect("a step") = t;
+            if collapse && last == v {
+                last_t = t;
             } else {
-                out.codes.push(v);
-                out.first_ts.push(t);
-                out.last_ts.push(t);
-                last = Some(v);
+                gaps.push(if last == HIDDEN {
+                    first_t = t;
+                    0
+                } else {
+                    (t - last_t) / 1_000_000
+                });
+                step_codes.push(v);
+                last_t = t;
+                last = v;
             }
             if to_code == Some(v) {
                 reached = true;
@@ -724,15 +737,32 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
                 break;
             }
         }
-        if !reached || out.codes.len() == begin {
-            out.codes.truncate(begin);
-            out.first_ts.truncate(begin);
-            out.last_ts.truncate(begin);
+        if !reached || step_codes.len() == begin {
+            step_codes.truncate(begin);
+            gaps.truncate(begin);
             return;
         }
-        out.offsets.push(out.codes.len());
-        out.origin.push((c, start..end));
-    });
+        offsets.push(step_codes.len());
+        origin.push((c as u32, start as u32..end as u32));
+        duration.push(last_t - first_t);
+    };
+    let mut journeys = 0u64;
+    match &all {
+        None => chunked(table.customer_count(), |c| {
+            let rows = dated_rows(table, c, q);
+            if !rows.is_empty() {
+                journeys += 1;
+                take(c, rows);
+            }
+        }),
+        Some(all) => {
+            journeys = all.len() as u64;
+            chunked(all.len(), |j| take(all[j].0, all[j].1.clone()));
+        }
+    }
+    out.journeys = journeys;
+    out.codes = step_codes;
+    out.gap_s = gaps;
     out
 }
 
@@ -896,7 +926,8 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
 
     // Per node and per link: the links of the paths through it, over the distinct routes (each
     // distinct path takes one route through the Sankey). Membership as bitsets over the links:
-    // OR-ing a route's links into each of its nodes and links is cheap and needs no sorting.
+    // OR-ing a route's links into each of its links is cheap and needs no sorting; the nodes'
+    // follow from their links'.
     let words = links.len().div_ceil(64).max(1);
     let mut node_bits = vec![0u64; order.len() * words];
     let mut link_bits = vec![0u64; links.len() * words];
@@ -913,13 +944,21 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
                 *b |= r;
             }
         };
-        for &n in routes(r) {
-            or_into(&mut node_bits, position[n as usize]);
-        }
         for &l in on {
             or_into(&mut link_bits, link_index[l as usize]);
         }
     });
+    // A node's are those of the links into and out of it: every path through it with a link
+    // takes one of them, and every path on one of them passes through it (a path of one node has
+    // no link to list). Far cheaper than OR-ing each route into each of its nodes too.
+    for (l, &((s, t), _)) in links.iter().enumerate() {
+        let bits = &link_bits[l * words..(l + 1) * words];
+        for n in [s, t] {
+            for (b, r) in node_bits[n * words..(n + 1) * words].iter_mut().zip(bits) {
+                *b |= r;
+            }
+        }
+    }
     // The set bits of each bitset, ascending.
     let lists = |bits: &[u64], count: usize| -> Vec<Vec<usize>> {
         (0..count)
@@ -980,6 +1019,13 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         |a: &[u32], b: &[u32]| a.iter().map(|&v| label_rank[v as usize]).cmp(b.iter().map(|&v| label_rank[v as usize]));
     let mut ranked: Vec<u32> = (0..variants.len() as u32).collect();
     let top = TOP_VARIANTS.min(ranked.len());
+    if top > 0 && top < ranked.len() {
+        // Only variants at least as frequent as the `top`-th most frequent can be listed: a
+        // selection on the weights alone (no comparison of paths) leaves far fewer to rank.
+        let mut weights = variants.weight.clone();
+        let cut = *weights.select_nth_unstable_by(top - 1, |a, b| b.cmp(a)).1;
+        ranked.retain(|&v| variants.weight[v as usize] >= cut);
+    }
     let order = |&a: &u32, &b: &u32| {
         let (a, b) = (a as usize, b as usize);
         variants.weight[b]
@@ -1004,22 +1050,22 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut durations = vec![0i64; bucket[top]];
     let mut fill = bucket.clone();
     chunked(paths.origin.len(), |i| {
-        let (c, rows) = &paths.origin[i];
         let k = listed_at[variants.of[i] as usize];
         if k == u32::MAX {
             return;
         }
         let k = k as usize;
+        let (c, ref rows) = paths.origin[i];
+        let (c, rows) = (c as usize, rows.start as usize..rows.end as usize);
         if let Some(code) = conv_code {
             // A customer converts at any time; a session or journey only within itself.
-            let scope = if q.grain == Grain::Customer { table.rows_of(*c) } else { rows.clone() };
+            let scope = if q.grain == Grain::Customer { table.rows_of(c) } else { rows.clone() };
             converted[k] += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
         }
         if let Some(rev) = &table.revenue {
             revenue[k] += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
         }
-        let span = paths.span(i);
-        durations[fill[k]] = paths.last_ts[span.end - 1] - paths.first_ts[span.start];
+        durations[fill[k]] = paths.duration[i];
         fill[k] += 1;
     });
     let listed: Vec<Variant> = ranked[..top]
@@ -1196,6 +1242,33 @@ mod tests {
         assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 1, 3, 4]]);
         let through: Vec<Vec<usize>> = r.links.iter().map(|l| l.through.clone()).collect();
         assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 3], vec![1, 4]]);
+    }
+
+    #[test]
+    fn percentiles_match_the_sorted_ranks() {
+        // Negatives, duplicates, the widest range, one value.
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state >> 11
+        };
+        let lists: Vec<Vec<i64>> = vec![
+            (0..5000).map(|_| (next() % 100_000) as i64).collect(),
+            (0..3000).map(|_| next() as i64 - (1 << 52)).collect(),
+            (0..2000).map(|_| (next() % 3) as i64 * 1_000_000_007).collect(),
+            (0..1000).map(|_| [i64::MIN, i64::MAX, 0, -1][(next() % 4) as usize]).collect(),
+            vec![42; 900],
+            (0..700).map(|i| if i == 350 { 1 } else { 0 }).collect(),
+            (0..100).map(|_| (next() % 10) as i64).collect(),
+            vec![5],
+        ];
+        for list in lists {
+            let mut sorted = list.clone();
+            sorted.sort();
+            let mut values = list.clone();
+            let [a, b, c] = percentiles(&mut values, [0.1, 0.5, 0.9]);
+            assert_eq!([a, b, c], [0.1, 0.5, 0.9].map(|q| percentile(&sorted, q)), "{}", list.len());
+        }
     }
 
     #[test]
