@@ -15,37 +15,14 @@ use std::hash::BuildHasherDefault;
 use serde::{Deserialize, Serialize};
 
 use super::funnel::{Dimension, FunnelError};
+use super::hot::chunked;
 use super::sankey::{self, LinkIn, NodeIn, Settings};
 use super::session::SessionSource;
+use super::sort::sort_by;
 use super::table::{Column, EventTable, FxHasher};
 use super::time::{Duration, TimeUnit};
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// Items per call of a hot loop's body (see [`chunked`]).
-const CHUNK: usize = 4096;
-
-/// Runs `body` for each of `0..n`, a call per chunk of [`CHUNK`] items rather than one long
-/// loop. In the browser, V8 runs wasm first with its baseline compiler and swaps in optimised
-/// code only at a function's next call (there is no on-stack replacement for wasm): a loop over
-/// a million rows inside one call would run unoptimised to its end, about twice as slow. As a
-/// call per chunk, the body is optimised after its first chunks. Natively this costs nothing.
-#[inline]
-fn chunked(n: usize, mut body: impl FnMut(usize)) {
-    let mut start = 0;
-    while start < n {
-        let end = n.min(start + CHUNK);
-        run_chunk(&mut body, start..end);
-        start = end;
-    }
-}
-
-#[inline(never)]
-fn run_chunk<F: FnMut(usize)>(body: &mut F, items: std::ops::Range<usize>) {
-    for i in items {
-        body(i);
-    }
-}
 
 /// Occurrences of each of a column's values (as [`Column::counts`], chunked).
 fn value_counts(column: &Column) -> Vec<u64> {
@@ -510,7 +487,7 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
         }
     }
     let mut order: Vec<usize> = (0..counts.len()).filter(|&v| counts[v] > 0).collect();
-    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
+    sort_by(&mut order, &|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
     let top = q.top.max(1);
     let mut slot = vec![usize::MAX; counts.len()];
     let mut values: Vec<String> = Vec::new();
@@ -560,7 +537,7 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
             }
         })
         .collect();
-    edges.sort_by(|a, b| b.count.cmp(&a.count).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
+    sort_by(&mut edges, &|a, b| b.count.cmp(&a.count).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
     let shape: Vec<(usize, usize, u64)> = edges.iter().map(|e| (e.from, e.to, e.count)).collect();
     let layout = super::graph_layout::circular(values.len(), &shape);
     TransitionGraph { values, starts, ends, edges, layout }
@@ -804,7 +781,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     });
     for counts in counts.chunks_exact(n_values.max(1)).take(steps) {
         let mut order: Vec<usize> = (0..n_values).filter(|&v| counts[v] > 0).collect();
-        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
+        sort_by(&mut order, &|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
         let mut keep = vec![false; n_values];
         let share_ok = |n: u64| n as u128 * 10_000 >= u128::from(q.min_share) * paths.len() as u128;
         for &v in order.iter().take(q.top.max(1)) {
@@ -884,7 +861,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     // Stable order: by step, then customers (descending), "other" and "ended" last.
     let mut order: Vec<usize> = (0..node_count.len()).collect();
     let rank = |code: u32| u8::from(code == other) + 2 * u8::from(code == ended);
-    order.sort_by(|&a, &b| {
+    sort_by(&mut order, &|&a, &b| {
         let ((sa, ca), (sb, cb)) = (node_key[a], node_key[b]);
         sa.cmp(&sb)
             .then(rank(ca).cmp(&rank(cb)))
@@ -908,7 +885,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         link_ends.iter().zip(&link_weight).map(|(&ends, &w)| (link_of(ends), w)).collect();
     // Per link id, its index among the sorted links.
     let mut sorted: Vec<u32> = (0..links.len() as u32).collect();
-    sorted.sort_by_key(|&l| links[l as usize].0);
+    sort_by(&mut sorted, &|&a, &b| links[a as usize].0.cmp(&links[b as usize].0));
     let mut link_index = vec![0usize; links.len()];
     for (i, &l) in sorted.iter().enumerate() {
         link_index[l as usize] = i;
@@ -1010,7 +987,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     // Cleaned labels are distinct, so comparing paths by each value's rank among the sorted
     // labels orders them exactly as comparing their labels, without a string comparison.
     let mut by_name: Vec<usize> = (0..n_values).collect();
-    by_name.sort_by(|&a, &b| cl.labels[a].cmp(&cl.labels[b]));
+    sort_by(&mut by_name, &|&a, &b| cl.labels[a].cmp(&cl.labels[b]));
     let mut label_rank = vec![0u32; n_values];
     for (r, &v) in by_name.iter().enumerate() {
         label_rank[v] = r as u32;
@@ -1035,7 +1012,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     if top > 0 && top < ranked.len() {
         ranked.select_nth_unstable_by(top - 1, order);
     }
-    ranked[..top].sort_by(order);
+    sort_by(&mut ranked[..top], &order);
     // The listed variants' conversions, revenue and durations, from their paths (in path order,
     // so sums add up as they always have); durations bucketed by listed variant.
     let conv_code = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
