@@ -565,7 +565,7 @@ pub const DEFAULT_SESSION_GAP: Duration = Duration { amount: 30, unit: super::ti
 pub(crate) fn units_of(table: &EventTable, query: &FunnelQuery, column: &Column) -> Vec<Range<usize>> {
     let customers = (0..table.customer_count()).map(|c| table.rows_of(c));
     match query.count {
-        Count::Customers => customers.collect(),
+        Count::Customers => table.offsets.windows(2).map(|w| w[0] as usize..w[1] as usize).collect(),
         Count::Sessions => {
             let gap = query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).micros();
             let mut sessions = super::session::Sessions::new(table, query.sessions, gap);
@@ -1358,9 +1358,11 @@ pub fn compute_with(
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
             if !prev.is_empty() {
+                // The step after step 1: both lists hold the same times, selected once.
+                let same = prev == first;
                 let [median, p90] = median_and_p90_seconds(prev);
                 (step.median_from_previous_s, step.p90_from_previous_s) = (Some(median), Some(p90));
-                let [median, p90] = median_and_p90_seconds(first);
+                let [median, p90] = if same { [median, p90] } else { median_and_p90_seconds(first) };
                 (step.median_from_first_s, step.p90_from_first_s) = (Some(median), Some(p90));
             }
         }
@@ -1539,10 +1541,13 @@ fn ordered_scan(
         let (a, b) = (seg[0], seg[1]);
         let active: Vec<(u32, usize, usize)> = exclusions.iter().copied().filter(|e| e.2 <= a).collect();
         let run = ordered_run(table, units, column, &labels[..b], &active, window, index);
-        for (unit, &d) in hits.chunks_exact_mut(k).zip(&run.depths).filter(|(_, &d)| d as usize > a) {
-            // Stores of each step's flag: filling `a..d` would be a call to memset per unit.
-            for (j, hit) in unit.iter_mut().enumerate().take(b).skip(a) {
-                *hit = j < d as usize;
+        for (u, &d) in run.depths.iter().enumerate() {
+            let d = d as usize;
+            if d > a {
+                // Stores of each step's flag: filling `a..d` would be a call to memset per unit.
+                for (hit, j) in hits[u * k + a..u * k + b].iter_mut().zip(a..) {
+                    *hit = j < d;
+                }
             }
         }
         gaps.extend(run.gaps.into_iter().skip(a));
@@ -1731,10 +1736,11 @@ fn masked_run(
     match index {
         Some(ix) => {
             for (i, &c) in ix.customers.iter().enumerate() {
-                let span = ix.span(i);
-                let rows = &ix.rows[span.clone()];
+                let codes = &ix.codes[ix.span(i)];
+                // As long as `codes` (so the scan needs no bounds check on it).
+                let rows = &ix.rows[ix.span(i)][..codes.len()];
                 let at = |i: usize| (ts[rows[i] as usize], rows[i]);
-                let d = masked_scan(&ix.codes[span], at, masks, k, &mut state, window, stop);
+                let d = masked_scan(codes, at, masks, k, &mut state, window, stop);
                 keep(c as usize, d, &state);
             }
             at_depth[0] += n - ix.customers.len();
@@ -1754,8 +1760,9 @@ fn masked_run(
         reaching += at_depth[j + 1];
         gaps[j] = (Vec::with_capacity(reaching), Vec::with_capacity(reaching));
     }
-    for (&d, chain) in depths.iter().zip(out.chunks_exact(k.max(1))) {
+    for (u, &d) in depths.iter().enumerate() {
         if d > 1 {
+            let chain = &out[u * k..u * k + d as usize];
             let first = ts[chain[0] as usize];
             let mut prev = first;
             for (j, &r) in chain.iter().enumerate().take(d as usize).skip(1) {
