@@ -529,6 +529,10 @@ struct Session {
     /// no stage column of its own).
     stage_model: StageModel,
     derived_stage: bool,
+    /// The index of the last funnel's steps on `merged` (see [`funnel::FunnelIndex`]), so that a
+    /// change of window, order, count or breakdown scans only the rows of its steps. Dropped
+    /// whenever `merged` changes (`merge_tables`, `derive_stage_column`).
+    funnel_index: Option<funnel::FunnelIndex>,
 }
 
 enum Interrupt {
@@ -646,6 +650,7 @@ impl Session {
     /// Fills the merged table's stage column from the stage model when the data has none. A
     /// single file's table is the merged table itself: it is filled in place, not copied.
     fn derive_stage_column(&mut self) {
+        self.funnel_index = None;
         let Some(mut merged) = self.merged.take() else { return };
         if merged.stage.is_some() && !self.derived_stage || merged.is_empty() {
             self.merged = Some(merged);
@@ -678,6 +683,7 @@ impl Session {
     }
 
     fn merge_tables(&mut self) {
+        self.funnel_index = None;
         let tables: Vec<&Journeys> = self.files.iter().filter_map(|f| f.report.path_table.as_deref()).collect();
         self.path_table = (!tables.is_empty()).then(|| Rc::new(pathtable::merge(&tables)));
         let parts: Vec<Part<'_>> = self.files.iter().map(|f| Part { table: &f.table, label: &f.label }).collect();
@@ -991,11 +997,19 @@ impl Session {
                 }
             },
             Request::Funnel { id, query } => {
+                let index = self.funnel_index.as_ref().filter(|ix| ix.fits(&query));
                 let result = match &self.merged {
-                    Some(t) => funnel::compute(t, &query).map(Box::new).map_err(|e| e.to_string()),
+                    Some(t) => funnel::compute_with(t, &query, index).map(Box::new).map_err(|e| e.to_string()),
                     None => Err("no data loaded yet".to_string()),
                 };
+                let stale = index.is_none();
                 Self::send(scope, Response::Funnel { id, result }).await;
+                // New steps: their index is built once the answer is on its way, so this funnel
+                // does not wait for it and the next one with the same steps (another window,
+                // order or breakdown) uses it.
+                if let (true, Some(t)) = (stale, &self.merged) {
+                    self.funnel_index = funnel::FunnelIndex::new(t, &query).ok();
+                }
             }
         }
     }
@@ -1032,6 +1046,7 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         queued: VecDeque::new(),
         stage_model: StageModel::default(),
         derived_stage: false,
+        funnel_index: None,
     };
     loop {
         let req = match session.queued.pop_front() {

@@ -1427,3 +1427,43 @@ fn column_sessions_match_the_brute_force() {
         assert_eq!(got.sessions, Some(want_table.customer_count() as u64));
     }
 }
+
+#[test]
+fn an_index_of_the_steps_gives_the_same_funnels_for_every_window_order_and_count() {
+    use touchpath::core::funnel::{compute_with, Breakdown, Count, FunnelIndex};
+    let mut rng = Rng::new(0x1DE7_F00D);
+    for case in 0..300 {
+        let names = &NAMES[..3 + rng.below(2)];
+        let table = build(&random_rows(&mut rng, names));
+        let len = 1 + rng.below(4);
+        // Steps on the funnel's column, sometimes on the other one (a made column) or alternatives.
+        let step = |rng: &mut Rng| match rng.below(5) {
+            0 => format!("channel={}", rng.pick(names)),
+            1 => format!("{}|{}", rng.pick(names), rng.pick(names)),
+            _ => rng.pick(names).to_string(),
+        };
+        let steps: Vec<String> = (0..len).map(|_| step(&mut rng)).collect();
+        let exclusions = if len > 1 && rng.below(2) == 0 { vec![excl(rng.pick(names), 0, len - 1)] } else { vec![] };
+        let base = FunnelQuery { steps, exclusions, ..Default::default() };
+        let index = FunnelIndex::new(&table, &base).unwrap();
+        // One index serves every query with the same steps and exclusions.
+        for _ in 0..8 {
+            let q = FunnelQuery {
+                window: [None, Some(secs(1)), Some(secs(3))][rng.below(3)],
+                order: [Order::Ordered, Order::Strict, Order::Any][rng.below(3)],
+                optional: (1..len).filter(|_| rng.below(3) == 0).collect(),
+                open: rng.below(4) == 0,
+                count: [Count::Customers, Count::Customers, Count::Sessions, Count::Totals][rng.below(4)],
+                breakdown: [None, Some(Breakdown::FIRST_CHANNEL), Breakdown::from_key("step1_channel")][rng.below(3)]
+                    .clone(),
+                ..base.clone()
+            };
+            assert!(index.fits(&q));
+            assert_eq!(compute_with(&table, &q, Some(&index)), compute(&table, &q), "case {case}: {q:?}");
+        }
+        // An index of other steps is not used.
+        let other = FunnelQuery { steps: vec!["zz".into()], ..base.clone() };
+        assert!(!index.fits(&other));
+        assert_eq!(compute_with(&table, &other, Some(&index)), compute(&table, &other), "case {case}");
+    }
+}

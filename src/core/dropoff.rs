@@ -94,7 +94,7 @@ fn per_unit(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<PerU
     let closed = FunnelQuery { open: false, ..matched_query.into_owned() };
     let window = closed.window.map_or(i64::MAX, |w| w.micros());
     let units = funnel::units_of(table, &closed, column);
-    let found = funnel::closed_hits(table, &units, column, &closed, window);
+    let found = funnel::closed_hits(table, &units, column, &closed, window, None);
     let tracer = funnel::Tracer {
         table,
         column,

@@ -565,7 +565,7 @@ pub const DEFAULT_SESSION_GAP: Duration = Duration { amount: 30, unit: super::ti
 pub(crate) fn units_of(table: &EventTable, query: &FunnelQuery, column: &Column) -> Vec<Range<usize>> {
     let customers = (0..table.customer_count()).map(|c| table.rows_of(c));
     match query.count {
-        Count::Customers => customers.collect(),
+        Count::Customers => table.offsets.windows(2).map(|w| w[0] as usize..w[1] as usize).collect(),
         Count::Sessions => {
             let gap = query.session_gap.unwrap_or(DEFAULT_SESSION_GAP).micros();
             let mut sessions = super::session::Sessions::new(table, query.sessions, gap);
@@ -960,7 +960,7 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
     let units = units_of(table, &matched_query, column);
     let closed = FunnelQuery { open: false, ..matched_query.into_owned() };
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let hits = closed_hits(table, &units, column, &closed, window).hits;
+    let hits = closed_hits(table, &units, column, &closed, window, None).hits;
     let mut rows: Vec<(usize, usize, &Range<usize>)> = Vec::new();
     for (u, range) in units.iter().enumerate() {
         if let Some(furthest) = (0..k).rev().find(|&j| hits[u * k + j]) {
@@ -1126,9 +1126,130 @@ pub(crate) fn matched<'t, 'q>(
     Ok((Cow::Owned(Column { values, codes }), Cow::Owned(q)))
 }
 
+/// What the funnels of one table with the same steps and exclusions (the same texts, on the
+/// same dimension) share, whatever their window, order, count or breakdown: the column the steps
+/// are matched on (made for the query when steps are in other columns, see [`matched`]) and the
+/// rows that match any step or exclusion, per customer. Ordered scans of customers visit only
+/// these rows (an event matching nothing changes no chain), and the made column is not made
+/// again. The worker keeps one for its table and drops it whenever the table changes.
+pub struct FunnelIndex {
+    /// What it was built for: the dimension, and the step then exclusion texts.
+    by: Dimension,
+    specs: Vec<String>,
+    /// The column made for the query, when its steps are in other columns.
+    column: Option<Column>,
+    /// The step then exclusion texts as matched on that column.
+    matched_specs: Vec<String>,
+    /// The customers with a matching row, ascending; `starts[i]..starts[i + 1]` indexes the rows
+    /// of `customers[i]` in `rows` and `codes`.
+    customers: Vec<u32>,
+    starts: Vec<u32>,
+    /// The matching rows, ascending, and their codes in the matched column (one load per row
+    /// during the scans instead of a look-up through the row).
+    rows: Vec<u32>,
+    codes: Vec<u32>,
+}
+
+/// The step then exclusion texts of a query.
+fn specs_of(query: &FunnelQuery) -> impl Iterator<Item = &String> {
+    query.steps.iter().chain(query.exclusions.iter().map(|e| &e.value))
+}
+
+impl FunnelIndex {
+    /// The index of `query`'s steps and exclusions on `table`; the errors of [`compute`].
+    pub fn new(table: &EventTable, query: &FunnelQuery) -> Result<FunnelIndex, FunnelError> {
+        let (column, matched_query) = matched(table, query)?;
+        let matched_specs: Vec<String> = specs_of(&matched_query).cloned().collect();
+        let mut wanted = vec![false; column.values.len()];
+        for spec in &matched_specs {
+            for code in step_codes(&column, spec) {
+                wanted[code as usize] = true;
+            }
+        }
+        let (mut customers, mut starts, mut rows, mut codes) = (Vec::new(), vec![0u32], Vec::new(), Vec::new());
+        for c in 0..table.customer_count() {
+            let before = rows.len();
+            for r in table.rows_of(c) {
+                let code = column.codes[r];
+                if wanted[code as usize] {
+                    rows.push(r as u32);
+                    codes.push(code);
+                }
+            }
+            if rows.len() > before {
+                customers.push(c as u32);
+                starts.push(rows.len() as u32);
+            }
+        }
+        let column = match column {
+            Cow::Owned(column) => Some(column),
+            Cow::Borrowed(_) => None,
+        };
+        Ok(FunnelIndex {
+            by: query.by.clone(),
+            specs: specs_of(query).cloned().collect(),
+            column,
+            matched_specs,
+            customers,
+            starts,
+            rows,
+            codes,
+        })
+    }
+
+    /// Whether this index is of `query`'s steps and exclusions (on the same table).
+    pub fn fits(&self, query: &FunnelQuery) -> bool {
+        self.by == query.by && specs_of(query).eq(self.specs.iter())
+    }
+
+    /// The column and query as [`matched`] gives them, without matching again.
+    fn matched<'t, 'q>(
+        &'t self,
+        table: &'t EventTable,
+        query: &'q FunnelQuery,
+    ) -> (Cow<'t, Column>, Cow<'q, FunnelQuery>) {
+        let column = match &self.column {
+            Some(column) => column,
+            None => query.by.column(table).expect("the index was built from this column"),
+        };
+        if specs_of(query).eq(self.matched_specs.iter()) {
+            return (Cow::Borrowed(column), Cow::Borrowed(query));
+        }
+        let mut q = query.clone();
+        let k = q.steps.len();
+        q.steps = self.matched_specs[..k].to_vec();
+        for (e, t) in q.exclusions.iter_mut().zip(&self.matched_specs[k..]) {
+            e.value = t.clone();
+        }
+        (Cow::Borrowed(column), Cow::Owned(q))
+    }
+
+    /// The index's rows of the `i`-th customer it lists.
+    fn span(&self, i: usize) -> Range<usize> {
+        self.starts[i] as usize..self.starts[i + 1] as usize
+    }
+}
+
+/// [`compute_with`] without an index.
 pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, FunnelError> {
-    let (column, matched_query) = matched(table, query)?;
+    compute_with(table, query, None)
+}
+
+/// Computes a funnel, with the [`FunnelIndex`] of its steps when one is at hand (an index of
+/// other steps is not used); the result is the same either way.
+pub fn compute_with(
+    table: &EventTable,
+    query: &FunnelQuery,
+    index: Option<&FunnelIndex>,
+) -> Result<FunnelResult, FunnelError> {
+    let index = index.filter(|ix| ix.fits(query));
+    let (column, matched_query) = match index {
+        Some(ix) => ix.matched(table, query),
+        None => matched(table, query)?,
+    };
     let (column, original, query) = (&*column, query, &*matched_query);
+    // The index lists customers' rows: units of other kinds are scanned row by row.
+    let index = index.filter(|_| query.count == Count::Customers);
     let k = query.steps.len();
     let units = units_of(table, query, column);
     let units = &units[..];
@@ -1136,7 +1257,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     let present: Vec<bool> = query.steps.iter().map(|s| !step_codes(column, s).is_empty()).collect();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let mut found = closed_hits(table, units, column, query, window);
+    let mut found = closed_hits(table, units, column, query, window, index);
     let mut gaps = std::mem::take(&mut found.gaps);
     let hits = &found.hits;
     let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
@@ -1162,7 +1283,7 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
         for s in 1..k {
             let sub = query.suffix(s);
             let m = k - s;
-            let h = closed_hits(table, units, column, &sub, window).hits;
+            let h = closed_hits(table, units, column, &sub, window, index).hits;
             for c in 0..n {
                 for p in 0..m {
                     if h[c * m + p] {
@@ -1237,9 +1358,11 @@ pub fn compute(table: &EventTable, query: &FunnelQuery) -> Result<FunnelResult, 
     if query.order == Order::Ordered {
         for (step, (prev, first)) in r.steps.iter_mut().zip(gaps.iter_mut()).skip(1) {
             if !prev.is_empty() {
+                // The step after step 1: both lists hold the same times, selected once.
+                let same = prev == first;
                 let [median, p90] = median_and_p90_seconds(prev);
                 (step.median_from_previous_s, step.p90_from_previous_s) = (Some(median), Some(p90));
-                let [median, p90] = median_and_p90_seconds(first);
+                let [median, p90] = if same { [median, p90] } else { median_and_p90_seconds(first) };
                 (step.median_from_first_s, step.p90_from_first_s) = (Some(median), Some(p90));
             }
         }
@@ -1322,6 +1445,7 @@ pub(crate) fn closed_hits(
     column: &Column,
     query: &FunnelQuery,
     window: i64,
+    index: Option<&FunnelIndex>,
 ) -> Hits {
     let k = query.steps.len();
     let n = units.len();
@@ -1363,7 +1487,7 @@ pub(crate) fn closed_hits(
                 }
                 (h, vec![(Vec::new(), Vec::new()); m])
             } else {
-                let (h, g, rows) = ordered_scan(table, units, column, &labels, &exclusions, window);
+                let (h, g, rows) = ordered_scan(table, units, column, &labels, &exclusions, window, index);
                 if i == 0 && !rows.is_empty() {
                     chains = Some((sub.clone(), rows));
                 }
@@ -1394,7 +1518,8 @@ pub(crate) fn closed_hits(
 /// An exclusion stops a chain from reaching its `to` step, not the steps before it; so the steps
 /// are cut into segments at the exclusions' `to` steps, and the steps of each segment are counted
 /// by a run over the steps up to the segment's end with the exclusions that end at or before the
-/// segment's start (a run kills the chains an exclusion event breaks).
+/// segment's start (a run kills the chains an exclusion event breaks). With an index (`units`
+/// then are the customers), only its rows are visited.
 fn ordered_scan(
     table: &EventTable,
     units: &[Range<usize>],
@@ -1402,6 +1527,7 @@ fn ordered_scan(
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
     window: i64,
+    index: Option<&FunnelIndex>,
 ) -> (Vec<bool>, Vec<Gaps>, Vec<u32>) {
     let k = labels.len();
     let n = units.len();
@@ -1414,10 +1540,14 @@ fn ordered_scan(
     for seg in cuts.windows(2) {
         let (a, b) = (seg[0], seg[1]);
         let active: Vec<(u32, usize, usize)> = exclusions.iter().copied().filter(|e| e.2 <= a).collect();
-        let run = ordered_run(table, units, column, &labels[..b], &active, window);
-        for (c, &d) in run.depths.iter().enumerate() {
-            for j in a..b.min(d as usize) {
-                hits[c * k + j] = true;
+        let run = ordered_run(table, units, column, &labels[..b], &active, window, index);
+        for (u, &d) in run.depths.iter().enumerate() {
+            let d = d as usize;
+            if d > a {
+                // Stores of each step's flag: filling `a..d` would be a call to memset per unit.
+                for (hit, j) in hits[u * k + a..u * k + b].iter_mut().zip(a..) {
+                    *hit = j < d;
+                }
             }
         }
         gaps.extend(run.gaps.into_iter().skip(a));
@@ -1517,14 +1647,14 @@ impl ChainState {
 }
 
 /// [`chain_scan`] over the funnel's own steps (`pos` the identity) with the steps as bit sets:
-/// the same states and chains, found with less work per event. `codes` and `ts` are the unit's
-/// rows, the first being row `first`; returns the depth reached (`m` steps).
+/// the same states and chains, found with less work per event. `codes` are the codes of the rows
+/// scanned (the unit's, or its rows in an index) and `at(i)` the time and row of the `i`-th;
+/// returns the depth reached (`m` steps).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn masked_scan(
     codes: &[u32],
-    ts: &[i64],
-    first: usize,
+    at: impl Fn(usize) -> (i64, u32),
     masks: &StepMasks,
     m: usize,
     state: &mut ChainState,
@@ -1539,7 +1669,7 @@ fn masked_scan(
         if mask == 0 {
             continue;
         }
-        let (t, row) = (ts[i], (first + i) as u32);
+        let (t, row) = at(i);
         // Deeper steps first, so an event doing several steps advances each from the states
         // before it.
         while mask != 0 {
@@ -1574,7 +1704,9 @@ fn masked_scan(
 }
 
 /// [`ordered_run`] without exclusions over at most [`MASK_STEPS`] steps: each unit's depth and
-/// traced chain from [`masked_scan`], then the times between steps from the chains.
+/// traced chain from [`masked_scan`], then the times between steps from the chains. With an
+/// index (`units` then are the customers), only the index's rows are visited, and the customers
+/// without any stay at depth 0.
 fn masked_run(
     table: &EventTable,
     units: &[Range<usize>],
@@ -1582,6 +1714,7 @@ fn masked_run(
     masks: &StepMasks,
     k: usize,
     window: i64,
+    index: Option<&FunnelIndex>,
 ) -> Run {
     let n = units.len();
     let stop = window == i64::MAX;
@@ -1590,24 +1723,36 @@ fn masked_run(
     // Units per depth reached, so each step's times are allocated once.
     let mut at_depth = vec![0usize; k + 1];
     let mut state = ChainState::new();
-    for ((rows, depth), chain) in units.iter().zip(&mut depths).zip(out.chunks_exact_mut(k.max(1))) {
-        let d = masked_scan(
-            &column.codes[rows.clone()],
-            &table.ts[rows.clone()],
-            rows.start,
-            masks,
-            k,
-            &mut state,
-            window,
-            stop,
-        );
+    let mut keep = |u: usize, d: usize, state: &ChainState| {
         if d > 0 {
-            for (dst, &src) in chain[..d].iter_mut().zip(&state.chain[d - 1][..d]) {
+            for (dst, &src) in out[u * k..u * k + d].iter_mut().zip(&state.chain[d - 1][..d]) {
                 *dst = src;
             }
         }
-        *depth = d as u32;
+        depths[u] = d as u32;
         at_depth[d] += 1;
+    };
+    let ts = &table.ts;
+    match index {
+        Some(ix) => {
+            for (i, &c) in ix.customers.iter().enumerate() {
+                let codes = &ix.codes[ix.span(i)];
+                // As long as `codes` (so the scan needs no bounds check on it).
+                let rows = &ix.rows[ix.span(i)][..codes.len()];
+                let at = |i: usize| (ts[rows[i] as usize], rows[i]);
+                let d = masked_scan(codes, at, masks, k, &mut state, window, stop);
+                keep(c as usize, d, &state);
+            }
+            at_depth[0] += n - ix.customers.len();
+        }
+        None => {
+            for (u, rows) in units.iter().enumerate() {
+                let (codes, first) = (&column.codes[rows.clone()], rows.start);
+                let at = |i: usize| (ts[first + i], (first + i) as u32);
+                let d = masked_scan(codes, at, masks, k, &mut state, window, stop);
+                keep(u, d, &state);
+            }
+        }
     }
     let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
     let mut reaching = 0;
@@ -1615,9 +1760,9 @@ fn masked_run(
         reaching += at_depth[j + 1];
         gaps[j] = (Vec::with_capacity(reaching), Vec::with_capacity(reaching));
     }
-    let ts = &table.ts;
-    for (&d, chain) in depths.iter().zip(out.chunks_exact(k.max(1))) {
+    for (u, &d) in depths.iter().enumerate() {
         if d > 1 {
+            let chain = &out[u * k..u * k + d as usize];
             let first = ts[chain[0] as usize];
             let mut prev = first;
             for (j, &r) in chain.iter().enumerate().take(d as usize).skip(1) {
@@ -1640,7 +1785,9 @@ struct Run {
     chains: Vec<u32>,
 }
 
-/// One ordered run over `labels`: an exclusion event kills the chains between its steps.
+/// One ordered run over `labels`: an exclusion event kills the chains between its steps. With an
+/// index (`units` then are the customers), the bit-set scan and the scan with exclusions visit
+/// only its rows; the customers without any stay at depth 0.
 fn ordered_run(
     table: &EventTable,
     units: &[Range<usize>],
@@ -1648,11 +1795,12 @@ fn ordered_run(
     labels: &[&str],
     exclusions: &[(u32, usize, usize)],
     window: i64,
+    index: Option<&FunnelIndex>,
 ) -> Run {
     let k = labels.len();
     if exclusions.is_empty() {
         if let Some(masks) = StepMasks::new(column, labels) {
-            return masked_run(table, units, column, &masks, k, window);
+            return masked_run(table, units, column, &masks, k, window, index);
         }
     }
     // For each code, the steps it matches, in descending order.
@@ -1677,17 +1825,17 @@ fn ordered_run(
     let mut best: Vec<i64> = Vec::new();
     let mut times: Vec<i64> = Vec::with_capacity(k);
     let mut updated = vec![false; k];
-    for (c, customer_depth) in depths.iter_mut().enumerate() {
-        let depth = if track {
-            tracked_scan(
-                table,
-                column,
-                &matches,
-                &breaks,
-                units[c].clone(),
-                window,
-                (&mut start, &mut chains, &mut updated, &mut best),
-            )
+    // The units scanned: with exclusions and an index, the customers it lists (in order, so the
+    // times are gathered in the same order).
+    let listed = index.filter(|_| track).map(|ix| &ix.customers[..]);
+    for i in 0..listed.map_or(units.len(), <[u32]>::len) {
+        let c = listed.map_or(i, |l| l[i] as usize);
+        let state = (&mut start[..], &mut chains[..], &mut updated[..], &mut best);
+        let depth = if let (true, Some(ix)) = (track, index) {
+            let rows = ix.rows[ix.span(i)].iter().map(|&r| r as usize);
+            tracked_scan(table, column, &matches, &breaks, rows, window, state)
+        } else if track {
+            tracked_scan(table, column, &matches, &breaks, units[c].clone(), window, state)
         } else {
             let rows = units[c].clone();
             let depth =
@@ -1700,7 +1848,7 @@ fn ordered_run(
             }
             depth
         };
-        *customer_depth = depth as u32;
+        depths[c] = depth as u32;
         if depth > 1 {
             times.clone_from(&best);
             for j in 1..times.len() {
@@ -1720,7 +1868,7 @@ fn tracked_scan(
     column: &Column,
     matches: &StepTable,
     breaks: &[Vec<(usize, usize)>],
-    rows: Range<usize>,
+    rows: impl Iterator<Item = usize>,
     window: i64,
     (start, chains, updated, best): (&mut [i64], &mut [i64], &mut [bool], &mut Vec<i64>),
 ) -> usize {
@@ -2265,12 +2413,19 @@ mod tests {
             let window = [i64::MAX, 0, 2_000_000, 5_000_000][below(4) as usize];
             let units: Vec<Range<usize>> = (0..t.customer_count()).map(|c| t.rows_of(c)).collect();
             let masks = StepMasks::new(&t.event, &labels).expect("few steps");
-            let fast = masked_run(&t, &units, &t.event, &masks, labels.len(), window);
+            let fast = masked_run(&t, &units, &t.event, &masks, labels.len(), window, None);
             let slow = reference_run(&t, &units, &labels, window);
             let what = format!("{refs:?} {labels:?} window {window}");
             assert_eq!(fast.depths, slow.depths, "{what}");
             assert_eq!(fast.chains, slow.chains, "{what}");
             assert_eq!(fast.gaps, slow.gaps, "{what}");
+            // Over the rows of an index of the steps: the same run.
+            let q = FunnelQuery { steps: labels.iter().map(|l| l.to_string()).collect(), ..Default::default() };
+            let index = FunnelIndex::new(&t, &q).unwrap();
+            let indexed = masked_run(&t, &units, &t.event, &masks, labels.len(), window, Some(&index));
+            assert_eq!(indexed.depths, slow.depths, "{what}");
+            assert_eq!(indexed.chains, slow.chains, "{what}");
+            assert_eq!(indexed.gaps, slow.gaps, "{what}");
         }
     }
 
