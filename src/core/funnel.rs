@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::sort::sort_by;
 use super::table::{Column, EventTable};
 use super::time::{civil_from_days, Duration};
 
@@ -533,7 +534,7 @@ fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool]
         _ => "(none)".to_string(),
     };
     let mut rows: Vec<(String, Vec<u64>)> = per.into_iter().map(|(c, v)| (name(c), v)).collect();
-    rows.sort_by(|a, b| b.1.first().cmp(&a.1.first()).then_with(|| a.0.cmp(&b.0)));
+    sort_by(&mut rows, &|a, b| b.1.first().cmp(&a.1.first()).then_with(|| a.0.cmp(&b.0)));
     if rows.len() > TOP_SEGMENTS {
         let rest = rows.split_off(TOP_SEGMENTS);
         let mut other = vec![0u64; k];
@@ -968,7 +969,7 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
             rows.push((furthest, customer, range));
         }
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.start.cmp(&b.2.start)));
+    sort_by(&mut rows, &|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.start.cmp(&b.2.start)));
     let field = |s: &str| super::attribution::csv_field(s);
     let text =
         |c: &Option<Column>, r: usize| c.as_ref().map_or(String::new(), |c| field(&c.values[c.codes[r] as usize]));
