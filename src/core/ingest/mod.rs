@@ -182,6 +182,24 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
+    /// The row's time when its id, time and event are usable; otherwise the first of them that
+    /// is not, recorded as the row's skip reason.
+    fn required(&mut self, line: u64, id: &str, time: &str, event: &str, days: &mut DayCache) -> Option<Parsed> {
+        if id.is_empty() {
+            self.skip(SkipReason::MissingId, line, None);
+            return None;
+        }
+        let Some(ts) = parse_timestamp_with(time, days) else {
+            self.skip(SkipReason::BadTimestamp, line, Some(trim(time)));
+            return None;
+        };
+        if event.is_empty() {
+            self.skip(SkipReason::MissingEvent, line, None);
+            return None;
+        }
+        Some(ts)
+    }
+
     pub fn rows_skipped(&self) -> u64 {
         self.skipped.iter().map(|s| s.count).sum()
     }
@@ -942,18 +960,9 @@ impl Rows {
                 }
             }
         }
-        if id.is_empty() {
-            report.skip(SkipReason::MissingId, line, None);
-            return RowOutcome::Skipped;
-        }
-        let Some(ts) = parse_timestamp_with(&time, &mut self.day_cache) else {
-            report.skip(SkipReason::BadTimestamp, line, Some(trim(&time)));
+        let Some(ts) = report.required(line, id, &time, event, &mut self.day_cache) else {
             return RowOutcome::Skipped;
         };
-        if event.is_empty() {
-            report.skip(SkipReason::MissingEvent, line, None);
-            return RowOutcome::Skipped;
-        }
         let channel = match &m.derived_channel {
             Some(d) if m.channel.is_none() && d.adobe => Some(Cow::Borrowed(adobe_channel(
                 first_of(&d.source).as_deref().unwrap_or(""),
@@ -1001,18 +1010,9 @@ impl Rows {
             return RowOutcome::Short;
         };
         let (id, event) = (trim(&id), trim(&event));
-        if id.is_empty() {
-            report.skip(SkipReason::MissingId, line, None);
-            return RowOutcome::Skipped;
-        }
-        let Some(ts) = parse_timestamp_with(&time, &mut self.day_cache) else {
-            report.skip(SkipReason::BadTimestamp, line, Some(trim(&time)));
+        let Some(ts) = report.required(line, id, &time, event, &mut self.day_cache) else {
             return RowOutcome::Skipped;
         };
-        if event.is_empty() {
-            report.skip(SkipReason::MissingEvent, line, None);
-            return RowOutcome::Skipped;
-        }
         let (channel, stage, session) = (get(m.channel), get(m.stage), get(m.session));
         let revenue = revenue_of(get(m.revenue).as_deref(), report);
         let (channel, stage, session) = (channel.as_deref(), stage.as_deref(), session.as_deref());
