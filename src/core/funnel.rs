@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::hot::chunked;
 use super::sort::sort_by;
 use super::table::{Column, EventTable};
 use super::time::{civil_from_days, Duration};
@@ -1168,7 +1169,7 @@ impl FunnelIndex {
             }
         }
         let (mut customers, mut starts, mut rows, mut codes) = (Vec::new(), vec![0u32], Vec::new(), Vec::new());
-        for c in 0..table.customer_count() {
+        chunked(table.customer_count(), |c| {
             let before = rows.len();
             for r in table.rows_of(c) {
                 let code = column.codes[r];
@@ -1181,7 +1182,7 @@ impl FunnelIndex {
                 customers.push(c as u32);
                 starts.push(rows.len() as u32);
             }
-        }
+        });
         let column = match column {
             Cow::Owned(column) => Some(column),
             Cow::Borrowed(_) => None,
