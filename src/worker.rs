@@ -529,10 +529,14 @@ struct Session {
     /// no stage column of its own).
     stage_model: StageModel,
     derived_stage: bool,
-    /// The index of the last funnel's steps on `merged` (see [`funnel::FunnelIndex`]), so that a
-    /// change of window, order, count or breakdown scans only the rows of its steps. Dropped
-    /// whenever `merged` changes (`merge_tables`, `derive_stage_column`).
+    /// What was built from `merged` for the last requests, dropped whenever `merged` changes
+    /// (`merge_tables`, `derive_stage_column`, through [`Session::forget_built`]):
+    /// the index of the last funnel's steps (see [`funnel::FunnelIndex`]), so that a change of
+    /// window, order, count or breakdown scans only the rows of its steps;
     funnel_index: Option<funnel::FunnelIndex>,
+    /// and the last paths request's paths and variants (see [`paths::Prepared`]), so that a
+    /// change of steps, values per step, share threshold or direction only lays out the Sankey.
+    paths_prepared: Option<paths::Prepared>,
 }
 
 enum Interrupt {
@@ -650,7 +654,7 @@ impl Session {
     /// Fills the merged table's stage column from the stage model when the data has none. A
     /// single file's table is the merged table itself: it is filled in place, not copied.
     fn derive_stage_column(&mut self) {
-        self.funnel_index = None;
+        self.forget_built();
         let Some(mut merged) = self.merged.take() else { return };
         if merged.stage.is_some() && !self.derived_stage || merged.is_empty() {
             self.merged = Some(merged);
@@ -682,8 +686,14 @@ impl Session {
         }
     }
 
-    fn merge_tables(&mut self) {
+    /// Drops what was built from the merged table, before it changes.
+    fn forget_built(&mut self) {
         self.funnel_index = None;
+        self.paths_prepared = None;
+    }
+
+    fn merge_tables(&mut self) {
+        self.forget_built();
         let tables: Vec<&Journeys> = self.files.iter().filter_map(|f| f.report.path_table.as_deref()).collect();
         self.path_table = (!tables.is_empty()).then(|| Rc::new(pathtable::merge(&tables)));
         let parts: Vec<Part<'_>> = self.files.iter().map(|f| Part { table: &f.table, label: &f.label }).collect();
@@ -942,10 +952,7 @@ impl Session {
                 Self::send(scope, Response::Download { file_name, mime: "text/csv".into(), text }).await;
             }
             Request::Paths { id, query } => {
-                let result = match &self.merged {
-                    Some(t) => paths::compute(t, &query).map(Box::new).map_err(|e| e.to_string()),
-                    None => Err("no data loaded yet".to_string()),
-                };
+                let result = self.paths(&query).map(Box::new);
                 Self::send(scope, Response::Paths { id, result }).await;
             }
             Request::Attribution { id, query } => {
@@ -1016,6 +1023,18 @@ impl Session {
 }
 
 impl Session {
+    /// The paths view, from the paths prepared for the last request when they fit.
+    fn paths(&mut self, query: &PathQuery) -> Result<PathResult, String> {
+        let Some(t) = &self.merged else { return Err("no data loaded yet".to_string()) };
+        if !self.paths_prepared.as_ref().is_some_and(|p| p.fits(query)) {
+            // Dropped before the new ones are built, so the two are never held at once.
+            self.paths_prepared = None;
+            self.paths_prepared = Some(paths::Prepared::new(t, query).map_err(|e| e.to_string())?);
+        }
+        let prepared = self.paths_prepared.as_ref().expect("prepared above");
+        paths::compute_with(t, query, prepared).map_err(|e| e.to_string())
+    }
+
     /// The journeys attribution runs on: the path table, or journeys cut from the events.
     fn journeys(&self, query: &AttributionQuery) -> Result<Rc<Journeys>, String> {
         if let Some(j) = &self.path_table {
@@ -1047,6 +1066,7 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         stage_model: StageModel::default(),
         derived_stage: false,
         funnel_index: None,
+        paths_prepared: None,
     };
     loop {
         let req = match session.queued.pop_front() {

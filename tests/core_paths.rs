@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use touchpath::core::funnel::Dimension;
-use touchpath::core::paths::{compute, parse_date, Direction, Merge, PathQuery, Rule, ENDED, OTHER, STARTED};
+use touchpath::core::paths::{
+    compute, compute_with, parse_date, Direction, Merge, PathQuery, Prepared, Rule, ENDED, OTHER, STARTED,
+};
 use touchpath::core::sample;
 use touchpath::core::table::EventTable;
 
@@ -353,6 +355,51 @@ fn highlight_lists_match_a_brute_force_over_the_routes() {
         }
         for (l, set) in r.links.iter().zip(&link_sets) {
             assert_eq!(l.through, set.iter().copied().collect::<Vec<_>>(), "{l:?}");
+        }
+    }
+}
+
+/// The worker keeps what one query prepared and reuses it for queries that differ only in the
+/// Sankey's shape: each such answer must equal the one computed from scratch, and the prepared
+/// state must refuse any query that asks for other paths.
+#[test]
+fn prepared_paths_serve_every_shape_as_a_fresh_computation() {
+    let t = common::sample_table(true);
+    let base = PathQuery {
+        by: Dimension::Channel,
+        steps: 6,
+        top: 8,
+        conversion: Some("purchase".into()),
+        with_event: false,
+        ..Default::default()
+    };
+    for first in [base.clone(), PathQuery { with_event: true, by: Dimension::Channel, top: 12, ..base.clone() }] {
+        let prepared = Prepared::new(&t, &first).unwrap();
+        let mut checked = 0;
+        for steps in [1, 3, 8, 20] {
+            for top in [first.top, 3] {
+                for min_share in [0, 500] {
+                    for direction in [Direction::Forward, Direction::Backward] {
+                        let q = PathQuery { steps, top, min_share, direction, ..first.clone() };
+                        assert!(prepared.fits(&q));
+                        let reused = compute_with(&t, &q, &prepared).unwrap();
+                        assert_eq!(reused, compute(&t, &q).unwrap(), "{q:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 32);
+        // Another definition of the paths does not fit.
+        for other in [
+            PathQuery { collapse: !first.collapse, ..first.clone() },
+            PathQuery { from: Some("email".into()), ..first.clone() },
+            PathQuery { conversion: None, ..first.clone() },
+            PathQuery { hide: vec!["email".into()], ..first.clone() },
+            PathQuery { by: Dimension::Event, ..first.clone() },
+            PathQuery { since: Some(19_000), ..first.clone() },
+        ] {
+            assert!(!prepared.fits(&other), "{other:?}");
         }
     }
 }

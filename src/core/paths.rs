@@ -475,10 +475,11 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
     let column = step_column(table, q)?;
     let column = column.as_ref();
     let cl = Cleaned::new(column, q)?;
-    Ok(transition_graph(column, &cl, &customer_paths(table, column, &cl, q), q))
+    Ok(transition_graph(column, &cl, &customer_paths(table, column, &cl, q), q.top))
 }
 
-fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, q: &PathQuery) -> TransitionGraph {
+/// The graph over the `top` most frequent values, the rest as "other".
+fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, top: usize) -> TransitionGraph {
     // The most frequent (cleaned) values overall keep their name; the rest are "other".
     let mut counts = vec![0u64; cl.labels.len()];
     for (raw, n) in value_counts(column).into_iter().enumerate() {
@@ -488,7 +489,7 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     }
     let mut order: Vec<usize> = (0..counts.len()).filter(|&v| counts[v] > 0).collect();
     sort_by(&mut order, &|&a, &b| counts[b].cmp(&counts[a]).then_with(|| cl.labels[a].cmp(&cl.labels[b])));
-    let top = q.top.max(1);
+    let top = top.max(1);
     let mut slot = vec![usize::MAX; counts.len()];
     let mut values: Vec<String> = Vec::new();
     for &v in order.iter().take(top) {
@@ -743,17 +744,61 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     out
 }
 
-pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelError> {
-    let column = step_column(table, q)?;
-    let column = column.as_ref();
-    let cl = Cleaned::new(column, q)?;
-    let paths = customer_paths(table, column, &cl, q);
-    let steps = q.steps.max(1);
+/// Everything a paths request builds before its Sankey: the cleaned values, every journey's
+/// path, the distinct variants, the variants listed and the transition graph. None of it
+/// depends on the Sankey's shape (steps, values per step, share threshold, direction; the
+/// transition graph depends on the values per step, and is made anew when they change), so the
+/// worker keeps it for the loaded table and a change of shape only builds and lays out the
+/// Sankey.
+pub struct Prepared {
+    /// The query with the Sankey's shape left out.
+    key: PathQuery,
+    /// The steps' column when it is made for the query (values combined with the event); else
+    /// the table's own is used.
+    combined: Option<Column>,
+    cl: Cleaned,
+    paths: Paths,
+    variants: Variants,
+    listed: Vec<Variant>,
+    /// The transition graph, for `key.top` values.
+    transitions: TransitionGraph,
+}
 
-    // Distinct paths first: everything but the transitions and the listed variants' figures
-    // depends only on a path's values, so it is computed once per variant, weighted by its
-    // customers.
-    let variants = Variants::of(&paths, cl.labels.len());
+impl Prepared {
+    pub fn new(table: &EventTable, q: &PathQuery) -> Result<Prepared, FunnelError> {
+        let column = step_column(table, q)?;
+        let cl = Cleaned::new(column.as_ref(), q)?;
+        let paths = customer_paths(table, column.as_ref(), &cl, q);
+        // Distinct paths first: everything but the transitions and the listed variants'
+        // figures depends only on a path's values, so it is computed once per variant, weighted
+        // by its customers.
+        let variants = Variants::of(&paths, cl.labels.len());
+        let listed = list_variants(table, q, &cl, &paths, &variants);
+        let transitions = transition_graph(column.as_ref(), &cl, &paths, q.top);
+        let combined = match column {
+            Cow::Owned(c) => Some(c),
+            Cow::Borrowed(_) => None,
+        };
+        let key = PathQuery { steps: 0, min_share: 0, direction: Direction::Forward, ..q.clone() };
+        Ok(Prepared { key, combined, cl, paths, variants, listed, transitions })
+    }
+
+    /// Whether `q` asks for the same paths (whatever the Sankey's shape).
+    pub fn fits(&self, q: &PathQuery) -> bool {
+        let shape = PathQuery { steps: 0, min_share: 0, direction: Direction::Forward, top: self.key.top, ..q.clone() };
+        shape == self.key
+    }
+}
+
+pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelError> {
+    compute_with(table, q, &Prepared::new(table, q)?)
+}
+
+/// The paths view from what [`Prepared`] built for the same paths ([`Prepared::fits`]).
+pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> Result<PathResult, FunnelError> {
+    assert!(prepared.fits(q), "prepared for other paths");
+    let Prepared { cl, paths, variants, .. } = prepared;
+    let steps = q.steps.max(1);
 
     // Values shown at each step: the most frequent, the rest as "other"; with a share
     // threshold, also values held by fewer than `min_share` of the paths at that step.
@@ -774,7 +819,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut node_codes: Vec<u32> = Vec::with_capacity(steps * n_values);
     let mut counts = vec![0u64; steps * n_values];
     chunked(variants.len(), |v| {
-        let (p, w) = (variants.path(&paths, v), variants.weight[v]);
+        let (p, w) = (variants.path(paths, v), variants.weight[v]);
         for i in 0..p.len().min(steps) {
             counts[i * n_values + at(p, i).expect("within the path") as usize] += w;
         }
@@ -803,7 +848,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     let mut hop_at: Vec<usize> = Vec::with_capacity(variants.len() + 1);
     hop_at.push(0);
     chunked(variants.len(), |v| {
-        let (p, w) = (variants.path(&paths, v), variants.weight[v]);
+        let (p, w) = (variants.path(paths, v), variants.weight[v]);
         let len = p.len().min(steps);
         let mut through_other = false;
         let mut visit = |key: (usize, u32)| {
@@ -983,6 +1028,36 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         .collect();
 
     let total = paths.journeys;
+    let listed = prepared.listed.clone();
+    let listed_customers: u64 = listed.iter().map(|v| v.customers).sum();
+    Ok(PathResult {
+        by: q.by.clone(),
+        grain: q.grain,
+        session_source: (q.grain == Grain::Session).then(|| q.sessions.used(table)),
+        direction: q.direction,
+        total_customers: total,
+        customers_in_paths: paths.len() as u64,
+        nodes,
+        links,
+        other_customers,
+        variants: listed,
+        distinct_variants: variants.len() as u64,
+        rest_customers: paths.len() as u64 - listed_customers,
+        width: settings.width,
+        height: settings.height,
+        transitions: if q.top == prepared.key.top {
+            prepared.transitions.clone()
+        } else {
+            let column = prepared.combined.as_ref().map_or_else(|| q.by.column_or_error(table), Ok)?;
+            transition_graph(column, cl, paths, q.top)
+        },
+    })
+}
+
+/// The most frequent variants (up to [`TOP_VARIANTS`]) with their figures.
+fn list_variants(table: &EventTable, q: &PathQuery, cl: &Cleaned, paths: &Paths, variants: &Variants) -> Vec<Variant> {
+    let total = paths.journeys;
+    let n_values = cl.labels.len();
     // Most customers first, ties by the paths' labels; labels are made only for those listed.
     // Cleaned labels are distinct, so comparing paths by each value's rank among the sorted
     // labels orders them exactly as comparing their labels, without a string comparison.
@@ -1007,7 +1082,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
         let (a, b) = (a as usize, b as usize);
         variants.weight[b]
             .cmp(&variants.weight[a])
-            .then_with(|| by_label(variants.path(&paths, a), variants.path(&paths, b)))
+            .then_with(|| by_label(variants.path(paths, a), variants.path(paths, b)))
     };
     if top > 0 && top < ranked.len() {
         ranked.select_nth_unstable_by(top - 1, order);
@@ -1052,7 +1127,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
             let c = variants.weight[v as usize];
             let d = &mut durations[bucket[k]..bucket[k + 1]];
             Variant {
-                path: variants.path(&paths, v as usize).iter().map(|&v| cl.labels[v as usize].clone()).collect(),
+                path: variants.path(paths, v as usize).iter().map(|&v| cl.labels[v as usize].clone()).collect(),
                 customers: c,
                 pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
                 conversion_pct: conv_code.map(|_| converted[k] as f64 * 100.0 / c as f64),
@@ -1061,24 +1136,7 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
             }
         })
         .collect();
-    let listed_customers: u64 = listed.iter().map(|v| v.customers).sum();
-    Ok(PathResult {
-        by: q.by.clone(),
-        grain: q.grain,
-        session_source: (q.grain == Grain::Session).then(|| q.sessions.used(table)),
-        direction: q.direction,
-        total_customers: total,
-        customers_in_paths: paths.len() as u64,
-        nodes,
-        links,
-        other_customers,
-        variants: listed,
-        distinct_variants: variants.len() as u64,
-        rest_customers: paths.len() as u64 - listed_customers,
-        width: settings.width,
-        height: settings.height,
-        transitions: transition_graph(column, &cl, &paths, q),
-    })
+    listed
 }
 
 /// The distinct paths: each path's variant, and per variant its first path and customers.
