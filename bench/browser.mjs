@@ -35,9 +35,10 @@ const THINK_MS = 300;
 const FUNNEL_STEPS = ['product_view', 'add_to_cart', 'purchase'];
 const WINDOW = '7d';
 const WINDOW_CHANGED = '3d';
-const PATHS = { by: 'channel', steps: 6, top: 8, variants: 20 };
+const PATHS = { by: 'channel', steps: 6, changedSteps: 8, top: 8, variants: 20 };
 const funnelHash = (w) => `view=funnel&by=event&steps=${FUNNEL_STEPS.join(',')}&window=${w}`;
-const PATHS_HASH = `view=paths&by=${PATHS.by}&steps=${PATHS.steps}&collapse=1&top=${PATHS.top}`;
+const pathsHash = (steps) => `view=paths&by=${PATHS.by}&steps=${steps}&collapse=1&top=${PATHS.top}`;
+const PATHS_HASH = pathsHash(PATHS.steps);
 
 // Page-side readers of what Touchpath shows (ids from src/ui/funnel.rs and src/ui/paths.rs).
 function readFunnelPage() {
@@ -125,6 +126,15 @@ const PHASES = [
     id: 'sankey', label: `Sankey aggregate (${PATHS.steps} steps, top ${PATHS.top} per step)`,
     note: 'Touchpath: the same paths request as the row above',
     tp: { same: 'paths_top' }, duck: { sql: () => sankeySql(PATHS.by, PATHS.steps, PATHS.top) },
+    tpValue: tpSankey, duckValue: duckSankey,
+  },
+  {
+    // A person's next action on the paths view: another number of steps. The worker keeps the
+    // paths and variants it built (paths::Prepared), so only the Sankey is built and laid out.
+    id: 'paths_steps', label: `paths after a change (${PATHS.steps} → ${PATHS.changedSteps} steps)`,
+    note: 'Touchpath: the paths request again with other steps; DuckDB: the Sankey query with those steps',
+    tp: { hash: pathsHash(PATHS.changedSteps), kind: 'paths', read: readPathsPage, readArg: PATHS.variants, settled: '#variants-table' },
+    duck: { sql: () => sankeySql(PATHS.by, PATHS.changedSteps, PATHS.top) },
     tpValue: tpSankey, duckValue: duckSankey,
   },
   {
@@ -739,7 +749,7 @@ async function main() {
   }
   lines.push('');
   for (const r of rows) if (r.na) lines.push(`n/a, ${r.label}: ${r.na}.`);
-  lines.push('¹ Touchpath computes the whole paths view in one worker request (Sankey with layout, every variant, transitions); both rows show that request against each DuckDB query.');
+  lines.push('¹ Touchpath computes the whole paths view in one worker request (Sankey with layout, every variant, transitions): the top-paths and Sankey rows show that request against each DuckDB query. After a change of steps it keeps the paths and variants it built and lays out the Sankey anew; DuckDB runs its Sankey query again.');
   if (check) {
     const l = (t) => `load ${fmtMs(t.load)}, funnel ${fmtMs(median(t.funnel[check.best]))}, paths ${fmtMs(t.paths)}, Sankey ${fmtMs(t.sankey)}`;
     lines.push(`DuckDB's best shot, chosen by a check run before the timed runs: the ${check.best === 'range' ? 'range-join' : 'ASOF-join'} funnel query `
