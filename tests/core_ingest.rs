@@ -725,3 +725,34 @@ fn headerless_files_named_by_the_user() {
     assert!(!r.headerless && r.named_by.is_none());
     assert_eq!((r.headers.clone(), t.len()), (vec!["user".to_string(), "ts".into(), "event".into()], 1));
 }
+
+/// The line splitter's own cases: a quote or a tab inside an unquoted field is part of it, a
+/// field may start with a byte that follows the delimiter in ASCII (`-` after `,`), a quoted
+/// field holds the delimiter, and any field may end exactly where a chunk does (also between
+/// `\r` and `\n`). Lines are longer than the splitter's blocks, so fields cross them too.
+#[test]
+fn fields_split_the_same_at_every_chunk_boundary() {
+    let bytes = b"customer_id,timestamp,event,channel\r\n\
+                  c1,2024-03-01T10:00:00Z,sa\"le,ema\"il\r\n\
+                  c2,2024-03-01T11:00:00Z,a\tb,-web\r\n\
+                  \"c3\",2024-03-01T12:00:00Z,\"buy, now\",\"\"\r\n\
+                  c1,2024-03-01T13:00:00Z,visit,x\r\n";
+    let want = vec![
+        row("c1", M + 10 * HOUR, "sa\"le", Some("ema\"il")),
+        row("c1", M + 13 * HOUR, "visit", Some("x")),
+        row("c2", M + 11 * HOUR, "a\tb", Some("-web")),
+        row("c3", M + 12 * HOUR, "buy, now", Some("")),
+    ];
+    let check = |r: Loaded, context: &str| {
+        let (t, rep) = r.unwrap_or_else(|e| panic!("{context}: {e}"));
+        assert_eq!(rows(&t), want, "{context}");
+        assert_eq!((rep.rows_read, rep.rows_used, rep.rows_skipped()), (4, 4, 0), "{context}");
+    };
+    let none = ColumnOverrides::default();
+    check(load("t.csv", bytes), "whole");
+    for cut in 1..bytes.len() {
+        check(load_chunks("t.csv", &[&bytes[..cut], &bytes[cut..]], &none), &format!("cut at {cut}"));
+    }
+    let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+    check(load_chunks("t.csv", &bytewise, &none), "byte by byte");
+}

@@ -73,10 +73,11 @@ impl CsvParser {
         // then hands back. Both give the same fields and line numbers (tests compare them).
         let last_newline = input.iter().rposition(|&b| b == b'\n');
         let mut utf8 = Utf8Run::default();
+        let mut scan = Scan::new(input, self.delimiter, self.quoting);
         let mut pos = 0;
         while pos < input.len() {
             if self.fast && self.at_start && rows.header.is_some() && !rows.report.lookup {
-                match split_line(input, pos, self.delimiter, self.quoting, &mut self.spans) {
+                match split_line(&mut scan, pos, &mut self.spans) {
                     Split::Blank(next) => {
                         // csv-core skips blank lines too (it counts their `\n`).
                         self.extra_lines += 1;
@@ -300,45 +301,55 @@ enum Split {
     Slow,
 }
 
-/// Splits the line of `input` starting at `start` (csv-core being at the start of a record)
-/// into field spans, exactly as csv-core would: a field runs to the delimiter or the line's
-/// end (`\n`, or `\r\n`); with quoting, a field that starts with `"` runs to the next `"`,
-/// which must end it (be followed by the delimiter or the line's end), and keeps the bytes in
-/// between (delimiters and `\r` included). A quote inside an unquoted field is an ordinary
-/// byte, for csv-core too.
-fn split_line(input: &[u8], start: usize, delimiter: u8, quoting: bool, spans: &mut Vec<(usize, usize)>) -> Split {
+/// Splits the line of `scan`'s input starting at `start` (csv-core being at the start of a
+/// record) into field spans, exactly as csv-core would: a field runs to the delimiter or the
+/// line's end (`\n`, or `\r\n`); with quoting, a field that starts with `"` runs to the next
+/// `"`, which must end it (be followed by the delimiter or the line's end), and keeps the
+/// bytes in between (delimiters and `\r` included). A quote inside an unquoted field is an
+/// ordinary byte, for csv-core too.
+fn split_line(scan: &mut Scan<'_>, start: usize, spans: &mut Vec<(usize, usize)>) -> Split {
+    let (input, delimiter) = (scan.input, scan.delimiter);
     match (input[start], input.get(start + 1)) {
         (b'\n', _) => return Split::Blank(start + 1),
         (b'\r', Some(b'\n')) => return Split::Blank(start + 2),
         _ => {}
     }
     spans.clear();
+    scan.seek(start);
     let mut i = start;
     loop {
-        let field_start = i;
-        if quoting && input.get(i) == Some(&b'"') {
-            let Some(close) = find3(&input[i + 1..], b'"', b'\n', b'\n') else {
-                return Split::Slow;
+        if scan.quoting && input.get(i) == Some(&b'"') {
+            // The closing quote, unless a line break comes first.
+            scan.seek(i + 1);
+            let close = loop {
+                match scan.next().map(|p| (p, input[p])) {
+                    Some((p, b'"')) => break p,
+                    Some((_, b'\n')) | None => return Split::Slow,
+                    Some(_) => {}
+                }
             };
-            let close = i + 1 + close;
-            if input[close] != b'"' {
-                return Split::Slow;
-            }
-            spans.push((field_start + 1, close));
+            spans.push((i + 1, close));
             i = close + 1;
             match input.get(i) {
-                Some(&b) if b == delimiter => i += 1,
+                Some(&b) if b == delimiter => {
+                    i += 1;
+                    scan.seek(i);
+                }
                 Some(b'\n') => return Split::Line(i, i + 1),
                 Some(b'\r') if input.get(i + 1) == Some(&b'\n') => return Split::Line(i, i + 2),
                 _ => return Split::Slow,
             }
             continue;
         }
-        let Some(n) = find3(&input[i..], delimiter, b'\n', b'\r') else {
-            return Split::Slow;
+        // The field's end: a `"` or another control byte here is part of the field.
+        let end = loop {
+            match scan.next() {
+                Some(p) if input[p] == delimiter || input[p] == b'\n' || input[p] == b'\r' => break p,
+                Some(_) => {}
+                None => return Split::Slow,
+            }
         };
-        let end = i + n;
-        spans.push((field_start, end));
+        spans.push((i, end));
         match input[end] {
             b'\n' => return Split::Line(end, end + 1),
             b'\r' if input.get(end + 1) == Some(&b'\n') => return Split::Line(end, end + 2),
@@ -348,24 +359,120 @@ fn split_line(input: &[u8], start: usize, delimiter: u8, quoting: bool, spans: &
     }
 }
 
-/// The position of the first byte of `bytes` that is `a`, `b` or `c`, looking at eight bytes
-/// at a time: a byte equal to `x` is a zero byte of `word ^ x`, and `(v - 0x01…) & !v & 0x80…`
-/// marks zero bytes of `v` (exactly so up to its first one, the lowest, which is all we need).
-fn find3(bytes: &[u8], a: u8, b: u8, c: u8) -> Option<usize> {
+/// A cursor over the bytes of the input that can end a field: the delimiter, `"` when
+/// quoting, and every byte below 0x20 (`\n` and `\r` among them), and possibly a few others
+/// (the caller checks each byte it is given; see [`block_mask`]). The input is examined a
+/// block at a time, each block once however many fields it holds; finding the next such
+/// byte is then a count of trailing zeros. (Searching field by field, as before, re-read
+/// the word a field shares with the next.)
+struct Scan<'a> {
+    input: &'a [u8],
+    delimiter: u8,
+    /// The byte searched for besides the delimiter: `"` when quoting, else the delimiter again.
+    quote: u8,
+    quoting: bool,
+    /// The block starting at `at` (a multiple of [`BLOCK`]): byte `k` of it is marked in
+    /// `bits` (bit `k * STRIDE`, or one bit of that byte) when `input[at + k]` can end a
+    /// field and lies at or after the cursor.
+    at: usize,
+    bits: u64,
+    /// The cursor: where the next search starts.
+    pos: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn new(input: &'a [u8], delimiter: u8, quoting: bool) -> Scan<'a> {
+        let quote = if quoting { b'"' } else { delimiter };
+        let mut scan = Scan { input, delimiter, quote, quoting, at: 0, bits: 0, pos: 0 };
+        scan.bits = scan.mask_at(0);
+        scan
+    }
+
+    /// The mask of the block at `at`; bytes past the input's end count as ordinary.
+    fn mask_at(&self, at: usize) -> u64 {
+        match self.input.get(at..at + BLOCK) {
+            Some(b) => block_mask(b.try_into().unwrap(), self.delimiter, self.quote),
+            None => {
+                let mut b = [b'a'; BLOCK];
+                let rest = self.input.get(at..).unwrap_or_default();
+                b[..rest.len()].copy_from_slice(rest);
+                block_mask(&b, self.delimiter, self.quote)
+            }
+        }
+    }
+
+    /// Moves the cursor to `pos`.
+    fn seek(&mut self, pos: usize) {
+        let at = pos / BLOCK * BLOCK;
+        // Bits of the block before the cursor are cleared as they are passed, so going back
+        // (never needed by the line splitter, but cheap to allow) reads the block again.
+        if at != self.at || pos < self.pos {
+            self.at = at;
+            self.bits = self.mask_at(at);
+        }
+        self.bits &= u64::MAX << ((pos - at) as u32 * STRIDE);
+        self.pos = pos;
+    }
+
+    /// The first byte at or after the cursor that can end a field, the cursor moving past
+    /// it; `None` when the input ends first.
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            if self.bits != 0 {
+                let p = self.at + (self.bits.trailing_zeros() / STRIDE) as usize;
+                self.bits &= self.bits - 1;
+                self.pos = p + 1;
+                return Some(p);
+            }
+            if self.at + BLOCK >= self.input.len() {
+                self.pos = self.input.len();
+                return None;
+            }
+            self.at += BLOCK;
+            self.bits = self.mask_at(self.at);
+        }
+    }
+}
+
+/// With WebAssembly SIMD (the browser's build, `.cargo/config.toml`), blocks of sixteen
+/// bytes, bit `k` of the mask for byte `k`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+const BLOCK: usize = 16;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+const STRIDE: u32 = 1;
+
+/// Byte `k` of the block is marked when it is `a`, `b` or below 0x20: eight instructions for
+/// the sixteen bytes, exact.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn block_mask(block: &[u8; BLOCK], a: u8, b: u8) -> u64 {
+    use core::arch::wasm32::{u8x16, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128_or};
+    let [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15] = *block;
+    let v = u8x16(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15);
+    let hits =
+        v128_or(v128_or(u8x16_eq(v, u8x16_splat(a)), u8x16_eq(v, u8x16_splat(b))), u8x16_lt(v, u8x16_splat(0x20)));
+    u64::from(u8x16_bitmask(hits))
+}
+
+/// Elsewhere, blocks of one eight-byte word, bit 7 of byte `k` of the mask for byte `k`.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+const BLOCK: usize = 8;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+const STRIDE: u32 = 8;
+
+/// Byte `k` of the block is marked when it is `a`, `b` or below 0x20, and possibly when it
+/// follows such a byte (which the line splitter, reading each byte it is pointed to, passes
+/// over): a byte `x` is marked by `(x - 1) & !x & 0x80` when zero, so `x ^ a` and `x ^ b` mark
+/// `a` and `b`, and `(x - 0x20) & !x & 0x80` the bytes below 0x20; done on a whole word, a
+/// byte that borrows from the one below it (just after a marked byte) may be marked too,
+/// but a byte that should be never is missed.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn block_mask(block: &[u8; BLOCK], a: u8, b: u8) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
-    let (wa, wb, wc) = (LO * u64::from(a), LO * u64::from(b), LO * u64::from(c));
-    let mut at = 0;
-    while at + 8 <= bytes.len() {
-        let w = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-        let found = zero(w ^ wa) | zero(w ^ wb) | zero(w ^ wc);
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    bytes[at..].iter().position(|&x| x == a || x == b || x == c).map(|p| at + p)
+    let w = u64::from_le_bytes(*block);
+    let (va, vb) = (w ^ (LO * u64::from(a)), w ^ (LO * u64::from(b)));
+    ((va.wrapping_sub(LO) & !va) | (vb.wrapping_sub(LO) & !vb) | (w.wrapping_sub(LO * 0x20) & !w)) & HI
 }
 
 /// UTF-8 validation for whole lines, done once for a run of lines rather than per field:
@@ -561,16 +668,55 @@ mod tests {
     }
 
     #[test]
-    fn find3_finds_the_first_of_three_bytes() {
+    fn block_mask_marks_the_delimiter_the_quote_and_control_bytes() {
         let mut state = 0x1234_5678_9abc_def1u64;
-        for _ in 0..20_000 {
+        for case in 0..50_000 {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let len = (state % 40) as usize;
-            let bytes: Vec<u8> = (0..len).map(|i| b"ab,\n\r\x80\xff\x01"[((state >> (i % 60)) % 8) as usize]).collect();
-            let want = bytes.iter().position(|&x| x == b',' || x == b'\n' || x == b'\r');
-            assert_eq!(find3(&bytes, b',', b'\n', b'\r'), want, "{bytes:?}");
+            let mut block = [0u8; BLOCK];
+            for (i, b) in block.iter_mut().enumerate() {
+                let pick = (state >> (i * 4 % 60)) as usize % 24;
+                *b = match pick {
+                    0..=19 => b"ab,\n\r\"\t;\x80\xff\x01\x1f\x20\x21\x23-\x7f\xa2\xac\x00"[pick],
+                    _ => (state >> (i * 3 % 56)) as u8,
+                };
+            }
+            let (a, b) = ([b',', b'\t', b';', b'|'][case % 4], [b'"', b',', b'\t'][case % 3]);
+            let marked = |k: usize| block[k] == a || block[k] == b || block[k] < 0x20;
+            let got = |k: usize| (block_mask(&block, a, b) >> (k as u32 * STRIDE)) & ((1 << STRIDE) - 1) != 0;
+            // Every byte that should be is marked; a byte marked besides follows a marked one.
+            for k in 0..BLOCK {
+                assert!(got(k) == marked(k) || got(k) && (0..k).any(marked), "{block:?} at {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn scan_finds_each_byte_that_can_end_a_field() {
+        let mut state = 0x1234_5678_9abc_def1u64;
+        for case in 0..5_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 70) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| b"ab,\n\r\"\t;\x80\xff\x01\x1f\x20-\xa2\xac"[((state >> (i % 60)) % 16) as usize])
+                .collect();
+            let (delimiter, quoting) = ([b',', b'\t', b';'][case % 3], case % 4 != 0);
+            let ends = |b: u8| b == delimiter || (quoting && b == b'"') || b < 0x20;
+            let want: Vec<usize> = (0..len).filter(|&i| ends(bytes[i])).collect();
+            let mut scan = Scan::new(&bytes, delimiter, quoting);
+            // From every position, forwards and then backwards: each search lists the rest.
+            for from in (0..=len + 1).chain((0..len).rev()) {
+                scan.seek(from);
+                let found: Vec<usize> = std::iter::from_fn(|| scan.next()).collect();
+                assert!(found.windows(2).all(|w| w[0] < w[1]) && found.iter().all(|&i| i >= from && i < len));
+                let found: Vec<usize> = found.into_iter().filter(|&i| ends(bytes[i])).collect();
+                let rest: Vec<usize> = want.iter().copied().filter(|&i| i >= from).collect();
+                assert_eq!(found, rest, "{bytes:?} from {from}");
+                assert_eq!(scan.next(), None);
+            }
         }
     }
 
