@@ -94,17 +94,20 @@ impl ViewState {
                 },
                 "by" if paths => {
                     let by = decode(raw);
-                    let (base, with_event) = match by.strip_suffix("_event") {
-                        Some(b) if b != "event" => (b.to_string(), true),
-                        _ => (by.clone(), false),
-                    };
-                    match Dimension::from_key(&base) {
-                        Some(d) => (v.paths.by, v.paths.with_event) = (d, with_event),
+                    match parse_paths_by(&by) {
+                        Some((d, with_event)) => {
+                            v.paths.by = d;
+                            v.paths.with_event |= with_event;
+                        }
                         None => warnings.push(format!(
                             "by={by} is not a dimension (use event, channel, stage, a kept column, or one of them with _event)"
                         )),
                     }
                 }
+                "with" if paths => match decode(raw).as_str() {
+                    "event" => v.paths.with_event = true,
+                    other => warnings.push(format!("with={other} should be event (steps combined with the event)")),
+                },
                 "steps" if paths => match decode(raw).parse::<usize>() {
                     Ok(n) if (1..=50).contains(&n) => v.paths.steps = n,
                     _ => warnings.push(format!("steps={} should be a number of steps from 1 to 50", decode(raw))),
@@ -305,10 +308,10 @@ impl ViewState {
         }
         if self.view == "paths" {
             let p = &self.paths;
-            if p.with_event && p.by != Dimension::Event {
-                parts.push(format!("by={}_event", encode(&p.by.key())));
-            } else {
-                parts.push(format!("by={}", encode(&p.by.key())));
+            let (by, with) = paths_by_key(&p.by, p.with_event);
+            parts.push(format!("by={}", encode(&by)));
+            if with {
+                parts.push("with=event".into());
             }
             if let Some(f) = &p.from {
                 parts.push(format!("from={}", encode(f)));
@@ -652,6 +655,33 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
+/// The paths view's `by=` value, and whether `with=event` must follow it: the dimension's key,
+/// with `_event` appended for steps combined with the event (`channel_event`, `device_event`).
+/// A kept column whose name ends in `_event` would then read as combined, so such a key is
+/// written `col:<name>`; a `col:` key combined is followed by `with=event` instead.
+pub fn paths_by_key(by: &Dimension, with_event: bool) -> (String, bool) {
+    let key = by.key();
+    let escaped =
+        if key.starts_with("col:") || !key.ends_with("_event") { key.to_string() } else { format!("col:{key}") };
+    match (with_event && *by != Dimension::Event, escaped.starts_with("col:")) {
+        (false, _) => (escaped, false),
+        (true, false) => (format!("{escaped}_event"), false),
+        (true, true) => (escaped, true),
+    }
+}
+
+/// Reads a paths `by=` value written by [`paths_by_key`] (`with=event` is read apart): the
+/// dimension and whether its values are combined with the event.
+pub fn parse_paths_by(by: &str) -> Option<(Dimension, bool)> {
+    if by.starts_with("col:") {
+        return Dimension::from_key(by).map(|d| (d, false));
+    }
+    match by.strip_suffix("_event") {
+        Some(base) if !base.is_empty() && base != "event" => Dimension::from_key(base).map(|d| (d, true)),
+        _ => Dimension::from_key(by).map(|d| (d, false)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,6 +770,26 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert_eq!((&v.paths.by, v.paths.with_event), (&Dimension::Attr("device".into()), true));
         assert_eq!(ViewState::from_fragment("view=paths&by=").1.len(), 1);
+        // Kept columns whose names end in `_event`, or need the `col:` escape, alone and combined.
+        for (name, plain, combined) in [
+            ("x_event", "by=col:x_event", "by=col:x_event&with=event"),
+            ("device", "by=device", "by=device_event"),
+            ("channel", "by=col:channel", "by=col:channel&with=event"),
+            ("col:y_event", "by=col:col:y_event", "by=col:col:y_event&with=event"),
+        ] {
+            for (with_event, want) in [(false, plain), (true, combined)] {
+                let mut v = ViewState { view: "paths".into(), ..Default::default() };
+                (v.paths.by, v.paths.with_event) = (Dimension::Attr(name.into()), with_event);
+                let f = v.to_fragment();
+                assert!(f.contains(&format!("{want}&")) || f.ends_with(want), "{name} {with_event}: {f}");
+                let (back, w) = ViewState::from_fragment(&f);
+                assert!(w.is_empty(), "{w:?}");
+                assert_eq!((&back.paths.by, back.paths.with_event), (&Dimension::Attr(name.into()), with_event), "{f}");
+            }
+        }
+        // `with=event` may come first.
+        let (v, _) = ViewState::from_fragment("view=paths&with=event&by=col:x_event");
+        assert_eq!((&v.paths.by, v.paths.with_event), (&Dimension::Attr("x_event".into()), true));
         let (v, w) = ViewState::from_fragment("view=paths&to=buy&direction=backward");
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(v.paths.direction, Direction::Backward);

@@ -15,7 +15,7 @@ use crate::core::paths::{
 use crate::core::session::SessionSource;
 use crate::core::summary::{Summary, ValueCount};
 use crate::core::time::Duration;
-use crate::core::view::ViewState;
+use crate::core::view::{parse_paths_by, paths_by_key, ViewState};
 
 #[derive(Properties, PartialEq)]
 pub struct PathsProps {
@@ -87,9 +87,10 @@ pub fn PathsView(p: &PathsProps) -> Html {
     let select = |e: Event| e.target_unchecked_into::<HtmlSelectElement>().value();
     let input = |e: Event| e.target_unchecked_into::<HtmlInputElement>().value();
     let on_by = set(Rc::new(|v, val| {
-        let base = val.strip_suffix("_event").unwrap_or(&val);
-        v.paths.by = Dimension::from_key(base).unwrap_or_default();
-        v.paths.with_event = val.ends_with("_event");
+        // Option values are `by_value`'s.
+        let (with, by) = val.split_once(':').unwrap_or(("0", &val));
+        (v.paths.by, v.paths.with_event) = parse_paths_by(by).unwrap_or_default();
+        v.paths.with_event |= with == "1";
         // Anchors and the touched filter name values of the old dimension.
         v.paths.from = None;
         v.paths.to = None;
@@ -225,16 +226,23 @@ pub fn PathsView(p: &PathsProps) -> Html {
             <div class="builder" id="paths-builder">
                 <label class="field"><span>{"Steps are"}</span>
                     <select id="paths-by" onchange={on_by}>
-                        <option value="channel" selected={q.by == Dimension::Channel && !combined} disabled={!channel_ok}>{"channels"}</option>
-                        <option value="channel_event" selected={q.by == Dimension::Channel && combined} disabled={!channel_ok}>{"channel · event"}</option>
-                        <option value="event" selected={q.by == Dimension::Event}>{"events"}</option>
-                        <option value="stage" selected={q.by == Dimension::Stage} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
-                        { super::attr_options(&p.summary, &q.by) }
+                        <option value={by_value(&Dimension::Channel, false)} selected={q.by == Dimension::Channel && !combined} disabled={!channel_ok}>{"channels"}</option>
+                        <option value={by_value(&Dimension::Channel, true)} selected={q.by == Dimension::Channel && combined} disabled={!channel_ok}>{"channel · event"}</option>
+                        <option value={by_value(&Dimension::Event, false)} selected={q.by == Dimension::Event}>{"events"}</option>
+                        <option value={by_value(&Dimension::Stage, false)} selected={q.by == Dimension::Stage && !combined} disabled={p.summary.stage_values.is_empty()}>{"stages"}</option>
+                        if !p.summary.attrs.is_empty() {
+                            <optgroup label="Kept columns">
+                                for a in &p.summary.attrs {
+                                    <option value={by_value(&Dimension::Attr(a.name.clone()), false)}
+                                            selected={!combined && matches!(&q.by, Dimension::Attr(n) if *n == a.name)}>{ a.name.clone() }</option>
+                                }
+                            </optgroup>
+                        }
                         // Every other dimension combined with the event, as `channel · event` is.
                         if !p.summary.stage_values.is_empty() || !p.summary.attrs.is_empty() {
                             <optgroup label="Combined with the event">
                                 for d in super::dimensions(&p.summary).into_iter().filter(|d| !matches!(d, Dimension::Event | Dimension::Channel)) {
-                                    <option value={format!("{}_event", d.key())} selected={combined && q.by == d}>
+                                    <option value={by_value(&d, true)} selected={combined && q.by == d}>
                                         { format!("{} · event", d.label()) }
                                     </option>
                                 }
@@ -536,6 +544,12 @@ enum SortBy {
     Revenue,
     Duration,
     Length,
+}
+
+/// The value of a *Steps are* option: `1:` (combined with the event) or `0:`, then the
+/// dimension's paths key ([`paths_by_key`]), so that no column name can be misread.
+fn by_value(d: &Dimension, combined: bool) -> String {
+    format!("{}:{}", u8::from(combined), paths_by_key(d, false).0)
 }
 
 /// Rows shown at once in the variants table.

@@ -14,7 +14,9 @@
 // K2 visit → buy by first-touch device: mobile (a, d) 2 → 1 (50.0%); desktop (b) 1 → 1
 //    (100.0%); tablet (c) 1 → 0 (0.0%); ties by name.
 // K3 paths by device (repeats collapsed), one customer each (25.0%), ties by path:
-//    desktop (b), mobile (d), mobile → desktop (a), tablet (c).
+//    desktop (b), mobile (d), mobile → desktop (a), tablet (c). By device · event every touch is a
+//    step: desktop · visit → desktop · view → desktop · buy (b), mobile · visit (d), mobile · visit →
+//    mobile · view → desktop · buy (a), tablet · visit → tablet · view (c).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -99,6 +101,17 @@ describe('Kept columns and steps on another column', () => {
       ['tablet', '1', '25.0%'],
     ], { message: 'K3 variants' });
     await screenshot(page, 'columns-paths-by-device');
+    // Combined with the event, chosen in the page: every (device, event) touch is its own step.
+    await page.selectOption('#paths-by', '1:device');
+    await eventually(() => fragmentPairs(page), (m) => m.get('by') === 'device_event', { message: 'by=device_event' });
+    await eventually(() => page.$$eval('#variants-table tbody tr', (trs) => trs.map((tr) =>
+      [...tr.querySelectorAll('.variant-path, .variant-customers')].map((td) => td.textContent))), [
+      ['desktop · visit → desktop · view → desktop · buy', '1'],
+      ['mobile · visit', '1'],
+      ['mobile · visit → mobile · view → desktop · buy', '1'],
+      ['tablet · visit → tablet · view', '1'],
+    ], { message: 'K3 by device · event' });
+    assert.equal(await page.$eval('#paths-by', (s) => s.value), '1:device');
   });
 
   it('keeps and drops columns from the Columns panel, into the URL', async () => {

@@ -198,7 +198,7 @@ describe('paths view: cleaning, direction and filters', () => {
       'Step 1: seo · /product/1 — 1 customers (20.0% of all)',
       'Step 1: seo · home — 1 customers (20.0% of all)',
     ], { message: 'combined nodes' });
-    assert.equal(await page.$eval('#paths-by', (s) => s.value), 'channel_event');
+    assert.equal(await page.$eval('#paths-by', (s) => s.value), '1:channel');
     // A rewrite rule reaches into combined labels: u1's two seo product pages become one step.
     await page.fill('#paths-rewrite', '* · /product/* => product');
     await page.press('#paths-rewrite', 'Enter');

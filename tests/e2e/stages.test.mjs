@@ -248,7 +248,7 @@ describe('Stages', () => {
     ], { caption: '6 customers in the data · steps by stage', message: 'S5' });
     // Paths by stage too; the unmapped scrolls are the value "(no stage)".
     await page.click('#tab-paths');
-    await page.selectOption('#paths-by', 'stage');
+    await page.selectOption('#paths-by', '0:stage');
     const paths = await eventually(() => page.$$eval('.variant-path', (es) => es.map((e) => e.textContent).sort()),
       (v) => v.length === 6, { message: 'S6 path variants by stage' });
     assert.deepEqual(paths, [
