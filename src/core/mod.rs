@@ -25,6 +25,8 @@ pub mod stages;
 pub mod summary;
 pub mod table;
 pub mod tar;
+#[cfg(test)]
+mod test_rng;
 pub mod time;
 pub mod view;
 pub mod zip;

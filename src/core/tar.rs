@@ -139,13 +139,8 @@ mod tests {
     #[test]
     fn damaged_archives_never_panic() {
         let tar = archive(&[("a.tsv", b"x\ty\n", b'0'), ("b.tsv", &[b'z'; 700], b'0')]);
-        let mut seed = 0x2545_f491_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::core::test_rng::XorShift(0x2545_f491);
+        let mut next = || rng.next();
         for _ in 0..2_000 {
             let mut t = tar.clone();
             for _ in 0..1 + next() % 8 {

@@ -639,6 +639,7 @@ pub(super) fn guess_roles(records: &[(u64, Vec<String>)], width: usize) -> Vec<(
 mod tests {
     use super::super::ColumnNames;
     use super::*;
+    use crate::core::test_rng::XorShift;
 
     /// Reads `bytes` as the loader does, in chunks of at most `chunk` bytes, with or without
     /// the line-splitting fast path; the outcome as comparable text.
@@ -669,11 +670,9 @@ mod tests {
 
     #[test]
     fn block_mask_marks_the_delimiter_the_quote_and_control_bytes() {
-        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut rng = XorShift(0x1234_5678_9abc_def1u64);
         for case in 0..50_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = rng.next();
             let mut block = [0u8; BLOCK];
             for (i, b) in block.iter_mut().enumerate() {
                 let pick = (state >> (i * 4 % 60)) as usize % 24;
@@ -694,11 +693,9 @@ mod tests {
 
     #[test]
     fn scan_finds_each_byte_that_can_end_a_field() {
-        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut rng = XorShift(0x1234_5678_9abc_def1u64);
         for case in 0..5_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = rng.next();
             let len = (state % 70) as usize;
             let bytes: Vec<u8> = (0..len)
                 .map(|i| b"ab,\n\r\"\t;\x80\xff\x01\x1f\x20-\xa2\xac"[((state >> (i % 60)) % 16) as usize])
@@ -748,13 +745,8 @@ mod tests {
             b"\xc3\xa9",
             b"\xc3",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: usize| rng.below(n as u64) as usize;
         for case in 0..3000 {
             let mut bytes = b"customer_id,timestamp,event,channel,revenue\n".to_vec();
             for _ in 0..next(12) {
