@@ -400,6 +400,7 @@ fn prepared_paths_serve_every_shape_as_a_fresh_computation() {
             PathQuery { since: Some(19_000), ..first.clone() },
         ] {
             assert!(!prepared.fits(&other), "{other:?}");
+            assert_eq!(compute_with(&t, &other, &prepared).unwrap(), compute(&t, &other).unwrap(), "{other:?}");
         }
     }
 }

@@ -794,9 +794,12 @@ pub fn compute(table: &EventTable, q: &PathQuery) -> Result<PathResult, FunnelEr
     compute_with(table, q, &Prepared::new(table, q)?)
 }
 
-/// The paths view from what [`Prepared`] built for the same paths ([`Prepared::fits`]).
+/// The paths view from what [`Prepared`] built for the same paths ([`Prepared::fits`]); for
+/// other paths, from scratch.
 pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> Result<PathResult, FunnelError> {
-    assert!(prepared.fits(q), "prepared for other paths");
+    if !prepared.fits(q) {
+        return compute(table, q);
+    }
     let Prepared { cl, paths, variants, .. } = prepared;
     let steps = q.steps.max(1);
 
