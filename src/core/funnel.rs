@@ -1457,10 +1457,13 @@ impl Hits<'_> {
     /// The slot of each unit in turn (`None` for the units not scanned), given the units' count.
     fn slot_of_units(&self, n: usize) -> impl Iterator<Item = Option<usize>> + '_ {
         let mut next = 0;
-        (0..n).map(move |u| {
-            let scanned = next < self.slots() && self.unit(next) == u;
-            next += usize::from(scanned);
-            scanned.then(|| next - 1)
+        (0..n).map(move |u| match self.scanned {
+            None => Some(u),
+            Some(units) => {
+                let scanned = units.get(next) == Some(&(u as u32));
+                next += usize::from(scanned);
+                scanned.then(|| next - 1)
+            }
         })
     }
 
