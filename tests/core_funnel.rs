@@ -1467,3 +1467,47 @@ fn an_index_of_the_steps_gives_the_same_funnels_for_every_window_order_and_count
         assert_eq!(compute_with(&table, &other, Some(&index)), compute(&table, &other), "case {case}");
     }
 }
+
+#[test]
+fn an_index_scans_only_its_customers_and_the_others_still_form_their_segments() {
+    use touchpath::core::funnel::{compute_with, Breakdown, FunnelIndex};
+    let s = 1_000_000;
+    let row = |c: &str, t: i64, e: &str, ch: &str| (c.to_string(), t * s, e.to_string(), ch.to_string());
+    let table = build(&[
+        row("a", 0, "view", "email"),
+        row("a", 10, "cart", "email"),
+        row("a", 20, "buy", "email"),
+        row("b", 0, "view", "ads"),
+        row("b", 100, "cart", "ads"),
+        row("c", 0, "other", "social"), // no step: not in the index
+        row("d", 0, "view", "email"),
+        row("e", 0, "other", ""), // no step, no channel: not in the index
+    ]);
+    let steps: Vec<String> = ["view", "cart", "buy"].map(String::from).to_vec();
+    let index = FunnelIndex::new(&table, &FunnelQuery { steps: steps.clone(), ..Default::default() }).unwrap();
+    // Within 50 s, b's cart (100 s after its view) is too late: a, b, d at view; a at cart and buy.
+    let q =
+        FunnelQuery { steps, window: Some(secs(50)), breakdown: Some(Breakdown::FIRST_CHANNEL), ..Default::default() };
+    let got = compute_with(&table, &q, Some(&index)).unwrap();
+    assert_eq!(got, compute(&table, &q).unwrap());
+    assert_eq!(got.steps.iter().map(|s| s.customers).collect::<Vec<_>>(), vec![3, 1, 1]);
+    let segments: Vec<(&str, Vec<u64>, Option<f64>)> =
+        got.segments.iter().map(|s| (s.segment.as_str(), s.steps.clone(), s.conversion_pct)).collect();
+    // c and e reach nothing, but their channels are segments (zero rows, ties by name).
+    assert_eq!(
+        segments,
+        vec![
+            ("email", vec![2, 1, 1], Some(50.0)),
+            ("ads", vec![1, 0, 0], Some(0.0)),
+            ("(none)", vec![0, 0, 0], None),
+            ("social", vec![0, 0, 0], None),
+        ]
+    );
+    // By the channel of step 2: only a's cart is within the window; b, d (at view) and c, e
+    // (nowhere) did not reach it.
+    let q2 = FunnelQuery { breakdown: Breakdown::from_key("step2_channel"), ..q };
+    let got = compute_with(&table, &q2, Some(&index)).unwrap();
+    assert_eq!(got, compute(&table, &q2).unwrap());
+    let segments: Vec<(&str, Vec<u64>)> = got.segments.iter().map(|s| (s.segment.as_str(), s.steps.clone())).collect();
+    assert_eq!(segments, vec![("email", vec![1, 1, 1]), ("(did not reach step 2)", vec![2, 0, 0])]);
+}

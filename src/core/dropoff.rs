@@ -103,15 +103,15 @@ fn per_unit(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<PerU
         found: &found,
         window,
     };
-    let k = closed.steps.len();
     let seq = funnel::chain_to(&closed, next);
     let at = seq.iter().position(|&j| j == step).expect("a required step is in the chain to a later one");
     let mut out = Vec::new();
+    // Without an index every unit is scanned, each in its own slot.
     for (u, rows) in units.iter().enumerate() {
-        if !found.hits[u * k + step] {
+        if !found.reaches(u, step) {
             continue;
         }
-        if found.hits[u * k + next] {
+        if found.reaches(u, next) {
             // The unit's own chain when it holds both steps, else the chain traced to `next`.
             let pair = match (found.chain_row(u, step), found.chain_row(u, next)) {
                 (Some(a), Some(b)) => Some((a, b)),

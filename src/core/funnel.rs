@@ -470,15 +470,16 @@ pub(crate) struct Tracer<'a> {
     pub(crate) column: &'a Column,
     pub(crate) st: StepTable,
     pub(crate) query: &'a FunnelQuery,
-    pub(crate) found: &'a Hits,
+    pub(crate) found: &'a Hits<'a>,
     pub(crate) window: i64,
 }
 
 impl Tracer<'_> {
-    pub(crate) fn row(&self, u: usize, rows: Range<usize>, j: usize) -> Option<usize> {
+    /// The row for the unit scanned in `slot` of [`Tracer::found`], whose rows are `rows`.
+    pub(crate) fn row(&self, slot: usize, rows: Range<usize>, j: usize) -> Option<usize> {
         let (table, column, st) = (self.table, self.column, &self.st);
         self.found
-            .chain_row(u, j)
+            .chain_row(slot, j)
             .or_else(|| trace(table, column, st, &chain_to(self.query, j), rows.clone(), self.window)?.last().copied())
             .or_else(|| rows.clone().find(|&r| st.is(column.codes[r], j)))
     }
@@ -495,7 +496,8 @@ enum SegKey {
 
 /// Per segment, the units at each step: the segments with the most units at step 1 (ties by
 /// name), at most [`TOP_SEGMENTS`], then "(other)", then (breakdown at a step) the units that did
-/// not reach that step.
+/// not reach that step. `hits` are per slot of [`Tracer::found`]; the units it did not scan
+/// reach no step, but still make their segment appear.
 fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool], by: Breakdown) -> Vec<SegmentRow> {
     let k = tracer.query.steps.len();
     let empty = seg.code_of("");
@@ -507,13 +509,14 @@ fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool]
     let nv = seg.values.len();
     let mut slot = vec![u32::MAX; nv + 2];
     let mut per: Vec<(SegKey, Vec<u64>)> = Vec::new();
-    for (c, rows) in units.iter().enumerate() {
+    for (rows, s) in units.iter().zip(tracer.found.slot_of_units(units.len())) {
         let has = |r: &usize| Some(seg.codes[*r]) != empty;
-        let key = match by.at {
-            SegmentAt::First => value(rows.clone().find(has)),
-            SegmentAt::Last => value(rows.clone().rev().find(has)),
-            SegmentAt::Step(j) if j < k && hits[c * k + j] => value(tracer.row(c, rows.clone(), j)),
-            SegmentAt::Step(_) => SegKey::NotReached,
+        let reached = s.map(|s| &hits[s * k..s * k + k]);
+        let key = match (by.at, reached) {
+            (SegmentAt::First, _) => value(rows.clone().find(has)),
+            (SegmentAt::Last, _) => value(rows.clone().rev().find(has)),
+            (SegmentAt::Step(j), Some(r)) if j < k && r[j] => value(tracer.row(s.unwrap(), rows.clone(), j)),
+            (SegmentAt::Step(_), _) => SegKey::NotReached,
         };
         let i = match key {
             SegKey::Value(c) => c as usize,
@@ -525,7 +528,7 @@ fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool]
             per.push((key, vec![0; k]));
         }
         let counts = &mut per[slot[i] as usize].1;
-        for (n, &hit) in counts.iter_mut().zip(&hits[c * k..c * k + k]) {
+        for (n, &hit) in counts.iter_mut().zip(reached.unwrap_or_default()) {
             *n += u64::from(hit);
         }
     }
@@ -962,10 +965,11 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
     let units = units_of(table, &matched_query, column);
     let closed = FunnelQuery { open: false, ..matched_query.into_owned() };
     let window = query.window.map_or(i64::MAX, |w| w.micros());
-    let hits = closed_hits(table, &units, column, &closed, window, None).hits;
+    let found = closed_hits(table, &units, column, &closed, window, None);
     let mut rows: Vec<(usize, usize, &Range<usize>)> = Vec::new();
-    for (u, range) in units.iter().enumerate() {
-        if let Some(furthest) = (0..k).rev().find(|&j| hits[u * k + j]) {
+    for slot in 0..found.slots() {
+        let range = &units[found.unit(slot)];
+        if let Some(furthest) = (0..k).rev().find(|&j| found.reaches(slot, j)) {
             let customer = table.offsets.partition_point(|&o| o as usize <= range.start) - 1;
             rows.push((furthest, customer, range));
         }
@@ -1255,12 +1259,13 @@ pub fn compute_with(
     let k = query.steps.len();
     let units = units_of(table, query, column);
     let units = &units[..];
-    let n = units.len();
     let present: Vec<bool> = query.steps.iter().map(|s| !step_codes(column, s).is_empty()).collect();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let window = query.window.map_or(i64::MAX, |w| w.micros());
     let mut found = closed_hits(table, units, column, query, window, index);
     let mut gaps = std::mem::take(&mut found.gaps);
+    // Per scanned unit (slot), as the closed and open hits below are.
+    let n = found.slots();
     let hits = &found.hits;
     let count = |v: &[bool], j: usize| (0..n).filter(|&c| v[c * k + j]).count() as u64;
     let (mut r, final_hits) = if !query.open {
@@ -1321,8 +1326,8 @@ pub fn compute_with(
     }
     if let (Some(revenue), true) = (table.revenue.as_ref(), k > 0) {
         let mut sum = 0.0;
-        for (c, rows) in units.iter().enumerate().filter(|(c, _)| final_hits[c * k + k - 1]) {
-            if let Some(v) = tracer.row(c, rows.clone(), k - 1).map(|r| revenue[r]) {
+        for slot in (0..n).filter(|&s| final_hits[s * k + k - 1]) {
+            if let Some(v) = tracer.row(slot, units[found.unit(slot)].clone(), k - 1).map(|r| revenue[r]) {
                 sum += if v.is_nan() { 0.0 } else { v };
             }
         }
@@ -1332,12 +1337,12 @@ pub fn compute_with(
         r.insight = super::dropoff::insight(table, original, step).ok();
     }
     if query.count == Count::Sessions {
-        r.sessions = Some(n as u64);
+        r.sessions = Some(units.len() as u64);
         r.session_source = Some(query.sessions.used(table));
     }
     if let (Some(trend), false, true) = (query.trend, query.open, k > 0) {
         r.trend = Some(trend);
-        r.over_time = over_time(table, units, column, &query.steps[0], hits, k, trend);
+        r.over_time = over_time(table, units, column, &query.steps[0], &found, trend);
     }
     if query.order == Order::Ordered && !query.open && k >= 2 {
         let to = query.ttc_to.filter(|&j| (1..k).contains(&j)).unwrap_or(k - 1);
@@ -1347,8 +1352,9 @@ pub fn compute_with(
         } else {
             // Between two later steps: their events in the traced chain of each unit at both.
             let mut times = Vec::new();
-            for (u, rows) in units.iter().enumerate().filter(|(u, _)| hits[u * k + from] && hits[u * k + to]) {
-                if let (Some(a), Some(b)) = (tracer.row(u, rows.clone(), from), tracer.row(u, rows.clone(), to)) {
+            for slot in (0..n).filter(|&s| hits[s * k + from] && hits[s * k + to]) {
+                let rows = &units[found.unit(slot)];
+                if let (Some(a), Some(b)) = (tracer.row(slot, rows.clone(), from), tracer.row(slot, rows.clone(), to)) {
                     times.push(table.ts[b] - table.ts[a]);
                 }
             }
@@ -1380,24 +1386,21 @@ fn over_time(
     units: &[Range<usize>],
     column: &Column,
     first_step: &str,
-    hits: &[bool],
-    k: usize,
+    found: &Hits,
     trend: Trend,
 ) -> Vec<PeriodRow> {
+    let k = found.k;
     let mut is_first = vec![false; column.values.len()];
     for code in step_codes(column, first_step) {
         is_first[code as usize] = true;
     }
     let mut by_period: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
-    for (c, rows) in units.iter().enumerate() {
-        if !hits[c * k] {
-            continue;
-        }
-        if let Some(row) = rows.clone().find(|&r| is_first[column.codes[r] as usize]) {
+    for slot in (0..found.slots()).filter(|&s| found.reaches(s, 0)) {
+        if let Some(row) = units[found.unit(slot)].clone().find(|&r| is_first[column.codes[r] as usize]) {
             let day = table.ts[row].div_euclid(86_400_000_000);
             let e = by_period.entry(trend.index(day)).or_default();
             e.0 += 1;
-            e.1 += u64::from(hits[c * k + k - 1]);
+            e.1 += u64::from(found.reaches(slot, k - 1));
         }
     }
     let (Some(&first), Some(&last)) = (by_period.keys().next(), by_period.keys().next_back()) else {
@@ -1418,39 +1421,78 @@ fn over_time(
     rows
 }
 
-/// What the closed funnel finds: which steps each unit reaches (`hits[u * k + j]`), per step the
-/// times from the previous step and from step 1 (ordered funnels), and — ordered funnels without
-/// exclusions — each unit's traced chain over the required steps.
-pub(crate) struct Hits {
+/// What the closed funnel finds, for the units it scans: which steps each reaches
+/// (`hits[slot * k + j]`), per step the times from the previous step and from step 1 (ordered
+/// funnels), and — ordered funnels without exclusions — each unit's traced chain over the
+/// required steps. With an index only the customers it lists are scanned (in order, slot `i`
+/// being its `i`-th customer): the others have no row matching a step, so they reach none, and
+/// nothing is stored or counted for them.
+pub(crate) struct Hits<'a> {
+    /// The units scanned, ascending; `None`: every unit (slot `u` is unit `u`).
+    scanned: Option<&'a [u32]>,
+    slots: usize,
+    k: usize,
     pub(crate) hits: Vec<bool>,
     pub(crate) gaps: Vec<Gaps>,
-    /// The required steps and, per unit, the rows of its chain over them (`u32::MAX` past its depth).
+    /// The required steps and, per slot, the rows of its chain over them (`u32::MAX` past its depth).
     chains: Option<(Vec<usize>, Vec<u32>)>,
 }
 
-impl Hits {
-    /// The row that did required step `j` in unit `u`'s traced chain (the latest step-1 event
-    /// that takes the unit furthest, the earliest event for each next step), when known.
-    pub(crate) fn chain_row(&self, u: usize, j: usize) -> Option<usize> {
+impl Hits<'_> {
+    /// How many units were scanned.
+    pub(crate) fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// The unit scanned in `slot`.
+    pub(crate) fn unit(&self, slot: usize) -> usize {
+        self.scanned.map_or(slot, |units| units[slot] as usize)
+    }
+
+    /// Whether the unit in `slot` reaches step `j`.
+    pub(crate) fn reaches(&self, slot: usize, j: usize) -> bool {
+        self.hits[slot * self.k + j]
+    }
+
+    /// The slot of each unit in turn (`None` for the units not scanned), given the units' count.
+    fn slot_of_units(&self, n: usize) -> impl Iterator<Item = Option<usize>> + '_ {
+        let mut next = 0;
+        (0..n).map(move |u| match self.scanned {
+            None => Some(u),
+            Some(units) => {
+                let scanned = units.get(next) == Some(&(u as u32));
+                next += usize::from(scanned);
+                scanned.then(|| next - 1)
+            }
+        })
+    }
+
+    /// The row that did required step `j` in the traced chain of the unit in `slot` (the latest
+    /// step-1 event that takes the unit furthest, the earliest event for each next step), when
+    /// known.
+    pub(crate) fn chain_row(&self, slot: usize, j: usize) -> Option<usize> {
         let (steps, rows) = self.chains.as_ref()?;
         let p = steps.iter().position(|&s| s == j)?;
-        let row = rows[u * steps.len() + p];
+        let row = rows[slot * steps.len() + p];
         (row != u32::MAX).then_some(row as usize)
     }
 }
 
-/// Which steps each customer reaches in the closed funnel (`hits[c * k + j]`), and per step the
-/// times from the previous step and from step 1 (ordered funnels).
-pub(crate) fn closed_hits(
+/// Which steps each unit reaches in the closed funnel, and per step the times from the previous
+/// step and from step 1 (ordered funnels); with an index (`units` then are the customers), for
+/// the customers it lists (see [`Hits`]).
+pub(crate) fn closed_hits<'a>(
     table: &EventTable,
     units: &[Range<usize>],
     column: &Column,
     query: &FunnelQuery,
     window: i64,
-    index: Option<&FunnelIndex>,
-) -> Hits {
+    index: Option<&'a FunnelIndex>,
+) -> Hits<'a> {
     let k = query.steps.len();
-    let n = units.len();
+    let scanned = index.map(|ix| &ix.customers[..]);
+    let n = scanned.map_or(units.len(), <[u32]>::len);
+    let rows_of = |slot: usize| units[scanned.map_or(slot, |s| s[slot] as usize)].clone();
     let optional: Vec<bool> = (0..k).map(|j| query.is_optional(j)).collect();
     let mut hits = vec![false; n * k];
     let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
@@ -1463,7 +1505,7 @@ pub(crate) fn closed_hits(
             }
         }
         for c in 0..n {
-            let hit = strict_reach(table, column, &matches, &optional, units[c].clone(), window);
+            let hit = strict_reach(table, column, &matches, &optional, rows_of(c), window);
             hits[c * k..(c + 1) * k].copy_from_slice(&hit);
         }
     } else if k > 0 {
@@ -1484,7 +1526,7 @@ pub(crate) fn closed_hits(
             let (sub_hits, sub_gaps) = if query.order == Order::Any {
                 let mut h = vec![false; n * m];
                 for c in 0..n {
-                    let depth = any_order_depth(table, column, &labels, units[c].clone(), window);
+                    let depth = any_order_depth(table, column, &labels, rows_of(c), window);
                     h[c * m..c * m + depth].fill(true);
                 }
                 (h, vec![(Vec::new(), Vec::new()); m])
@@ -1510,7 +1552,7 @@ pub(crate) fn closed_hits(
             }
         }
     }
-    Hits { hits, gaps, chains }
+    Hits { scanned, slots: n, k, hits, gaps, chains }
 }
 
 /// Per-step counts of an ordered funnel over `labels` and, per step, the times from the previous
@@ -1521,7 +1563,8 @@ pub(crate) fn closed_hits(
 /// are cut into segments at the exclusions' `to` steps, and the steps of each segment are counted
 /// by a run over the steps up to the segment's end with the exclusions that end at or before the
 /// segment's start (a run kills the chains an exclusion event breaks). With an index (`units`
-/// then are the customers), only its rows are visited.
+/// then are the customers), only its customers are scanned (see [`Hits`]) and only its rows
+/// visited.
 fn ordered_scan(
     table: &EventTable,
     units: &[Range<usize>],
@@ -1532,7 +1575,7 @@ fn ordered_scan(
     index: Option<&FunnelIndex>,
 ) -> (Vec<bool>, Vec<Gaps>, Vec<u32>) {
     let k = labels.len();
-    let n = units.len();
+    let n = index.map_or(units.len(), |ix| ix.customers.len());
     let mut chains = Vec::new();
     let mut cuts: Vec<usize> = exclusions.iter().map(|e| e.2).chain([0, k]).collect();
     cuts.sort_unstable();
@@ -1706,9 +1749,9 @@ fn masked_scan(
 }
 
 /// [`ordered_run`] without exclusions over at most [`MASK_STEPS`] steps: each unit's depth and
-/// traced chain from [`masked_scan`], then the times between steps from the chains. With an
-/// index (`units` then are the customers), only the index's rows are visited, and the customers
-/// without any stay at depth 0.
+/// traced chain from [`masked_scan`], and the times between steps along that chain. With an
+/// index (`units` then are the customers), only its customers are scanned, over its rows (the
+/// run's slots are theirs, see [`Hits`]).
 fn masked_run(
     table: &EventTable,
     units: &[Range<usize>],
@@ -1718,61 +1761,47 @@ fn masked_run(
     window: i64,
     index: Option<&FunnelIndex>,
 ) -> Run {
-    let n = units.len();
+    let n = index.map_or(units.len(), |ix| ix.customers.len());
     let stop = window == i64::MAX;
     let mut depths = vec![0u32; n];
     let mut out = vec![u32::MAX; n * k];
-    // Units per depth reached, so each step's times are allocated once.
-    let mut at_depth = vec![0usize; k + 1];
+    // At most one time per slot and step: reserved once (memory a unit never reaches is never
+    // touched), so the pushes below never reallocate.
+    let mut gaps: Vec<Gaps> = (0..k)
+        .map(|j| if j == 0 { (Vec::new(), Vec::new()) } else { (Vec::with_capacity(n), Vec::with_capacity(n)) })
+        .collect();
     let mut state = ChainState::new();
-    let mut keep = |u: usize, d: usize, state: &ChainState| {
-        if d > 0 {
-            for (dst, &src) in out[u * k..u * k + d].iter_mut().zip(&state.chain[d - 1][..d]) {
-                *dst = src;
-            }
-        }
-        depths[u] = d as u32;
-        at_depth[d] += 1;
-    };
     let ts = &table.ts;
-    match index {
-        Some(ix) => {
-            for (i, &c) in ix.customers.iter().enumerate() {
-                let codes = &ix.codes[ix.span(i)];
+    for slot in 0..n {
+        let d = match index {
+            Some(ix) => {
+                let codes = &ix.codes[ix.span(slot)];
                 // As long as `codes` (so the scan needs no bounds check on it).
-                let rows = &ix.rows[ix.span(i)][..codes.len()];
+                let rows = &ix.rows[ix.span(slot)][..codes.len()];
                 let at = |i: usize| (ts[rows[i] as usize], rows[i]);
-                let d = masked_scan(codes, at, masks, k, &mut state, window, stop);
-                keep(c as usize, d, &state);
+                masked_scan(codes, at, masks, k, &mut state, window, stop)
             }
-            at_depth[0] += n - ix.customers.len();
-        }
-        None => {
-            for (u, rows) in units.iter().enumerate() {
+            None => {
+                let rows = units[slot].clone();
                 let (codes, first) = (&column.codes[rows.clone()], rows.start);
                 let at = |i: usize| (ts[first + i], (first + i) as u32);
-                let d = masked_scan(codes, at, masks, k, &mut state, window, stop);
-                keep(u, d, &state);
+                masked_scan(codes, at, masks, k, &mut state, window, stop)
             }
+        };
+        // The slot's depth, chain and times, straight from the scan's state.
+        depths[slot] = d as u32;
+        if d == 0 {
+            continue;
         }
-    }
-    let mut gaps: Vec<Gaps> = vec![(Vec::new(), Vec::new()); k];
-    let mut reaching = 0;
-    for j in (1..k).rev() {
-        reaching += at_depth[j + 1];
-        gaps[j] = (Vec::with_capacity(reaching), Vec::with_capacity(reaching));
-    }
-    for (u, &d) in depths.iter().enumerate() {
-        if d > 1 {
-            let chain = &out[u * k..u * k + d as usize];
-            let first = ts[chain[0] as usize];
-            let mut prev = first;
-            for (j, &r) in chain.iter().enumerate().take(d as usize).skip(1) {
-                let t = ts[r as usize];
-                gaps[j].0.push(t - prev);
-                gaps[j].1.push(t - first);
-                prev = t;
-            }
+        let chain = &state.chain[d - 1][..d];
+        out[slot * k..slot * k + d].copy_from_slice(chain);
+        let first = ts[chain[0] as usize];
+        let mut prev = first;
+        for (j, &r) in chain.iter().enumerate().skip(1) {
+            let t = ts[r as usize];
+            gaps[j].0.push(t - prev);
+            gaps[j].1.push(t - first);
+            prev = t;
         }
     }
     Run { depths, gaps, chains: out }
@@ -1788,8 +1817,8 @@ struct Run {
 }
 
 /// One ordered run over `labels`: an exclusion event kills the chains between its steps. With an
-/// index (`units` then are the customers), the bit-set scan and the scan with exclusions visit
-/// only its rows; the customers without any stay at depth 0.
+/// index (`units` then are the customers), only its customers are scanned (the run's slots are
+/// theirs, see [`Hits`]); the bit-set scan and the scan with exclusions visit only its rows.
 fn ordered_run(
     table: &EventTable,
     units: &[Range<usize>],
@@ -1814,24 +1843,23 @@ fn ordered_run(
     }
     let track = !exclusions.is_empty();
     let ident: Vec<usize> = (0..k).collect();
-    let mut depths = vec![0u32; units.len()];
+    let scanned = index.map(|ix| &ix.customers[..]);
+    let n = scanned.map_or(units.len(), <[u32]>::len);
+    let mut depths = vec![0u32; n];
     let mut gaps: Vec<(Vec<i64>, Vec<i64>)> = vec![(Vec::new(), Vec::new()); k];
     let mut start = vec![NONE; k];
     // Without exclusions: the chains of one unit's states (see `chain_scan`), and every unit's
     // deepest chain.
     let mut scratch = vec![0u32; if track { 0 } else { k * k }];
-    let mut out = vec![u32::MAX; if track { 0 } else { units.len() * k }];
+    let mut out = vec![u32::MAX; if track { 0 } else { n * k }];
     // With exclusions, each state keeps its chain's step times (row j: steps 0..=j), and `best`
     // the chain of the latest start that reached the deepest state so far.
     let mut chains = if track { vec![0i64; k * k] } else { Vec::new() };
     let mut best: Vec<i64> = Vec::new();
     let mut times: Vec<i64> = Vec::with_capacity(k);
     let mut updated = vec![false; k];
-    // The units scanned: with exclusions and an index, the customers it lists (in order, so the
-    // times are gathered in the same order).
-    let listed = index.filter(|_| track).map(|ix| &ix.customers[..]);
-    for i in 0..listed.map_or(units.len(), <[u32]>::len) {
-        let c = listed.map_or(i, |l| l[i] as usize);
+    for i in 0..n {
+        let c = scanned.map_or(i, |s| s[i] as usize);
         let state = (&mut start[..], &mut chains[..], &mut updated[..], &mut best);
         let depth = if let (true, Some(ix)) = (track, index) {
             let rows = ix.rows[ix.span(i)].iter().map(|&r| r as usize);
@@ -1844,13 +1872,13 @@ fn ordered_run(
                 chain_scan(table, column, &matches, &ident, rows, &mut start, &mut scratch, window, window == i64::MAX);
             if depth > 0 {
                 let deepest = &scratch[(depth - 1) * k..(depth - 1) * k + depth];
-                out[c * k..c * k + depth].copy_from_slice(deepest);
+                out[i * k..i * k + depth].copy_from_slice(deepest);
                 best.clear();
                 best.extend(deepest.iter().map(|&r| table.ts[r as usize]));
             }
             depth
         };
-        depths[c] = depth as u32;
+        depths[i] = depth as u32;
         if depth > 1 {
             times.clone_from(&best);
             for j in 1..times.len() {
@@ -2421,12 +2449,19 @@ mod tests {
             assert_eq!(fast.depths, slow.depths, "{what}");
             assert_eq!(fast.chains, slow.chains, "{what}");
             assert_eq!(fast.gaps, slow.gaps, "{what}");
-            // Over the rows of an index of the steps: the same run.
+            // Over the rows of an index of the steps: the same run for the customers it lists,
+            // and nothing reached by the others.
             let q = FunnelQuery { steps: labels.iter().map(|l| l.to_string()).collect(), ..Default::default() };
             let index = FunnelIndex::new(&t, &q).unwrap();
             let indexed = masked_run(&t, &units, &t.event, &masks, labels.len(), window, Some(&index));
-            assert_eq!(indexed.depths, slow.depths, "{what}");
-            assert_eq!(indexed.chains, slow.chains, "{what}");
+            let k = labels.len();
+            let (mut depths, mut chains) = (vec![0u32; units.len()], vec![u32::MAX; units.len() * k]);
+            for (i, &c) in index.customers.iter().enumerate() {
+                depths[c as usize] = indexed.depths[i];
+                chains[c as usize * k..][..k].copy_from_slice(&indexed.chains[i * k..][..k]);
+            }
+            assert_eq!(depths, slow.depths, "{what}");
+            assert_eq!(chains, slow.chains, "{what}");
             assert_eq!(indexed.gaps, slow.gaps, "{what}");
         }
     }
