@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::hot::chunked;
-use super::sort::sort_by;
+use super::sort::{percentiles, sort_by};
 use super::table::{Column, EventTable};
 use super::time::{civil_from_days, Duration};
 
@@ -2171,29 +2171,10 @@ fn any_order_depth(
     best
 }
 
-/// Nearest-rank percentile (`q` in 0..=1) of sorted values; 0 when there are none.
-pub fn percentile(sorted: &[i64], q: f64) -> i64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[nearest_rank(sorted.len(), q) - 1]
-}
-
-/// The 1-based nearest rank of quantile `q` among `len` (≥ 1) values.
-fn nearest_rank(len: usize, q: f64) -> usize {
-    ((q * len as f64).ceil() as usize).clamp(1, len)
-}
-
-/// The median and 90th [`percentile`] of unsorted microseconds (reordered, in linear time), in
-/// seconds: after selecting the median, the 90th percentile is among the values above it.
+/// The median and 90th [`percentile`](super::sort::percentile) of unsorted microseconds (reordered, in linear time), in
+/// seconds.
 fn median_and_p90_seconds(values: &mut [i64]) -> [f64; 2] {
-    if values.is_empty() {
-        return [0.0; 2];
-    }
-    let (m, p) = (nearest_rank(values.len(), 0.5) - 1, nearest_rank(values.len(), 0.9) - 1);
-    let median = *values.select_nth_unstable(m).1;
-    let p90 = *values[m..].select_nth_unstable(p - m).1;
-    [median, p90].map(|v| v as f64 / 1e6)
+    percentiles(values, [0.5, 0.9]).map(|v| v as f64 / 1e6)
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -2424,13 +2405,8 @@ mod tests {
 
     #[test]
     fn bit_set_scan_matches_the_step_list_scan_on_random_tables() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut below = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = crate::core::test_rng::XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut below = |n: u64| rng.below(n);
         let names = ["a", "b", "c", "d", "e"];
         let specs = ["a", "b", "c", "d", "a|b", "c|d|e", "contains:a", "zz"];
         for _ in 0..3000 {
@@ -2478,7 +2454,7 @@ mod tests {
                 .collect();
             let mut sorted = values.clone();
             sorted.sort_unstable();
-            let want = [0.5, 0.9].map(|q| percentile(&sorted, q) as f64 / 1e6);
+            let want = [0.5, 0.9].map(|q| crate::core::sort::percentile(&sorted, q) as f64 / 1e6);
             assert_eq!(median_and_p90_seconds(&mut values.clone()), want, "{values:?}");
         }
     }

@@ -18,7 +18,7 @@ use super::funnel::{Dimension, FunnelError};
 use super::hot::chunked;
 use super::sankey::{self, LinkIn, NodeIn, Settings};
 use super::session::SessionSource;
-use super::sort::sort_by;
+use super::sort::{percentiles, sort_by};
 use super::table::{Column, EventTable, FxHasher};
 use super::time::{Duration, TimeUnit};
 
@@ -1200,31 +1200,6 @@ fn distinct<'a>(n: usize, item: impl Fn(usize) -> &'a [u32], codes: usize) -> (V
     (of, first)
 }
 
-/// Nearest-rank percentiles (as [`percentile`](super::funnel::percentile) of the sorted values) of unsorted values,
-/// reordering them: a selection per quantile (ascending quantiles, each searched right of the
-/// previous one) instead of a full sort.
-fn percentiles<const N: usize>(values: &mut [i64], qs: [f64; N]) -> [i64; N] {
-    let mut out = [0i64; N];
-    if values.is_empty() {
-        return out;
-    }
-    let len = values.len();
-    let mut from = 0;
-    for (o, q) in out.iter_mut().zip(qs) {
-        // The 1-based nearest rank, as `percentile` takes it.
-        let k = ((q * len as f64).ceil() as usize).clamp(1, len) - 1;
-        debug_assert!(k + 1 >= from, "ascending quantiles");
-        if k < from {
-            // Same rank as the previous quantile: already in place.
-            *o = values[k];
-            continue;
-        }
-        *o = *values[from..].select_nth_unstable(k - from).1;
-        from = k + 1;
-    }
-    out
-}
-
 fn label<'a>(labels: &'a [String], code: u32, other: u32, ended: u32, sink: &'static str) -> &'a str {
     if code == other {
         OTHER
@@ -1238,7 +1213,7 @@ fn label<'a>(labels: &'a [String], code: u32, other: u32, ended: u32, sink: &'st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::funnel::percentile;
+    use crate::core::sort::percentile;
     use crate::core::table::{RowRef, TableBuilder};
 
     use crate::core::table::table_of as table;
@@ -1280,33 +1255,6 @@ mod tests {
         assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 1, 3, 4]]);
         let through: Vec<Vec<usize>> = r.links.iter().map(|l| l.through.clone()).collect();
         assert_eq!(through, [vec![0, 2, 3], vec![1, 4], vec![0, 2], vec![0, 3], vec![1, 4]]);
-    }
-
-    #[test]
-    fn percentiles_match_the_sorted_ranks() {
-        // Negatives, duplicates, the widest range, one value.
-        let mut state = 7u64;
-        let mut next = move || {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            state >> 11
-        };
-        let lists: Vec<Vec<i64>> = vec![
-            (0..5000).map(|_| (next() % 100_000) as i64).collect(),
-            (0..3000).map(|_| next() as i64 - (1 << 52)).collect(),
-            (0..2000).map(|_| (next() % 3) as i64 * 1_000_000_007).collect(),
-            (0..1000).map(|_| [i64::MIN, i64::MAX, 0, -1][(next() % 4) as usize]).collect(),
-            vec![42; 900],
-            (0..700).map(|i| if i == 350 { 1 } else { 0 }).collect(),
-            (0..100).map(|_| (next() % 10) as i64).collect(),
-            vec![5],
-        ];
-        for list in lists {
-            let mut sorted = list.clone();
-            sorted.sort();
-            let mut values = list.clone();
-            let [a, b, c] = percentiles(&mut values, [0.1, 0.5, 0.9]);
-            assert_eq!([a, b, c], [0.1, 0.5, 0.9].map(|q| percentile(&sorted, q)), "{}", list.len());
-        }
     }
 
     #[test]

@@ -26,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use super::attribution::csv_field;
-use super::funnel::percentile;
 use super::hot::chunked;
 use super::paths::wildcard_match;
+use super::sort::percentile;
 use super::sort::sort_by;
 use super::table::{Column, EventTable};
 use super::time::format_timestamp;
