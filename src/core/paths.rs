@@ -513,7 +513,7 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
         starts[from] += 1;
         for k in span.start + 1..span.end {
             let to = slot[paths.codes[k] as usize];
-            times[from * n + to].push(paths.gap_s[k]);
+            times[from * n + to].push(paths.gap_us[k]);
             from = to;
         }
         ends[from] += 1;
@@ -533,8 +533,9 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
                 to,
                 count: count[e] as u64,
                 pct_of_from: count[e] as f64 * 100.0 / out_total[from] as f64,
-                median_s: median as f64,
-                p90_s: p90 as f64,
+                // Whole seconds: truncating keeps the order, so it commutes with the selection.
+                median_s: (median / 1_000_000) as f64,
+                p90_s: (p90 / 1_000_000) as f64,
             }
         })
         .collect();
@@ -550,9 +551,9 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
 /// is 8 bytes a step rather than the 16 of each run's first and last time.
 struct Paths {
     codes: Vec<u32>,
-    /// Per step: whole seconds from the last touch of the previous step's run to the first
+    /// Per step: microseconds from the last touch of the previous step's run to the first
     /// touch of this one (`0` at a path's first step).
-    gap_s: Vec<i64>,
+    gap_us: Vec<i64>,
     offsets: Vec<usize>,
     /// Per path: its customer and the rows it covers (row indices fit in `u32`, as the table's
     /// offsets).
@@ -626,7 +627,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     let codes = &column.codes;
     let mut out = Paths {
         codes: Vec::new(),
-        gap_s: Vec::new(),
+        gap_us: Vec::new(),
         offsets: vec![0],
         origin: Vec::new(),
         duration: Vec::new(),
@@ -703,7 +704,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
                     first_t = t;
                     0
                 } else {
-                    (t - last_t) / 1_000_000
+                    t - last_t
                 });
                 step_codes.push(v);
                 last_t = t;
@@ -740,7 +741,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     }
     out.journeys = journeys;
     out.codes = step_codes;
-    out.gap_s = gaps;
+    out.gap_us = gaps;
     out
 }
 
