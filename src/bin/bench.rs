@@ -86,6 +86,12 @@ fn main() {
     let ((stage_ms, stmin, stmax), st) = time(repeats, || stages::compute(&table, &model));
     let pq = PathQuery { steps: 8, ..PathQuery::default() };
     let ((sankey, smin, smax), paths) = time(repeats, || paths::compute(&table, &pq).expect("channel paths"));
+    // Another number of steps on the same paths, as the worker answers it: from the prepared
+    // paths (`paths::Prepared`), only the Sankey built and laid out anew.
+    let prepared = paths::Prepared::new(&table, &PathQuery { steps: 6, ..pq.clone() }).expect("channel paths");
+    let ((reshape, rmin, rmax), reshaped) =
+        time(repeats, || paths::compute_with(&table, &pq, &prepared).expect("channel paths"));
+    assert_eq!(reshaped, paths, "the prepared paths give the same answer");
     // Attribution: journeys to `purchase`, then every model (Markov order 1), and Markov alone.
     let aq = AttributionQuery { conversion: Conversion::Event("purchase".into()), ..Default::default() };
     let ((cut, cmin, cmax), journeys) =
@@ -114,6 +120,7 @@ fn main() {
     println!(
         "| 8-step channel Sankey + variants + transitions (layout included) | {sankey:.1} | {smin:.1} | {smax:.1} |"
     );
+    println!("| the same after a change of steps (6 → 8, paths kept) | {reshape:.1} | {rmin:.1} | {rmax:.1} |");
     println!(
         "| lifecycle stages, default model ({} stages) | {stage_ms:.1} | {stmin:.1} | {stmax:.1} |",
         st.stages.len()
@@ -140,6 +147,7 @@ fn main() {
         "funnel_ms": {"median": fun, "min": fmin, "max": fmax}, "funnel_counts": counts,
         "funnel5_breakdown_ms": {"median": fun5, "min": f5min, "max": f5max}, "funnel5_counts": counts5,
         "paths_ms": {"median": sankey, "min": smin, "max": smax},
+        "paths_steps_change_ms": {"median": reshape, "min": rmin, "max": rmax},
         "stages_ms": {"median": stage_ms, "min": stmin, "max": stmax},
         "attribution_journeys_ms": {"median": cut, "min": cmin, "max": cmax},
         "attribution_models_ms": {"median": models, "min": mmin, "max": mmax},
