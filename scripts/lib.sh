@@ -18,7 +18,8 @@ ensure_wasm_target() {
 ensure_wasm_bindgen() {
   local want have
   want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
-  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+  # `|| true`: on a machine without it, the pipeline fails (pipefail), which must not end the script.
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
   if [ "$have" != "$want" ]; then
     log "installing wasm-bindgen-cli $want (have: ${have:-none}; takes a few minutes)"
     # Not --locked: one of its locked dependencies is missing from the registry mirror.
