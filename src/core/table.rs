@@ -602,6 +602,222 @@ impl TableBuilder {
     }
 }
 
+/// Writes a builder's rows for [`TableBuilder::append_encoded`]: little-endian numbers, each
+/// dictionary as its value ends and bytes, each column as its raw codes.
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn len(&mut self, n: usize) {
+        self.u32(u32::try_from(n).expect("a part holds under 4 GiB"));
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.len(b.len());
+        self.0.extend_from_slice(b);
+    }
+
+    fn interner(&mut self, i: &Interner) {
+        self.len(i.ends.len());
+        self.0.extend(i.ends.iter().flat_map(|e| e.to_le_bytes()));
+        self.bytes(&i.bytes);
+    }
+
+    fn codes(&mut self, c: &Codes) {
+        match c {
+            Codes::Narrow(v) => {
+                self.u8(2);
+                self.len(v.len());
+                self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+            }
+            Codes::Wide(v) => {
+                self.u8(4);
+                self.len(v.len());
+                self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+            }
+        }
+    }
+}
+
+/// Reads what [`Writer`] wrote; every read is checked, so damaged bytes give an error, never a panic.
+struct Reader<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if n > self.b.len() {
+            return Err("the part's bytes end too soon".into());
+        }
+        let (head, rest) = self.b.split_at(n);
+        self.b = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
+    }
+
+    fn len(&mut self) -> Result<usize, String> {
+        Ok(self.u32()? as usize)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let n = self.len()?;
+        self.take(n)
+    }
+
+    /// A dictionary's values, as `(ends, bytes)`.
+    fn values(&mut self) -> Result<Vec<&'a str>, String> {
+        let n = self.len()?;
+        let ends: Vec<u32> = self
+            .take(n.checked_mul(4).ok_or("too many values")?)?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        let bytes = self.bytes()?;
+        let text = std::str::from_utf8(bytes).map_err(|_| "a part's values are not UTF-8".to_string())?;
+        let mut out = Vec::with_capacity(n.saturating_sub(1));
+        for w in ends.windows(2) {
+            let (a, b) = (w[0] as usize, w[1] as usize);
+            out.push(text.get(a..b).ok_or("a part's value ends are damaged")?);
+        }
+        Ok(out)
+    }
+
+    /// A code column of `rows` codes, each read through `map`.
+    fn codes(&mut self, rows: usize, map: &[u32], into: &mut Codes) -> Result<(), String> {
+        let width = self.u8()? as usize;
+        if self.len()? != rows || !matches!(width, 2 | 4) {
+            return Err("a part's column has the wrong length".into());
+        }
+        into.reserve(rows);
+        for c in self.take(rows * width)?.chunks_exact(width) {
+            let code = if width == 2 {
+                u32::from(u16::from_le_bytes(c.try_into().unwrap()))
+            } else {
+                u32::from_le_bytes(c.try_into().unwrap())
+            };
+            into.push(*map.get(code as usize).ok_or("a part's code is out of range")?);
+        }
+        Ok(())
+    }
+
+    fn words(&mut self, rows: usize) -> Result<impl Iterator<Item = [u8; 8]> + 'a, String> {
+        if self.len()? != rows {
+            return Err("a part's column has the wrong length".into());
+        }
+        Ok(self.take(rows * 8)?.chunks_exact(8).map(|c| c.try_into().unwrap()))
+    }
+}
+
+impl TableBuilder {
+    /// The rows read so far, as bytes for [`append_encoded`](Self::append_encoded) (a part of
+    /// a file read in another worker crosses to the one that joins the parts this way).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::with_capacity(self.len() * 24 + 1024));
+        w.0.extend_from_slice(b"TPB1");
+        for flag in [self.has_channel, self.has_stage, self.has_revenue, self.has_session] {
+            w.u8(u8::from(flag));
+        }
+        w.len(self.attr_names.len());
+        for name in &self.attr_names {
+            w.bytes(name.as_bytes());
+        }
+        w.len(self.len());
+        for i in [&self.customers, &self.events, &self.channels, &self.stages, &self.sessions] {
+            w.interner(i);
+        }
+        for i in &self.attr_values {
+            w.interner(i);
+        }
+        w.len(self.cust.len());
+        w.0.extend(self.cust.iter().flat_map(|x| x.to_le_bytes()));
+        w.len(self.ts.len());
+        w.0.extend(self.ts.iter().flat_map(|x| x.to_le_bytes()));
+        w.len(self.revenue.len());
+        w.0.extend(self.revenue.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+        for c in [&self.event, &self.channel, &self.stage, &self.session] {
+            w.codes(c);
+        }
+        for c in &self.attr_codes {
+            w.codes(c);
+        }
+        w.0
+    }
+
+    /// Adds the rows of another builder, [encoded](Self::encode), after this one's: the same
+    /// table as if its rows had been pushed here one by one (values new to a dictionary take
+    /// the next codes, in the order the other builder met them). Fails, adding nothing, when
+    /// the other builder has other columns; damaged bytes may leave some rows added.
+    pub fn append_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut r = Reader { b: bytes };
+        if r.take(4)? != b"TPB1" {
+            return Err("not a part of a table".into());
+        }
+        let flags = [r.u8()? != 0, r.u8()? != 0, r.u8()? != 0, r.u8()? != 0];
+        if flags != [self.has_channel, self.has_stage, self.has_revenue, self.has_session] {
+            return Err("the part has other columns".into());
+        }
+        let n_attrs = r.len()?;
+        let mut names = Vec::with_capacity(n_attrs.min(64));
+        for _ in 0..n_attrs {
+            names.push(std::str::from_utf8(r.bytes()?).map_err(|_| "a kept column's name is not UTF-8")?);
+        }
+        if names != self.attr_names {
+            return Err("the part keeps other columns".into());
+        }
+        let rows = r.len()?;
+        // Each dictionary's values, as codes of this builder's dictionaries.
+        fn remap(into: &mut Interner, r: &mut Reader<'_>) -> Result<Vec<u32>, String> {
+            Ok(r.values()?.into_iter().map(|v| into.intern(v)).collect())
+        }
+        let customers = remap(&mut self.customers, &mut r)?;
+        let events = remap(&mut self.events, &mut r)?;
+        let channels = remap(&mut self.channels, &mut r)?;
+        let stages = remap(&mut self.stages, &mut r)?;
+        let sessions = remap(&mut self.sessions, &mut r)?;
+        let mut attrs = Vec::with_capacity(n_attrs);
+        for i in 0..n_attrs {
+            attrs.push(remap(&mut self.attr_values[i], &mut r)?);
+        }
+        if r.len()? != rows {
+            return Err("a part's column has the wrong length".into());
+        }
+        self.cust.reserve(rows);
+        for c in r.take(rows * 4)?.chunks_exact(4) {
+            let code = u32::from_le_bytes(c.try_into().unwrap()) as usize;
+            self.cust.push(*customers.get(code).ok_or("a part's customer is out of range")?);
+        }
+        self.ts.extend(r.words(rows)?.map(i64::from_le_bytes));
+        let revenue_rows = if self.has_revenue { rows } else { 0 };
+        self.revenue.extend(r.words(revenue_rows)?.map(|w| f64::from_bits(u64::from_le_bytes(w))));
+        let used = |on: bool| if on { rows } else { 0 };
+        r.codes(rows, &events, &mut self.event)?;
+        r.codes(used(self.has_channel), &channels, &mut self.channel)?;
+        r.codes(used(self.has_stage), &stages, &mut self.stage)?;
+        r.codes(used(self.has_session), &sessions, &mut self.session)?;
+        for (i, map) in attrs.iter().enumerate() {
+            r.codes(rows, map, &mut self.attr_codes[i])?;
+        }
+        if !r.b.is_empty() {
+            return Err("a part has bytes left over".into());
+        }
+        Ok(())
+    }
+}
+
 /// What to do with exact duplicate rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -246,6 +246,13 @@ impl CsvParser {
         Ok(())
     }
 
+    /// Whether the input so far ended between records (no field of a record begun is pending,
+    /// so the input did not stop inside a quoted field). Headerless files hold their first
+    /// records back: never between records until their roles are guessed.
+    pub fn between_records(&self) -> bool {
+        self.out_len == 0 && self.ends_len == 0 && self.headerless.is_none()
+    }
+
     /// Flushes the last record; a short last row without a final newline is re-filed as truncated.
     pub fn finish(&mut self, rows: &mut Rows, ended_with_newline: bool) -> Result<(), LoadError> {
         let seen_before = rows.report.rows_read;
@@ -662,7 +669,7 @@ mod tests {
         if rows.header.is_none() {
             return "no header".into();
         }
-        match rows.finish() {
+        match rows.into_part(true).finish() {
             Ok((table, report)) => format!("{table:?}\n{report:?}\n{:?}", report.skipped_rows),
             Err(e) => format!("error: {e}"),
         }

@@ -16,6 +16,8 @@
 
 mod csv;
 pub mod json;
+mod parts;
+pub use parts::{count_newlines, cut_points, join_parts, LoadPart};
 pub mod pathtable;
 mod records;
 mod xes;
@@ -425,7 +427,28 @@ impl Loader {
     }
 
     /// Ends the file: flushes the last record and builds the table.
-    pub fn finish(mut self) -> Result<(EventTable, LoadReport), LoadError> {
+    pub fn finish(self) -> Result<(EventTable, LoadReport), LoadError> {
+        self.finish_part()?.finish()
+    }
+
+    /// Whether the rest of this file may be read in parts apart ([`LoadPart`]): it is plain
+    /// (not compressed) delimited text with a header line, read as events (not a path table,
+    /// an identity map or a lookup table). Asked once the header has been read.
+    pub fn splittable(&self) -> bool {
+        let rows = &self.text.rows;
+        matches!(self.stage, Stage::Plain)
+            && matches!(self.text.format, Some(Format::Csv(_)))
+            && rows.builder.is_some()
+            && rows.path_reader.is_none()
+            && rows.identity_columns.is_none()
+            && !rows.report.headerless
+            && !rows.report.lookup
+            && rows.names.as_ref().is_none_or(|n| !n.forced)
+    }
+
+    /// Like [`finish`](Self::finish), without building the table: the rows read, to be joined
+    /// with the file's other parts ([`join_parts`]).
+    pub fn finish_part(mut self) -> Result<LoadPart, LoadError> {
         if let Stage::Sniffing(buf) = &mut self.stage {
             let buf = std::mem::take(buf);
             self.choose_stage(&buf)?;
@@ -442,11 +465,11 @@ impl Loader {
             self.text.push(&out)?;
         }
         let gzip = matches!(self.stage, Stage::Gzip(_));
-        let (table, mut report) = self.text.finish()?;
+        let mut part = self.text.finish_part()?;
         if gzip {
-            report.format.push_str(" (gzip)");
+            part.report.format.push_str(" (gzip)");
         }
-        Ok((table, report))
+        Ok(part)
     }
 }
 
@@ -607,18 +630,23 @@ impl Text {
         self.rows.check_capacity()
     }
 
-    fn finish(mut self) -> Result<(EventTable, LoadReport), LoadError> {
+    /// Flushes the last record; what was read, before the table is built.
+    fn finish_part(mut self) -> Result<LoadPart, LoadError> {
         if self.format.is_none() {
             self.start()?;
         }
         if !self.seen_text {
             return Err(LoadError { file: self.rows.file.clone(), line: None, message: "the file is empty".into() });
         }
-        match self.format.as_mut().expect("format chosen") {
-            Format::Csv(p) => p.finish(&mut self.rows, self.ended_with_newline)?,
-            Format::Json(p) => p.finish(&mut self.rows)?,
-            Format::Xes(p) => p.finish(&mut self.rows)?,
-        }
+        let clean_end = match self.format.as_mut().expect("format chosen") {
+            Format::Csv(p) => {
+                let clean = p.between_records();
+                p.finish(&mut self.rows, self.ended_with_newline)?;
+                clean
+            }
+            Format::Json(p) => p.finish(&mut self.rows).map(|()| false)?,
+            Format::Xes(p) => p.finish(&mut self.rows).map(|()| false)?,
+        };
         if self.rows.header.is_none() {
             return Err(LoadError {
                 file: self.rows.file.clone(),
@@ -626,7 +654,7 @@ impl Text {
                 message: "the file has no header line".into(),
             });
         }
-        self.rows.finish()
+        Ok(self.rows.into_part(clean_end))
     }
 }
 
@@ -647,6 +675,8 @@ pub(super) struct Rows {
     pub json: bool,
     /// The previous used row's time, for counting rows out of time order.
     last_ts: Option<i64>,
+    /// The first used row's time (where a part of a file read apart meets the part before).
+    first_ts: Option<i64>,
     /// The earliest and latest time of the rows used.
     range: Option<(i64, i64)>,
     /// The last date read, for the next row's timestamp (rows sorted by time share dates).
@@ -714,6 +744,17 @@ pub fn parse_column_headers(file: &str, bytes: &[u8]) -> Result<Vec<String>, Loa
 /// The hint added to messages about an Adobe `hit_data` file read without its column names.
 pub const ADOBE_NAMES_HINT: &str = "this looks like an Adobe Analytics data feed: column_headers.tsv names its columns; open both files together (or the zip that holds them)";
 
+/// The message for a file of more than `max` events.
+fn too_many_events(max: u64) -> String {
+    format!(
+        "more than {} events: a browser tab cannot hold them (WebAssembly has 4 GB); split the file by date, or drop columns and rows you do not need",
+        super::summary::thousands(max)
+    )
+}
+
+/// At most this many distinct (anonymous, known) id pairs are kept from a file of events.
+const MAX_IDENTITY_LINKS: usize = 1_000_000;
+
 /// What became of one row.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum RowOutcome {
@@ -730,14 +771,7 @@ impl Rows {
         if self.report.rows_used <= max {
             return Ok(());
         }
-        Err(LoadError {
-            file: self.file.clone(),
-            line: None,
-            message: format!(
-                "more than {} events: a browser tab cannot hold them (WebAssembly has 4 GB); split the file by date, or drop columns and rows you do not need",
-                super::summary::thousands(max)
-            ),
-        })
+        Err(LoadError { file: self.file.clone(), line: None, message: too_many_events(max) })
     }
 
     /// Sets the header (column names) and maps roles; fails without id, time or event.
@@ -937,7 +971,7 @@ impl Rows {
                 let (anon, known) = (trim(&anon), trim(&known));
                 if !anon.is_empty() && !known.is_empty() && anon != known {
                     let pair = (anon.to_string(), known.to_string());
-                    if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
+                    if self.seen_links.len() < MAX_IDENTITY_LINKS && self.seen_links.insert(pair.clone()) {
                         report.identity_links.push(pair);
                     }
                 }
@@ -954,7 +988,7 @@ impl Rows {
             for &c in anonymous {
                 if let Some(anon) = text(c).filter(|a| !trim(a).is_empty() && trim(a) != trim(&known)) {
                     let pair = (trim(&anon).to_string(), trim(&known).to_string());
-                    if self.seen_links.len() < 1_000_000 && self.seen_links.insert(pair.clone()) {
+                    if self.seen_links.len() < MAX_IDENTITY_LINKS && self.seen_links.insert(pair.clone()) {
                         report.identity_links.push(pair);
                     }
                 }
@@ -1033,8 +1067,10 @@ impl Rows {
                 report.offsets_minutes.insert(at, off);
             }
         }
-        if self.last_ts.is_some_and(|l| ts.micros < l) {
-            report.out_of_order += 1;
+        match self.last_ts {
+            Some(l) if ts.micros < l => report.out_of_order += 1,
+            None => self.first_ts = Some(ts.micros),
+            _ => {}
         }
         self.last_ts = Some(ts.micros);
         self.range = Some(self.range.map_or((ts.micros, ts.micros), |(a, b)| (a.min(ts.micros), b.max(ts.micros))));
@@ -1054,6 +1090,26 @@ impl Rows {
         }
     }
 
+    /// What was read, before the table is built (`clean_end`: the input ended between records).
+    pub(super) fn into_part(self, clean_end: bool) -> LoadPart {
+        LoadPart {
+            file: self.file,
+            report: self.report,
+            builder: self.builder,
+            path_reader: self.path_reader,
+            duplicates: self.duplicates,
+            max_events: self.max_events.unwrap_or(MAX_EVENTS),
+            range: self.range,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            clean_end,
+            newlines: 0,
+            prefix: (0, 0),
+        }
+    }
+}
+
+impl LoadPart {
     /// Builds the table, or says why there is nothing to use.
     pub fn finish(mut self) -> Result<(EventTable, LoadReport), LoadError> {
         let file = std::mem::take(&mut self.file);
