@@ -594,3 +594,74 @@ fn cut_points_fall_after_the_first_line_break_of_each_share() {
     let long: Vec<u8> = [b"a\n".as_slice(), &vec![b'x'; 200_000], b"\nb\n"].concat();
     assert_eq!(cuts_of(&long, 2, 2), None);
 }
+
+// ---------------------------------------------------------------------------------------------
+// JSON lines: later parts are read with the columns the first part found (no header line).
+
+/// The split reading of a JSON-lines file at `cuts` (the first part holds at least the records
+/// that fix the columns), or `None` when its parts do not join.
+fn split_json(name: &str, bytes: &[u8], cuts: &[usize], chunk: usize) -> Option<Reading> {
+    let bounds: Vec<usize> = once(0).chain(cuts.iter().copied()).chain(once(bytes.len())).collect();
+    let mut l = Opts::default().loader(name);
+    feed(&mut l, &bytes[..bounds[1]], chunk).ok()?;
+    assert!(l.splittable(), "JSON lines with fixed columns are splittable");
+    let keys = l.json_keys();
+    assert!(keys.is_some(), "the first part fixed the columns");
+    let mut first = l.finish_part().ok()?;
+    first.set_bytes(&[], count_newlines(&bytes[..bounds[1]]));
+    let rest = bounds[1..]
+        .windows(2)
+        .map(|w| {
+            let mut l = Opts::default().loader(name).with_json_keys(keys.clone());
+            feed(&mut l, &bytes[w[0]..w[1]], chunk).ok()?;
+            let mut part = l.finish_part().ok()?;
+            part.set_bytes(&[], count_newlines(&bytes[w[0]..w[1]]));
+            part.encode()
+        })
+        .collect::<Option<Vec<_>>>()?;
+    match join_parts(first, &rest) {
+        Ok(Some(p)) => Some(p.finish()),
+        Ok(None) => None,
+        Err(e) => Some(Err(e)),
+    }
+}
+
+#[test]
+fn json_lines_cut_after_the_columns_are_fixed_read_as_the_whole_file() {
+    let mut text = Vec::new();
+    sample::write_jsonl(&sample::generate(sample::DEFAULT_SEED, 6_000), &mut text).unwrap();
+    // Damage in the later parts: a line that is not JSON, one that is not an object, a record
+    // without an id, and a key that first appears after the columns were fixed (not a column).
+    let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+    let mut bytes = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        bytes.extend_from_slice(line);
+        match i {
+            2_500 => bytes.extend_from_slice(b"{not json\n"),
+            3_100 => bytes.extend_from_slice(b"[1, 2]\n"),
+            4_000 => bytes
+                .extend_from_slice(b"{\"event\": \"visit\", \"timestamp\": \"2024-01-01T00:00:00Z\", \"late\": 1}\n"),
+            _ => {}
+        }
+    }
+    let expected = whole("events.jsonl", &bytes, &Opts::default(), 64 << 10);
+    let (_, report) = expected.as_ref().expect("the file loads");
+    assert_eq!(report.format, "json lines");
+    assert_eq!(report.rows_skipped(), 3, "{:?}", report.skipped);
+    assert!(!report.headers.iter().any(|h| h == "late"));
+    // Cuts after the first 1,000 records (which fix the columns), into 2 to 4 parts.
+    let after: Vec<usize> = newline_cuts(&bytes).into_iter().filter(|&c| c > bytes.len() / 4).collect();
+    let mut rng = Rng::new(7);
+    let mut joined = 0;
+    for parts in 2..=4 {
+        for _ in 0..6 {
+            let mut cuts: Vec<usize> = (1..parts).map(|_| after[rng.below(after.len())]).collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let got = split_json("events.jsonl", &bytes, &cuts, 4096).expect("JSON lines always join");
+            assert_same(&expected, &got, &format!("JSON lines cut at {cuts:?}"));
+            joined += 1;
+        }
+    }
+    assert_eq!(joined, 18);
+}

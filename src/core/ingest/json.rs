@@ -59,6 +59,21 @@ impl JsonParser {
         }
     }
 
+    pub fn is_array(&self) -> bool {
+        self.array
+    }
+
+    /// Whether the input so far ended between records: JSON lines after a line break.
+    pub fn between_records(&self) -> bool {
+        !self.array && self.buf.is_empty()
+    }
+
+    /// Reads records as having these columns from the start (a later part of a file whose
+    /// first part found them).
+    pub fn fix_keys(&mut self, keys: Vec<String>, rows: &mut Rows) -> Result<(), LoadError> {
+        self.records.fix_keys(keys, rows)
+    }
+
     pub fn feed(&mut self, input: &[u8], rows: &mut Rows) -> Result<(), LoadError> {
         if self.array {
             self.feed_array(input, rows)

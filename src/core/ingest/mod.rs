@@ -329,6 +329,21 @@ impl Loader {
         self
     }
 
+    /// For a part of a JSON-lines file after the first ([`LoadPart`]): its columns are these,
+    /// the first part's ([`json_keys`](Self::json_keys)), not the keys of its own first records.
+    pub fn with_json_keys(mut self, keys: Option<Vec<String>>) -> Loader {
+        self.text.rows.json_keys = keys;
+        self
+    }
+
+    /// For JSON lines whose columns are fixed (after the first records): those columns.
+    pub fn json_keys(&self) -> Option<Vec<String>> {
+        match &self.text.format {
+            Some(Format::Json(p)) if !p.is_array() => self.text.rows.header.clone(),
+            _ => None,
+        }
+    }
+
     /// Keeps exact duplicate rows instead of dropping them (they are counted either way).
     pub fn duplicates(mut self, d: Duplicates) -> Loader {
         self.text.rows.duplicates = d;
@@ -432,12 +447,18 @@ impl Loader {
     }
 
     /// Whether the rest of this file may be read in parts apart ([`LoadPart`]): it is plain
-    /// (not compressed) delimited text with a header line, read as events (not a path table,
-    /// an identity map or a lookup table). Asked once the header has been read.
+    /// (not compressed) delimited text with a header line, or JSON lines whose columns are
+    /// fixed ([`json_keys`](Self::json_keys)), read as events (not a path table, an identity
+    /// map or a lookup table). Asked once the header has been read.
     pub fn splittable(&self) -> bool {
         let rows = &self.text.rows;
+        let format = match &self.text.format {
+            Some(Format::Csv(_)) => true,
+            Some(Format::Json(p)) => !p.is_array(),
+            _ => false,
+        };
         matches!(self.stage, Stage::Plain)
-            && matches!(self.text.format, Some(Format::Csv(_)))
+            && format
             && rows.builder.is_some()
             && rows.path_reader.is_none()
             && rows.identity_columns.is_none()
@@ -597,7 +618,13 @@ impl Text {
         let head = std::mem::take(&mut self.head);
         let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
         self.format = Some(match body.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => Format::Json(json::JsonParser::new(false, &mut self.rows)),
+            Some(b'{') => {
+                let mut parser = json::JsonParser::new(false, &mut self.rows);
+                if let Some(keys) = self.rows.json_keys.take() {
+                    parser.fix_keys(keys, &mut self.rows)?;
+                }
+                Format::Json(parser)
+            }
             Some(b'[') => Format::Json(json::JsonParser::new(true, &mut self.rows)),
             Some(b'<') => Format::Xes(Box::new(xes::XesParser::new(&mut self.rows))),
             _ => Format::Csv(Box::new(csv::CsvParser::new(body, &mut self.rows))),
@@ -644,7 +671,11 @@ impl Text {
                 p.finish(&mut self.rows, self.ended_with_newline)?;
                 clean
             }
-            Format::Json(p) => p.finish(&mut self.rows).map(|()| false)?,
+            Format::Json(p) => {
+                let clean = p.between_records();
+                p.finish(&mut self.rows)?;
+                clean
+            }
             Format::Xes(p) => p.finish(&mut self.rows).map(|()| false)?,
         };
         if self.rows.header.is_none() {
@@ -700,6 +731,8 @@ pub(super) struct Rows {
     pair_columns: Option<(usize, usize)>,
     /// Further columns to keep, by header name; `None`: common dimension names.
     keep: Option<Vec<String>>,
+    /// For a part of a JSON-lines file after the first: the columns the first part found.
+    json_keys: Option<Vec<String>>,
     /// The kept columns' indices in this file.
     kept: Vec<usize>,
     mapping: Mapping,

@@ -52,6 +52,13 @@ impl KeyedRecords {
         Ok(())
     }
 
+    /// Fixes the columns as these keys before any record is read.
+    pub fn fix_keys(&mut self, keys: Vec<String>, rows: &mut Rows) -> Result<(), LoadError> {
+        self.key_index = keys.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+        self.keys = keys;
+        self.fix_columns(rows)
+    }
+
     fn fix_columns(&mut self, rows: &mut Rows) -> Result<(), LoadError> {
         let first_line = self.pending.first().map_or(1, |(l, _)| *l);
         rows.set_header(self.keys.clone(), first_line)?;
