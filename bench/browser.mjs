@@ -91,7 +91,14 @@ const PHASES = [
     duckNa: 'no page: the database is ready when it is instantiated',
   },
   { id: 'instantiate', label: 'instantiate (navigation → ready)', special: 'instantiate' },
-  { id: 'load_csv', label: 'file read + parse + index (CSV)', special: 'load', format: 'csv' },
+  {
+    id: 'load_csv', label: 'file read + parse + index (CSV)', special: 'load', format: 'csv',
+    note: 'Touchpath: one worker per core (navigator.hardwareConcurrency), each reading a part of the file',
+  },
+  {
+    id: 'load_csv_1w', label: 'file read + parse + index (CSV, one worker)', special: 'load', format: 'csv', workers: 1,
+    note: 'Touchpath: the link\'s workers=1; DuckDB: its CSV load (the row above)', duckCompare: 'load_csv', duckTimes: 'load_csv',
+  },
   {
     id: 'funnel_first', label: `first funnel (3 steps, ${WINDOW})`, gate: true,
     tp: { after: 'load', kind: 'funnel', read: readFunnelPage, settled: `window ${WINDOW} from step 1` },
@@ -391,11 +398,16 @@ const measuresFrom = (page, kind, n0) => page.evaluate(([k, n]) => performance.g
 // ---------------------------------------------------------------------------------------------
 // Touchpath: one page per run, driven through the file input and the URL fragment.
 
-async function touchpathRun(browser, base, file, format, events, timeouts, phases) {
+/**
+ * One page: the sample, then `file` opened as the load phase `loadId` (with at most `workers`
+ * reading workers, when given); only the CSV load of the main run (`load_csv`) goes on to the
+ * view phases.
+ */
+async function touchpathRun(browser, base, file, loadId, events, timeouts, phases, workers = null) {
   const { context, page, problems } = await newPage(browser);
   const out = { times: {}, values: {}, notes: [], problems };
   try {
-    await page.goto(`${base}app/#${funnelHash(WINDOW)}`);
+    await page.goto(`${base}app/#${funnelHash(WINDOW)}${workers ? `&workers=${workers}` : ''}`);
     // Instantiate: navigation → the built-in sample loaded in the worker (the app is usable).
     await waitUntil(page, () => performance.getEntriesByName('touchpath:load').length >= 1 && !document.querySelector('#progress')
       && document.querySelector('#sum-events') && document.querySelector('#funnel-table') && !document.querySelector('#computing'),
@@ -416,7 +428,7 @@ async function touchpathRun(browser, base, file, format, events, timeouts, phase
     if (err) throw new Error(`Touchpath could not load ${file}: ${err}`);
     const settledAt = await page.evaluate(() => performance.now());
     const [load] = (await measuresFrom(page, 'load', l0)).slice(-1);
-    const id = format === 'csv' ? 'load_csv' : 'load_jsonl';
+    const id = loadId;
     out.times[id] = load.duration;
     out.values[id] = await page.evaluate(() => ({
       events: Number(document.querySelector('#sum-events').textContent.replace(/[^\d]/g, '')),
@@ -425,7 +437,7 @@ async function touchpathRun(browser, base, file, format, events, timeouts, phase
       memoryBytes: Number(document.querySelector('#summary').dataset.memoryBytes),
     }));
     out.longestTask = await longestTask(page, load.start, settledAt);
-    if (format !== 'csv') return out;
+    if (id !== 'load_csv') return out;
 
     // The view phases, in order.
     const counts = { funnel: f0 };
@@ -627,12 +639,14 @@ async function main() {
       await settle();
       memory.section = 'touchpath';
       try {
-        const run = await touchpathRun(browser, server.url, files.csv, 'csv', events, timeouts, phases);
-        if (files.jsonl) {
+        const run = await touchpathRun(browser, server.url, files.csv, 'load_csv', events, timeouts, phases);
+        // The other loads, each on a page of its own: CSV with one worker, JSON lines.
+        const more = [['load_csv_1w', files.csv, 1], ['load_jsonl', files.jsonl, null]];
+        for (const [id, file, workers] of more.filter(([id, file]) => file && phases.some((p) => p.id === id))) {
           await settle();
-          const j = await touchpathRun(browser, server.url, files.jsonl, 'jsonl', events, timeouts, phases);
-          Object.assign(run.times, { load_jsonl: j.times.load_jsonl });
-          Object.assign(run.values, { load_jsonl: j.values.load_jsonl });
+          const j = await touchpathRun(browser, server.url, file, id, events, timeouts, phases, workers);
+          Object.assign(run.times, { [id]: j.times[id] });
+          Object.assign(run.values, { [id]: j.values[id] });
           run.problems.push(...j.problems);
         }
         tpRuns.push(run);
@@ -688,10 +702,10 @@ async function main() {
   // Per phase: times, results across runs, and the comparison.
   const consistent = (runs, id) => runs.every((r) => same(r.values[id], runs[0].values[id]));
   const rows = phases.map((ph) => {
-    const times = (runs) => runs.map((r) => r.times[ph.id]).filter((v) => typeof v === 'number');
+    const times = (runs, id = ph.id) => runs.map((r) => r.times[id]).filter((v) => typeof v === 'number');
     const na = (runs) => runs.length > 0 && runs.every((r) => r.times[ph.id] === 'n/a');
     const tp = stats(times(tpRuns));
-    const duck = stats(times(duckRuns));
+    const duck = stats(times(duckRuns, ph.duckTimes ?? ph.id));
     let match = null; // null: no results to compare
     let why = '';
     if (ph.id === 'instantiate' || ph.id === 'interactive') {

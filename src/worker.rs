@@ -24,8 +24,8 @@ use crate::core::dropoff;
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::identity::{self, StitchReport};
 use crate::core::ingest::{
-    is_adobe_column_headers, is_adobe_hit_data, parse_column_headers, pathtable, skipped_rows_csv, LoadError,
-    LoadReport, Loader, MAX_EVENTS,
+    count_newlines, cut_points, is_adobe_column_headers, is_adobe_hit_data, join_parts, parse_column_headers,
+    pathtable, skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS,
 };
 use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
@@ -33,6 +33,10 @@ use crate::core::stages::{self, StageModel, StagesResult};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
 use crate::core::{tar, zip};
+
+mod split;
+pub use split::{is_part_worker, serve_part};
+use split::{PartWorkers, ReadChoices};
 
 /// Bytes read per slice: large enough to be fast (few round trips to the event loop), small
 /// enough for smooth progress (a slice parses in about 0.1 s).
@@ -74,6 +78,9 @@ pub enum Request {
     SetKeep(Option<Vec<String>>),
     /// Two columns (anonymous id, known id) whose values link ids (re-reads the files).
     SetStitchPair(Option<(String, String)>),
+    /// At most this many workers read a large file at once; `None`: one per core (applies to
+    /// the next reading).
+    SetWorkers(Option<u32>),
     /// Stop the load in progress; data loaded before stays.
     Cancel,
     RemoveFile {
@@ -194,6 +201,7 @@ impl Request {
             | Request::FunnelCustomersCsv { .. }
             | Request::FunnelInsightCsv { .. }
             | Request::SetStageModel(_)
+            | Request::SetWorkers(_)
             | Request::StagesCustomersCsv { .. } => None,
         }
     }
@@ -334,11 +342,11 @@ fn scope() -> WorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// Yields to the event loop (a macrotask), so queued output goes out and the
-/// page's messages (such as `Cancel`) are received.
-async fn yield_to_events() {
+/// Yields to the event loop (a macrotask) for at least `ms` milliseconds, so queued output
+/// goes out and messages (the page's `Cancel`, the part workers' parts) are received.
+async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback(&resolve);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = JsFuture::from(promise).await;
 }
@@ -521,6 +529,8 @@ struct Session {
     keep: Option<Vec<String>>,
     /// A chosen (anonymous id, known id) pair of columns.
     stitch_pair: Option<(String, String)>,
+    /// At most this many workers read a large file (`None`: one per core).
+    workers: Option<u32>,
     /// Links found in the loaded files and what stitching does with them.
     identity: StitchReport,
     /// Requests that arrived during a load, handled after it.
@@ -552,7 +562,12 @@ impl Session {
     /// After each slice: report progress, let events in, and take note of what arrived.
     async fn checkpoint(&mut self, scope: &mut Scope, progress: Response) -> Result<(), Interrupt> {
         Self::send(scope, progress).await;
-        yield_to_events().await;
+        self.pause(scope, 0).await
+    }
+
+    /// Lets events in for `ms` milliseconds, and takes note of what arrived.
+    async fn pause(&mut self, scope: &mut Scope, ms: i32) -> Result<(), Interrupt> {
+        sleep(ms).await;
         let mut cancelled = false;
         while let Some(Some(req)) = scope.next().now_or_never() {
             match req {
@@ -576,13 +591,23 @@ impl Session {
         feed: (Option<&FeedNames>, bool),
     ) -> Result<(EventTable, LoadReport), Interrupt> {
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
-        let mut loader = Loader::new(name, self.columns.clone()).duplicates(self.duplicates).preset(self.preset);
-        if let Some(names) = feed.0 {
-            loader = loader.column_headers(names.0.clone(), &names.1);
-        } else if !self.names.is_empty() {
-            loader = loader.names(self.names.clone());
+        let choices = ReadChoices {
+            name: name.to_string(),
+            columns: self.columns.clone(),
+            duplicates: self.duplicates,
+            preset: self.preset,
+            names: self.names.clone(),
+            skip_lookups: feed.1,
+            identity_pair: self.stitch_pair.clone(),
+            keep: self.keep.clone(),
+            json_keys: None,
+        };
+        if let (Held::Whole(Bytes::File(file)), None) = (held, feed.0) {
+            if let Some(read) = self.read_in_parts(scope, file, &choices).await? {
+                return Ok(read);
+            }
         }
-        loader = loader.skip_lookups(feed.1).identity_pair(self.stitch_pair.clone()).keep(self.keep.clone());
+        let mut loader = choices.loader(feed.0.map(|n| (n.0.as_slice(), n.1.as_str())));
         if let Held::Whole(all) = held {
             loader = loader.size_hint(all.size());
         }
@@ -637,6 +662,108 @@ impl Session {
             }
         }
         loader.finish().map_err(Interrupt::Failed)
+    }
+
+    /// Reads a large plain-text file in parts, several workers at once (see [`split`]):
+    /// `None` when it is to be read whole (too small, one core, not delimited text with a
+    /// header line, or parts that do not join).
+    async fn read_in_parts(
+        &mut self,
+        scope: &mut Scope,
+        file: &File,
+        choices: &ReadChoices,
+    ) -> Result<Option<(EventTable, LoadReport)>, Interrupt> {
+        // The head: enough to fix the columns (JSON lines fixes them after 1,000 records).
+        const HEAD_PIECE: u64 = 256 << 10;
+        const HEAD_MAX: u64 = 4 << 20;
+        let size = file.size() as u64;
+        let parts = split::parts_for(size, self.workers);
+        if parts < 2 {
+            return Ok(None);
+        }
+        let name = choices.name.as_str();
+        let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
+        let bytes = Bytes::File(file.clone());
+        // The part workers load while this one waits (they load through it).
+        let Ok(workers) = PartWorkers::start(parts - 1) else { return Ok(None) };
+        while !workers.ready() && !workers.settled() {
+            self.pause(scope, 2).await?;
+        }
+        if !workers.ready() {
+            return Ok(None);
+        }
+        // The first part is read here, from the head on; the others by part workers.
+        let mut loader = choices.loader(None).size_hint(size / parts as u64);
+        let (mut pos, mut newlines) = (0, 0);
+        let mut header = Vec::new();
+        while !loader.splittable() && !loader.never_splittable() && pos < HEAD_MAX {
+            let chunk = bytes.read(pos, pos + HEAD_PIECE).map_err(fail)?;
+            if pos == 0 {
+                let Some(end) = chunk.iter().position(|&b| b == b'\n') else { return Ok(None) };
+                header = chunk[..=end].to_vec();
+            }
+            pos += chunk.len() as u64;
+            newlines += count_newlines(&chunk);
+            loader.push(&chunk).map_err(Interrupt::Failed)?;
+        }
+        if !loader.splittable() {
+            return Ok(None);
+        }
+        // Delimited text: every part is read after the header line; JSON lines: with the
+        // first part's columns.
+        let mut choices = choices.clone();
+        choices.json_keys = loader.json_keys();
+        if choices.json_keys.is_some() {
+            header.clear();
+        }
+        let Some(cuts) = cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? else {
+            return Ok(None);
+        };
+        let ends = cuts.iter().skip(1).copied().chain([size]);
+        let ranges: Vec<(u64, u64)> = cuts.iter().copied().zip(ends).collect();
+        if workers.send_jobs(file, &ranges, &header, &choices).is_err() {
+            return Ok(None);
+        }
+        let started = now_ms();
+        let progress = |rows_here: u64, pos: u64, workers: &PartWorkers| {
+            let (bytes, rows) = workers.progress();
+            Response::Progress {
+                name: name.into(),
+                bytes: pos + bytes,
+                total: Some(size),
+                rows: rows_here + rows,
+                elapsed_ms: now_ms() - started,
+            }
+        };
+        while pos < cuts[0] {
+            let chunk = bytes.read(pos, (pos + CHUNK as u64).min(cuts[0])).map_err(fail)?;
+            pos += chunk.len() as u64;
+            newlines += count_newlines(&chunk);
+            loader.push(&chunk).map_err(Interrupt::Failed)?;
+            self.checkpoint(scope, progress(loader.rows_read(), pos, &workers)).await?;
+        }
+        let rows_here = loader.rows_read();
+        let mut first = loader.finish_part().map_err(Interrupt::Failed)?;
+        first.set_bytes(&[], newlines);
+        let mut shown = now_ms();
+        while !workers.settled() {
+            self.pause(scope, 4).await?;
+            if now_ms() - shown > 100.0 {
+                shown = now_ms();
+                Self::send(scope, progress(rows_here, pos, &workers)).await;
+            }
+        }
+        let Ok(rest) = workers.take_parts() else { return Ok(None) };
+        drop(workers);
+        match join_parts(first, rest) {
+            Ok(Some(joined)) => {
+                let (table, mut report) = joined.finish().map_err(Interrupt::Failed)?;
+                report.notes.push(format!("Read in {parts} parts at once, by {parts} workers."));
+                Ok(Some((table, report)))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(Interrupt::Failed(e)),
+        }
     }
 
     fn merge(&mut self) {
@@ -923,6 +1050,7 @@ impl Session {
                 self.keep = k;
                 self.reread(scope).await;
             }
+            Request::SetWorkers(n) => self.workers = n,
             Request::SetStitch(on) => {
                 self.stitch = on;
                 if !self.files.is_empty() {
@@ -1061,6 +1189,7 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         names: Vec::new(),
         keep: None,
         stitch_pair: None,
+        workers: None,
         identity: StitchReport::default(),
         queued: VecDeque::new(),
         stage_model: StageModel::default(),

@@ -89,7 +89,7 @@ fn read_parts(name: &str, bytes: &[u8], cuts: &[usize], opts: &Opts, chunk: usiz
 /// The split reading at `cuts`, or `None` when its parts do not join.
 fn split(name: &str, bytes: &[u8], cuts: &[usize], opts: &Opts, chunk: usize) -> Option<Reading> {
     let (first, rest) = read_parts(name, bytes, cuts, opts, chunk)?;
-    match join_parts(first, &rest) {
+    match join_parts(first, rest) {
         Ok(Some(p)) => Some(p.finish()),
         Ok(None) => None,
         Err(e) => Some(Err(e)),
@@ -545,7 +545,7 @@ type Damage = Box<dyn Fn(&mut Vec<u8>)>;
 fn damaged_parts_do_not_join() {
     let bytes = sample_csv(2_000, true);
     let (first, rest) = sample_parts(&bytes);
-    assert!(join_parts(first, &rest).unwrap().is_some(), "the undamaged parts join");
+    assert!(join_parts(first, rest.clone()).unwrap().is_some(), "the undamaged parts join");
     let meta_len = u64::from_le_bytes(rest[0][..8].try_into().unwrap()) as usize;
     let magic = 8 + meta_len;
     assert_eq!(&rest[0][magic..magic + 4], b"TPB1");
@@ -564,7 +564,7 @@ fn damaged_parts_do_not_join() {
         for at in 0..2 {
             let (first, mut rest) = sample_parts(&bytes);
             damage(&mut rest[at]);
-            let joined = join_parts(first, &rest);
+            let joined = join_parts(first, rest);
             assert!(matches!(joined, Ok(None)), "part {at} with {what} does not join");
         }
     }
@@ -619,7 +619,7 @@ fn split_json(name: &str, bytes: &[u8], cuts: &[usize], chunk: usize) -> Option<
             part.encode()
         })
         .collect::<Option<Vec<_>>>()?;
-    match join_parts(first, &rest) {
+    match join_parts(first, rest) {
         Ok(Some(p)) => Some(p.finish()),
         Ok(None) => None,
         Err(e) => Some(Err(e)),
@@ -664,4 +664,23 @@ fn json_lines_cut_after_the_columns_are_fixed_read_as_the_whole_file() {
         }
     }
     assert_eq!(joined, 18);
+}
+
+#[test]
+fn compressed_files_and_path_tables_are_never_splittable() {
+    let mut gz = Opts::default().loader("events.csv.gz");
+    gz.push(&sample::sample_csv_gz()[..8192]).unwrap();
+    assert!(gz.never_splittable() && !gz.splittable());
+    let (name, bytes) = fixture("e2e/attribution-paths.csv");
+    let mut table = Opts::default().loader(&name);
+    table.push(&bytes).unwrap();
+    table.push(&vec![b'\n'; 8192]).unwrap();
+    assert!(table.never_splittable() && !table.splittable());
+    // A CSV of events is splittable once its header is read, and not "never" before.
+    let csv = sample_csv(2_000, false);
+    let mut events = Opts::default().loader("events.csv");
+    events.push(&csv[..100]).unwrap();
+    assert!(!events.never_splittable() && !events.splittable());
+    events.push(&csv[100..]).unwrap();
+    assert!(events.splittable() && !events.never_splittable());
 }

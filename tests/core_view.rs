@@ -74,6 +74,7 @@ fn random_state(rng: &mut Rng) -> ViewState {
         data: if rng.below(2) == 0 { None } else { Some(rng.text(1, 20)) },
         columns,
         keep_duplicates: rng.below(2) == 0,
+        workers: if rng.below(2) == 0 { None } else { Some(1 + rng.below(8) as u32) },
         stitch: rng.below(2) == 0,
         preset: if rng.below(2) == 0 { None } else { Some(Preset::ALL[rng.below(Preset::ALL.len())]) },
         names: {
@@ -115,6 +116,7 @@ fn random_states_round_trip_exactly() {
             + usize::from(!v.funnel.steps.is_empty())
             + usize::from(v.funnel.window.is_some())
             + usize::from(v.keep_duplicates)
+            + usize::from(v.workers.is_some())
             + usize::from(v.preset.is_some())
             + usize::from(v.stitch)
             + usize::from(!v.names.is_empty())
@@ -338,4 +340,17 @@ fn session_source_and_column_round_trip() {
     assert_eq!(v.to_fragment(), link);
     let (_, w) = ViewState::from_fragment("count=sessions&sessions=visits");
     assert_eq!(w, ["sessions=visits is not a choice (column or gap)"]);
+}
+
+#[test]
+fn workers_takes_1_to_8_and_warns_of_anything_else() {
+    assert_eq!(ViewState::from_fragment("workers=1").0.workers, Some(1));
+    assert_eq!(ViewState::from_fragment("workers=8").0.workers, Some(8));
+    for bad in ["0", "9", "two", ""] {
+        let (v, warnings) = ViewState::from_fragment(&format!("workers={bad}"));
+        assert_eq!(v.workers, None, "workers={bad}");
+        assert_eq!(warnings, vec![format!("workers={bad} is not a choice (use 1 to 8)")]);
+    }
+    // One per core is the default, and no key is written for it.
+    assert!(!ViewState::default().to_fragment().contains("workers"));
 }

@@ -3,7 +3,12 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     use yew_agent::Registrable;
-    touchpath::worker::Analysis::registrar().encoding::<touchpath::worker::JsCodec>().register();
+    // The same script reads a part of a large file when started as a part worker.
+    if touchpath::worker::is_part_worker() {
+        touchpath::worker::serve_part();
+    } else {
+        touchpath::worker::Analysis::registrar().encoding::<touchpath::worker::JsCodec>().register();
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -31,6 +31,9 @@ pub struct ViewState {
     pub columns: ColumnOverrides,
     /// Keep exact duplicate rows (`dups=keep`); by default they are dropped.
     pub keep_duplicates: bool,
+    /// At most this many workers read a large file at once (`workers=1` … `workers=8`); `None`:
+    /// one per core.
+    pub workers: Option<u32>,
     /// The export format to read files as (`preset=ga4`); `None` detects it.
     pub preset: Option<Preset>,
     /// Merge anonymous ids into the known id they are linked to (`stitch=1`).
@@ -286,6 +289,10 @@ impl ViewState {
                     "0" => v.stitch = false,
                     other => warnings.push(format!("stitch={other} is not a choice (use 1 or 0)")),
                 },
+                "workers" => match decode(raw).parse::<u32>() {
+                    Ok(n @ 1..=8) => v.workers = Some(n),
+                    _ => warnings.push(format!("workers={} is not a choice (use 1 to 8)", decode(raw))),
+                },
                 "dups" => match decode(raw).as_str() {
                     "keep" => v.keep_duplicates = true,
                     "drop" => v.keep_duplicates = false,
@@ -440,6 +447,9 @@ impl ViewState {
         }
         if self.keep_duplicates {
             parts.push("dups=keep".into());
+        }
+        if let Some(n) = self.workers {
+            parts.push(format!("workers={n}"));
         }
         if self.stitch {
             parts.push("stitch=1".into());

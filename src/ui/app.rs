@@ -128,6 +128,9 @@ fn Shell() -> Html {
             if view.keep_duplicates {
                 send.emit(Request::SetDuplicates(Duplicates::Keep));
             }
+            if view.workers.is_some() {
+                send.emit(Request::SetWorkers(view.workers));
+            }
             if view.preset.is_some() {
                 send.emit(Request::SetPreset(view.preset));
             }
@@ -214,6 +217,18 @@ fn Shell() -> Html {
                 } else {
                     Request::Remap { columns: now.0.clone() }
                 });
+            }
+        });
+    }
+
+    // The number of workers reading a large file applies to the next reading.
+    {
+        let send = send.clone();
+        let sent = use_mut_ref(|| state.view.workers);
+        use_effect_with(state.view.workers, move |now| {
+            if *sent.borrow() != *now {
+                *sent.borrow_mut() = *now;
+                send.emit(Request::SetWorkers(*now));
             }
         });
     }

@@ -45,8 +45,8 @@ pub const MAX_SKIPPED_ROWS: usize = 100_000;
 const BINARY_CHECK: usize = 4096;
 /// How many bytes of the first line are examined to choose a delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
-/// The pieces a chunk is read in until the table's columns are reserved ([`Loader::push`]).
-const RESERVE_PIECE: usize = 256 * 1024;
+/// The pieces a chunk is read in ([`Loader::push`]).
+const PIECE: usize = 256 * 1024;
 
 /// A load that could not produce any data. Shown as `file: line N: message`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -361,11 +361,14 @@ impl Loader {
 
     /// Feeds the next chunk of the file.
     pub fn push(&mut self, mut chunk: &[u8]) -> Result<(), LoadError> {
-        // Until the columns are reserved (after the first 1,000 rows of plain text), a large
-        // chunk is read in pieces, so that most of it goes into columns already of their final
-        // size rather than growing ones. Chunking never changes what is read.
-        while self.size_hint.is_some() && !matches!(self.stage, Stage::Gzip(_)) && chunk.len() > RESERVE_PIECE {
-            let (head, rest) = chunk.split_at(RESERVE_PIECE);
+        // A large chunk is read in pieces: until the columns are reserved (after the first
+        // 1,000 rows of plain text), so that most of it goes into columns already of their final
+        // size rather than growing ones; and because V8 runs a wasm function in its baseline tier
+        // until its next call, so one call for a whole 16 MiB slice of a fresh worker (a part
+        // worker, or a first load from a link) would parse it all unoptimised. Chunking never
+        // changes what is read.
+        while chunk.len() > PIECE {
+            let (head, rest) = chunk.split_at(PIECE);
             self.push_piece(head)?;
             chunk = rest;
         }
@@ -465,6 +468,15 @@ impl Loader {
             && !rows.report.headerless
             && !rows.report.lookup
             && rows.names.as_ref().is_none_or(|n| !n.forced)
+    }
+
+    /// Whether this file can no longer become [`splittable`](Self::splittable): it is
+    /// compressed, or of another format, or its header has been read and it is not.
+    pub fn never_splittable(&self) -> bool {
+        matches!(self.stage, Stage::Gzip(_))
+            || matches!(&self.text.format, Some(Format::Xes(_)))
+            || matches!(&self.text.format, Some(Format::Json(p)) if p.is_array())
+            || (self.text.rows.header.is_some() && !self.splittable())
     }
 
     /// Like [`finish`](Self::finish), without building the table: the rows read, to be joined

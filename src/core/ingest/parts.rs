@@ -127,14 +127,20 @@ fn decode(bytes: &[u8]) -> Result<(Meta, &[u8]), String> {
 /// fell inside a quoted line break), or they were read with other columns or choices. The
 /// file is then to be read whole. An error is the file's own, as reading it whole gives it
 /// (more events than a tab can hold).
-pub fn join_parts(mut first: LoadPart, rest: &[Vec<u8>]) -> Result<Option<LoadPart>, LoadError> {
+pub fn join_parts(mut first: LoadPart, rest: Vec<Vec<u8>>) -> Result<Option<LoadPart>, LoadError> {
     if first.path_reader.is_some() || first.builder.is_none() || first.report.identity_map || first.report.lookup {
         return Ok(None);
     }
+    // Room for every part's rows at once (the columns do not grow part by part); a row takes
+    // at least 12 of a part's bytes, which bounds what damaged figures could ask for.
+    let more: u64 = rest.iter().filter_map(|b| decode(b).ok()).map(|(m, _)| m.report.rows_used).sum();
+    let bound = rest.iter().map(|b| b.len() as u64 / 12).sum::<u64>();
+    first.builder.as_mut().expect("checked above").reserve(more.min(bound) as usize);
     let mut newlines_before = first.newlines;
     let mut clean = first.clean_end;
+    // Each part's bytes are freed once its rows are in.
     for bytes in rest {
-        let Ok((part, rows)) = decode(bytes) else { return Ok(None) };
+        let Ok((part, rows)) = decode(&bytes) else { return Ok(None) };
         let same = |a: &LoadReport, b: &LoadReport| {
             a.format == b.format
                 && a.headers == b.headers
