@@ -972,7 +972,7 @@ fn counting_sessions_matches_the_brute_force_on_split_customers() {
                     session += 1;
                 }
                 let e = table.event.values[table.event.codes[r] as usize].clone();
-                split.push((format!("{}#{session}", table.customers[c]), table.ts[r], e, String::new()));
+                split.push((format!("{}#{session}", &table.customers[c]), table.ts[r], e, String::new()));
             }
         }
         let sessions = build(&split);

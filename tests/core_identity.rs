@@ -56,7 +56,7 @@ fn an_identity_map_file_links_ids_across_silos() {
     let stitched = merge_stitched(&parts, &ids);
     assert_eq!(plain.customer_count(), 5);
     // alice (d1 + purchase), bob (d2 + purchase), kiosk.
-    let mut customers = stitched.customers.clone();
+    let mut customers = stitched.customers.to_vec();
     customers.sort();
     assert_eq!(customers, ["alice", "bob", "kiosk"]);
     let alice = stitched.customers.iter().position(|c| c == "alice").unwrap();
@@ -112,7 +112,7 @@ fn a_chosen_pair_of_columns_links_ids() {
     assert_eq!(rep, StitchReport { links: 5, merged: 2, conflicts: 1 });
     assert_eq!((ids.get("bob@x.com"), ids.get("shared")), (None, None));
     let st = merge_stitched(&[Part { table: &t, label: "web" }], &ids);
-    let mut customers = st.customers.clone();
+    let mut customers = st.customers.to_vec();
     customers.sort();
     assert_eq!(customers, ["alice@x.com", "bob@x.com", "c3", "carol@x.com", "shared"]);
     let events = |who: &str| -> Vec<String> {
@@ -130,7 +130,7 @@ fn a_chosen_pair_of_columns_links_ids() {
     l.push(b"anon,email,timestamp,event\na1,,2024-03-01T10:00:00Z,open\na1,e1,2024-03-01T10:01:00Z,login\n").unwrap();
     let (t, r) = l.finish().unwrap();
     assert_eq!(
-        (t.customers.clone(), r.identity_links.clone()),
+        (t.customers.to_vec(), r.identity_links.clone()),
         (vec!["a1".to_string(), "e1".into()], vec![s("a1", "e1")])
     );
     let (ids, _) = resolve(&r.identity_links);

@@ -52,7 +52,7 @@ fn rows(t: &EventTable) -> Vec<(String, i64, String, Option<String>)> {
         for r in t.rows_of(c) {
             let ev = t.event.values[t.event.codes[r] as usize].clone();
             let ch = t.channel.as_ref().map(|col| col.values[col.codes[r] as usize].clone());
-            out.push((t.customers[c].clone(), t.ts[r], ev, ch));
+            out.push((t.customers[c].to_string(), t.ts[r], ev, ch));
         }
     }
     out
@@ -264,7 +264,7 @@ fn revenue_column() {
                a,2024-03-01T00:00:05Z,buy,inf\n\
                a,2024-03-01T00:00:06Z,buy, -3 \n";
     let (t, rep) = ok(load("r.csv", csv.as_bytes()));
-    let rev = t.revenue.as_ref().unwrap();
+    let rev = t.revenue.as_ref().unwrap().per_row(t.len());
     assert_eq!(rev[0], 12.5);
     assert!(rev[1..5].iter().all(|v| v.is_nan()));
     assert_eq!(rev[5], -3.0);
@@ -536,7 +536,8 @@ fn random_multi_way_splits_of_a_generated_file() {
         .revenue
         .as_ref()
         .unwrap()
-        .iter()
+        .per_row(table.len())
+        .into_iter()
         .map(|v| if v.is_nan() { None } else { Some((v * 100.0).round() as u64) })
         .collect();
     let expected: Vec<Option<u64>> = order
@@ -636,7 +637,7 @@ fn headerless_files_get_column_names_and_guessed_roles() {
     );
     let (want, _) = load_bytes("header.csv", &with_header, &ColumnOverrides::default()).unwrap();
     let bits = |t: &touchpath::core::table::EventTable| -> Vec<u64> {
-        t.revenue.as_ref().unwrap().iter().map(|v| v.to_bits()).collect()
+        t.revenue.as_ref().unwrap().per_row(t.len()).iter().map(|v| v.to_bits()).collect()
     };
     assert!(t.customers == want.customers && t.offsets == want.offsets && t.ts == want.ts);
     assert!(t.event == want.event && t.channel == want.channel && t.stage == want.stage);
@@ -703,7 +704,7 @@ fn headerless_files_named_by_the_user() {
     assert_eq!(r.headers, ["timestamp", "session", "customer_id", "event"]);
     let m = &r.mapping;
     assert_eq!((m.time, m.id, m.event, m.channel), (Some(0), Some(2), Some(3), None));
-    assert_eq!((t.len(), t.customers.clone()), (6, vec!["c1".to_string(), "c2".into(), "c3".into()]));
+    assert_eq!((t.len(), t.customers.to_vec()), (6, vec!["c1".to_string(), "c2".into(), "c3".into()]));
     // Only the third column named: column_1, column_2 and column_4 keep their numbers; the id
     // comes from the name, time and event are guessed (never the named column).
     let (t, r) = read(&["", "", "customer_id"], text);

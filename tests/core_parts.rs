@@ -100,7 +100,8 @@ fn split(name: &str, bytes: &[u8], cuts: &[usize], opts: &Opts, chunk: usize) ->
 /// revenue holds `NaN`, which `==` never finds equal (so `EventTable`'s `PartialEq` does not
 /// find a table with such rows equal even to itself).
 fn table_difference(a: &EventTable, b: &EventTable) -> Option<&'static str> {
-    let bits = |t: &EventTable| t.revenue.as_ref().map(|r| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    let bits =
+        |t: &EventTable| t.revenue.as_ref().map(|r| r.iter().map(|(row, v)| (row, v.to_bits())).collect::<Vec<_>>());
     [
         ("customers", a.customers == b.customers),
         ("offsets", a.offsets == b.offsets),
@@ -548,7 +549,7 @@ fn damaged_parts_do_not_join() {
     assert!(join_parts(first, rest.clone()).unwrap().is_some(), "the undamaged parts join");
     let meta_len = u64::from_le_bytes(rest[0][..8].try_into().unwrap()) as usize;
     let magic = 8 + meta_len;
-    assert_eq!(&rest[0][magic..magic + 4], b"TPB1");
+    assert_eq!(&rest[0][magic..magic + 4], b"TPB2");
     let damages: Vec<(&str, Damage)> = vec![
         ("empty", Box::new(|b| b.clear())),
         ("4 bytes", Box::new(|b| b.truncate(4))),

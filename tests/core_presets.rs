@@ -67,7 +67,7 @@ fn journeys(t: &EventTable) -> Vec<(String, Vec<String>)> {
                     None => event.clone(),
                 }
             });
-            (t.customers[c].clone(), rows.collect())
+            (t.customers[c].to_string(), rows.collect())
         })
         .collect()
 }
@@ -92,8 +92,8 @@ fn revenues(t: &EventTable) -> Vec<(String, String, f64)> {
     let rev = t.revenue.as_ref().expect("a revenue column");
     let mut out = Vec::new();
     for c in 0..t.customer_count() {
-        for r in t.rows_of(c).filter(|&r| !rev[r].is_nan()) {
-            out.push((t.customers[c].clone(), t.event.values[t.event.codes[r] as usize].clone(), rev[r]));
+        for (r, v) in rev.within(t.rows_of(c)) {
+            out.push((t.customers[c].to_string(), t.event.values[t.event.codes[r] as usize].clone(), v));
         }
     }
     out

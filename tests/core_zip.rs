@@ -61,7 +61,7 @@ fn amplitude_zip_of_gzipped_json_lines_merges_into_one_journey() {
     let parts: Vec<Part> = files.iter().zip(&labels).map(|((_, t), l)| Part { table: t, label: l }).collect();
     let t = merge(&parts);
     // alice ×3, the anonymous device d2 ×2 (user_id null → device_id), bob ×1.
-    assert_eq!((t.len(), t.customers.clone()), (6, vec!["alice".to_string(), "d2".into(), "bob".into()]));
+    assert_eq!((t.len(), t.customers.to_vec()), (6, vec!["alice".to_string(), "d2".into(), "bob".into()]));
     let ch = t.channel.as_ref().unwrap();
     let mut counts: Vec<(String, u64)> = ch.values.iter().cloned().zip(ch.counts()).collect();
     counts.sort();

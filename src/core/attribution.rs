@@ -225,15 +225,14 @@ pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, At
         FunnelError::NoStageColumn => AttributionError::NoStageColumn,
         e => AttributionError::Missing(e),
     })?;
-    let is_conversion: Box<dyn Fn(usize) -> bool + '_> = match &q.conversion {
+    // A row converts when it is the conversion event (`Some(code)`; `None`: the event is not
+    // in the file), or, for a revenue conversion, when it has revenue above 0.
+    let conversion_event: Option<Option<u32>> = match &q.conversion {
         Conversion::Event(e) if e.is_empty() => return Err(AttributionError::NoConversion),
-        Conversion::Event(e) => match table.event.code_of(e) {
-            Some(code) => Box::new(move |row| table.event.codes[row] == code),
-            None => Box::new(|_| false),
-        },
+        Conversion::Event(e) => Some(table.event.code_of(e)),
         Conversion::Revenue => {
-            let revenue = table.revenue.as_ref().ok_or(AttributionError::NoRevenueColumn)?;
-            Box::new(move |row| revenue[row] > 0.0)
+            table.revenue.as_ref().ok_or(AttributionError::NoRevenueColumn)?;
+            None
         }
     };
     // An empty value is no touch.
@@ -270,16 +269,22 @@ pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, At
             times.clear();
         };
     chunked(table.customer_count(), |c| {
-        for row in table.rows_of(c) {
+        let rows = table.rows_of(c);
+        let mut revenue = table.revenue.as_ref().map(|r| r.cursor(rows.start));
+        for row in rows {
             let code = column.codes[row];
             let ts = table.ts[row];
-            let conv = is_conversion(row);
+            let value = revenue.as_mut().and_then(|r| r.at(row));
+            let conv = match conversion_event {
+                Some(event) => event == Some(table.event.codes[row]),
+                None => value.is_some_and(|v| v > 0.0),
+            };
             if Some(code) != blank && !(conv && q.exclude_conversion_touch) {
                 touches.push(code);
                 times.push(ts);
             }
             if conv {
-                let value = table.revenue.as_ref().map(|r| r[row]).filter(|v| v.is_finite()).unwrap_or(0.0);
+                let value = value.filter(|v| v.is_finite()).unwrap_or(0.0);
                 emit(&mut touches, &mut times, ts, 1.0, value, &mut out);
             }
         }

@@ -1327,8 +1327,8 @@ pub fn compute_with(
     if let (Some(revenue), true) = (table.revenue.as_ref(), k > 0) {
         let mut sum = 0.0;
         for slot in (0..n).filter(|&s| final_hits[s * k + k - 1]) {
-            if let Some(v) = tracer.row(slot, units[found.unit(slot)].clone(), k - 1).map(|r| revenue[r]) {
-                sum += if v.is_nan() { 0.0 } else { v };
+            if let Some(v) = tracer.row(slot, units[found.unit(slot)].clone(), k - 1).and_then(|r| revenue.get(r)) {
+                sum += v;
             }
         }
         r.revenue_last_step = Some(sum);

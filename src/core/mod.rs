@@ -15,6 +15,7 @@ pub mod graph_layout;
 pub mod hot;
 pub mod identity;
 pub mod ingest;
+pub mod packed;
 pub mod paths;
 pub mod sample;
 pub mod sankey;

@@ -1119,7 +1119,7 @@ fn list_variants(table: &EventTable, q: &PathQuery, cl: &Cleaned, paths: &Paths,
             converted[k] += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
         }
         if let Some(rev) = &table.revenue {
-            revenue[k] += rev[rows.clone()].iter().filter(|v| !v.is_nan()).sum::<f64>();
+            revenue[k] += rev.sum(rows.clone());
         }
         durations[fill[k]] = paths.duration[i];
         fill[k] += 1;

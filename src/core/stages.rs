@@ -533,15 +533,17 @@ pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option
     let mut events = vec![0u64; k];
     let mut revenue = table.revenue.as_ref().map(|_| vec![0.0f64; k]);
     let mut unmapped = 0u64;
-    for (r, &s) in stages.iter().enumerate() {
+    for &s in &stages {
         if s == NONE {
             unmapped += 1;
             continue;
         }
         events[s as usize] += 1;
-        if let (Some(rev), Some(sum)) = (&table.revenue, revenue.as_mut()) {
-            if !rev[r].is_nan() {
-                sum[s as usize] += rev[r];
+    }
+    if let (Some(rev), Some(sum)) = (&table.revenue, revenue.as_mut()) {
+        for (r, v) in rev.iter() {
+            if let Some(&s) = stages.get(r).filter(|&&s| s != NONE) {
+                sum[s as usize] += v;
             }
         }
     }

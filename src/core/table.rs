@@ -7,6 +7,8 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
+pub use super::packed::{Revenue, Strings};
+
 /// A dictionary-encoded string column.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Column {
@@ -36,7 +38,7 @@ impl Column {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventTable {
     /// Customer id strings, by customer index (order of first appearance).
-    pub customers: Vec<String>,
+    pub customers: Strings,
     /// `customers.len() + 1` row offsets.
     pub offsets: Vec<u32>,
     /// Microseconds since the epoch, UTC.
@@ -44,8 +46,8 @@ pub struct EventTable {
     pub event: Column,
     pub channel: Option<Column>,
     pub stage: Option<Column>,
-    /// Revenue per row; `NaN` where the row has none.
-    pub revenue: Option<Vec<f64>>,
+    /// Revenue of the rows that have some, when a file has a revenue column.
+    pub revenue: Option<Revenue>,
     /// Session id per row (`""` where the row has none), when a file has a session column.
     pub session: Option<Column>,
     /// Further columns kept by name (`keep=`), dimensions for funnels, paths and breakdowns
@@ -267,6 +269,15 @@ impl Interner {
         self.slots = slots;
     }
 
+    /// The values, by code, in one buffer (the slots are freed first).
+    pub fn into_strings(self) -> Strings {
+        let Interner { slots, bytes, ends, .. } = self;
+        drop(slots);
+        // The arena holds whole `&str` values back to back, so it is UTF-8 and each span
+        // starts on a character boundary.
+        Strings::from_parts(String::from_utf8(bytes).expect("interned text"), ends)
+    }
+
     /// The values, by code, as the table's columns hold them (the slots are freed first).
     pub fn into_values(self) -> Vec<String> {
         let Interner { slots, bytes, ends, .. } = self;
@@ -334,6 +345,34 @@ impl Codes {
     }
 }
 
+/// Row `i` of the result is row `order[i]` of `v`. When `order` is a permutation of all
+/// rows, `v` is reordered in place, following each cycle of the permutation (a bit per row
+/// marks rows done), so the column is not held twice; otherwise the rows are gathered.
+fn permute<T: Copy>(order: &[u32], mut v: Vec<T>) -> Vec<T> {
+    if order.len() != v.len() {
+        return order.iter().map(|&r| v[r as usize]).collect();
+    }
+    let mut done = vec![0u64; v.len().div_ceil(64)];
+    for start in 0..v.len() {
+        if done[start / 64] >> (start % 64) & 1 == 1 {
+            continue;
+        }
+        let first = v[start];
+        let mut j = start;
+        loop {
+            done[j / 64] |= 1 << (j % 64);
+            let k = order[j] as usize;
+            if k == start {
+                v[j] = first;
+                break;
+            }
+            v[j] = v[k];
+            j = k;
+        }
+    }
+    v
+}
+
 /// Collects rows in file order, then clusters them by customer.
 #[derive(Debug, Default)]
 pub struct TableBuilder {
@@ -347,7 +386,7 @@ pub struct TableBuilder {
     event: Codes,
     channel: Codes,
     stage: Codes,
-    revenue: Vec<f64>,
+    revenue: Revenue,
     session: Codes,
     /// Kept columns: names, and per column its values' interner and codes.
     attr_names: Vec<String>,
@@ -420,7 +459,7 @@ impl TableBuilder {
             self.stage.push(self.stages.intern(row.stage.unwrap_or("")));
         }
         if self.has_revenue {
-            self.revenue.push(row.revenue.unwrap_or(f64::NAN));
+            self.revenue.push(self.ts.len() - 1, row.revenue.unwrap_or(f64::NAN));
         }
     }
 
@@ -433,8 +472,11 @@ impl TableBuilder {
     /// Like [`finish`](Self::finish), also finding exact duplicates: rows of the same customer
     /// with the same time, event, channel, stage and revenue as an earlier row. Returns
     /// how many there were (dropped or kept, as asked).
-    pub fn finish_with(self, duplicates: Duplicates) -> (EventTable, u64) {
+    pub fn finish_with(mut self, duplicates: Duplicates) -> (EventTable, u64) {
         let n_cust = self.customers.len();
+        // The customers' lookup table is no longer needed: freed before the columns are sorted.
+        let customers = std::mem::take(&mut self.customers).into_strings();
+        let rows = self.cust.len();
         let mut offsets = vec![0u32; n_cust + 1];
         for &c in &self.cust {
             offsets[c as usize + 1] += 1;
@@ -449,6 +491,7 @@ impl TableBuilder {
             next[c as usize] += 1;
         }
         drop(next);
+        self.cust = Vec::new();
         let mut found = 0u64;
         // Kept rows are written over `order` itself (never ahead of the reading position).
         let mut kept = 0usize;
@@ -482,12 +525,12 @@ impl TableBuilder {
         // Each column is gathered in turn and its unsorted source freed at once, so the peak
         // holds one column twice, not the whole table.
         let TableBuilder {
-            customers,
+            customers: _,
             events,
             channels,
             stages,
             sessions,
-            cust,
+            cust: _,
             ts,
             event,
             channel,
@@ -502,17 +545,13 @@ impl TableBuilder {
             attr_values,
             attr_codes,
         } = self;
-        drop(cust);
-        fn gather<T: Copy>(order: &[u32], v: Vec<T>) -> Vec<T> {
-            order.iter().map(|&r| v[r as usize]).collect()
-        }
         let column =
             |interner: Interner, codes: Codes| Column { codes: codes.gather(&order), values: interner.into_values() };
-        let ts = gather(&order, ts);
+        let ts = permute(&order, ts);
         let event = column(events, event);
         let channel = has_channel.then(|| column(channels, channel));
         let stage = has_stage.then(|| column(stages, stage));
-        let revenue = has_revenue.then(|| gather(&order, revenue));
+        let revenue = has_revenue.then(|| revenue.gather(&order, rows));
         let session = has_session.then(|| column(sessions, session));
         let attrs = attr_names
             .into_iter()
@@ -520,17 +559,7 @@ impl TableBuilder {
             .zip(attr_codes)
             .map(|((name, values), codes)| Attr { name, column: column(values, codes) })
             .collect();
-        let table = EventTable {
-            attrs,
-            ts,
-            event,
-            channel,
-            stage,
-            revenue,
-            session,
-            customers: customers.into_values(),
-            offsets: new_offsets,
-        };
+        let table = EventTable { attrs, ts, event, channel, stage, revenue, session, customers, offsets: new_offsets };
         (table, found)
     }
 
@@ -545,9 +574,6 @@ impl TableBuilder {
         if self.has_stage {
             self.stage.reserve(rows);
         }
-        if self.has_revenue {
-            self.revenue.reserve(rows);
-        }
         if self.has_session {
             self.session.reserve(rows);
         }
@@ -561,7 +587,7 @@ impl TableBuilder {
             && self.event.get(a) == self.event.get(b)
             && (!self.has_channel || self.channel.get(a) == self.channel.get(b))
             && (!self.has_stage || self.stage.get(a) == self.stage.get(b))
-            && (!self.has_revenue || self.revenue[a].to_bits() == self.revenue[b].to_bits())
+            && (!self.has_revenue || self.revenue.get(a).map(f64::to_bits) == self.revenue.get(b).map(f64::to_bits))
             && (!self.has_session || self.session.get(a) == self.session.get(b))
             && self.attr_codes.iter().all(|codes| codes.get(a) == codes.get(b))
     }
@@ -591,7 +617,7 @@ impl TableBuilder {
                     event: &table.event.values[table.event.codes[r] as usize],
                     channel: text(&table.channel, r).or(fallback_channel),
                     stage: text(&table.stage, r),
-                    revenue: table.revenue.as_ref().map(|v| v[r]).filter(|v| !v.is_nan()),
+                    revenue: table.revenue.as_ref().and_then(|v| v.get(r)),
                 };
                 self.push_with_session(row, text(&table.session, r));
                 for (i, col) in attrs.iter().enumerate() {
@@ -727,7 +753,7 @@ impl TableBuilder {
     /// a file read in another worker crosses to the one that joins the parts this way).
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer(Vec::with_capacity(self.len() * 24 + 1024));
-        w.0.extend_from_slice(b"TPB1");
+        w.0.extend_from_slice(b"TPB2");
         for flag in [self.has_channel, self.has_stage, self.has_revenue, self.has_session] {
             w.u8(u8::from(flag));
         }
@@ -746,8 +772,11 @@ impl TableBuilder {
         w.0.extend(self.cust.iter().flat_map(|x| x.to_le_bytes()));
         w.len(self.ts.len());
         w.0.extend(self.ts.iter().flat_map(|x| x.to_le_bytes()));
-        w.len(self.revenue.len());
-        w.0.extend(self.revenue.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+        let (revenue_rows, revenue) = self.revenue.parts();
+        w.len(revenue_rows.len());
+        w.0.extend(revenue_rows.iter().flat_map(|x| x.to_le_bytes()));
+        w.len(revenue.len());
+        w.0.extend(revenue.iter().flat_map(|x| x.to_bits().to_le_bytes()));
         for c in [&self.event, &self.channel, &self.stage, &self.session] {
             w.codes(c);
         }
@@ -763,7 +792,7 @@ impl TableBuilder {
     /// the other builder has other columns; damaged bytes may leave some rows added.
     pub fn append_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
         let mut r = Reader { b: bytes };
-        if r.take(4)? != b"TPB1" {
+        if r.take(4)? != b"TPB2" {
             return Err("not a part of a table".into());
         }
         let flags = [r.u8()? != 0, r.u8()? != 0, r.u8()? != 0, r.u8()? != 0];
@@ -801,8 +830,15 @@ impl TableBuilder {
             self.cust.push(*customers.get(code).ok_or("a part's customer is out of range")?);
         }
         self.ts.extend(r.words(rows)?.map(i64::from_le_bytes));
-        let revenue_rows = if self.has_revenue { rows } else { 0 };
-        self.revenue.extend(r.words(revenue_rows)?.map(|w| f64::from_bits(u64::from_le_bytes(w))));
+        let listed = r.len()?;
+        if listed > rows {
+            return Err("a part lists more revenue rows than it has".into());
+        }
+        let revenue_rows = r.take(listed * 4)?;
+        let values = r.words(listed)?.map(|w| f64::from_bits(u64::from_le_bytes(w)));
+        let at = self.ts.len() - rows;
+        let listed_rows = revenue_rows.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap()));
+        self.revenue.extend(at, listed_rows.zip(values))?;
         let used = |on: bool| if on { rows } else { 0 };
         r.codes(rows, &events, &mut self.event)?;
         r.codes(used(self.has_channel), &channels, &mut self.channel)?;
@@ -878,6 +914,24 @@ pub(crate) fn table_of(rows: &[(&str, i64, &str)]) -> EventTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permute_reorders_in_place_or_gathers() {
+        let mut rng = crate::core::test_rng::XorShift(7);
+        for n in [0usize, 1, 2, 63, 64, 65, 300] {
+            let v: Vec<i64> = (0..n as i64).map(|x| x * 10 + 3).collect();
+            // A random permutation (Fisher–Yates), and one that drops every third row.
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            for i in (1..n).rev() {
+                order.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            let want: Vec<i64> = order.iter().map(|&r| r as i64 * 10 + 3).collect();
+            assert_eq!(permute(&order, v.clone()), want, "n = {n}");
+            let part: Vec<u32> = order.iter().copied().filter(|r| r % 3 != 0).collect();
+            let want: Vec<i64> = part.iter().map(|&r| r as i64 * 10 + 3).collect();
+            assert_eq!(permute(&part, v), want, "n = {n}, rows dropped");
+        }
+    }
 
     fn row<'a>(c: &'a str, ts: i64, e: &'a str) -> RowRef<'a> {
         RowRef { customer: c, ts, event: e, channel: None, stage: None, revenue: None }
@@ -956,7 +1010,7 @@ mod tests {
         // Time order; the tie at 10 keeps file order (web before calls).
         assert_eq!(a, vec![(7, "call", "call center"), (10, "visit", "seo"), (10, "call", "call center")]);
         let rev = t.revenue.as_ref().unwrap();
-        assert!(rev[0].is_nan() && rev[1].is_nan() && rev[2] == 3.0);
+        assert_eq!(rev.iter().collect::<Vec<_>>(), vec![(2, 3.0)]);
         // A single file without channels stays without channels.
         assert!(merge(&[Part { table: &calls, label: "calls" }]).channel.is_none());
     }
