@@ -22,7 +22,7 @@ fn load(name: &str, text: &str, keep: Option<&[&str]>) -> EventTable {
 /// The values of kept column `name`, row by row (table order).
 fn attr(t: &EventTable, name: &str) -> Vec<String> {
     let c = t.attr(name).unwrap_or_else(|| panic!("no kept column {name}"));
-    c.codes.iter().map(|&code| c.values[code as usize].clone()).collect()
+    c.codes.iter().map(|code| c.values[code as usize].clone()).collect()
 }
 
 const SHOP: &str = "user,ts,event,channel,Country,plan,notes\n\
@@ -298,7 +298,7 @@ fn mixed_steps_match_the_brute_force_on_random_tables() {
                     Some(("device", v)) => (&dev, vec![v.to_string()]),
                     _ => (&ev, s.split('|').map(String::from).collect()),
                 };
-                Box::new(move |r| want.iter().any(|w| *w == col.values[col.codes[r] as usize]))
+                Box::new(move |r| want.iter().any(|w| *w == col.value(r)))
             })
             .collect();
         let window = [None, Some(3), Some(8)][rng.below(3)];

@@ -30,8 +30,7 @@ fn brute(table: &EventTable, by: &Dimension, steps: &[String], window: Option<i6
     let col = by.column(table).expect("column present");
     let mut reached = vec![0u64; steps.len()];
     for c in 0..table.customer_count() {
-        let seq: Vec<(i64, &str)> =
-            table.rows_of(c).map(|r| (table.ts[r], col.values[col.codes[r] as usize].as_str())).collect();
+        let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts[r], col.value(r))).collect();
         let mut best = 0;
         for p0 in 0..seq.len() {
             if steps.is_empty() || seq[p0].1 != steps[0] {
@@ -229,7 +228,7 @@ fn brute_strict(table: &EventTable, steps: &[String], window: Option<i64>) -> Ve
     let mut reached = vec![0u64; steps.len()];
     for c in 0..table.customer_count() {
         let rows: Vec<usize> = table.rows_of(c).collect();
-        let name = |r: usize| table.event.values[table.event.codes[r] as usize].as_str();
+        let name = |r: usize| table.event.value(r);
         let mut best = 0;
         for s in 0..rows.len() {
             let mut d = 0;
@@ -402,10 +401,7 @@ fn brute_hits(
     let opt: Vec<bool> = (0..steps.len()).map(|j| j > 0 && optional.contains(&j)).collect();
     (0..table.customer_count())
         .map(|c| {
-            let seq: Vec<(i64, &str)> = table
-                .rows_of(c)
-                .map(|r| (table.ts[r], table.event.values[table.event.codes[r] as usize].as_str()))
-                .collect();
+            let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts[r], table.event.value(r))).collect();
             (0..steps.len())
                 .map(|j| search(&seq, steps, &opt, exclusions, window, strict, j, &mut Vec::new()))
                 .collect()
@@ -486,7 +482,7 @@ fn brute_any(table: &EventTable, steps: &[String], window: Option<i64>) -> Vec<u
             let events: Vec<&str> = rows
                 .iter()
                 .filter(|&&m| m >= l && window.is_none_or(|w| table.ts[m] - table.ts[l] <= w))
-                .map(|&m| table.event.values[table.event.codes[m] as usize].as_str())
+                .map(|&m| table.event.value(m))
                 .collect();
             while best < steps.len() && assign(&steps[..best + 1], 0, &events, &mut vec![false; events.len()]) {
                 best += 1;
@@ -971,7 +967,7 @@ fn counting_sessions_matches_the_brute_force_on_split_customers() {
                 if i > 0 && table.ts[r] - table.ts[rows[i - 1]] > gap as i64 * 1_000_000 {
                     session += 1;
                 }
-                let e = table.event.values[table.event.codes[r] as usize].clone();
+                let e = table.event.value(r).to_string();
                 split.push((format!("{}#{session}", &table.customers[c]), table.ts[r], e, String::new()));
             }
         }
@@ -1274,10 +1270,7 @@ fn brute_totals(table: &EventTable, steps: &[String], window: Option<i64>) -> Ve
     };
     let mut reached = vec![0u64; k];
     for c in 0..table.customer_count() {
-        let seq: Vec<(i64, &str)> = table
-            .rows_of(c)
-            .map(|r| (table.ts[r], table.event.values[table.event.codes[r] as usize].as_str()))
-            .collect();
+        let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts[r], table.event.value(r))).collect();
         let mut from = 0;
         loop {
             match (from..seq.len()).find(|&r| depth(&seq[from..=r]) == k) {
@@ -1400,7 +1393,7 @@ fn column_sessions_match_the_brute_force() {
                     }
                     id = next;
                 }
-                let e = plain.event.values[plain.event.codes[r] as usize].clone();
+                let e = plain.event.value(r).to_string();
                 if id.is_empty() {
                     // Events without an id: a new session after a gap over `gap` seconds.
                     if prev_empty_ts.is_some_and(|p| plain.ts[r] - p > gap * 1_000_000) || !label.starts_with('~') {

@@ -60,8 +60,7 @@ fn an_identity_map_file_links_ids_across_silos() {
     customers.sort();
     assert_eq!(customers, ["alice", "bob", "kiosk"]);
     let alice = stitched.customers.iter().position(|c| c == "alice").unwrap();
-    let events: Vec<&str> =
-        stitched.rows_of(alice).map(|r| stitched.event.values[stitched.event.codes[r] as usize].as_str()).collect();
+    let events: Vec<&str> = stitched.rows_of(alice).map(|r| stitched.event.value(r)).collect();
     assert_eq!(events, ["visit", "purchase"]);
     let _: HashMap<String, String> = ids;
 }
@@ -117,7 +116,7 @@ fn a_chosen_pair_of_columns_links_ids() {
     assert_eq!(customers, ["alice@x.com", "bob@x.com", "c3", "carol@x.com", "shared"]);
     let events = |who: &str| -> Vec<String> {
         let c = st.customers.iter().position(|x| x == who).unwrap();
-        st.rows_of(c).map(|r| st.event.values[st.event.codes[r] as usize].clone()).collect()
+        st.rows_of(c).map(|r| st.event.value(r).to_string()).collect()
     };
     assert_eq!(events("alice@x.com"), ["visit", "login"]);
     assert_eq!(events("bob@x.com"), ["visit", "purchase", "visit"]);

@@ -50,8 +50,8 @@ fn rows(t: &EventTable) -> Vec<(String, i64, String, Option<String>)> {
     let mut out = Vec::new();
     for c in 0..t.customer_count() {
         for r in t.rows_of(c) {
-            let ev = t.event.values[t.event.codes[r] as usize].clone();
-            let ch = t.channel.as_ref().map(|col| col.values[col.codes[r] as usize].clone());
+            let ev = t.event.value(r).to_string();
+            let ch = t.channel.as_ref().map(|col| col.value(r).to_string());
             out.push((t.customers[c].to_string(), t.ts[r], ev, ch));
         }
     }

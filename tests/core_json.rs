@@ -25,8 +25,8 @@ fn rows(t: &EventTable) -> Vec<(String, i64, String, Option<String>)> {
             out.push((
                 t.customers[c].to_string(),
                 t.ts[r],
-                t.event.values[t.event.codes[r] as usize].clone(),
-                t.channel.as_ref().map(|ch| ch.values[ch.codes[r] as usize].clone()),
+                t.event.value(r).to_string(),
+                t.channel.as_ref().map(|ch| ch.value(r).to_string()),
             ));
         }
     }

@@ -61,10 +61,10 @@ fn journeys(t: &EventTable) -> Vec<(String, Vec<String>)> {
     (0..t.customer_count())
         .map(|c| {
             let rows = t.rows_of(c).map(|r| {
-                let event = &t.event.values[t.event.codes[r] as usize];
+                let event = t.event.value(r);
                 match &t.channel {
-                    Some(ch) => format!("{event}@{}", ch.values[ch.codes[r] as usize]),
-                    None => event.clone(),
+                    Some(ch) => format!("{event}@{}", ch.value(r)),
+                    None => event.to_string(),
                 }
             });
             (t.customers[c].to_string(), rows.collect())
@@ -93,7 +93,7 @@ fn revenues(t: &EventTable) -> Vec<(String, String, f64)> {
     let mut out = Vec::new();
     for c in 0..t.customer_count() {
         for (r, v) in rev.within(t.rows_of(c)) {
-            out.push((t.customers[c].to_string(), t.event.values[t.event.codes[r] as usize].clone(), v));
+            out.push((t.customers[c].to_string(), t.event.value(r).to_string(), v));
         }
     }
     out

@@ -40,7 +40,7 @@ fn files_from_different_silos_merge_into_one_journey() {
     assert_eq!(t.customers, vec!["v1", "v2", "v3"]);
     assert_eq!(t.offsets, vec![0, 2, 3, 4]);
     let ch = t.channel.as_ref().unwrap();
-    let names: Vec<&str> = ch.codes.iter().map(|&k| ch.values[k as usize].as_str()).collect();
+    let names: Vec<&str> = ch.codes.iter().map(|k| ch.values[k as usize].as_str()).collect();
     assert_eq!(names, vec!["google", "call center", "email", "call center"]);
 }
 

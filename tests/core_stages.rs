@@ -378,7 +378,7 @@ fn brute(t: &EventTable, stage_of: impl Fn(usize) -> Option<usize>, k: usize) ->
                 b.times[i].push(t.ts[r] - t.ts[first]);
             }
             if i < transitions {
-                let ch = t.channel.as_ref().map_or("", |col| col.values[col.codes[first] as usize].as_str());
+                let ch = t.channel.as_ref().map_or("", |col| col.value(first));
                 let name = if ch.is_empty() { "(none)".to_string() } else { ch.to_string() };
                 let e = b.segments.entry(name).or_insert_with(|| (vec![0; transitions], vec![0; transitions]));
                 e.0[i] += 1;
@@ -484,8 +484,8 @@ fn random_tables_and_rules_against_a_brute_force() {
         let model = StageModel { stages: stages.clone(), rules: rules.clone() };
         let r = compute(&t, &model);
         let stage_of = |row: usize| -> Option<usize> {
-            let event = t.event.values[t.event.codes[row] as usize].as_str();
-            let channel = t.channel.as_ref().map(|col| col.values[col.codes[row] as usize].as_str());
+            let event = t.event.value(row);
+            let channel = t.channel.as_ref().map(|col| col.value(row));
             for ru in &rules {
                 let target =
                     if ru.stage.is_empty() { Some(None) } else { stages.iter().position(|s| *s == ru.stage).map(Some) };
@@ -510,7 +510,7 @@ fn random_tables_and_rules_against_a_brute_force() {
 fn the_sample_against_a_brute_force() {
     let t = common::sample_table(true);
     let r = compute(&t, &StageModel::default());
-    check_against_brute(&t, &r, |row| sample_stage(&t.event.values[t.event.codes[row] as usize]));
+    check_against_brute(&t, &r, |row| sample_stage(t.event.value(row)));
     assert_eq!(r.unmapped_events, 0, "every sample event has a keyword stage");
     assert_eq!(r.by_channel.len(), 6, "ten channels: the top five and (other)");
     assert_eq!(r.by_channel[5].channel, "(other)");
@@ -526,7 +526,7 @@ fn the_sample_with_its_stage_column_against_a_brute_force() {
     let r = compute(&t, &StageModel::default());
     assert!(r.uses_stage_column);
     let col = t.stage.as_ref().unwrap();
-    let stage_of = |row: usize| DEFAULT_STAGES.iter().position(|s| *s == col.values[col.codes[row] as usize]);
+    let stage_of = |row: usize| DEFAULT_STAGES.iter().position(|s| *s == col.value(row));
     check_against_brute(&t, &r, stage_of);
     let cart = r.values.iter().find(|v| v.value == "add_to_cart").unwrap();
     assert_eq!((cart.stage.as_deref(), cart.source), (Some("purchase"), Source::Data));

@@ -272,11 +272,11 @@ pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, At
         let rows = table.rows_of(c);
         let mut revenue = table.revenue.as_ref().map(|r| r.cursor(rows.start));
         for row in rows {
-            let code = column.codes[row];
+            let code = column.code(row);
             let ts = table.ts[row];
             let value = revenue.as_mut().and_then(|r| r.at(row));
             let conv = match conversion_event {
-                Some(event) => event == Some(table.event.codes[row]),
+                Some(event) => event == Some(table.event.code(row)),
                 None => value.is_some_and(|v| v > 0.0),
             };
             if Some(code) != blank && !(conv && q.exclude_conversion_touch) {

@@ -127,7 +127,7 @@ fn per_unit(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<PerU
             });
         } else {
             let row = tracer.row(u, rows.clone(), step);
-            let next_row = row.and_then(|r| (r + 1..rows.end).find(|&n| !tracer.st.is(column.codes[n], step)));
+            let next_row = row.and_then(|r| (r + 1..rows.end).find(|&n| !tracer.st.is(column.code(n), step)));
             out.push(UnitInsight { unit: u, continued: false, step_row: row, next_row, between: None });
         }
     }
@@ -135,7 +135,7 @@ fn per_unit(table: &EventTable, query: &FunnelQuery, step: usize) -> Result<PerU
 }
 
 fn value(column: &Column, row: usize) -> &str {
-    &column.values[column.codes[row] as usize]
+    column.value(row)
 }
 
 /// Sorted by units (most first, ties by value), the top [`TOP_VALUES`], the rest summed into

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::hot::chunked;
+use super::packed::with_codes;
 use super::sort::{percentiles, sort_by};
 use super::table::{Column, EventTable};
 use super::time::{civil_from_days, Duration};
@@ -481,7 +482,7 @@ impl Tracer<'_> {
         self.found
             .chain_row(slot, j)
             .or_else(|| trace(table, column, st, &chain_to(self.query, j), rows.clone(), self.window)?.last().copied())
-            .or_else(|| rows.clone().find(|&r| st.is(column.codes[r], j)))
+            .or_else(|| rows.clone().find(|&r| st.is(column.code(r), j)))
     }
 }
 
@@ -501,7 +502,7 @@ enum SegKey {
 fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool], by: Breakdown) -> Vec<SegmentRow> {
     let k = tracer.query.steps.len();
     let empty = seg.code_of("");
-    let value = |r: Option<usize>| match r.map(|r| seg.codes[r]) {
+    let value = |r: Option<usize>| match r.map(|r| seg.code(r)) {
         Some(c) if Some(c) != empty => SegKey::Value(c),
         _ => SegKey::NoValue,
     };
@@ -510,7 +511,7 @@ fn segments(tracer: &Tracer, units: &[Range<usize>], seg: &Column, hits: &[bool]
     let mut slot = vec![u32::MAX; nv + 2];
     let mut per: Vec<(SegKey, Vec<u64>)> = Vec::new();
     for (rows, s) in units.iter().zip(tracer.found.slot_of_units(units.len())) {
-        let has = |r: &usize| Some(seg.codes[*r]) != empty;
+        let has = |r: &usize| Some(seg.code(*r)) != empty;
         let reached = s.map(|s| &hits[s * k..s * k + k]);
         let key = match (by.at, reached) {
             (SegmentAt::First, _) => value(rows.clone().find(has)),
@@ -976,8 +977,7 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
     }
     sort_by(&mut rows, &|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.start.cmp(&b.2.start)));
     let field = |s: &str| super::attribution::csv_field(s);
-    let text =
-        |c: &Option<Column>, r: usize| c.as_ref().map_or(String::new(), |c| field(&c.values[c.codes[r] as usize]));
+    let text = |c: &Option<Column>, r: usize| c.as_ref().map_or(String::new(), |c| field(c.value(r)));
     let mut out = String::from(
         "customer_id,unit_start,furthest_step,furthest_step_label,next_step,converted,last_channel,last_event,last_seen\n",
     );
@@ -993,7 +993,7 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
             next,
             u8::from(furthest + 1 == k),
             text(&table.channel, last),
-            field(&table.event.values[table.event.codes[last] as usize]),
+            field(table.event.value(last)),
             super::time::format_timestamp(table.ts[last]),
         ));
     }
@@ -1102,7 +1102,7 @@ pub(crate) fn matched<'t, 'q>(
     for r in 0..table.len() {
         let mut key = 0u64;
         for ((col, _), (ids, &base)) in groups.iter().zip(group_ids.iter().zip(&radix)) {
-            key = key * base + ids[col.codes[r] as usize];
+            key = key * base + ids[col.code(r) as usize];
         }
         let code = *keys.entry(key).or_insert_with(|| {
             key_list.push(key);
@@ -1129,7 +1129,7 @@ pub(crate) fn matched<'t, 'q>(
     }
     let mut q = query.clone();
     rewrite(&mut q, &texts.iter().map(|names| names.join("|")).collect::<Vec<_>>());
-    Ok((Cow::Owned(Column { values, codes }), Cow::Owned(q)))
+    Ok((Cow::Owned(Column { values, codes: codes.into() }), Cow::Owned(q)))
 }
 
 /// What the funnels of one table with the same steps and exclusions (the same texts, on the
@@ -1176,7 +1176,7 @@ impl FunnelIndex {
         chunked(table.customer_count(), |c| {
             let before = rows.len();
             for r in table.rows_of(c) {
-                let code = column.codes[r];
+                let code = column.code(r);
                 if wanted[code as usize] {
                     rows.push(r as u32);
                     codes.push(code);
@@ -1396,7 +1396,7 @@ fn over_time(
     }
     let mut by_period: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
     for slot in (0..found.slots()).filter(|&s| found.reaches(s, 0)) {
-        if let Some(row) = units[found.unit(slot)].clone().find(|&r| is_first[column.codes[r] as usize]) {
+        if let Some(row) = units[found.unit(slot)].clone().find(|&r| is_first[column.code(r) as usize]) {
             let day = table.ts[row].div_euclid(86_400_000_000);
             let e = by_period.entry(trend.index(day)).or_default();
             e.0 += 1;
@@ -1626,8 +1626,8 @@ fn chain_scan(
     start.fill(NONE);
     let mut depth = 0;
     let first = rows.start;
-    let (codes, ts) = (&column.codes[rows.clone()], &table.ts[rows]);
-    for (i, (&code, &t)) in codes.iter().zip(ts).enumerate() {
+    let (codes, ts) = (column.codes.range(rows.clone()), &table.ts[rows]);
+    for (i, (code, &t)) in codes.zip(ts).enumerate() {
         for &j in st.of(code) {
             let p = pos[j as usize];
             if p == 0 {
@@ -1697,8 +1697,8 @@ impl ChainState {
 /// returns the depth reached (`m` steps).
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn masked_scan(
-    codes: &[u32],
+fn masked_scan<C: Copy + Into<u32>>(
+    codes: &[C],
     at: impl Fn(usize) -> (i64, u32),
     masks: &StepMasks,
     m: usize,
@@ -1710,7 +1710,7 @@ fn masked_scan(
     start[..m].fill(NONE);
     let mut depth = 0;
     for (i, &code) in codes.iter().enumerate() {
-        let mut mask = masks.0[code as usize];
+        let mut mask = masks.0[code.into() as usize];
         if mask == 0 {
             continue;
         }
@@ -1783,9 +1783,9 @@ fn masked_run(
             }
             None => {
                 let rows = units[slot].clone();
-                let (codes, first) = (&column.codes[rows.clone()], rows.start);
+                let first = rows.start;
                 let at = |i: usize| (ts[first + i], (first + i) as u32);
-                masked_scan(codes, at, masks, k, &mut state, window, stop)
+                with_codes!(&column.codes, |v| masked_scan(&v[rows.clone()], at, masks, k, &mut state, window, stop))
             }
         };
         // The slot's depth, chain and times, straight from the scan's state.
@@ -1907,7 +1907,7 @@ fn tracked_scan(
     best.clear();
     let mut depth = 0usize;
     for row in rows {
-        let code = column.codes[row];
+        let code = column.code(row);
         let steps = matches.of(code);
         let t = table.ts[row];
         for &j in steps {
@@ -2065,7 +2065,7 @@ fn strict_reach(
     window: i64,
 ) -> Vec<bool> {
     let k = optional.len();
-    let is_step = |row: usize, j: usize| matches[column.codes[row] as usize].contains(&j);
+    let is_step = |row: usize, j: usize| matches[column.code(row) as usize].contains(&j);
     let mut hit = vec![false; k];
     let (mut live, mut next) = (vec![false; k], vec![false; k]);
     for first in rows.clone() {
@@ -2156,9 +2156,9 @@ fn any_order_depth(
     let mut best = 0;
     let mut left = rows.start;
     for right in rows.clone() {
-        *counts.entry(column.codes[right]).or_insert(0) += 1;
+        *counts.entry(column.code(right)).or_insert(0) += 1;
         while table.ts[right].saturating_sub(table.ts[left]) > window {
-            if let Some(n) = counts.get_mut(&column.codes[left]) {
+            if let Some(n) = counts.get_mut(&column.code(left)) {
                 *n -= 1;
             }
             left += 1;

@@ -1,6 +1,7 @@
-//! Compact columns of the event table: strings kept back to back in one buffer, and revenue
-//! kept only for the rows that have some (a few per cent of rows in most files). Both keep
-//! the table's resident bytes per event down; the table's memory is the engine's.
+//! Compact columns of the event table: strings kept back to back in one buffer, codes one
+//! or two bytes wide when their dictionary is small enough, and revenue kept only for the
+//! rows that have some (a few per cent of rows in most files). They keep the table's
+//! resident bytes per event down; the table's memory is the engine's.
 
 use std::fmt;
 use std::ops::{Index, Range};
@@ -96,6 +97,151 @@ impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Strings {
 impl<S: AsRef<str>> PartialEq<Vec<S>> for Strings {
     fn eq(&self, other: &Vec<S>) -> bool {
         *self == other[..]
+    }
+}
+
+/// A column's codes, each as wide as the column's dictionary needs: one byte for up to 256
+/// values (channels, stages), two for up to 65,536 (events, most kept columns), four beyond.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes::U8(Vec::new())
+    }
+}
+
+/// Runs `$body` with `$v` bound to the codes' vector of their width (so generic code over
+/// `C: Copy + Into<u32>` runs on each width without a test per code).
+macro_rules! with_codes {
+    ($codes:expr, |$v:ident| $body:expr) => {
+        match $codes {
+            $crate::core::packed::Codes::U8($v) => $body,
+            $crate::core::packed::Codes::U16($v) => $body,
+            $crate::core::packed::Codes::U32($v) => $body,
+        }
+    };
+}
+pub(crate) use with_codes;
+
+impl Codes {
+    /// Codes of a dictionary of `values` values, `code(i)` for `i` in `0..len`, in the
+    /// narrowest width that holds them.
+    pub fn build(values: usize, len: usize, code: impl Fn(usize) -> u32) -> Codes {
+        if values <= 1 << 8 {
+            Codes::U8((0..len).map(|i| code(i) as u8).collect())
+        } else if values <= 1 << 16 {
+            Codes::U16((0..len).map(|i| code(i) as u16).collect())
+        } else {
+            Codes::U32((0..len).map(code).collect())
+        }
+    }
+
+    /// The code of row `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            Codes::U8(v) => u32::from(v[i]),
+            Codes::U16(v) => u32::from(v[i]),
+            Codes::U32(v) => v[i],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        with_codes!(self, |v| v.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes per code.
+    pub fn width(&self) -> usize {
+        match self {
+            Codes::U8(_) => 1,
+            Codes::U16(_) => 2,
+            Codes::U32(_) => 4,
+        }
+    }
+
+    /// Adds a code, widening the column when the code needs more bytes (a column being
+    /// built starts one byte wide).
+    pub fn push(&mut self, code: u32) {
+        fn widen<A: Copy + Into<u32>, B: TryFrom<u32>>(v: &[A], extra: usize) -> Vec<B> {
+            let mut out = Vec::with_capacity(v.len() + extra);
+            out.extend(v.iter().filter_map(|&c| B::try_from(c.into()).ok()));
+            out
+        }
+        match self {
+            Codes::U8(v) => match u8::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    *self = Codes::U16(widen(v, v.capacity() - v.len()));
+                    self.push(code);
+                }
+            },
+            Codes::U16(v) => match u16::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    *self = Codes::U32(widen(v, v.capacity() - v.len()));
+                    self.push(code);
+                }
+            },
+            Codes::U32(v) => v.push(code),
+        }
+    }
+
+    pub fn reserve(&mut self, more: usize) {
+        with_codes!(self, |v| v.reserve(more))
+    }
+
+    /// The codes of rows `order`, in that order (row `i` of the result is row `order[i]`).
+    pub fn gather(&self, order: &[u32]) -> Codes {
+        match self {
+            Codes::U8(v) => Codes::U8(order.iter().map(|&r| v[r as usize]).collect()),
+            Codes::U16(v) => Codes::U16(order.iter().map(|&r| v[r as usize]).collect()),
+            Codes::U32(v) => Codes::U32(order.iter().map(|&r| v[r as usize]).collect()),
+        }
+    }
+
+    /// The codes of rows `rows`.
+    pub fn range(&self, rows: Range<usize>) -> impl ExactSizeIterator<Item = u32> + Clone + '_ {
+        (rows.start..rows.end).map(|i| self.get(i))
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = u32> + Clone + '_ {
+        self.range(0..self.len())
+    }
+
+    pub fn to_vec(&self) -> Vec<u32> {
+        self.iter().collect()
+    }
+}
+
+impl From<Vec<u32>> for Codes {
+    /// Narrows codes to the width their largest code needs.
+    fn from(v: Vec<u32>) -> Codes {
+        let values = v.iter().max().map_or(0, |&m| m as usize + 1);
+        if values > 1 << 16 {
+            return Codes::U32(v);
+        }
+        Codes::build(values, v.len(), |i| v[i])
+    }
+}
+
+impl fmt::Debug for Codes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq<Vec<u32>> for Codes {
+    fn eq(&self, other: &Vec<u32>) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter().copied())
     }
 }
 
@@ -240,6 +386,35 @@ mod tests {
         assert_ne!(s, vec!["bob", ""]);
         assert_eq!(format!("{s:?}"), r#"["bob", "", "ann é"]"#);
         assert!(Strings::default().is_empty());
+    }
+
+    #[test]
+    fn codes_take_the_narrowest_width() {
+        for (values, width) in [(0, 1), (1, 1), (256, 1), (257, 2), (65_536, 2), (65_537, 4)] {
+            let codes = Codes::build(values, 3, |i| (values.max(1) - 1 - i.min(values.max(1) - 1)) as u32);
+            assert_eq!(codes.width(), width, "{values} values");
+            let want: Vec<u32> = (0..3).map(|i| (values.max(1) - 1 - i.min(values.max(1) - 1)) as u32).collect();
+            assert_eq!(codes, want, "{values} values");
+            assert_eq!(
+                (codes.get(0), codes.len(), codes.range(1..3).collect::<Vec<_>>()),
+                (want[0], 3, want[1..].to_vec())
+            );
+        }
+        assert_eq!(Codes::from(vec![3, 255, 0]).width(), 1);
+        assert_eq!(Codes::from(vec![256]).width(), 2);
+        assert_eq!(Codes::from(vec![70_000, 1]), vec![70_000, 1]);
+        assert_eq!(Codes::from(vec![70_000]).width(), 4);
+        assert!(Codes::from(Vec::new()).is_empty());
+        // Pushed codes widen the column as they grow; gathered ones keep its width.
+        let mut c = Codes::default();
+        let pushed = [3, 255, 256, 7, 65_535, 65_536, 0];
+        for (i, &code) in pushed.iter().enumerate() {
+            c.push(code);
+            assert_eq!(c, pushed[..=i].to_vec());
+            assert_eq!(c.width(), [1, 1, 2, 2, 2, 4, 4][i]);
+        }
+        assert_eq!(c.gather(&[6, 0, 5]), vec![0, 3, 65_536]);
+        assert_eq!(Codes::from(vec![9, 8]).gather(&[1, 1, 0]), vec![8, 8, 9]);
     }
 
     #[test]

@@ -29,7 +29,7 @@ fn value_counts(column: &Column) -> Vec<u64> {
     let mut counts = vec![0u64; column.values.len()];
     let codes = &column.codes;
     chunked(codes.len().div_ceil(64), |k| {
-        for &c in &codes[k * 64..codes.len().min(k * 64 + 64)] {
+        for c in codes.range(k * 64..codes.len().min(k * 64 + 64)) {
             counts[c as usize] += 1;
         }
     });
@@ -108,13 +108,13 @@ fn step_column<'a>(table: &'a EventTable, q: &PathQuery) -> Result<Cow<'a, Colum
     let mut values: Vec<String> = Vec::new();
     let mut codes = Vec::with_capacity(column.codes.len());
     chunked(column.codes.len(), |r| {
-        let (c, e) = (column.codes[r], table.event.codes[r]);
+        let (c, e) = (column.code(r), table.event.code(r));
         codes.push(*index.entry((c, e)).or_insert_with(|| {
             values.push(format!("{}{COMBINED}{}", column.values[c as usize], table.event.values[e as usize]));
             values.len() as u32 - 1
         }));
     });
-    Ok(Cow::Owned(Column { values, codes }))
+    Ok(Cow::Owned(Column { values, codes: codes.into() }))
 }
 
 /// Reads a `YYYY-MM-DD` date as days since 1970-01-01.
@@ -609,7 +609,7 @@ fn journeys(table: &EventTable, q: &PathQuery, conv: Option<u32>) -> Vec<(usize,
         }
         let mut start = rows.start;
         for r in rows.clone() {
-            if grain == Grain::Conversion && conv == Some(table.event.codes[r]) {
+            if grain == Grain::Conversion && conv == Some(table.event.code(r)) {
                 out.push((c, start..r + 1));
                 start = r + 1;
             }
@@ -665,24 +665,26 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     let mut take = |c: usize, rows: std::ops::Range<usize>| {
         if let Some(want) = touched.flatten() {
             if touch_memo.0 != c {
-                touch_memo = (c, dated_rows(table, c, q).any(|r| cl.map[codes[r] as usize] == want));
+                touch_memo = (c, dated_rows(table, c, q).any(|r| cl.map[codes.get(r) as usize] == want));
             }
             if !touch_memo.1 {
                 return;
             }
         }
         if let Some(want) = q.converted {
-            let did = conv.is_some_and(|code| rows.clone().any(|r| table.event.codes[r] == code));
+            let did = conv.is_some_and(|code| rows.clone().any(|r| table.event.code(r) == code));
             if did != want {
                 return;
             }
         }
         let start = match from.flatten() {
             None => rows.start,
-            Some(a) => match rows.clone().find(|&r| cl.map[codes[r] as usize] == a && !cl.hidden[codes[r] as usize]) {
-                Some(r) => r,
-                None => return,
-            },
+            Some(a) => {
+                match rows.clone().find(|&r| cl.map[codes.get(r) as usize] == a && !cl.hidden[codes.get(r) as usize]) {
+                    Some(r) => r,
+                    None => return,
+                }
+            }
         };
         let begin = step_codes.len();
         let mut end = rows.end;
@@ -692,7 +694,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
         // The path's first touch, and the last touch of the step last written.
         let (mut first_t, mut last_t) = (0i64, 0i64);
         let span = start..rows.end;
-        for (r, (&raw, &t)) in span.clone().zip(codes[span.clone()].iter().zip(&table.ts[span])) {
+        for (r, (raw, &t)) in span.clone().zip(codes.range(span.clone()).zip(&table.ts[span])) {
             let v = step_code[raw as usize];
             if v == HIDDEN {
                 continue;
@@ -1116,7 +1118,7 @@ fn list_variants(table: &EventTable, q: &PathQuery, cl: &Cleaned, paths: &Paths,
         if let Some(code) = conv_code {
             // A customer converts at any time; a session or journey only within itself.
             let scope = if q.grain == Grain::Customer { table.rows_of(c) } else { rows.clone() };
-            converted[k] += u64::from(scope.into_iter().any(|r| table.event.codes[r] == code));
+            converted[k] += u64::from(scope.into_iter().any(|r| table.event.code(r) == code));
         }
         if let Some(rev) = &table.revenue {
             revenue[k] += rev.sum(rows.clone());

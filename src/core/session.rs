@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use std::ops::Range;
 
-use super::table::EventTable;
+use super::table::{Codes, EventTable};
 
 /// Where sessions come from (`sessions=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ impl SessionSource {
 pub struct Sessions<'t> {
     ts: &'t [i64],
     /// Session codes, and the code of the empty id.
-    ids: Option<(&'t [u32], Option<u32>)>,
+    ids: Option<(&'t Codes, Option<u32>)>,
     gap: i64,
     /// Per session code, its last row in the customer being split.
     last: Vec<u32>,
@@ -59,9 +59,7 @@ pub struct Sessions<'t> {
 impl<'t> Sessions<'t> {
     pub fn new(table: &'t EventTable, source: SessionSource, gap_micros: i64) -> Sessions<'t> {
         let (ids, last) = match (source.used(table), &table.session) {
-            (SessionSource::Column, Some(col)) => {
-                (Some((col.codes.as_slice(), col.code_of(""))), vec![0; col.values.len()])
-            }
+            (SessionSource::Column, Some(col)) => (Some((&col.codes, col.code_of(""))), vec![0; col.values.len()]),
             _ => (None, Vec::new()),
         };
         Sessions { ts: &table.ts, ids, gap: gap_micros, last }
@@ -89,9 +87,9 @@ impl<'t> Sessions<'t> {
             emit(start..rows.end);
             return;
         };
-        let has_id = |r: usize| Some(codes[r]) != empty;
+        let has_id = |r: usize| Some(codes.get(r)) != empty;
         for r in rows.clone().filter(|&r| has_id(r)) {
-            self.last[codes[r] as usize] = r as u32;
+            self.last[codes.get(r) as usize] = r as u32;
         }
         // `reach`: the last row of the ids seen in the current session (none: no id yet).
         let (mut start, mut reach): (usize, Option<usize>) = (rows.start, None);
@@ -107,7 +105,7 @@ impl<'t> Sessions<'t> {
                 }
             }
             if has_id(r) {
-                let end = self.last[codes[r] as usize] as usize;
+                let end = self.last[codes.get(r) as usize] as usize;
                 reach = Some(reach.map_or(end, |x| x.max(end)));
             }
         }

@@ -30,7 +30,7 @@ use super::hot::chunked;
 use super::paths::wildcard_match;
 use super::sort::percentile;
 use super::sort::sort_by;
-use super::table::{Column, EventTable};
+use super::table::{Codes, Column, EventTable};
 use super::time::format_timestamp;
 
 /// The default stage list.
@@ -297,11 +297,11 @@ fn assign_rows(
     let has_channel_rules = model.rules.iter().any(|r| r.channel);
     (0..table.len())
         .map(|r| {
-            let e = table.event.codes[r] as usize;
+            let e = table.event.code(r) as usize;
             let mut rule = event_rule[e].map(|(i, s)| (i, s, Source::Rule));
             if has_channel_rules {
                 if let Some((c, rules)) = &channel_rule {
-                    if let Some((i, s)) = rules[c.codes[r] as usize] {
+                    if let Some((i, s)) = rules[c.code(r) as usize] {
                         if rule.is_none_or(|(j, _, _)| i < j) {
                             rule = Some((i, s, Source::Channel));
                         }
@@ -313,7 +313,7 @@ fn assign_rows(
                 return s;
             }
             if let Some((c, codes)) = &data {
-                let s = codes[c.codes[r] as usize];
+                let s = codes[c.code(r) as usize];
                 if s != NONE {
                     source(r, Source::Data);
                     return s;
@@ -337,7 +337,7 @@ pub fn stage_column(table: &EventTable, model: &StageModel) -> Column {
     if stages.contains(&NONE) {
         values.push(NO_STAGE.to_string());
     }
-    let codes = stages.iter().map(|&s| if s == NONE { k } else { u32::from(s) }).collect();
+    let codes = Codes::build(values.len(), stages.len(), |r| if stages[r] == NONE { k } else { u32::from(stages[r]) });
     Column { values, codes }
 }
 
@@ -497,7 +497,7 @@ pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option
     // Per event code, the rows each source decided (in `Source` order).
     let mut sources = vec![0u64; table.event.values.len() * 5];
     let stages =
-        assign_rows(table, model, stage_column, |r, by| sources[table.event.codes[r] as usize * 5 + by as usize] += 1);
+        assign_rows(table, model, stage_column, |r, by| sources[table.event.code(r) as usize * 5 + by as usize] += 1);
     let mut customers = vec![0u64; k];
     let mut converted = vec![0u64; k];
     let mut furthest = vec![0u64; k];
@@ -522,7 +522,7 @@ pub fn compute_with(table: &EventTable, model: &StageModel, stage_column: Option
             }
             if i < transitions {
                 if let Some(c) = channel {
-                    let code = Some(c.codes[row]).filter(|&x| Some(x) != empty);
+                    let code = Some(c.code(row)).filter(|&x| Some(x) != empty);
                     let e = per.entry(code).or_insert_with(|| (vec![0; transitions], vec![0; transitions]));
                     e.0[i] += 1;
                     e.1[i] += u64::from(w.converted[i]);
@@ -630,7 +630,7 @@ fn value_stages(table: &EventTable, model: &StageModel, stages: &[u16], sources:
     // Per event code: rows per stage, unmapped last.
     let mut counts = vec![0u64; n * (k + 1)];
     for (r, &s) in stages.iter().enumerate() {
-        let e = table.event.codes[r] as usize;
+        let e = table.event.code(r) as usize;
         counts[e * (k + 1) + if s == NONE { k } else { s as usize }] += 1;
     }
     const ORDER: [Source; 5] = [Source::Rule, Source::Channel, Source::Data, Source::Keyword, Source::None];
@@ -683,10 +683,7 @@ pub fn customers_csv(table: &EventTable, model: &StageModel, stage_column: Optio
         for e in &w.entry {
             match e {
                 Some(r) => {
-                    let ch = table
-                        .channel
-                        .as_ref()
-                        .map_or(String::new(), |col| csv_field(&col.values[col.codes[*r] as usize]));
+                    let ch = table.channel.as_ref().map_or(String::new(), |col| csv_field(col.value(*r)));
                     line.push_str(&format!(",{},{}", format_timestamp(table.ts[*r]), ch));
                 }
                 None => line.push_str(",,"),

@@ -7,7 +7,8 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-pub use super::packed::{Revenue, Strings};
+use super::packed::with_codes;
+pub use super::packed::{Codes, Revenue, Strings};
 
 /// A dictionary-encoded string column.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -15,7 +16,7 @@ pub struct Column {
     /// Distinct values, in order of first appearance.
     pub values: Vec<String>,
     /// One code per row.
-    pub codes: Vec<u32>,
+    pub codes: Codes,
 }
 
 impl Column {
@@ -24,12 +25,26 @@ impl Column {
         self.values.iter().position(|v| v == value).map(|i| i as u32)
     }
 
+    /// The code of row `r`.
+    #[inline]
+    pub fn code(&self, r: usize) -> u32 {
+        self.codes.get(r)
+    }
+
+    /// The value of row `r`.
+    pub fn value(&self, r: usize) -> &str {
+        &self.values[self.code(r) as usize]
+    }
+
     /// Rows per distinct value, indexed by code.
     pub fn counts(&self) -> Vec<u64> {
-        let mut counts = vec![0u64; self.values.len()];
-        for &c in &self.codes {
-            counts[c as usize] += 1;
+        fn count<C: Copy + Into<u32>>(codes: &[C], counts: &mut [u64]) {
+            for &c in codes {
+                counts[c.into() as usize] += 1;
+            }
         }
+        let mut counts = vec![0u64; self.values.len()];
+        super::packed::with_codes!(&self.codes, |v| count(v, &mut counts));
         counts
     }
 }
@@ -291,60 +306,6 @@ impl Interner {
     }
 }
 
-/// A code column being built: two bytes a code while its dictionary has at most 65,536 values
-/// (events, channels and stages always do), four once one has more. Built columns are all
-/// `u32`; this halves the code columns held while a file is read (the peak of a load).
-#[derive(Debug)]
-enum Codes {
-    Narrow(Vec<u16>),
-    Wide(Vec<u32>),
-}
-
-impl Default for Codes {
-    fn default() -> Self {
-        Codes::Narrow(Vec::new())
-    }
-}
-
-impl Codes {
-    fn push(&mut self, code: u32) {
-        match self {
-            Codes::Narrow(v) => match u16::try_from(code) {
-                Ok(c) => v.push(c),
-                Err(_) => {
-                    let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
-                    wide.extend(v.iter().map(|&c| u32::from(c)));
-                    wide.push(code);
-                    *self = Codes::Wide(wide);
-                }
-            },
-            Codes::Wide(v) => v.push(code),
-        }
-    }
-
-    fn get(&self, row: usize) -> u32 {
-        match self {
-            Codes::Narrow(v) => u32::from(v[row]),
-            Codes::Wide(v) => v[row],
-        }
-    }
-
-    fn reserve(&mut self, rows: usize) {
-        match self {
-            Codes::Narrow(v) => v.reserve(rows),
-            Codes::Wide(v) => v.reserve(rows),
-        }
-    }
-
-    /// The codes of rows `order`, in that order.
-    fn gather(self, order: &[u32]) -> Vec<u32> {
-        match self {
-            Codes::Narrow(v) => order.iter().map(|&r| u32::from(v[r as usize])).collect(),
-            Codes::Wide(v) => order.iter().map(|&r| v[r as usize]).collect(),
-        }
-    }
-}
-
 /// Row `i` of the result is row `order[i]` of `v`. When `order` is a permutation of all
 /// rows, `v` is reordered in place, following each cycle of the permutation (a bit per row
 /// marks rows done), so the column is not held twice; otherwise the rows are gathered.
@@ -545,8 +506,10 @@ impl TableBuilder {
             attr_values,
             attr_codes,
         } = self;
-        let column =
-            |interner: Interner, codes: Codes| Column { codes: codes.gather(&order), values: interner.into_values() };
+        let column = |interner: Interner, codes: Codes| {
+            let values = interner.into_values();
+            Column { codes: codes.gather(&order), values }
+        };
         let ts = permute(&order, ts);
         let event = column(events, event);
         let channel = has_channel.then(|| column(channels, channel));
@@ -605,7 +568,7 @@ impl TableBuilder {
         id: impl Fn(&'a str) -> &'a str,
     ) {
         fn text(col: &Option<Column>, r: usize) -> Option<&str> {
-            col.as_ref().map(|c| c.values[c.codes[r] as usize].as_str())
+            col.as_ref().map(|c| c.value(r))
         }
         // Each of the builder's kept columns, from the table's column of that name.
         let attrs: Vec<Option<&Column>> = self.attr_names.iter().map(|n| table.attr(n)).collect();
@@ -614,14 +577,14 @@ impl TableBuilder {
                 let row = RowRef {
                     customer: id(&table.customers[c]),
                     ts: table.ts[r],
-                    event: &table.event.values[table.event.codes[r] as usize],
+                    event: table.event.value(r),
                     channel: text(&table.channel, r).or(fallback_channel),
                     stage: text(&table.stage, r),
                     revenue: table.revenue.as_ref().and_then(|v| v.get(r)),
                 };
                 self.push_with_session(row, text(&table.session, r));
                 for (i, col) in attrs.iter().enumerate() {
-                    self.push_attr(i, col.map_or("", |c| c.values[c.codes[r] as usize].as_str()));
+                    self.push_attr(i, col.map_or("", |c| c.value(r)));
                 }
             }
         }
@@ -657,18 +620,9 @@ impl Writer {
     }
 
     fn codes(&mut self, c: &Codes) {
-        match c {
-            Codes::Narrow(v) => {
-                self.u8(2);
-                self.len(v.len());
-                self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
-            }
-            Codes::Wide(v) => {
-                self.u8(4);
-                self.len(v.len());
-                self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
-            }
-        }
+        self.u8(c.width() as u8);
+        self.len(c.len());
+        with_codes!(c, |v| self.0.extend(v.iter().flat_map(|x| x.to_le_bytes())));
     }
 }
 
@@ -725,15 +679,15 @@ impl<'a> Reader<'a> {
     /// A code column of `rows` codes, each read through `map`.
     fn codes(&mut self, rows: usize, map: &[u32], into: &mut Codes) -> Result<(), String> {
         let width = self.u8()? as usize;
-        if self.len()? != rows || !matches!(width, 2 | 4) {
+        if self.len()? != rows || !matches!(width, 1 | 2 | 4) {
             return Err("a part's column has the wrong length".into());
         }
         into.reserve(rows);
         for c in self.take(rows * width)?.chunks_exact(width) {
-            let code = if width == 2 {
-                u32::from(u16::from_le_bytes(c.try_into().unwrap()))
-            } else {
-                u32::from_le_bytes(c.try_into().unwrap())
+            let code = match width {
+                1 => u32::from(c[0]),
+                2 => u32::from(u16::from_le_bytes(c.try_into().unwrap())),
+                _ => u32::from_le_bytes(c.try_into().unwrap()),
             };
             into.push(*map.get(code as usize).ok_or("a part's code is out of range")?);
         }
@@ -949,7 +903,7 @@ mod tests {
         assert_eq!(t.customers, vec!["bob", "ann"]);
         assert_eq!(t.offsets, vec![0, 3, 5]);
         assert_eq!(t.ts, vec![3, 5, 5, 9, 9]);
-        let names: Vec<&str> = t.event.codes.iter().map(|&c| t.event.values[c as usize].as_str()).collect();
+        let names: Vec<&str> = t.event.codes.iter().map(|c| t.event.values[c as usize].as_str()).collect();
         assert_eq!(names, vec!["b2", "b1", "b3", "a1", "a2"]);
     }
 
@@ -964,7 +918,7 @@ mod tests {
         b.push(row("a", 69_998, "e69998"));
         let (t, dups) = b.finish_with(Duplicates::Drop);
         assert_eq!((dups, t.len()), (1, 70_000));
-        let a: Vec<&str> = t.rows_of(0).map(|r| t.event.values[t.event.codes[r] as usize].as_str()).collect();
+        let a: Vec<&str> = t.rows_of(0).map(|r| t.event.value(r)).collect();
         assert_eq!(a, names.iter().step_by(2).map(String::as_str).collect::<Vec<_>>());
     }
 
@@ -1001,12 +955,7 @@ mod tests {
         let t = merge(&[Part { table: &web, label: "web" }, Part { table: &calls, label: "call center" }]);
         assert_eq!(t.customers, vec!["a", "b"]);
         let ch = t.channel.as_ref().unwrap();
-        let a: Vec<(i64, &str, &str)> = t
-            .rows_of(0)
-            .map(|r| {
-                (t.ts[r], t.event.values[t.event.codes[r] as usize].as_str(), ch.values[ch.codes[r] as usize].as_str())
-            })
-            .collect();
+        let a: Vec<(i64, &str, &str)> = t.rows_of(0).map(|r| (t.ts[r], t.event.value(r), ch.value(r))).collect();
         // Time order; the tie at 10 keeps file order (web before calls).
         assert_eq!(a, vec![(7, "call", "call center"), (10, "visit", "seo"), (10, "call", "call center")]);
         let rev = t.revenue.as_ref().unwrap();
