@@ -392,6 +392,28 @@ impl Bytes {
         }
     }
 
+    /// Calls `f` with bytes `start..end` (clamped to the size), [`PIECE`] bytes at a time;
+    /// returns how many bytes were read.
+    fn pieces<E>(
+        &self,
+        (start, end): (u64, u64),
+        buf: &mut Vec<u8>,
+        read_error: impl Fn(String) -> E,
+        mut f: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let end = end.min(self.size());
+        let start = start.min(end);
+        match self {
+            Bytes::File(file) => blob_pieces(file, (start, end), buf, read_error, f),
+            Bytes::Fetched(b) => {
+                for piece in b[start as usize..end as usize].chunks(PIECE as usize) {
+                    f(piece)?;
+                }
+                Ok(end - start)
+            }
+        }
+    }
+
     /// Bytes `start..end` (clamped to the size).
     fn read(&self, start: u64, end: u64) -> Result<Vec<u8>, String> {
         let end = end.min(self.size());
@@ -401,6 +423,38 @@ impl Bytes {
             Bytes::Fetched(b) => Ok(b[start as usize..end as usize].to_vec()),
         }
     }
+}
+
+/// Bytes handed to a loader at a time: a slice read from a file stays in the JavaScript heap and
+/// is copied into wasm memory this much at a time, so the worker's memory (which never shrinks)
+/// holds 1 MiB of the file, not a whole slice.
+const PIECE: u32 = 1 << 20;
+
+/// Reads `start..end` of a blob and calls `f` with its bytes, [`PIECE`] bytes at a time, copied
+/// into `buf`; returns how many bytes were read (worker threads only: it uses `FileReaderSync`).
+fn blob_pieces<E>(
+    blob: &Blob,
+    (start, end): (u64, u64),
+    buf: &mut Vec<u8>,
+    read_error: impl Fn(String) -> E,
+    mut f: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<u64, E> {
+    let reader = FileReaderSync::new().map_err(|e| read_error(format!("cannot read files here: {}", js_error(&e))))?;
+    let slice = blob.slice_with_f64_and_f64(start as f64, end as f64).map_err(|e| read_error(js_error(&e)))?;
+    let ab = reader
+        .read_as_array_buffer(&slice)
+        .map_err(|e| read_error(format!("the file could not be read (was it moved or deleted?): {}", js_error(&e))))?;
+    let array = Uint8Array::new(&ab);
+    let len = array.length();
+    let mut at = 0;
+    while at < len {
+        let n = (len - at).min(PIECE);
+        buf.resize(n as usize, 0);
+        array.subarray(at, at + n).copy_to(buf);
+        f(buf)?;
+        at += n;
+    }
+    Ok(u64::from(len))
 }
 
 /// Reads `start..end` of a blob (worker threads only: it uses `FileReaderSync`).
@@ -622,11 +676,10 @@ impl Session {
         match held {
             Held::Whole(all) => {
                 let total = all.size();
-                let mut pos = 0;
+                let (mut pos, mut buf) = (0, Vec::new());
                 while pos < total {
-                    let chunk = all.read(pos, pos + CHUNK as u64).map_err(fail)?;
-                    pos += chunk.len() as u64;
-                    loader.push(&chunk).map_err(Interrupt::Failed)?;
+                    let push = |b: &[u8]| loader.push(b).map_err(Interrupt::Failed);
+                    pos += all.pieces((pos, pos + CHUNK as u64), &mut buf, fail, push)?;
                     self.checkpoint(scope, progress(&loader, pos, total)).await?;
                 }
             }
@@ -692,8 +745,10 @@ impl Session {
         if !workers.ready() {
             return Ok(None);
         }
-        // The first part is read here, from the head on; the others by part workers.
-        let mut loader = choices.loader(None).size_hint(size / parts as u64);
+        // The first part is read here, from the head on; the others by part workers. Its columns
+        // are reserved for the whole file's rows, so the other parts' rows join without the
+        // columns growing (which would hold them twice: the peak of the worker's memory).
+        let mut loader = choices.loader(None).size_hint(size);
         let (mut pos, mut newlines) = (0, 0);
         let mut header = Vec::new();
         while !loader.splittable() && !loader.never_splittable() && pos < HEAD_MAX {
@@ -735,13 +790,16 @@ impl Session {
                 elapsed_ms: now_ms() - started,
             }
         };
+        let mut buf = Vec::new();
         while pos < cuts[0] {
-            let chunk = bytes.read(pos, (pos + CHUNK as u64).min(cuts[0])).map_err(fail)?;
-            pos += chunk.len() as u64;
-            newlines += count_newlines(&chunk);
-            loader.push(&chunk).map_err(Interrupt::Failed)?;
+            let push = |b: &[u8]| {
+                newlines += count_newlines(b);
+                loader.push(b).map_err(Interrupt::Failed)
+            };
+            pos += bytes.pieces((pos, (pos + CHUNK as u64).min(cuts[0])), &mut buf, fail, push)?;
             self.checkpoint(scope, progress(loader.rows_read(), pos, &workers)).await?;
         }
+        drop(buf);
         let rows_here = loader.rows_read();
         let mut first = loader.finish_part().map_err(Interrupt::Failed)?;
         first.set_bytes(&[], newlines);

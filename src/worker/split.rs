@@ -148,15 +148,17 @@ fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<Vec<u8
     let error = |e: LoadError| e.to_string();
     let mut loader = choices.loader(None).size_hint(end - start + header.len() as u64);
     loader.push(&header).map_err(error)?;
-    let (mut pos, mut newlines) = (start, 0);
+    let (mut pos, mut newlines, mut buf) = (start, 0, Vec::new());
     while pos < end {
-        let chunk = super::read_range(&file, pos, (pos + super::CHUNK as u64).min(end))?;
-        if chunk.is_empty() {
+        let push = |b: &[u8]| {
+            newlines += count_newlines(b);
+            loader.push(b).map_err(error)
+        };
+        let read = super::blob_pieces(&file, (pos, (pos + super::CHUNK as u64).min(end)), &mut buf, |e| e, push)?;
+        if read == 0 {
             return Err("the file ended before the part".into());
         }
-        pos += chunk.len() as u64;
-        newlines += count_newlines(&chunk);
-        loader.push(&chunk).map_err(error)?;
+        pos += read;
         let progress = Object::new();
         set(&progress, "bytes", &((pos - start) as f64).into());
         set(&progress, "rows", &(loader.rows_read() as f64).into());
