@@ -626,19 +626,81 @@ impl Writer {
     }
 }
 
-/// Reads what [`Writer`] wrote; every read is checked, so damaged bytes give an error, never a panic.
-struct Reader<'a> {
-    b: &'a [u8],
+/// Bytes a part of a table was [encoded](TableBuilder::encode) to, read a stretch at a time:
+/// held in memory, or elsewhere (the joining worker leaves them in the JavaScript heap, so its
+/// own memory holds one stretch of them at a time, not the whole part).
+pub trait PartBytes {
+    fn len(&self) -> usize;
+    /// Copies bytes `at..at + out.len()` (within [`len`](Self::len)) into `out`.
+    fn copy(&self, at: usize, out: &mut [u8]);
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if n > self.b.len() {
+impl PartBytes for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn copy(&self, at: usize, out: &mut [u8]) {
+        out.copy_from_slice(&self[at..at + out.len()]);
+    }
+}
+
+impl PartBytes for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn copy(&self, at: usize, out: &mut [u8]) {
+        self.as_slice().copy(at, out);
+    }
+}
+
+/// Reads what [`Writer`] wrote from `src`, from `pos` on; every read is checked, so damaged
+/// bytes give an error, never a panic. Long columns are read in stretches of [`STRETCH`] bytes.
+struct Reader<'a, P: PartBytes + ?Sized> {
+    src: &'a P,
+    pos: usize,
+    buf: Vec<u8>,
+}
+
+/// Bytes copied out of a part at a time.
+const STRETCH: usize = 1 << 16;
+
+impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        if n > self.src.len().saturating_sub(self.pos) {
             return Err("the part's bytes end too soon".into());
         }
-        let (head, rest) = self.b.split_at(n);
-        self.b = rest;
-        Ok(head)
+        self.buf.resize(n, 0);
+        self.src.copy(self.pos, &mut self.buf);
+        self.pos += n;
+        Ok(&self.buf)
+    }
+
+    /// `count` items of `width` bytes, handed to `f` a stretch at a time.
+    fn each(
+        &mut self,
+        count: usize,
+        width: usize,
+        mut f: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let total = count.checked_mul(width).ok_or("a part's column is too long")?;
+        if total > self.src.len().saturating_sub(self.pos) {
+            return Err("the part's bytes end too soon".into());
+        }
+        let per = (STRETCH / width).max(1) * width;
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(per);
+            for item in self.take(n)?.chunks_exact(width) {
+                f(item)?;
+            }
+            left -= n;
+        }
+        Ok(())
     }
 
     fn u8(&mut self) -> Result<u8, String> {
@@ -653,25 +715,26 @@ impl<'a> Reader<'a> {
         Ok(self.u32()? as usize)
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
+    fn bytes(&mut self) -> Result<Vec<u8>, String> {
         let n = self.len()?;
-        self.take(n)
+        Ok(self.take(n)?.to_vec())
     }
 
-    /// A dictionary's values, as `(ends, bytes)`.
-    fn values(&mut self) -> Result<Vec<&'a str>, String> {
+    /// A dictionary's values, each interned into `into`: their codes there, by their codes in
+    /// the part.
+    fn values(&mut self, into: &mut Interner) -> Result<Vec<u32>, String> {
         let n = self.len()?;
-        let ends: Vec<u32> = self
-            .take(n.checked_mul(4).ok_or("too many values")?)?
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
+        let mut ends = Vec::with_capacity(n.min(self.src.len() / 4));
+        self.each(n, 4, |c| {
+            ends.push(u32::from_le_bytes(c.try_into().unwrap()));
+            Ok(())
+        })?;
         let bytes = self.bytes()?;
-        let text = std::str::from_utf8(bytes).map_err(|_| "a part's values are not UTF-8".to_string())?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| "a part's values are not UTF-8".to_string())?;
         let mut out = Vec::with_capacity(n.saturating_sub(1));
         for w in ends.windows(2) {
             let (a, b) = (w[0] as usize, w[1] as usize);
-            out.push(text.get(a..b).ok_or("a part's value ends are damaged")?);
+            out.push(into.intern(text.get(a..b).ok_or("a part's value ends are damaged")?));
         }
         Ok(out)
     }
@@ -683,22 +746,23 @@ impl<'a> Reader<'a> {
             return Err("a part's column has the wrong length".into());
         }
         into.reserve(rows);
-        for c in self.take(rows * width)?.chunks_exact(width) {
+        self.each(rows, width, |c| {
             let code = match width {
                 1 => u32::from(c[0]),
                 2 => u32::from(u16::from_le_bytes(c.try_into().unwrap())),
                 _ => u32::from_le_bytes(c.try_into().unwrap()),
             };
             into.push(*map.get(code as usize).ok_or("a part's code is out of range")?);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
-    fn words(&mut self, rows: usize) -> Result<impl Iterator<Item = [u8; 8]> + 'a, String> {
+    /// A column of `rows` eight-byte words, each handed to `f`.
+    fn words(&mut self, rows: usize, mut f: impl FnMut([u8; 8]) -> Result<(), String>) -> Result<(), String> {
         if self.len()? != rows {
             return Err("a part's column has the wrong length".into());
         }
-        Ok(self.take(rows * 8)?.chunks_exact(8).map(|c| c.try_into().unwrap()))
+        self.each(rows, 8, |c| f(c.try_into().unwrap()))
     }
 }
 
@@ -745,7 +809,12 @@ impl TableBuilder {
     /// the next codes, in the order the other builder met them). Fails, adding nothing, when
     /// the other builder has other columns; damaged bytes may leave some rows added.
     pub fn append_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let mut r = Reader { b: bytes };
+        self.append_encoded_from(bytes, 0)
+    }
+
+    /// Like [`append_encoded`](Self::append_encoded), with the encoded rows at `at..` of `src`.
+    pub fn append_encoded_from<P: PartBytes + ?Sized>(&mut self, src: &P, at: usize) -> Result<(), String> {
+        let mut r = Reader { src, pos: at, buf: Vec::new() };
         if r.take(4)? != b"TPB2" {
             return Err("not a part of a table".into());
         }
@@ -756,43 +825,54 @@ impl TableBuilder {
         let n_attrs = r.len()?;
         let mut names = Vec::with_capacity(n_attrs.min(64));
         for _ in 0..n_attrs {
-            names.push(std::str::from_utf8(r.bytes()?).map_err(|_| "a kept column's name is not UTF-8")?);
+            names.push(String::from_utf8(r.bytes()?).map_err(|_| "a kept column's name is not UTF-8")?);
         }
         if names != self.attr_names {
             return Err("the part keeps other columns".into());
         }
         let rows = r.len()?;
         // Each dictionary's values, as codes of this builder's dictionaries.
-        fn remap(into: &mut Interner, r: &mut Reader<'_>) -> Result<Vec<u32>, String> {
-            Ok(r.values()?.into_iter().map(|v| into.intern(v)).collect())
-        }
-        let customers = remap(&mut self.customers, &mut r)?;
-        let events = remap(&mut self.events, &mut r)?;
-        let channels = remap(&mut self.channels, &mut r)?;
-        let stages = remap(&mut self.stages, &mut r)?;
-        let sessions = remap(&mut self.sessions, &mut r)?;
+        let customers = r.values(&mut self.customers)?;
+        let events = r.values(&mut self.events)?;
+        let channels = r.values(&mut self.channels)?;
+        let stages = r.values(&mut self.stages)?;
+        let sessions = r.values(&mut self.sessions)?;
         let mut attrs = Vec::with_capacity(n_attrs);
         for i in 0..n_attrs {
-            attrs.push(remap(&mut self.attr_values[i], &mut r)?);
+            attrs.push(r.values(&mut self.attr_values[i])?);
         }
         if r.len()? != rows {
             return Err("a part's column has the wrong length".into());
         }
         self.cust.reserve(rows);
-        for c in r.take(rows * 4)?.chunks_exact(4) {
+        let cust = &mut self.cust;
+        r.each(rows, 4, |c| {
             let code = u32::from_le_bytes(c.try_into().unwrap()) as usize;
-            self.cust.push(*customers.get(code).ok_or("a part's customer is out of range")?);
-        }
-        self.ts.extend(r.words(rows)?.map(i64::from_le_bytes));
+            cust.push(*customers.get(code).ok_or("a part's customer is out of range")?);
+            Ok(())
+        })?;
+        let ts = &mut self.ts;
+        ts.reserve(rows);
+        r.words(rows, |w| {
+            ts.push(i64::from_le_bytes(w));
+            Ok(())
+        })?;
         let listed = r.len()?;
         if listed > rows {
             return Err("a part lists more revenue rows than it has".into());
         }
-        let revenue_rows = r.take(listed * 4)?;
-        let values = r.words(listed)?.map(|w| f64::from_bits(u64::from_le_bytes(w)));
-        let at = self.ts.len() - rows;
-        let listed_rows = revenue_rows.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap()));
-        self.revenue.extend(at, listed_rows.zip(values))?;
+        let mut revenue_rows = Vec::with_capacity(listed);
+        r.each(listed, 4, |c| {
+            revenue_rows.push(u32::from_le_bytes(c.try_into().unwrap()));
+            Ok(())
+        })?;
+        let mut values = Vec::with_capacity(listed);
+        r.words(listed, |w| {
+            values.push(f64::from_bits(u64::from_le_bytes(w)));
+            Ok(())
+        })?;
+        let first_row = self.ts.len() - rows;
+        self.revenue.extend(first_row, revenue_rows.into_iter().zip(values))?;
         let used = |on: bool| if on { rows } else { 0 };
         r.codes(rows, &events, &mut self.event)?;
         r.codes(used(self.has_channel), &channels, &mut self.channel)?;
@@ -801,7 +881,7 @@ impl TableBuilder {
         for (i, map) in attrs.iter().enumerate() {
             r.codes(rows, map, &mut self.attr_codes[i])?;
         }
-        if !r.b.is_empty() {
+        if r.pos != src.len() {
             return Err("a part has bytes left over".into());
         }
         Ok(())

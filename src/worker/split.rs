@@ -23,7 +23,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent, Worker, WorkerOpti
 
 use crate::core::ingest::{count_newlines, LoadError, Loader};
 use crate::core::schema::{ColumnOverrides, Preset};
-use crate::core::table::Duplicates;
+use crate::core::table::{Duplicates, PartBytes};
 
 /// The name a part worker is started under (`new Worker(url, { name })`).
 pub const PART_WORKER: &str = "touchpath-part";
@@ -169,12 +169,27 @@ fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<Vec<u8
     part.encode().ok_or_else(|| "the part holds no events".to_string())
 }
 
+/// A part's encoded bytes as they arrived, left in the JavaScript heap: the join copies them
+/// into wasm memory a stretch at a time (wasm memory never shrinks, so holding a whole part there
+/// raised the worker's memory for good).
+pub struct JsPart(Uint8Array);
+
+impl PartBytes for JsPart {
+    fn len(&self) -> usize {
+        self.0.length() as usize
+    }
+
+    fn copy(&self, at: usize, out: &mut [u8]) {
+        self.0.subarray(at as u32, (at + out.len()) as u32).copy_to(out);
+    }
+}
+
 /// What a part worker has said so far.
 #[derive(Default)]
 pub struct PartState {
     pub bytes: u64,
     pub rows: u64,
-    pub part: Option<Vec<u8>>,
+    pub part: Option<JsPart>,
     pub failed: Option<String>,
     /// Whether it has loaded and waits for its job.
     pub ready: bool,
@@ -225,7 +240,7 @@ impl PartWorkers {
                 if get(&data, "ready").is_truthy() {
                     state.ready = true;
                 } else if let Some(buf) = get(&data, "part").dyn_ref::<ArrayBuffer>() {
-                    state.part = Some(Uint8Array::new(buf).to_vec());
+                    state.part = Some(JsPart(Uint8Array::new(buf)));
                 } else if let Some(message) = get(&data, "failed").as_string() {
                     state.failed = Some(message);
                 } else {
@@ -295,7 +310,7 @@ impl PartWorkers {
     }
 
     /// The parts, in order, or the first failure.
-    pub fn take_parts(&self) -> Result<Vec<Vec<u8>>, String> {
+    pub fn take_parts(&self) -> Result<Vec<JsPart>, String> {
         let mut states = self.states.borrow_mut();
         if let Some(f) = states.iter().find_map(|s| s.failed.clone()) {
             return Err(f);

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pathtable::PathTableReader;
 use super::{LoadError, LoadReport, SkippedRow, MAX_LINES_PER_REASON, MAX_SKIPPED_ROWS};
-use crate::core::table::{Duplicates, TableBuilder};
+use crate::core::table::{Duplicates, PartBytes, TableBuilder};
 
 /// What a loader read of a file or of a part of one, before the table is built.
 pub struct LoadPart {
@@ -108,15 +108,22 @@ impl LoadPart {
     }
 }
 
-/// A part's figures and its rows' bytes, read back from [`LoadPart::encode`].
-fn decode(bytes: &[u8]) -> Result<(Meta, &[u8]), String> {
-    let len = bytes.get(..8).ok_or("a part's bytes end too soon")?;
-    let len = u64::from_le_bytes(len.try_into().unwrap()) as usize;
-    let meta = bytes.get(8..8usize.saturating_add(len)).ok_or("a part's bytes end too soon")?;
-    let mut meta: Meta = serde_json::from_slice(meta).map_err(|e| format!("a part's figures are damaged: {e}"))?;
+/// A part's figures, read back from [`LoadPart::encode`], and where its rows' bytes start.
+fn decode<P: PartBytes + ?Sized>(bytes: &P) -> Result<(Meta, usize), String> {
+    let mut len = [0u8; 8];
+    if bytes.len() < 8 {
+        return Err("a part's bytes end too soon".into());
+    }
+    bytes.copy(0, &mut len);
+    let len = u64::from_le_bytes(len);
+    let end = usize::try_from(len).ok().and_then(|l| l.checked_add(8)).filter(|&e| e <= bytes.len());
+    let end = end.ok_or("a part's bytes end too soon")?;
+    let mut meta = vec![0u8; end - 8];
+    bytes.copy(8, &mut meta);
+    let mut meta: Meta = serde_json::from_slice(&meta).map_err(|e| format!("a part's figures are damaged: {e}"))?;
     meta.report.skipped_rows = std::mem::take(&mut meta.skipped_rows);
     meta.report.identity_links = std::mem::take(&mut meta.identity_links);
-    Ok((meta, &bytes[8 + len..]))
+    Ok((meta, end))
 }
 
 /// Joins a file's parts, read apart, into one reading of the file: `first` is the file's first
@@ -127,20 +134,21 @@ fn decode(bytes: &[u8]) -> Result<(Meta, &[u8]), String> {
 /// fell inside a quoted line break), or they were read with other columns or choices. The
 /// file is then to be read whole. An error is the file's own, as reading it whole gives it
 /// (more events than a tab can hold).
-pub fn join_parts(mut first: LoadPart, rest: Vec<Vec<u8>>) -> Result<Option<LoadPart>, LoadError> {
+pub fn join_parts<P: PartBytes>(mut first: LoadPart, rest: Vec<P>) -> Result<Option<LoadPart>, LoadError> {
     if first.path_reader.is_some() || first.builder.is_none() || first.report.identity_map || first.report.lookup {
         return Ok(None);
     }
     // Room for every part's rows at once (the columns do not grow part by part); a row takes
     // at least 12 of a part's bytes, which bounds what damaged figures could ask for.
-    let more: u64 = rest.iter().filter_map(|b| decode(b).ok()).map(|(m, _)| m.report.rows_used).sum();
+    let metas: Vec<Result<(Meta, usize), String>> = rest.iter().map(|b| decode(b)).collect();
+    let more: u64 = metas.iter().filter_map(|m| m.as_ref().ok()).map(|(m, _)| m.report.rows_used).sum();
     let bound = rest.iter().map(|b| b.len() as u64 / 12).sum::<u64>();
     first.builder.as_mut().expect("checked above").reserve(more.min(bound) as usize);
     let mut newlines_before = first.newlines;
     let mut clean = first.clean_end;
     // Each part's bytes are freed once its rows are in.
-    for bytes in rest {
-        let Ok((part, rows)) = decode(&bytes) else { return Ok(None) };
+    for (bytes, meta) in rest.into_iter().zip(metas) {
+        let Ok((part, rows_at)) = meta else { return Ok(None) };
         let same = |a: &LoadReport, b: &LoadReport| {
             a.format == b.format
                 && a.headers == b.headers
@@ -154,7 +162,7 @@ pub fn join_parts(mut first: LoadPart, rest: Vec<Vec<u8>>) -> Result<Option<Load
             return Ok(None);
         }
         let builder = first.builder.as_mut().expect("checked above");
-        if builder.append_encoded(rows).is_err() {
+        if builder.append_encoded_from(&bytes, rows_at).is_err() {
             return Ok(None);
         }
         let line = |l: u64| (l + newlines_before).saturating_sub(part.prefix.1);
