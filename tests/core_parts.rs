@@ -16,7 +16,7 @@ use std::iter::once;
 use touchpath::core::ingest::{count_newlines, join_parts, LoadError, LoadPart, LoadReport, Loader, SkipReason};
 use touchpath::core::sample;
 use touchpath::core::schema::ColumnOverrides;
-use touchpath::core::table::{Duplicates, EventTable};
+use touchpath::core::table::{Duplicates, EventTable, PartBytes};
 
 type Reading = Result<(EventTable, LoadReport), LoadError>;
 
@@ -96,9 +96,8 @@ fn split(name: &str, bytes: &[u8], cuts: &[usize], opts: &Opts, chunk: usize) ->
     }
 }
 
-/// The first field in which two tables differ. Revenue is compared by bits: a row without
-/// revenue holds `NaN`, which `==` never finds equal (so `EventTable`'s `PartialEq` does not
-/// find a table with such rows equal even to itself).
+/// The first field in which two tables differ. Revenue is compared by bits (so that a `NaN` or
+/// a `-0.0` read apart is not taken for another value).
 fn table_difference(a: &EventTable, b: &EventTable) -> Option<&'static str> {
     let bits =
         |t: &EventTable| t.revenue.as_ref().map(|r| r.iter().map(|(row, v)| (row, v.to_bits())).collect::<Vec<_>>());
@@ -684,4 +683,63 @@ fn compressed_files_and_path_tables_are_never_splittable() {
     assert!(!events.never_splittable() && !events.splittable());
     events.push(&csv[100..]).unwrap();
     assert!(events.splittable() && !events.never_splittable());
+}
+
+/// Part bytes that count how they are read: the join must copy them out a stretch at a time
+/// (the worker leaves them in the JavaScript heap), never ask for bytes past their end, and
+/// read every byte once.
+struct Counted {
+    bytes: Vec<u8>,
+    largest: std::cell::Cell<usize>,
+    copied: std::cell::Cell<usize>,
+}
+
+impl PartBytes for Counted {
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn copy(&self, at: usize, out: &mut [u8]) {
+        out.copy_from_slice(&self.bytes[at..at + out.len()]);
+        self.largest.set(self.largest.get().max(out.len()));
+        self.copied.set(self.copied.get() + out.len());
+    }
+}
+
+#[test]
+fn parts_held_elsewhere_join_a_stretch_at_a_time() {
+    // 60,000 events: each later part's time column alone is about 160 KB, several stretches.
+    let bytes = sample_csv(60_000, true);
+    let opts = Opts::default();
+    let expected = whole("sample.csv", &bytes, &opts, 1 << 16);
+    let lines = newline_cuts(&bytes);
+    let cuts = [lines[lines.len() / 3], lines[2 * lines.len() / 3]];
+    let (first, rest) = read_parts("sample.csv", &bytes, &cuts, &opts, 1 << 16).unwrap();
+    let sizes: Vec<usize> = rest.iter().map(Vec::len).collect();
+    let counted: Vec<Counted> = rest
+        .into_iter()
+        .map(|bytes| Counted { bytes, largest: Default::default(), copied: Default::default() })
+        .collect();
+    // Keep a view of the counters: the parts move into the join.
+    let counters: Vec<std::rc::Rc<Counted>> = counted.into_iter().map(std::rc::Rc::new).collect();
+    struct Shared(std::rc::Rc<Counted>);
+    impl PartBytes for Shared {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn copy(&self, at: usize, out: &mut [u8]) {
+            self.0.copy(at, out)
+        }
+    }
+    let shared: Vec<Shared> = counters.iter().map(|c| Shared(c.clone())).collect();
+    let got = join_parts(first, shared).unwrap().expect("the parts join").finish();
+    assert_same(&expected, &got, "parts joined from counted bytes");
+    for (c, size) in counters.iter().zip(sizes) {
+        assert!(size > 3 * (1 << 16), "a part of {size} bytes is too small to need stretches");
+        // The columns are read in stretches of at most 64 KiB (the figures and each dictionary's
+        // text whole: here smaller than that).
+        assert!(c.largest.get() <= 1 << 16, "largest copy {} of a {size}-byte part", c.largest.get());
+        // Every byte once: the figures are decoded once, before the rows.
+        assert_eq!(c.copied.get(), size, "bytes copied out of a {size}-byte part");
+    }
 }
