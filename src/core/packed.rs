@@ -251,6 +251,11 @@ impl PartialEq<Vec<u32>> for Codes {
 pub struct Revenue {
     rows: Vec<u32>,
     values: Vec<f64>,
+    /// A bit per row up to the last listed one, set where the row is listed, and per 64 rows
+    /// the listed rows before them: a row's place in `rows` without a search (0.19 bytes per
+    /// row).
+    bits: Vec<u64>,
+    rank: Vec<u32>,
 }
 
 impl Revenue {
@@ -267,21 +272,34 @@ impl Revenue {
     pub fn push(&mut self, row: usize, value: f64) {
         debug_assert!(self.rows.last().is_none_or(|&r| (r as usize) < row));
         if !value.is_nan() {
+            let word = row / 64;
+            while self.bits.len() <= word {
+                self.bits.push(0);
+                self.rank.push(self.rows.len() as u32);
+            }
+            self.bits[word] |= 1 << (row % 64);
             self.rows.push(row as u32);
             self.values.push(value);
         }
     }
 
+    /// How many listed rows come before `row`.
+    fn before(&self, row: usize) -> usize {
+        match self.bits.get(row / 64) {
+            Some(&w) => self.rank[row / 64] as usize + (w & ((1u64 << (row % 64)) - 1)).count_ones() as usize,
+            None => self.rows.len(),
+        }
+    }
+
     /// The revenue of `row`, if it has some.
     pub fn get(&self, row: usize) -> Option<f64> {
-        let row = u32::try_from(row).ok()?;
-        self.rows.binary_search(&row).ok().map(|i| self.values[i])
+        let listed = self.bits.get(row / 64).is_some_and(|w| w >> (row % 64) & 1 == 1);
+        listed.then(|| self.values[self.before(row)])
     }
 
     /// The listed rows within `rows` and their revenue.
     pub fn within(&self, rows: Range<usize>) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let at = |row: usize| self.rows.partition_point(|&r| (r as usize) < row);
-        let span = at(rows.start)..at(rows.end.max(rows.start));
+        let span = self.before(rows.start)..self.before(rows.end.max(rows.start));
         self.rows[span.clone()].iter().zip(&self.values[span]).map(|(&r, &v)| (r as usize, v))
     }
 
@@ -305,28 +323,17 @@ impl Revenue {
     }
 
     /// The revenue of rows `order` (row `i` of the result is row `order[i]` here), for a
-    /// table of `count` rows. A bit set of the listed rows and a running count per 64 rows
-    /// find each listed row's value without a lookup per row.
+    /// table of `count` rows; each row's value found through the bit set, without a search.
     pub(crate) fn gather(self, order: &[u32], count: usize) -> Revenue {
-        let words = count.div_ceil(64);
-        let mut bits = vec![0u64; words];
-        for &r in &self.rows {
-            bits[r as usize / 64] |= 1 << (r % 64);
-        }
-        let mut before = Vec::with_capacity(words);
-        let mut seen = 0u32;
-        for w in &bits {
-            before.push(seen);
-            seen += w.count_ones();
-        }
-        let mut out =
-            Revenue { rows: Vec::with_capacity(self.rows.len()), values: Vec::with_capacity(self.rows.len()) };
+        let mut out = Revenue {
+            rows: Vec::with_capacity(self.rows.len()),
+            values: Vec::with_capacity(self.rows.len()),
+            bits: Vec::with_capacity(count.div_ceil(64)),
+            rank: Vec::with_capacity(count.div_ceil(64)),
+        };
         for (i, &r) in order.iter().enumerate() {
-            let (word, bit) = (r as usize / 64, r % 64);
-            if bits[word] >> bit & 1 == 1 {
-                let k = before[word] + (bits[word] & ((1u64 << bit) - 1)).count_ones();
-                out.rows.push(i as u32);
-                out.values.push(self.values[k as usize]);
+            if let Some(v) = self.get(r as usize) {
+                out.push(i, v);
             }
         }
         out
@@ -334,7 +341,7 @@ impl Revenue {
 
     /// A reader of the revenue of rows asked for in ascending order, from `row` on.
     pub fn cursor(&self, row: usize) -> Cursor<'_> {
-        Cursor { rows: &self.rows, values: &self.values, i: self.rows.partition_point(|&r| (r as usize) < row) }
+        Cursor { rows: &self.rows, values: &self.values, i: self.before(row) }
     }
 
     /// The listed rows and values, for [`TableBuilder::encode`](super::table::TableBuilder::encode).
@@ -447,6 +454,17 @@ mod tests {
             wide.push(row, row as f64);
         }
         let order: Vec<u32> = (0..200).filter(|r| r % 2 == 0).collect();
+        // Lookups and sums across words (rows 0, 3, ..., 198 listed, row r worth r), against sums
+        // worked out directly, at every start and a few lengths.
+        for start in 0..210 {
+            assert_eq!(wide.get(start), (start % 3 == 0 && start < 200).then_some(start as f64), "row {start}");
+            for len in [0, 1, 63, 64, 65, 130] {
+                let want: usize = (start..(start + len).min(200)).filter(|r| r % 3 == 0).sum();
+                assert_eq!(wide.sum(start..start + len), want as f64, "rows {start}..+{len}");
+            }
+            let next = (start..200).find(|r| r % 3 == 0);
+            assert_eq!(wide.cursor(start).at(next.unwrap_or(500)), next.map(|r| r as f64), "cursor at {start}");
+        }
         let g = wide.gather(&order, 200);
         let want: Vec<(usize, f64)> =
             order.iter().enumerate().filter(|(_, &r)| r % 3 == 0).map(|(i, &r)| (i, f64::from(r))).collect();
