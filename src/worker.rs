@@ -32,6 +32,7 @@ use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::stages::{self, StageModel, StagesResult};
 use crate::core::summary::{label_from_file_name, thousands, FileInfo, Summary};
 use crate::core::table::{self, Duplicates, EventTable, Part};
+use crate::core::warm;
 use crate::core::{tar, zip};
 
 mod split;
@@ -1255,6 +1256,7 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
         funnel_index: None,
         paths_prepared: None,
     };
+    let mut warm_up = Some(warm::WarmUp::default());
     loop {
         let req = match session.queued.pop_front() {
             Some(r) => r,
@@ -1264,6 +1266,18 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
             },
         };
         session.handle(&mut scope, req).await;
+        // Once, after the first request: the analyses warmed up while nothing is asked of the
+        // worker (see core::warm), a phase at a time, giving way to any request that arrives.
+        if let Some(warm) = &mut warm_up {
+            while session.queued.is_empty() && warm.step(session.merged.as_deref()) {
+                if session.pause(&mut scope, 0).await.is_err() {
+                    break;
+                }
+            }
+            if session.queued.is_empty() {
+                warm_up = None;
+            }
+        }
     }
 }
 

@@ -30,4 +30,5 @@ pub mod tar;
 mod test_rng;
 pub mod time;
 pub mod view;
+pub mod warm;
 pub mod zip;
