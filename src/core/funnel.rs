@@ -1154,6 +1154,8 @@ pub struct FunnelIndex {
     /// during the scans instead of a look-up through the row).
     rows: Vec<u32>,
     codes: Vec<u32>,
+    /// The matching rows' times (the scans read them in order instead of gathering them).
+    ts: Vec<i64>,
 }
 
 /// The step then exclusion texts of a query.
@@ -1172,7 +1174,8 @@ impl FunnelIndex {
                 wanted[code as usize] = true;
             }
         }
-        let (mut customers, mut starts, mut rows, mut codes) = (Vec::new(), vec![0u32], Vec::new(), Vec::new());
+        let (mut customers, mut starts, mut rows, mut codes, mut ts) =
+            (Vec::new(), vec![0u32], Vec::new(), Vec::new(), Vec::new());
         chunked(table.customer_count(), |c| {
             let before = rows.len();
             for r in table.rows_of(c) {
@@ -1180,6 +1183,7 @@ impl FunnelIndex {
                 if wanted[code as usize] {
                     rows.push(r as u32);
                     codes.push(code);
+                    ts.push(table.ts[r]);
                 }
             }
             if rows.len() > before {
@@ -1200,6 +1204,7 @@ impl FunnelIndex {
             starts,
             rows,
             codes,
+            ts,
         })
     }
 
@@ -1778,7 +1783,8 @@ fn masked_run(
                 let codes = &ix.codes[ix.span(slot)];
                 // As long as `codes` (so the scan needs no bounds check on it).
                 let rows = &ix.rows[ix.span(slot)][..codes.len()];
-                let at = |i: usize| (ts[rows[i] as usize], rows[i]);
+                let times = &ix.ts[ix.span(slot)][..codes.len()];
+                let at = |i: usize| (times[i], rows[i]);
                 masked_scan(codes, at, masks, k, &mut state, window, stop)
             }
             None => {
