@@ -1266,16 +1266,15 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
             },
         };
         session.handle(&mut scope, req).await;
-        // Once, after the first request: the analyses warmed up while nothing is asked of the
-        // worker (see core::warm), a phase at a time, giving way to any request that arrives.
-        if let Some(warm) = &mut warm_up {
-            while session.queued.is_empty() && warm.step(session.merged.as_deref()) {
-                if session.pause(&mut scope, 0).await.is_err() {
+        // Once something is loaded: the analyses warmed up while nothing is asked of the worker
+        // (see core::warm), a phase at a time, giving way to any request that arrives.
+        if warm_up.is_some() && session.merged.is_some() {
+            while session.pause(&mut scope, 0).await.is_ok() && session.queued.is_empty() {
+                let more = warm_up.as_mut().is_some_and(|w| w.step(session.merged.as_deref()));
+                if !more {
+                    warm_up = None;
                     break;
                 }
-            }
-            if session.queued.is_empty() {
-                warm_up = None;
             }
         }
     }
