@@ -68,6 +68,16 @@ const PHASES: [(Phase, usize); 6] = [
 /// A table given to [`WarmUp::step`] is used when it holds at most this many events.
 pub const MAX_GIVEN: usize = 4 * EVENTS;
 
+/// The funnel the phases run: the generated data's three purchase steps within `days` days.
+fn funnel_query(days: u32) -> FunnelQuery {
+    FunnelQuery {
+        by: Dimension::Event,
+        steps: ["product_view", "add_to_cart", "purchase"].map(String::from).to_vec(),
+        window: Some(Duration { amount: days, unit: TimeUnit::Day }),
+        ..Default::default()
+    }
+}
+
 impl WarmUp {
     /// A warm-up that makes a table of about `events` events when it is given none.
     pub fn new(events: usize) -> WarmUp {
@@ -108,12 +118,6 @@ impl WarmUp {
         }
         self.phase += 1;
         let Some(t) = given.or(self.table.as_ref()) else { return true };
-        let funnel_query = |w: u32| FunnelQuery {
-            by: Dimension::Event,
-            steps: ["product_view", "add_to_cart", "purchase"].map(String::from).to_vec(),
-            window: Some(Duration { amount: w, unit: TimeUnit::Day }),
-            ..Default::default()
-        };
         let last_step = |r: Result<funnel::FunnelResult, _>| r.ok().and_then(|r| r.steps.last().map(|s| s.customers));
         match phase {
             Phase::Funnel => self.seen.push(last_step(funnel::compute(t, &funnel_query(7))).unwrap_or(0)),
@@ -192,13 +196,7 @@ mod tests {
         assert_eq!(run(&mut w, Some(&t)), 5 * ROUNDS + 1, "no step made a table");
         check_seen(&w.seen);
         // The same funnel on the given table: its counts are what the warm-up saw.
-        let q = FunnelQuery {
-            by: Dimension::Event,
-            steps: ["product_view", "add_to_cart", "purchase"].map(String::from).to_vec(),
-            window: Some(Duration { amount: 7, unit: TimeUnit::Day }),
-            ..Default::default()
-        };
-        assert_eq!(w.seen[0], funnel::compute(&t, &q).unwrap().steps[2].customers);
+        assert_eq!(w.seen[0], funnel::compute(&t, &funnel_query(7)).unwrap().steps[2].customers);
         // Too large a table is not used: a table is made.
         let mut w = WarmUp::new(2_000);
         let large = sample::generate(sample::DEFAULT_SEED, MAX_GIVEN + 10_000);
