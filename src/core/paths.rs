@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::funnel::{Dimension, FunnelError};
 use super::hot::chunked;
+use super::packed::with_codes;
 use super::sankey::{self, LinkIn, NodeIn, Settings};
 use super::session::SessionSource;
 use super::sort::{percentiles, sort_by};
@@ -23,18 +24,6 @@ use super::table::{Column, EventTable, FxHasher};
 use super::time::{Duration, TimeUnit};
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// Occurrences of each of a column's values (as [`Column::counts`], chunked).
-fn value_counts(column: &Column) -> Vec<u64> {
-    let mut counts = vec![0u64; column.values.len()];
-    let codes = &column.codes;
-    chunked(codes.len().div_ceil(64), |k| {
-        for c in codes.range(k * 64..codes.len().min(k * 64 + 64)) {
-            counts[c as usize] += 1;
-        }
-    });
-    counts
-}
 
 /// The label of grouped rare values.
 pub const OTHER: &str = "other";
@@ -482,7 +471,7 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
 fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, top: usize) -> TransitionGraph {
     // The most frequent (cleaned) values overall keep their name; the rest are "other".
     let mut counts = vec![0u64; cl.labels.len()];
-    for (raw, n) in value_counts(column).into_iter().enumerate() {
+    for (raw, n) in column.counts().into_iter().enumerate() {
         if !cl.hidden[raw] {
             counts[cl.map[raw] as usize] += n;
         }
@@ -505,37 +494,55 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     let n = values.len();
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
-    // Per edge `from * n + to`: the times it took (its count is their number), in one pass.
-    let mut times: Vec<Vec<i64>> = vec![Vec::new(); n * n];
+    // Per edge `from * n + to`: the times it took (its count is their number), one flat list
+    // in order of edge: counted first, then placed.
+    let edge_count = n * n;
+    let mut count = vec![0usize; edge_count];
     chunked(paths.len(), |i| {
         let span = paths.span(i);
         let mut from = slot[paths.codes[span.start] as usize];
         starts[from] += 1;
-        for k in span.start + 1..span.end {
-            let to = slot[paths.codes[k] as usize];
-            times[from * n + to].push(paths.gap_us[k]);
+        for &code in &paths.codes[span.start + 1..span.end] {
+            let to = slot[code as usize];
+            count[from * n + to] += 1;
             from = to;
         }
         ends[from] += 1;
     });
-    let count: Vec<usize> = times.iter().map(Vec::len).collect();
+    let mut at: Vec<usize> = Vec::with_capacity(edge_count + 1);
+    at.push(0);
+    for &c in &count {
+        at.push(at[at.len() - 1] + c);
+    }
+    let mut times = vec![0u32; at[edge_count]];
+    let mut fill = at[..edge_count].to_vec();
+    chunked(paths.len(), |i| {
+        let span = paths.span(i);
+        let mut from = slot[paths.codes[span.start] as usize];
+        for (&code, &gap) in paths.codes[span.start + 1..span.end].iter().zip(&paths.gap_s[span.start + 1..span.end]) {
+            let to = slot[code as usize];
+            let e = from * n + to;
+            times[fill[e]] = gap;
+            fill[e] += 1;
+            from = to;
+        }
+    });
     let mut out_total = vec![0u64; n];
-    for e in 0..n * n {
+    for e in 0..edge_count {
         out_total[e / n] += count[e] as u64;
     }
-    let mut edges: Vec<Transition> = (0..n * n)
+    let mut edges: Vec<Transition> = (0..edge_count)
         .filter(|&e| count[e] > 0)
         .map(|e| {
             let (from, to) = (e / n, e % n);
-            let [median, p90] = percentiles(&mut times[e], [0.5, 0.9]);
+            let [median, p90] = percentiles(&mut times[at[e]..at[e + 1]], [0.5, 0.9]);
             Transition {
                 from,
                 to,
                 count: count[e] as u64,
                 pct_of_from: count[e] as f64 * 100.0 / out_total[from] as f64,
-                // Whole seconds: truncating keeps the order, so it commutes with the selection.
-                median_s: (median / 1_000_000) as f64,
-                p90_s: (p90 / 1_000_000) as f64,
+                median_s: f64::from(median),
+                p90_s: f64::from(p90),
             }
         })
         .collect();
@@ -551,9 +558,10 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
 /// is 8 bytes a step rather than the 16 of each run's first and last time.
 struct Paths {
     codes: Vec<u32>,
-    /// Per step: microseconds from the last touch of the previous step's run to the first
-    /// touch of this one (`0` at a path's first step).
-    gap_us: Vec<i64>,
+    /// Per step: whole seconds from the last touch of the previous step's run to the first
+    /// touch of this one (`0` at a path's first step). Whole seconds are all the transitions
+    /// report, and truncating keeps the order, so it commutes with their percentiles.
+    gap_s: Vec<u32>,
     offsets: Vec<usize>,
     /// Per path: its customer and the rows it covers (row indices fit in `u32`, as the table's
     /// offsets).
@@ -627,7 +635,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     let codes = &column.codes;
     let mut out = Paths {
         codes: Vec::new(),
-        gap_us: Vec::new(),
+        gap_s: Vec::new(),
         offsets: vec![0],
         origin: Vec::new(),
         duration: Vec::new(),
@@ -642,7 +650,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     }
     let conv = q.conversion.as_ref().and_then(|c| table.event.code_of(c));
     // Per raw code: its cleaned code, or `HIDDEN`.
-    const HIDDEN: u32 = u32::MAX;
+    let any_hidden = cl.hidden.iter().any(|&h| h);
     let step_code: Vec<u32> =
         cl.map.iter().zip(&cl.hidden).map(|(&v, &hidden)| if hidden { HIDDEN } else { v }).collect();
     let to_code = to.flatten();
@@ -650,7 +658,9 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
     // At most a step per row: reserving that bound once costs no more memory than the doublings
     // growth would reach (pages never written are never touched), and saves their copies.
     let mut step_codes: Vec<u32> = Vec::with_capacity(codes.len());
-    let mut gaps: Vec<i64> = Vec::with_capacity(codes.len());
+    let mut gaps: Vec<u32> = Vec::with_capacity(codes.len());
+    // Steps written (the two buffers above are zeroed ahead of it).
+    let mut len = 0usize;
     // A customer's rows within the dates are its one journey: no list of journeys is made.
     let all = (q.grain != Grain::Customer).then(|| journeys(table, q, conv));
     let bound = all.as_ref().map_or(table.customer_count(), Vec::len);
@@ -686,46 +696,28 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
                 }
             }
         };
-        let begin = step_codes.len();
-        let mut end = rows.end;
-        let mut reached = to_code.is_none();
-        // The step last written for this path (repeats of it collapse into it); none yet.
-        let mut last = HIDDEN;
-        // The path's first touch, and the last touch of the step last written.
-        let (mut first_t, mut last_t) = (0i64, 0i64);
         let span = start..rows.end;
-        for (r, (raw, &t)) in span.clone().zip(codes.range(span.clone()).zip(&table.ts[span])) {
-            let v = step_code[raw as usize];
-            if v == HIDDEN {
-                continue;
-            }
-            if collapse && last == v {
-                last_t = t;
-            } else {
-                gaps.push(if last == HIDDEN {
-                    first_t = t;
-                    0
-                } else {
-                    t - last_t
-                });
-                step_codes.push(v);
-                last_t = t;
-                last = v;
-            }
-            if to_code == Some(v) {
-                reached = true;
-                end = r + 1;
-                break;
-            }
+        // Room for a step per row (within the bound reserved, zeroed a block at a time).
+        if step_codes.len() < len + span.len() {
+            let grow = (len + span.len()).max(step_codes.len() + (1 << 16)).min(step_codes.capacity());
+            let grow = grow.max(len + span.len());
+            step_codes.resize(grow, 0);
+            gaps.resize(grow, 0);
         }
-        if !reached || step_codes.len() == begin {
-            step_codes.truncate(begin);
-            gaps.truncate(begin);
-            return;
-        }
-        offsets.push(step_codes.len());
+        let steps = with_codes!(&column.codes, |v| steps_of(
+            &v[span.clone()],
+            &table.ts[span.clone()],
+            &step_code,
+            StepRules { collapse, any_hidden, to_code },
+            &mut step_codes[len..],
+            &mut gaps[len..],
+        ));
+        let Some(steps) = steps else { return };
+        len += steps.len;
+        let end = span.start + steps.rows;
+        offsets.push(len);
         origin.push((c as u32, start as u32..end as u32));
-        duration.push(last_t - first_t);
+        duration.push(steps.duration);
     };
     let mut journeys = 0u64;
     match &all {
@@ -741,10 +733,87 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
             chunked(all.len(), |j| take(all[j].0, all[j].1.clone()));
         }
     }
+    step_codes.truncate(len);
+    gaps.truncate(len);
     out.journeys = journeys;
     out.codes = step_codes;
-    out.gap_us = gaps;
+    out.gap_s = gaps;
     out
+}
+
+/// How [`steps_of`] turns rows into steps.
+#[derive(Clone, Copy)]
+struct StepRules {
+    collapse: bool,
+    /// Whether any value is hidden (`HIDDEN` in the step codes).
+    any_hidden: bool,
+    /// The value a path ends at (and must reach).
+    to_code: Option<u32>,
+}
+
+/// A journey's path as [`steps_of`] wrote it.
+struct Steps {
+    /// Steps written.
+    len: usize,
+    /// Rows the path covers (from the first), up to and with the `to` value's.
+    rows: usize,
+    /// Microseconds from its first touch to its last.
+    duration: i64,
+}
+
+/// Whole seconds in `us` microseconds (none below zero, at most `u32::MAX`), exactly as integer
+/// division gives them but without one: wasm has no 64-bit multiply-high, so a division by a
+/// constant stays a slow `i64.div_s`. The float estimate is off by at most one, then corrected.
+#[inline]
+fn whole_seconds(us: i64) -> u32 {
+    let us = us.max(0) as u64;
+    let q = (us as f64 * 1e-6) as u64;
+    let q = q - u64::from(q * 1_000_000 > us);
+    let q = q + u64::from((q + 1) * 1_000_000 <= us);
+    q.min(u64::from(u32::MAX)) as u32
+}
+
+/// A step code that hides its row's value.
+const HIDDEN: u32 = u32::MAX;
+
+/// Writes the path of one journey's rows (`codes` and `ts`, in time order) into `out` and
+/// `gaps` (each as long as the rows at least): per step its value, and the whole seconds from the
+/// last touch of the step before (`0` at the first step). None when it has no step or does not
+/// reach the `to` value. Repeats collapse without a branch (a repeat writes where the next step
+/// will), so that values that change at random cost no mispredicted jumps.
+#[inline]
+fn steps_of<C: Copy + Into<u32>>(
+    codes: &[C],
+    ts: &[i64],
+    step_code: &[u32],
+    rules: StepRules,
+    out: &mut [u32],
+    gaps: &mut [u32],
+) -> Option<Steps> {
+    let (mut len, mut last, mut first_t, mut last_t) = (0usize, HIDDEN, 0i64, 0i64);
+    let mut rows = codes.len();
+    let mut reached = rules.to_code.is_none();
+    for (r, (&raw, &t)) in codes.iter().zip(ts).enumerate() {
+        let v = step_code[raw.into() as usize];
+        if rules.any_hidden && v == HIDDEN {
+            continue;
+        }
+        if len == 0 && last == HIDDEN {
+            first_t = t;
+            last_t = t;
+        }
+        out[len] = v;
+        gaps[len] = whole_seconds(t - last_t);
+        len += usize::from(!rules.collapse || v != last);
+        last = v;
+        last_t = t;
+        if rules.to_code == Some(v) {
+            reached = true;
+            rows = r + 1;
+            break;
+        }
+    }
+    (reached && len > 0).then_some(Steps { len, rows, duration: last_t - first_t })
 }
 
 /// Everything a paths request builds before its Sankey: the cleaned values, every journey's
@@ -1223,6 +1292,27 @@ mod tests {
 
     fn q(steps: usize) -> PathQuery {
         PathQuery { by: Dimension::Event, steps, ..Default::default() }
+    }
+
+    #[test]
+    fn whole_seconds_are_those_of_integer_division() {
+        let mut state = 11u64;
+        let mut next = move || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state >> 1
+        };
+        let mut cases: Vec<i64> = vec![0, 1, 999_999, 1_000_000, 1_000_001, 59_999_999, 60_000_000, i64::MAX];
+        // Around multiples of a second, small and far beyond `u32::MAX` seconds.
+        for k in [1i64, 7, 86_400, 4_294_967_295, 4_294_967_296, 9_000_000_000_000] {
+            cases.extend([k * 1_000_000 - 1, k * 1_000_000, k * 1_000_000 + 1]);
+        }
+        cases.extend((0..20_000).map(|_| next() as i64 >> (next() % 63)));
+        for us in cases {
+            let want = (us / 1_000_000).min(i64::from(u32::MAX)) as u32;
+            assert_eq!(whole_seconds(us), want, "{us} µs");
+        }
+        assert_eq!(whole_seconds(-5), 0);
+        assert_eq!(whole_seconds(i64::MIN), 0);
     }
 
     #[test]

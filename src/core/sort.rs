@@ -28,8 +28,8 @@ fn nearest_rank(len: usize, q: f64) -> usize {
 /// Nearest-rank percentiles (as [`percentile`] of the sorted values) of unsorted values,
 /// reordering them: a selection per quantile (ascending quantiles, each searched right of the
 /// previous one) instead of a full sort.
-pub fn percentiles<const N: usize>(values: &mut [i64], qs: [f64; N]) -> [i64; N] {
-    let mut out = [0i64; N];
+pub fn percentiles<T: Ord + Copy + Default, const N: usize>(values: &mut [T], qs: [f64; N]) -> [T; N] {
+    let mut out = [T::default(); N];
     if values.is_empty() {
         return out;
     }

@@ -36,12 +36,14 @@ impl Column {
         &self.values[self.code(r) as usize]
     }
 
-    /// Rows per distinct value, indexed by code.
+    /// Rows per distinct value, indexed by code (a call per 64 rows, see [`super::hot::chunked`]).
     pub fn counts(&self) -> Vec<u64> {
         fn count<C: Copy + Into<u32>>(codes: &[C], counts: &mut [u64]) {
-            for &c in codes {
-                counts[c.into() as usize] += 1;
-            }
+            super::hot::chunked(codes.len().div_ceil(64), |k| {
+                for &c in &codes[k * 64..codes.len().min(k * 64 + 64)] {
+                    counts[c.into() as usize] += 1;
+                }
+            });
         }
         let mut counts = vec![0u64; self.values.len()];
         super::packed::with_codes!(&self.codes, |v| count(v, &mut counts));
