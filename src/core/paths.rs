@@ -1296,11 +1296,8 @@ mod tests {
 
     #[test]
     fn whole_seconds_are_those_of_integer_division() {
-        let mut state = 11u64;
-        let mut next = move || {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            state >> 1
-        };
+        let mut rng = crate::core::test_rng::XorShift(11);
+        let mut next = move || rng.next() >> 1;
         let mut cases: Vec<i64> = vec![0, 1, 999_999, 1_000_000, 1_000_001, 59_999_999, 60_000_000, i64::MAX];
         // Around multiples of a second, small and far beyond `u32::MAX` seconds.
         for k in [1i64, 7, 86_400, 4_294_967_295, 4_294_967_296, 9_000_000_000_000] {
