@@ -699,8 +699,7 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
         let span = start..rows.end;
         // Room for a step per row (within the bound reserved, zeroed a block at a time).
         if step_codes.len() < len + span.len() {
-            let grow = (len + span.len()).max(step_codes.len() + (1 << 16)).min(step_codes.capacity());
-            let grow = grow.max(len + span.len());
+            let grow = (step_codes.len() + (1 << 16)).min(step_codes.capacity()).max(len + span.len());
             step_codes.resize(grow, 0);
             gaps.resize(grow, 0);
         }
@@ -798,7 +797,7 @@ fn steps_of<C: Copy + Into<u32>>(
         if rules.any_hidden && v == HIDDEN {
             continue;
         }
-        if len == 0 && last == HIDDEN {
+        if last == HIDDEN {
             first_t = t;
             last_t = t;
         }
