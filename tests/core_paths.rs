@@ -336,6 +336,9 @@ fn highlight_lists_match_a_brute_force_over_the_routes() {
         let link = |s: usize, d: usize| r.links.iter().position(|l| (l.source, l.target) == (s, d)).unwrap();
         let mut node_sets = vec![std::collections::BTreeSet::new(); r.nodes.len()];
         let mut link_sets = vec![std::collections::BTreeSet::new(); r.links.len()];
+        // And the customers on each node and link (routes that merge values as "other" or cut
+        // longer paths are shared by several paths).
+        let (mut node_customers, mut link_customers) = (vec![0u64; r.nodes.len()], vec![0u64; r.links.len()]);
         for p in brute_paths(true) {
             let mut route: Vec<usize> =
                 p.iter().take(steps).enumerate().map(|(i, v)| node(i, if shown(i, v) { v } else { OTHER })).collect();
@@ -345,11 +348,15 @@ fn highlight_lists_match_a_brute_force_over_the_routes() {
             let links: Vec<usize> = route.windows(2).map(|w| link(w[0], w[1])).collect();
             for &n in &route {
                 node_sets[n].extend(links.iter().copied());
+                node_customers[n] += 1;
             }
             for &l in &links {
                 link_sets[l].extend(links.iter().copied());
+                link_customers[l] += 1;
             }
         }
+        assert_eq!(r.nodes.iter().map(|n| n.customers).collect::<Vec<_>>(), node_customers, "steps {steps}, top {top}");
+        assert_eq!(r.links.iter().map(|l| l.customers).collect::<Vec<_>>(), link_customers, "steps {steps}, top {top}");
         for (n, set) in r.nodes.iter().zip(&node_sets) {
             assert_eq!(n.through, set.iter().copied().collect::<Vec<_>>(), "{n:?}");
         }

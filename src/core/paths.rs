@@ -893,7 +893,7 @@ pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> R
     let mut node_codes: Vec<u32> = Vec::with_capacity(steps * n_values);
     let mut counts = vec![0u64; steps * n_values];
     chunked(variants.len(), |v| {
-        let (p, w) = (variants.path(paths, v), variants.weight[v]);
+        let (p, w) = (variants.path(v), variants.weight[v]);
         for i in 0..p.len().min(steps) {
             counts[i * n_values + at(p, i).expect("within the path") as usize] += w;
         }
@@ -911,8 +911,12 @@ pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> R
     let node_code = |i: usize, v: u32| node_codes[i * n_values + v as usize];
 
     // Each variant's route through the Sankey: its node at each step shown, then the sink when
-    // its path ends before the last step. Variants on the same route are taken together below
-    // (distinct routes are far fewer), and node and link counts are sums over the routes.
+    // its path ends before the last step. Variants on the same route are taken together below,
+    // and node and link counts are sums over the routes. Two variants share a route only when it
+    // loses something of them, a step past the last shown or a value shown as "other": the route
+    // of a variant that ends before the last step with every value shown gives its path back, and
+    // no lossy route looks like it (each has "other" or no sink). So only the lossy variants'
+    // routes are told apart by a map; each other variant is a route of its own.
     let width = n_values + 2;
     let mut node_ids: Vec<u32> = vec![u32::MAX; (steps + 1) * width];
     let mut node_key: Vec<(usize, u32)> = Vec::new();
@@ -921,8 +925,9 @@ pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> R
     let mut hops: Vec<u32> = Vec::with_capacity(variants.len() * (steps + 1).min(8));
     let mut hop_at: Vec<usize> = Vec::with_capacity(variants.len() + 1);
     hop_at.push(0);
+    let mut lossy: Vec<u32> = Vec::new();
     chunked(variants.len(), |v| {
-        let (p, w) = (variants.path(paths, v), variants.weight[v]);
+        let (p, w) = (variants.path(v), variants.weight[v]);
         let len = p.len().min(steps);
         let mut through_other = false;
         let mut visit = |key: (usize, u32)| {
@@ -943,18 +948,45 @@ pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> R
         }
         hop_at.push(hops.len());
         other_customers += if through_other { w } else { 0 };
+        if through_other || p.len() >= steps {
+            lossy.push(v as u32);
+        }
     });
     let route_of = |v: usize| &hops[hop_at[v]..hop_at[v + 1]];
-    let (of_route, first_route) = distinct(variants.len(), route_of, node_key.len());
-    let mut route_weight = vec![0u64; first_route.len()];
-    for (v, &r) in of_route.iter().enumerate() {
-        route_weight[r as usize] += variants.weight[v];
-    }
+    // Routes: the whole variants' (one each), then the distinct routes of the lossy ones. Their
+    // order changes nothing below (nodes and links are sorted, memberships are sets).
+    let (of_lossy, first_lossy) = distinct(lossy.len(), |i| route_of(lossy[i] as usize), node_key.len());
+    let mut first_route: Vec<u32> = Vec::with_capacity(variants.len() - lossy.len() + first_lossy.len());
+    let mut route_weight: Vec<u64> = Vec::with_capacity(first_route.capacity());
+    let mut next_lossy = 0;
+    chunked(variants.len(), |v| {
+        if lossy.get(next_lossy) == Some(&(v as u32)) {
+            next_lossy += 1;
+        } else {
+            first_route.push(v as u32);
+            route_weight.push(variants.weight[v]);
+        }
+    });
+    let whole = first_route.len();
+    first_route.extend(first_lossy.iter().map(|&i| lossy[i as usize]));
+    route_weight.resize(first_route.len(), 0);
+    chunked(lossy.len(), |i| route_weight[whole + of_lossy[i] as usize] += variants.weight[lossy[i] as usize]);
     let routes = |r: usize| route_of(first_route[r] as usize);
+    // A link joins a node to one at the next step: it is found in a table by its first node and
+    // the second's place among the nodes of its step.
+    let mut at_step = vec![0u32; steps + 1];
+    let place: Vec<u32> = node_key
+        .iter()
+        .map(|&(step, _)| {
+            at_step[step] += 1;
+            at_step[step] - 1
+        })
+        .collect();
+    let per_step = at_step.iter().copied().max().unwrap_or(0) as usize;
+    let mut link_at: Vec<u32> = vec![u32::MAX; node_key.len() * per_step];
     // Node counts, and the links (consecutive nodes of a route) with their counts; per route
     // its links, as link ids in order of first appearance (flat, as the hops).
     let mut node_count = vec![0u64; node_key.len()];
-    let mut link_id: FxMap<(u32, u32), u32> = FxMap::default();
     let mut link_ends: Vec<(u32, u32)> = Vec::new();
     let mut link_weight: Vec<u64> = Vec::new();
     let mut route_links: Vec<u32> = Vec::with_capacity(hops.len());
@@ -966,12 +998,15 @@ pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> R
             node_count[n as usize] += w;
         }
         for pair in route.windows(2) {
-            let next = link_ends.len() as u32;
-            let id = *link_id.entry((pair[0], pair[1])).or_insert(next);
-            if id == next {
+            let (a, b) = (pair[0] as usize, pair[1] as usize);
+            debug_assert_eq!(node_key[a].0 + 1, node_key[b].0, "a link joins consecutive steps");
+            let id = &mut link_at[a * per_step + place[b] as usize];
+            if *id == u32::MAX {
+                *id = link_ends.len() as u32;
                 link_ends.push((pair[0], pair[1]));
                 link_weight.push(0);
             }
+            let id = *id;
             link_weight[id as usize] += w;
             route_links.push(id);
         }
@@ -1154,9 +1189,7 @@ fn list_variants(table: &EventTable, q: &PathQuery, cl: &Cleaned, paths: &Paths,
     }
     let order = |&a: &u32, &b: &u32| {
         let (a, b) = (a as usize, b as usize);
-        variants.weight[b]
-            .cmp(&variants.weight[a])
-            .then_with(|| by_label(variants.path(paths, a), variants.path(paths, b)))
+        variants.weight[b].cmp(&variants.weight[a]).then_with(|| by_label(variants.path(a), variants.path(b)))
     };
     if top > 0 && top < ranked.len() {
         ranked.select_nth_unstable_by(top - 1, order);
@@ -1201,7 +1234,7 @@ fn list_variants(table: &EventTable, q: &PathQuery, cl: &Cleaned, paths: &Paths,
             let c = variants.weight[v as usize];
             let d = &mut durations[bucket[k]..bucket[k + 1]];
             Variant {
-                path: variants.path(paths, v as usize).iter().map(|&v| cl.labels[v as usize].clone()).collect(),
+                path: variants.path(v as usize).iter().map(|&v| cl.labels[v as usize].clone()).collect(),
                 customers: c,
                 pct_of_total: if total == 0 { 0.0 } else { c as f64 * 100.0 / total as f64 },
                 conversion_pct: conv_code.map(|_| converted[k] as f64 * 100.0 / c as f64),
@@ -1221,25 +1254,36 @@ struct Variants {
     first: Vec<u32>,
     /// Per variant: its paths (customers, sessions or journeys).
     weight: Vec<u64>,
+    /// The variants' values, one after the other in order of variant (`at[v]..at[v + 1]`): the
+    /// Sankey reads every variant's path for each shape, and reads them in order here rather
+    /// than from their first paths, scattered over all paths.
+    codes: Vec<u32>,
+    at: Vec<u32>,
 }
 
 impl Variants {
     fn of(paths: &Paths, values: usize) -> Variants {
         let (of, first) = distinct(paths.len(), |i| &paths.codes[paths.span(i)], values);
         let mut weight = vec![0u64; first.len()];
-        for &v in &of {
-            weight[v as usize] += 1;
-        }
-        Variants { of, first, weight }
+        chunked(of.len(), |i| weight[of[i] as usize] += 1);
+        let mut at = Vec::with_capacity(first.len() + 1);
+        at.push(0);
+        let mut len = 0;
+        chunked(first.len(), |v| len += paths.span(first[v] as usize).len());
+        let mut codes = Vec::with_capacity(len);
+        chunked(first.len(), |v| {
+            codes.extend_from_slice(&paths.codes[paths.span(first[v] as usize)]);
+            at.push(codes.len() as u32);
+        });
+        Variants { of, first, weight, codes, at }
     }
 
     fn len(&self) -> usize {
         self.first.len()
     }
 
-    fn path<'a>(&self, paths: &'a Paths, v: usize) -> &'a [u32] {
-        let span = paths.span(self.first[v] as usize);
-        &paths.codes[span]
+    fn path(&self, v: usize) -> &[u32] {
+        &self.codes[self.at[v] as usize..self.at[v + 1] as usize]
     }
 }
 

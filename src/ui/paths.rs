@@ -84,6 +84,20 @@ pub fn PathsView(p: &PathsProps) -> Html {
         }
     }
     let set = |f: Edit| edit_view(&p.view, &p.on_view, f);
+    // A click on a Sankey node anchors the view as it is then: the callback reads the latest view
+    // and `on_view`, so it is made once and the Sankey is not drawn again for a new callback.
+    let latest = use_mut_ref(|| (p.view.clone(), p.on_view.clone()));
+    *latest.borrow_mut() = (p.view.clone(), p.on_view.clone());
+    let on_anchor = use_callback((), move |val: String, _| {
+        let (mut v, on_view) = latest.borrow().clone();
+        // Backward paths are anchored at their end.
+        if v.paths.direction == Direction::Backward {
+            v.paths.to = Some(val);
+        } else {
+            v.paths.from = Some(val);
+        }
+        on_view.emit(v);
+    });
     let select = |e: Event| e.target_unchecked_into::<HtmlSelectElement>().value();
     let input = |e: Event| e.target_unchecked_into::<HtmlInputElement>().value();
     let on_by = set(Rc::new(|v, val| {
@@ -363,32 +377,62 @@ pub fn PathsView(p: &PathsProps) -> Html {
                     } }</p>
                 <p class="muted" id="paths-other">{ format!("{} {} ({:.1}% of the paths) pass through \u{201c}other\u{201d} at some step shown.",
                     int(r.other_customers), unit(r.grain), r.other_customers as f64 * 100.0 / r.customers_in_paths.max(1) as f64) }</p>
-                <Sankey result={r.clone()} on_anchor={set(Rc::new(|v, val| {
-                    // Backward paths are anchored at their end.
-                    if v.paths.direction == Direction::Backward {
-                        v.paths.to = Some(val);
-                    } else {
-                        v.paths.from = Some(val);
-                    }
-                }))} />
-                <VariantsTable result={r.clone()} />
-                <StepMatrix result={r.clone()} />
-                <Transitions result={r.clone()} />
+                <Sankey result={r.clone()} {on_anchor} />
+                <VariantsTable result={r.clone()} part={Part::Variants} />
+                <StepMatrix result={r.clone()} part={Part::Whole} />
+                <Transitions result={r.clone()} part={Part::Transitions} />
             }
         </section>
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct ResultProps {
-    result: Rc<PathResult>,
+/// The part of a paths result a section draws.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Whole,
+    /// The variants, their count and the rest (and the grain, for their unit).
+    Variants,
+    Transitions,
 }
 
-#[derive(Properties, PartialEq)]
+/// A result for a section that draws `part` of it. Props are equal when that part is: the same
+/// result (one answer is one `Rc`, so no deep comparison of its thousands of values), or, for the
+/// variants and transitions, equal parts, so that a change they do not show (another number of
+/// steps) does not draw them again.
+#[derive(Properties)]
+struct ResultProps {
+    result: Rc<PathResult>,
+    part: Part,
+}
+
+impl PartialEq for ResultProps {
+    fn eq(&self, o: &Self) -> bool {
+        let (a, b) = (&*self.result, &*o.result);
+        self.part == o.part
+            && (Rc::ptr_eq(&self.result, &o.result)
+                || match self.part {
+                    Part::Whole => false,
+                    Part::Variants => {
+                        (a.grain, a.distinct_variants, a.rest_customers)
+                            == (b.grain, b.distinct_variants, b.rest_customers)
+                            && a.variants == b.variants
+                    }
+                    Part::Transitions => a.transitions == b.transitions,
+                })
+    }
+}
+
+#[derive(Properties)]
 struct SankeyProps {
     result: Rc<PathResult>,
     /// Start the paths at a value (a click on its node).
     on_anchor: Callback<String>,
+}
+
+impl PartialEq for SankeyProps {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.result, &o.result) && self.on_anchor == o.on_anchor
+    }
 }
 
 /// Styles inside the SVG, so an exported file looks as on screen.
@@ -644,7 +688,7 @@ fn Transitions(p: &ResultProps) -> Html {
     html! {
         <div class="transitions" id="transitions">
             <h3>{"Transitions"}</h3>
-            <TransitionGraphView result={p.result.clone()} />
+            <TransitionGraphView result={p.result.clone()} part={Part::Transitions} />
             <p class="muted">{"Share of each value's next touches (row → column); loops and returns included. Hover a cell for counts and times."}</p>
             <div class="scroll">
                 <table class="heatmap" id="transition-matrix">
