@@ -1698,13 +1698,13 @@ impl ChainState {
 
 /// [`chain_scan`] over the funnel's own steps (`pos` the identity) with the steps as bit sets:
 /// the same states and chains, found with less work per event. `codes` are the codes of the rows
-/// scanned (the unit's, or its rows in an index) and `at(i)` the time and row of the `i`-th;
-/// returns the depth reached (`m` steps).
+/// scanned (the unit's, or its rows in an index) and `time(i)` the time of the `i`-th; the
+/// chains hold places `i`; returns the depth reached (`m` steps).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn masked_scan<C: Copy + Into<u32>>(
     codes: &[C],
-    at: impl Fn(usize) -> (i64, u32),
+    time: impl Fn(usize) -> i64,
     masks: &StepMasks,
     m: usize,
     state: &mut ChainState,
@@ -1719,7 +1719,7 @@ fn masked_scan<C: Copy + Into<u32>>(
         if mask == 0 {
             continue;
         }
-        let (t, row) = at(i);
+        let (t, at) = (time(i), i as u32);
         // Deeper steps first, so an event doing several steps advances each from the states
         // before it.
         while mask != 0 {
@@ -1727,7 +1727,7 @@ fn masked_scan<C: Copy + Into<u32>>(
             mask &= !(1 << p);
             if p == 0 {
                 start[0] = t;
-                chain[0][0] = row;
+                chain[0][0] = at;
                 depth = depth.max(1);
             } else {
                 let s = start[p - 1];
@@ -1741,7 +1741,7 @@ fn masked_scan<C: Copy + Into<u32>>(
                     for (dst, &src) in to[..p].iter_mut().zip(&from[..p]) {
                         *dst = src;
                     }
-                    to[p] = row;
+                    to[p] = at;
                     depth = depth.max(p + 1);
                 }
             }
@@ -1778,36 +1778,49 @@ fn masked_run(
     let mut state = ChainState::new();
     let ts = &table.ts;
     for slot in 0..n {
-        let d = match index {
+        // The slot's rows scanned: their times, and where each is in the table (the index's
+        // list, or from the unit's first row).
+        let (d, times, rows, first_row) = match index {
             Some(ix) => {
-                let codes = &ix.codes[ix.span(slot)];
+                let span = ix.span(slot);
+                let codes = &ix.codes[span.clone()];
                 // As long as `codes` (so the scan needs no bounds check on it).
-                let rows = &ix.rows[ix.span(slot)][..codes.len()];
-                let times = &ix.ts[ix.span(slot)][..codes.len()];
-                let at = |i: usize| (times[i], rows[i]);
-                masked_scan(codes, at, masks, k, &mut state, window, stop)
+                let times = &ix.ts[span.clone()][..codes.len()];
+                let d = masked_scan(codes, |i| times[i], masks, k, &mut state, window, stop);
+                (d, times, Some(&ix.rows[span]), 0)
             }
             None => {
                 let rows = units[slot].clone();
-                let first = rows.start;
-                let at = |i: usize| (ts[first + i], (first + i) as u32);
-                with_codes!(&column.codes, |v| masked_scan(&v[rows.clone()], at, masks, k, &mut state, window, stop))
+                let times = &ts[rows.clone()];
+                let d = with_codes!(&column.codes, |v| masked_scan(
+                    &v[rows.clone()],
+                    |i| times[i],
+                    masks,
+                    k,
+                    &mut state,
+                    window,
+                    stop
+                ));
+                (d, times, None, rows.start as u32)
             }
         };
-        // The slot's depth, chain and times, straight from the scan's state.
+        // The slot's depth, chain and times, straight from the scan's state: the times from the
+        // rows just scanned, not from the table's column (a cache miss per unit).
         depths[slot] = d as u32;
         if d == 0 {
             continue;
         }
         let chain = &state.chain[d - 1][..d];
-        out[slot * k..slot * k + d].copy_from_slice(chain);
-        let first = ts[chain[0] as usize];
+        let first = times[chain[0] as usize];
         let mut prev = first;
-        for (j, &r) in chain.iter().enumerate().skip(1) {
-            let t = ts[r as usize];
-            gaps[j].0.push(t - prev);
-            gaps[j].1.push(t - first);
-            prev = t;
+        for (j, &at) in chain.iter().enumerate() {
+            out[slot * k + j] = rows.map_or(first_row + at, |rows| rows[at as usize]);
+            if j > 0 {
+                let t = times[at as usize];
+                gaps[j].0.push(t - prev);
+                gaps[j].1.push(t - first);
+                prev = t;
+            }
         }
     }
     Run { depths, gaps, chains: out }
