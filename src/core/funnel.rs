@@ -1332,7 +1332,10 @@ pub fn compute_with(
     if let (Some(revenue), true) = (table.revenue.as_ref(), k > 0) {
         let mut sum = 0.0;
         for slot in (0..n).filter(|&s| final_hits[s * k + k - 1]) {
-            if let Some(v) = tracer.row(slot, units[found.unit(slot)].clone(), k - 1).and_then(|r| revenue.get(r)) {
+            // The traced chain's row when it is known, without reading the unit's rows (a
+            // cache miss per unit).
+            let row = found.chain_row(slot, k - 1).or_else(|| tracer.row(slot, units[found.unit(slot)].clone(), k - 1));
+            if let Some(v) = row.and_then(|r| revenue.get(r)) {
                 sum += v;
             }
         }
