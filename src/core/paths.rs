@@ -464,11 +464,19 @@ pub fn transitions(table: &EventTable, q: &PathQuery) -> Result<TransitionGraph,
     let column = step_column(table, q)?;
     let column = column.as_ref();
     let cl = Cleaned::new(column, q)?;
-    Ok(transition_graph(column, &cl, &customer_paths(table, column, &cl, q), q.top))
+    let paths = customer_paths(table, column, &cl, q);
+    let variants = Variants::of(&paths, cl.labels.len());
+    Ok(transition_graph(column, &cl, &paths, &variants, q.top))
 }
 
 /// The graph over the `top` most frequent values, the rest as "other".
-fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, top: usize) -> TransitionGraph {
+fn transition_graph(
+    column: &super::table::Column,
+    cl: &Cleaned,
+    paths: &Paths,
+    variants: &Variants,
+    top: usize,
+) -> TransitionGraph {
     // The most frequent (cleaned) values overall keep their name; the rest are "other".
     let mut counts = vec![0u64; cl.labels.len()];
     for (raw, n) in column.counts().into_iter().enumerate() {
@@ -495,19 +503,20 @@ fn transition_graph(column: &super::table::Column, cl: &Cleaned, paths: &Paths, 
     let mut starts = vec![0u64; n];
     let mut ends = vec![0u64; n];
     // Per edge `from * n + to`: the times it took (its count is their number), one flat list
-    // in order of edge: counted first, then placed.
+    // in order of edge: counted first (over the distinct variants, each weighted by its paths),
+    // then placed (over the paths, which hold the times).
     let edge_count = n * n;
     let mut count = vec![0usize; edge_count];
-    chunked(paths.len(), |i| {
-        let span = paths.span(i);
-        let mut from = slot[paths.codes[span.start] as usize];
-        starts[from] += 1;
-        for &code in &paths.codes[span.start + 1..span.end] {
+    chunked(variants.len(), |v| {
+        let (p, w) = (variants.path(v), variants.weight[v]);
+        let mut from = slot[p[0] as usize];
+        starts[from] += w;
+        for &code in &p[1..] {
             let to = slot[code as usize];
-            count[from * n + to] += 1;
+            count[from * n + to] += w as usize;
             from = to;
         }
-        ends[from] += 1;
+        ends[from] += w;
     });
     let mut at: Vec<usize> = Vec::with_capacity(edge_count + 1);
     at.push(0);
@@ -840,12 +849,12 @@ impl Prepared {
         let column = step_column(table, q)?;
         let cl = Cleaned::new(column.as_ref(), q)?;
         let paths = customer_paths(table, column.as_ref(), &cl, q);
-        // Distinct paths first: everything but the transitions and the listed variants'
+        // Distinct paths first: everything but the transitions' times and the listed variants'
         // figures depends only on a path's values, so it is computed once per variant, weighted
         // by its customers.
         let variants = Variants::of(&paths, cl.labels.len());
         let listed = list_variants(table, q, &cl, &paths, &variants);
-        let transitions = transition_graph(column.as_ref(), &cl, &paths, q.top);
+        let transitions = transition_graph(column.as_ref(), &cl, &paths, &variants, q.top);
         let combined = match column {
             Cow::Owned(c) => Some(c),
             Cow::Borrowed(_) => None,
@@ -1158,7 +1167,7 @@ pub fn compute_with(table: &EventTable, q: &PathQuery, prepared: &Prepared) -> R
             prepared.transitions.clone()
         } else {
             let column = prepared.combined.as_ref().map_or_else(|| q.by.column_or_error(table), Ok)?;
-            transition_graph(column, cl, paths, q.top)
+            transition_graph(column, cl, paths, variants, q.top)
         },
     })
 }
