@@ -552,7 +552,7 @@ fn KeptColumns(p: &ColumnsProps) -> Html {
     html! {
         <details class="kept-columns" id="kept-columns" open={candidates.len() <= 24}>
             <summary>{ format!("Kept columns ({} of {})", kept.len(), candidates.len()) }</summary>
-            <p class="muted">{"Kept columns become dimensions: steps (device=mobile), breakdowns, paths and attribution by them. Each costs 4 bytes per event; common names (country, device, campaign, plan, …) are kept by default."}</p>
+            <p class="muted">{"Kept columns become dimensions: steps (device=mobile), breakdowns, paths and attribution by them. Each costs 1 byte per event up to 256 distinct values, 2 up to 65,536, 4 beyond; common names (country, device, campaign, plan, …) are kept by default."}</p>
             <div class="kept-list">
                 for name in candidates {
                     <label class="check">

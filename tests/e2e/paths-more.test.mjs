@@ -244,6 +244,9 @@ describe('paths view: cleaning, direction and filters', () => {
       ['product', '1', '20.0%'],
     ], { message: 'from product by keyboard' });
     assert.ok((await hash(page)).includes('from=product'));
+    // The anchor is set on the view as it is now (this page showed other views before), not on
+    // the one the Sankey was first drawn with: the cleaning rules and steps are kept.
+    for (const kept of ['steps=3', 'rewrite=', 'merge=', 'by=event']) assert.ok((await hash(page)).includes(kept), kept);
     assertNoProblems(problems);
   });
 
