@@ -1272,10 +1272,29 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
             while session.pause(&mut scope, 0).await.is_ok() && session.queued.is_empty() {
                 let more = warm_up.as_mut().is_some_and(|w| w.step(session.merged.as_deref()));
                 if !more {
-                    warm_up = None;
+                    if let Some(mut w) = warm_up.take() {
+                        encode_once(w.take_results());
+                    }
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Encodes the warm-up's results as answers and drops the messages, so that the first answers
+/// a person waits for run optimised encoding code (see core::warm); nothing is sent.
+fn encode_once(results: warm::Results) {
+    let warm::Results { funnel, paths, attribution } = results;
+    let answers = [
+        funnel.map(|r| Response::Funnel { id: 0, result: Ok(Box::new(r)) }),
+        paths.map(|r| Response::Paths { id: 0, result: Ok(Box::new(r)) }),
+        attribution.map(|r| Response::Attribution { id: 0, result: Ok(Box::new(r)) }),
+    ];
+    // A few times: V8 optimises the encoding's wasm and its JavaScript glue after some use.
+    for answer in answers.iter().flatten() {
+        for _ in 0..3 {
+            drop(JsCodec::encode(answer));
         }
     }
 }

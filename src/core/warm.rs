@@ -37,6 +37,17 @@ pub struct WarmUp {
     /// What the phases found (customers counted, variants, ...): kept, so that no work is
     /// optimised away, and checked by the tests.
     pub seen: Vec<u64>,
+    /// The last result of each kind, for the worker to encode once as it would an answer (see
+    /// [`WarmUp::take_results`]).
+    results: Results,
+}
+
+/// A result of each kind the warm-up computes.
+#[derive(Default)]
+pub struct Results {
+    pub funnel: Option<funnel::FunnelResult>,
+    pub paths: Option<paths::PathResult>,
+    pub attribution: Option<attribution::AttributionResult>,
 }
 
 impl Default for WarmUp {
@@ -81,7 +92,14 @@ fn funnel_query(days: u32) -> FunnelQuery {
 impl WarmUp {
     /// A warm-up that makes a table of about `events` events when it is given none.
     pub fn new(events: usize) -> WarmUp {
-        WarmUp { events, phase: 0, table: None, seen: Vec::new() }
+        WarmUp { events, phase: 0, table: None, seen: Vec::new(), results: Results::default() }
+    }
+
+    /// The last results of the phases, taken: encoding them as answers once the warm-up is over
+    /// readies the code that turns a result into a message (serde-wasm-bindgen and the glue it
+    /// calls, run first on a person's first large answer otherwise).
+    pub fn take_results(&mut self) -> Results {
+        std::mem::take(&mut self.results)
     }
 
     /// The phase at step `i`, each of [`PHASES`] repeated as it says.
@@ -118,7 +136,12 @@ impl WarmUp {
         }
         self.phase += 1;
         let Some(t) = given.or(self.table.as_ref()) else { return true };
-        let last_step = |r: Result<funnel::FunnelResult, _>| r.ok().and_then(|r| r.steps.last().map(|s| s.customers));
+        let results = &mut self.results;
+        let mut last_step = |r: Result<funnel::FunnelResult, _>| {
+            let n = r.as_ref().ok().and_then(|r| r.steps.last().map(|s| s.customers));
+            results.funnel = r.ok();
+            n
+        };
         match phase {
             Phase::Funnel => self.seen.push(last_step(funnel::compute(t, &funnel_query(7))).unwrap_or(0)),
             Phase::IndexedFunnel => {
@@ -131,13 +154,15 @@ impl WarmUp {
             }
             Phase::Paths(steps) => {
                 let r = paths::compute(t, &PathQuery { steps, ..PathQuery::default() });
-                self.seen.push(r.map_or(0, |r| r.variants.len() as u64));
+                self.seen.push(r.as_ref().map_or(0, |r| r.variants.len() as u64));
+                self.results.paths = r.ok();
             }
             Phase::Attribution => {
                 let q = AttributionQuery { conversion: Conversion::Event("purchase".into()), ..Default::default() };
                 if let Ok(j) = attribution::journeys(t, &q) {
                     let r = attribution::attribute(&j, &q);
                     self.seen.push(j.len() as u64 + r.models.len() as u64);
+                    self.results.attribution = Some(r);
                 }
             }
             Phase::Stages => self.seen.push(stages::compute(t, &StageModel::default()).stages.len() as u64),
