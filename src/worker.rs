@@ -1272,8 +1272,8 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
             while session.pause(&mut scope, 0).await.is_ok() && session.queued.is_empty() {
                 let more = warm_up.as_mut().is_some_and(|w| w.step(session.merged.as_deref()));
                 if !more {
-                    if let Some(mut w) = warm_up.take() {
-                        encode_once(w.take_results());
+                    if let Some(w) = warm_up.take() {
+                        encode_unsent(w.into_results());
                     }
                     break;
                 }
@@ -1284,7 +1284,7 @@ pub async fn Analysis(mut scope: ReactorScope<Request, Response>) {
 
 /// Encodes the warm-up's results as answers and drops the messages, so that the first answers
 /// a person waits for run optimised encoding code (see core::warm); nothing is sent.
-fn encode_once(results: warm::Results) {
+fn encode_unsent(results: warm::Results) {
     let warm::Results { funnel, paths, attribution } = results;
     let answers = [
         funnel.map(|r| Response::Funnel { id: 0, result: Ok(Box::new(r)) }),

@@ -38,7 +38,7 @@ pub struct WarmUp {
     /// optimised away, and checked by the tests.
     pub seen: Vec<u64>,
     /// The last result of each kind, for the worker to encode once as it would an answer (see
-    /// [`WarmUp::take_results`]).
+    /// [`WarmUp::into_results`]).
     results: Results,
 }
 
@@ -95,11 +95,11 @@ impl WarmUp {
         WarmUp { events, phase: 0, table: None, seen: Vec::new(), results: Results::default() }
     }
 
-    /// The last results of the phases, taken: encoding them as answers once the warm-up is over
-    /// readies the code that turns a result into a message (serde-wasm-bindgen and the glue it
-    /// calls, run first on a person's first large answer otherwise).
-    pub fn take_results(&mut self) -> Results {
-        std::mem::take(&mut self.results)
+    /// The last results of the phases, once the warm-up is over: encoding them as answers readies
+    /// the code that turns a result into a message (serde-wasm-bindgen and the glue it calls, run
+    /// first on a person's first large answer otherwise).
+    pub fn into_results(self) -> Results {
+        self.results
     }
 
     /// The phase at step `i`, each of [`PHASES`] repeated as it says.
