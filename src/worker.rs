@@ -24,8 +24,8 @@ use crate::core::dropoff;
 use crate::core::funnel::{self, FunnelQuery, FunnelResult};
 use crate::core::identity::{self, StitchReport};
 use crate::core::ingest::{
-    count_newlines, cut_points, is_adobe_column_headers, is_adobe_hit_data, join_parts, parse_column_headers,
-    pathtable, skipped_rows_csv, LoadError, LoadReport, Loader, MAX_EVENTS,
+    cut_points, is_adobe_column_headers, is_adobe_hit_data, parse_column_headers, pathtable, skipped_rows_csv,
+    LoadError, LoadReport, Loader, MAX_EVENTS,
 };
 use crate::core::paths::{self, PathQuery, PathResult};
 use crate::core::schema::{ColumnOverrides, Preset};
@@ -37,7 +37,7 @@ use crate::core::{tar, zip};
 
 mod split;
 pub use split::{is_part_worker, serve_part};
-use split::{PartWorkers, ReadChoices};
+use split::{Built, PartWorkers, ReadChoices};
 
 /// Bytes read per slice: large enough to be fast (few round trips to the event loop), small
 /// enough for smooth progress (a slice parses in about 0.1 s).
@@ -718,9 +718,9 @@ impl Session {
         loader.finish().map_err(Interrupt::Failed)
     }
 
-    /// Reads a large plain-text file in parts, several workers at once (see [`split`]):
-    /// `None` when it is to be read whole (too small, one core, not delimited text with a
-    /// header line, or parts that do not join).
+    /// Reads a large plain-text file in part workers, several at once on several cores (see
+    /// [`split`]), the table built in one of them: `None` when it is to be read whole here
+    /// (too small, not delimited text or JSON lines, or parts that do not join).
     async fn read_in_parts(
         &mut self,
         scope: &mut Scope,
@@ -731,97 +731,92 @@ impl Session {
         const HEAD_PIECE: u64 = 256 << 10;
         const HEAD_MAX: u64 = 4 << 20;
         let size = file.size() as u64;
-        let parts = split::parts_for(size, self.workers);
-        if parts < 2 {
+        if size < split::MIN_PART_BYTES {
             return Ok(None);
         }
+        let parts = split::parts_for(size, self.workers);
         let name = choices.name.as_str();
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
         let bytes = Bytes::File(file.clone());
         // The part workers load while this one waits (they load through it).
-        let Ok(workers) = PartWorkers::start(parts - 1) else { return Ok(None) };
+        let Ok(workers) = PartWorkers::start(parts) else { return Ok(None) };
         while !workers.ready() && !workers.settled() {
             self.pause(scope, 2).await?;
         }
         if !workers.ready() {
             return Ok(None);
         }
-        // The first part is read here, from the head on; the others by part workers. Its columns
-        // are reserved for the whole file's rows, so the other parts' rows join without the
-        // columns growing (which would hold them twice: the peak of the worker's memory).
-        let mut loader = choices.loader(None).size_hint(size);
-        let (mut pos, mut newlines) = (0, 0);
+        // The head is read here only to learn how the file reads (and where it may be cut);
+        // the first part worker reads it again as the start of its part.
+        let mut head = choices.loader(None);
+        let mut pos = 0;
         let mut header = Vec::new();
-        while !loader.splittable() && !loader.never_splittable() && pos < HEAD_MAX {
+        while !head.splittable() && !head.never_splittable() && pos < HEAD_MAX {
             let chunk = bytes.read(pos, pos + HEAD_PIECE).map_err(fail)?;
             if pos == 0 {
                 let Some(end) = chunk.iter().position(|&b| b == b'\n') else { return Ok(None) };
                 header = chunk[..=end].to_vec();
             }
             pos += chunk.len() as u64;
-            newlines += count_newlines(&chunk);
-            loader.push(&chunk).map_err(Interrupt::Failed)?;
+            head.push(&chunk).map_err(Interrupt::Failed)?;
         }
-        if !loader.splittable() {
+        if !head.splittable() {
             return Ok(None);
         }
-        // Delimited text: every part is read after the header line; JSON lines: with the
-        // first part's columns.
-        let mut choices = choices.clone();
-        choices.json_keys = loader.json_keys();
-        if choices.json_keys.is_some() {
+        // Delimited text: every later part is read after the header line; JSON lines: with
+        // the columns the head found.
+        let mut later = choices.clone();
+        later.json_keys = head.json_keys();
+        drop(head);
+        if later.json_keys.is_some() {
             header.clear();
         }
         let Some(cuts) = cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? else {
             return Ok(None);
         };
-        let ends = cuts.iter().skip(1).copied().chain([size]);
-        let ranges: Vec<(u64, u64)> = cuts.iter().copied().zip(ends).collect();
-        if workers.send_jobs(file, &ranges, &header, &choices).is_err() {
+        let ranges: Vec<(u64, u64)> =
+            [0].into_iter().chain(cuts.iter().copied()).zip(cuts.iter().copied().chain([size])).collect();
+        if workers.send_jobs(file, &ranges, &header, (choices, &later)).is_err() {
             return Ok(None);
         }
         let started = now_ms();
-        let progress = |rows_here: u64, pos: u64, workers: &PartWorkers| {
+        let progress = |workers: &PartWorkers| {
             let (bytes, rows) = workers.progress();
-            Response::Progress {
-                name: name.into(),
-                bytes: pos + bytes,
-                total: Some(size),
-                rows: rows_here + rows,
-                elapsed_ms: now_ms() - started,
-            }
+            Response::Progress { name: name.into(), bytes, total: Some(size), rows, elapsed_ms: now_ms() - started }
         };
-        let mut buf = Vec::new();
-        while pos < cuts[0] {
-            let push = |b: &[u8]| {
-                newlines += count_newlines(b);
-                loader.push(b).map_err(Interrupt::Failed)
-            };
-            pos += bytes.pieces((pos, (pos + CHUNK as u64).min(cuts[0])), &mut buf, fail, push)?;
-            self.checkpoint(scope, progress(loader.rows_read(), pos, &workers)).await?;
-        }
-        drop(buf);
-        let rows_here = loader.rows_read();
-        let mut first = loader.finish_part().map_err(Interrupt::Failed)?;
-        first.set_bytes(&[], newlines);
         let mut shown = now_ms();
         while !workers.settled() {
             self.pause(scope, 4).await?;
             if now_ms() - shown > 100.0 {
                 shown = now_ms();
-                Self::send(scope, progress(rows_here, pos, &workers)).await;
+                Self::send(scope, progress(&workers)).await;
             }
         }
-        let Ok(rest) = workers.take_parts() else { return Ok(None) };
+        if workers.send_build().is_err() {
+            return Ok(None);
+        }
+        let built = loop {
+            if let Some(built) = workers.built() {
+                break built;
+            }
+            self.pause(scope, 2).await?;
+        };
         drop(workers);
-        match join_parts(first, rest) {
-            Ok(Some(joined)) => {
-                let (table, mut report) = joined.finish().map_err(Interrupt::Failed)?;
-                report.notes.push(format!("Read in {parts} parts at once, by {parts} workers."));
+        match built {
+            Built::Table(read) => {
+                let (table, mut report) = *read;
+                if parts > 1 {
+                    report.notes.push(format!("Read in {parts} parts at once, by {parts} workers."));
+                }
                 Ok(Some((table, report)))
             }
-            Ok(None) => Ok(None),
-            Err(e) => Err(Interrupt::Failed(e)),
+            Built::FileError(e) => Err(Interrupt::Failed(e)),
+            Built::Failed(why) => {
+                web_sys::console::warn_1(
+                    &format!("{name}: read whole here, as the part workers did not build it: {why}").into(),
+                );
+                Ok(None)
+            }
         }
     }
 

@@ -13,7 +13,9 @@ use common::Rng;
 
 use std::iter::once;
 
-use touchpath::core::ingest::{count_newlines, join_parts, LoadError, LoadPart, LoadReport, Loader, SkipReason};
+use touchpath::core::ingest::{
+    count_newlines, decode_loaded, encode_loaded, join_parts, LoadError, LoadPart, LoadReport, Loader, SkipReason,
+};
 use touchpath::core::sample;
 use touchpath::core::schema::ColumnOverrides;
 use touchpath::core::table::{Duplicates, EventTable, PartBytes};
@@ -86,11 +88,15 @@ fn read_parts(name: &str, bytes: &[u8], cuts: &[usize], opts: &Opts, chunk: usiz
     Some((first, rest))
 }
 
-/// The split reading at `cuts`, or `None` when its parts do not join.
+/// The split reading at `cuts`, or `None` when its parts do not join. The joined table and
+/// report cross as the part worker that builds them sends them to the analysis worker.
 fn split(name: &str, bytes: &[u8], cuts: &[usize], opts: &Opts, chunk: usize) -> Option<Reading> {
     let (first, rest) = read_parts(name, bytes, cuts, opts, chunk)?;
+    let cross = |(table, report): (EventTable, LoadReport)| {
+        decode_loaded(&encode_loaded(&table, &report)).expect("a built table crosses whole")
+    };
     match join_parts(first, rest) {
-        Ok(Some(p)) => Some(p.finish()),
+        Ok(Some(p)) => Some(p.finish().map(cross)),
         Ok(None) => None,
         Err(e) => Some(Err(e)),
     }

@@ -30,6 +30,11 @@ impl Strings {
         Strings { text, ends }
     }
 
+    /// The values' text and their `len + 1` ends, as [`from_parts`](Self::from_parts) takes them.
+    pub(crate) fn parts(&self) -> (&str, &[u32]) {
+        (&self.text, &self.ends)
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len() - 1
     }

@@ -591,9 +591,32 @@ impl Writer {
     }
 
     fn interner(&mut self, i: &Interner) {
-        self.len(i.ends.len());
-        self.0.extend(i.ends.iter().flat_map(|e| e.to_le_bytes()));
-        self.bytes(&i.bytes);
+        self.dictionary(&i.ends, i.bytes.as_slice());
+    }
+
+    /// Values laid out back to back: their `len + 1` ends (from 0), then their bytes.
+    fn dictionary(&mut self, ends: &[u32], text: &[u8]) {
+        self.len(ends.len());
+        self.0.extend(ends.iter().flat_map(|e| e.to_le_bytes()));
+        self.bytes(text);
+    }
+
+    /// A column's dictionary and codes.
+    fn column(&mut self, c: &Column) {
+        let mut ends = Vec::with_capacity(c.values.len() + 1);
+        ends.push(0u32);
+        let mut text = Vec::new();
+        for v in &c.values {
+            text.extend_from_slice(v.as_bytes());
+            ends.push(u32::try_from(text.len()).expect("a dictionary holds under 4 GiB"));
+        }
+        self.dictionary(&ends, &text);
+        self.codes(&c.codes);
+    }
+
+    fn u32s(&mut self, v: &[u32]) {
+        self.len(v.len());
+        self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
     }
 
     fn codes(&mut self, c: &Codes) {
@@ -700,20 +723,66 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
     /// A dictionary's values, each interned into `into`: their codes there, by their codes in
     /// the part.
     fn values(&mut self, into: &mut Interner) -> Result<Vec<u32>, String> {
+        let values = self.dictionary()?;
+        Ok(values.iter().map(|v| into.intern(v)).collect())
+    }
+
+    /// Values written by [`Writer::dictionary`], checked: ends that start at 0, never fall,
+    /// end at the text's end and fall on character boundaries.
+    fn dictionary(&mut self) -> Result<Strings, String> {
+        let ends = self.u32s()?;
+        let bytes = self.bytes()?;
+        let text = String::from_utf8(bytes).map_err(|_| "a part's values are not UTF-8".to_string())?;
+        let fits = ends.first().is_some_and(|&e| e == 0)
+            && ends.last().is_some_and(|&e| e as usize == text.len())
+            && ends.windows(2).all(|w| w[0] <= w[1])
+            && ends.iter().all(|&e| text.is_char_boundary(e as usize));
+        if !fits {
+            return Err("a part's value ends are damaged".into());
+        }
+        Ok(Strings::from_parts(text, ends))
+    }
+
+    /// A list written by [`Writer::u32s`].
+    fn u32s(&mut self) -> Result<Vec<u32>, String> {
         let n = self.len()?;
-        let mut ends = Vec::with_capacity(n.min(self.src.len() / 4));
+        let mut out = Vec::with_capacity(n.min(self.src.len().saturating_sub(self.pos) / 4));
         self.each(n, 4, |c| {
-            ends.push(u32::from_le_bytes(c.try_into().unwrap()));
+            out.push(u32::from_le_bytes(c.try_into().unwrap()));
             Ok(())
         })?;
-        let bytes = self.bytes()?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| "a part's values are not UTF-8".to_string())?;
-        let mut out = Vec::with_capacity(n.saturating_sub(1));
-        for w in ends.windows(2) {
-            let (a, b) = (w[0] as usize, w[1] as usize);
-            out.push(into.intern(text.get(a..b).ok_or("a part's value ends are damaged")?));
-        }
         Ok(out)
+    }
+
+    /// A column written by [`Writer::column`], of `rows` rows.
+    fn column(&mut self, rows: usize) -> Result<Column, String> {
+        let values = self.dictionary()?.to_vec();
+        let width = self.u8()? as usize;
+        if self.len()? != rows {
+            return Err("a part's column has the wrong length".into());
+        }
+        // Damaged bytes may claim more rows than they hold: room for what they can hold.
+        let room = rows.min(self.src.len().saturating_sub(self.pos) / width.max(1));
+        let mut codes = match width {
+            1 => Codes::U8(Vec::with_capacity(room)),
+            2 => Codes::U16(Vec::with_capacity(room)),
+            4 => Codes::U32(Vec::with_capacity(room)),
+            _ => return Err("a part's column has the wrong width".into()),
+        };
+        let n = values.len() as u32;
+        self.each(rows, width, |c| {
+            let code = match width {
+                1 => u32::from(c[0]),
+                2 => u32::from(u16::from_le_bytes(c.try_into().unwrap())),
+                _ => u32::from_le_bytes(c.try_into().unwrap()),
+            };
+            if code >= n {
+                return Err("a part's code is out of range".into());
+            }
+            codes.push(code);
+            Ok(())
+        })?;
+        Ok(Column { values, codes })
     }
 
     /// A code column of `rows` codes, each read through `map`.
@@ -865,6 +934,103 @@ impl TableBuilder {
     }
 }
 
+impl EventTable {
+    /// The table as bytes for [`decode`](Self::decode): a table built in another worker (a
+    /// part worker reads a large file) crosses to the analysis worker this way, so the
+    /// analysis worker's memory, which never shrinks, holds the table and not what building
+    /// it took.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::with_capacity(self.len() * 16 + self.customers.len() * 24 + 1024));
+        w.0.extend_from_slice(b"TPT1");
+        for flag in [self.channel.is_some(), self.stage.is_some(), self.revenue.is_some(), self.session.is_some()] {
+            w.u8(u8::from(flag));
+        }
+        w.len(self.attrs.len());
+        for a in &self.attrs {
+            w.bytes(a.name.as_bytes());
+        }
+        w.len(self.len());
+        let (text, ends) = self.customers.parts();
+        w.dictionary(ends, text.as_bytes());
+        w.u32s(&self.offsets);
+        w.len(self.ts.len());
+        w.0.extend(self.ts.iter().flat_map(|x| x.to_le_bytes()));
+        for c in
+            [Some(&self.event), self.channel.as_ref(), self.stage.as_ref(), self.session.as_ref()].into_iter().flatten()
+        {
+            w.column(c);
+        }
+        if let Some(revenue) = &self.revenue {
+            let (rows, values) = revenue.parts();
+            w.u32s(rows);
+            w.len(values.len());
+            w.0.extend(values.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+        }
+        for a in &self.attrs {
+            w.column(&a.column);
+        }
+        w.0
+    }
+
+    /// A table from [`encode`](Self::encode)'s bytes at `at..` of `src`, each column allocated
+    /// once at its size. Damaged bytes give an error, never a panic or a table that breaks its
+    /// invariants.
+    pub fn decode<P: PartBytes + ?Sized>(src: &P, at: usize) -> Result<EventTable, String> {
+        let mut r = Reader { src, pos: at, buf: Vec::new() };
+        if r.take(4)? != b"TPT1" {
+            return Err("not a table".into());
+        }
+        let flags = [r.u8()? != 0, r.u8()? != 0, r.u8()? != 0, r.u8()? != 0];
+        let n_attrs = r.len()?;
+        let mut names = Vec::with_capacity(n_attrs.min(64));
+        for _ in 0..n_attrs {
+            names.push(String::from_utf8(r.bytes()?).map_err(|_| "a kept column's name is not UTF-8")?);
+        }
+        let rows = r.len()?;
+        let customers = r.dictionary()?;
+        let offsets = r.u32s()?;
+        let fits = offsets.len() == customers.len() + 1
+            && offsets.first() == Some(&0)
+            && offsets.last().is_some_and(|&o| o as usize == rows)
+            && offsets.windows(2).all(|w| w[0] <= w[1]);
+        if !fits {
+            return Err("the table's customer offsets are damaged".into());
+        }
+        let mut ts = Vec::with_capacity(rows.min(src.len() / 8));
+        r.words(rows, |w| {
+            ts.push(i64::from_le_bytes(w));
+            Ok(())
+        })?;
+        let event = r.column(rows)?;
+        let mut column = |on: bool| on.then(|| r.column(rows)).transpose();
+        let (channel, stage, session) = (column(flags[0])?, column(flags[1])?, column(flags[3])?);
+        let revenue = if flags[2] {
+            let listed = r.u32s()?;
+            let mut values = Vec::with_capacity(listed.len());
+            r.words(listed.len(), |w| {
+                values.push(f64::from_bits(u64::from_le_bytes(w)));
+                Ok(())
+            })?;
+            if listed.last().is_some_and(|&l| l as usize >= rows) {
+                return Err("a revenue row is out of range".into());
+            }
+            let mut revenue = Revenue::default();
+            revenue.extend(0, listed.into_iter().zip(values))?;
+            Some(revenue)
+        } else {
+            None
+        };
+        let mut attrs = Vec::with_capacity(n_attrs);
+        for name in names {
+            attrs.push(Attr { name, column: r.column(rows)? });
+        }
+        if r.pos != src.len() {
+            return Err("a part has bytes left over".into());
+        }
+        Ok(EventTable { customers, offsets, ts, event, channel, stage, revenue, session, attrs })
+    }
+}
+
 /// What to do with exact duplicate rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -944,6 +1110,62 @@ mod tests {
         assert_eq!(t.ts, vec![3, 5, 5, 9, 9]);
         let names: Vec<&str> = t.event.codes.iter().map(|c| t.event.values[c as usize].as_str()).collect();
         assert_eq!(names, vec!["b2", "b1", "b3", "a1", "a2"]);
+    }
+
+    /// A table with every kind of column: channel, stage, sparse revenue, session, a kept
+    /// column with 300 values (two-byte codes), non-ASCII text.
+    fn full_table() -> EventTable {
+        let mut b = TableBuilder::new(true, true, true).with_attrs(vec!["device".into()]);
+        b.has_session = true;
+        for i in 0..1_000i64 {
+            let customer = format!("c{}é", i % 37);
+            let event = format!("e{}", i % 7);
+            let r = RowRef {
+                customer: &customer,
+                ts: 1_700_000_000_000_000 + (i * 7_919) % 5_000 * 1_000_000,
+                event: &event,
+                channel: (i % 5 != 0).then_some(["email", "paid", "social"][i as usize % 3]),
+                stage: Some(["awareness", "purchase"][i as usize % 2]),
+                revenue: (i % 11 == 0).then_some(i as f64 / 4.0),
+            };
+            b.push_with_session(r, (i % 3 != 0).then_some(&*format!("s{}", i / 10)));
+            b.push_attr(0, &format!("d{}", i % 300));
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn a_table_crosses_between_workers_whole() {
+        let t = full_table();
+        assert_eq!((t.len(), t.customer_count()), (1_000, 37));
+        assert_eq!(t.attrs[0].column.codes.width(), 2);
+        let back = EventTable::decode(&t.encode(), 0).unwrap();
+        assert_eq!(back, t);
+        // Every column at its size: nothing reserved beyond the rows.
+        assert_eq!(back.ts.capacity(), 1_000);
+        // Revenue kept exactly: rows 0, 11, 22, … of the file, by bits.
+        let sum: f64 = back.revenue.as_ref().unwrap().iter().map(|(_, v)| v).sum();
+        assert_eq!(sum, (0..1_000).step_by(11).map(|i| i as f64 / 4.0).sum::<f64>());
+        let empty = TableBuilder::new(false, false, false).finish();
+        assert_eq!(EventTable::decode(&empty.encode(), 0).unwrap(), empty);
+    }
+
+    #[test]
+    fn damaged_table_bytes_are_an_error_not_a_panic() {
+        let bytes = full_table().encode();
+        // Every cut short reading fails.
+        for n in (0..bytes.len()).step_by(7).chain([bytes.len() - 1]) {
+            assert!(EventTable::decode(&bytes[..n], 0).is_err(), "cut at {n}");
+        }
+        // A byte changed anywhere never panics (it may still read, as other values).
+        for i in (0..bytes.len()).step_by(3) {
+            let mut b = bytes.clone();
+            b[i] ^= 0xa5;
+            let _ = EventTable::decode(&b, 0);
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(EventTable::decode(&longer, 0).is_err());
     }
 
     #[test]

@@ -1,16 +1,20 @@
-//! Reading a large file with several workers at once.
+//! Reading a large file in other workers.
 //!
-//! A large plain CSV or TSV file is cut after line breaks into as many parts as the machine
-//! has cores (`navigator.hardwareConcurrency`, at most [`MAX_PARTS`]). The analysis worker
-//! starts one *part worker* per part but the first: the same script (`worker.js`, its own
-//! wasm instance) started under the name [`PART_WORKER`], which reads only its part of the
-//! `File` (the handle crosses, not the bytes) and sends back its rows, encoded, in one
-//! transferred buffer. The analysis worker reads the first part meanwhile, then joins the
-//! parts ([`join_parts`]) into the very table reading the whole file gives. No
-//! `SharedArrayBuffer` is needed, so a static host without cross-origin isolation will do.
+//! A large plain CSV, TSV or JSON-lines file is cut after line breaks into as many parts as
+//! the machine has cores (`navigator.hardwareConcurrency`, at most [`MAX_PARTS`]; one part on
+//! one core). The analysis worker starts one *part worker* per part: the same script
+//! (`worker.js`, its own wasm instance) started under the name [`PART_WORKER`], which reads
+//! only its part of the `File` (the handle crosses, not the bytes). Every part worker but the
+//! first sends back its rows, encoded, in one transferred buffer; the analysis worker hands
+//! those buffers on to the first part worker, which joins them to its own rows
+//! ([`join_parts`](crate::core::ingest::join_parts)), builds the very table reading the whole
+//! file gives, and sends back that table alone ([`encode_loaded`]). So the analysis worker's
+//! memory, which never shrinks, holds the table, not what reading and building it took: the
+//! part workers end once it has arrived. No `SharedArrayBuffer` is needed, so a static host
+//! without cross-origin isolation will do.
 //!
 //! Whenever the parts do not join (a cut inside a quoted line break), a part worker fails or
-//! cannot start, the file is read whole, as before: the result never depends on the split.
+//! cannot start, the file is read whole here, as before: the result never depends on the split.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,8 +25,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent, Worker, WorkerOptions};
 
-use crate::core::ingest::{count_newlines, LoadError, Loader};
+use crate::core::ingest::{
+    count_newlines, decode_loaded, encode_loaded, join_parts, LoadError, LoadPart, LoadReport, Loader,
+};
 use crate::core::schema::{ColumnOverrides, Preset};
+use crate::core::table::EventTable;
 use crate::core::table::{Duplicates, PartBytes};
 
 /// The name a part worker is started under (`new Worker(url, { name })`).
@@ -108,19 +115,43 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
+thread_local! {
+    /// The first part worker's own rows, kept until the other parts arrive to be joined.
+    static HELD: RefCell<Option<LoadPart>> = const { RefCell::new(None) };
+}
+
 /// A part worker's life: one job (a part of a file), answered with progress messages and then
-/// the part's rows or why they could not be read.
+/// the part's rows or why they could not be read. The first part worker keeps its rows and
+/// answers `held`; its second message brings the other parts, and it answers with the built
+/// table.
 pub fn serve_part() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let data = e.data();
         let out = Object::new();
-        match read_part(&scope, &e.data()) {
-            Ok(bytes) => {
+        let answer = if get(&data, "parts").is_object() {
+            build(&data)
+        } else {
+            read_part(&scope, &data).and_then(|part| {
+                if get(&data, "build").is_truthy() {
+                    HELD.with(|h| *h.borrow_mut() = Some(part));
+                    Ok(None)
+                } else {
+                    part.encode().map(|b| Some(("part", b))).ok_or_else(|| "the part holds no events".to_string())
+                }
+            })
+        };
+        match answer {
+            Ok(Some((key, bytes))) => {
                 let buf = Uint8Array::from(&bytes[..]).buffer();
                 drop(bytes);
-                set(&out, "part", &buf);
+                set(&out, key, &buf);
                 let _ = scope.post_message_with_transfer(&out, &js_sys::Array::of1(&buf));
+            }
+            Ok(None) => {
+                set(&out, "held", &true.into());
+                let _ = scope.post_message(&out);
             }
             Err(message) => {
                 set(&out, "failed", &message.into());
@@ -137,8 +168,31 @@ pub fn serve_part() {
     let _ = scope.post_message(&ready);
 }
 
+/// The first part worker's second job: joins the other parts (`parts`, their buffers) to its
+/// own rows and builds the table, answered as `table`, or as `error` with the file's own
+/// error (more events than a tab holds); parts that do not join fail (the file is then read
+/// whole).
+fn build(data: &JsValue) -> Result<Option<(&'static str, Vec<u8>)>, String> {
+    let first = HELD.with(|h| h.borrow_mut().take()).ok_or("no part is held")?;
+    let rest: Vec<JsPart> =
+        js_sys::Array::from(&get(data, "parts")).iter().map(|b| JsPart(Uint8Array::new(&b))).collect();
+    match join_parts(first, rest) {
+        Ok(Some(joined)) => match joined.finish() {
+            Ok((table, report)) => Ok(Some(("table", encode_loaded(&table, &report)))),
+            Err(e) => Ok(Some(("error", load_error_bytes(&e)))),
+        },
+        Ok(None) => Err("the parts do not join".into()),
+        Err(e) => Ok(Some(("error", load_error_bytes(&e)))),
+    }
+}
+
+/// The file's own error (as reading it whole gives it), as bytes that cross like a table.
+fn load_error_bytes(e: &LoadError) -> Vec<u8> {
+    serde_json::to_vec(e).expect("an error serialises")
+}
+
 /// Reads the job's part: the header line, then bytes `start..end` of the file.
-fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<Vec<u8>, String> {
+fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<LoadPart, String> {
     let file: File = get(job, "file").dyn_into().map_err(|_| "no file in the job".to_string())?;
     let (start, end) =
         (get(job, "start").as_f64().unwrap_or(0.0) as u64, get(job, "end").as_f64().unwrap_or(0.0) as u64);
@@ -166,7 +220,7 @@ fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<Vec<u8
     }
     let mut part = loader.finish_part().map_err(error)?;
     part.set_bytes(&header, newlines);
-    part.encode().ok_or_else(|| "the part holds no events".to_string())
+    Ok(part)
 }
 
 /// A part's encoded bytes as they arrived, left in the JavaScript heap: the join copies them
@@ -189,7 +243,14 @@ impl PartBytes for JsPart {
 pub struct PartState {
     pub bytes: u64,
     pub rows: u64,
+    /// Its rows (every part worker but the first).
     pub part: Option<JsPart>,
+    /// Whether it keeps its rows to join the others to (the first).
+    pub held: bool,
+    /// The built table (the first, once given the other parts).
+    pub table: Option<JsPart>,
+    /// The file's own error, met while building the table.
+    pub error: Option<LoadError>,
     pub failed: Option<String>,
     /// Whether it has loaded and waits for its job.
     pub ready: bool,
@@ -197,7 +258,7 @@ pub struct PartState {
     pub heard: f64,
 }
 
-/// The part workers reading a file's parts after the first; terminated when dropped.
+/// The part workers reading a file's parts; terminated when dropped.
 pub struct PartWorkers {
     workers: Vec<Worker>,
     pub states: Rc<RefCell<Vec<PartState>>>,
@@ -237,10 +298,19 @@ impl PartWorkers {
                 let mut states = states.borrow_mut();
                 let state = &mut states[i];
                 state.heard = super::now_ms();
+                let bytes = |key| get(&data, key).dyn_ref::<ArrayBuffer>().map(|b| JsPart(Uint8Array::new(b)));
                 if get(&data, "ready").is_truthy() {
                     state.ready = true;
-                } else if let Some(buf) = get(&data, "part").dyn_ref::<ArrayBuffer>() {
-                    state.part = Some(JsPart(Uint8Array::new(buf)));
+                } else if get(&data, "held").is_truthy() {
+                    state.held = true;
+                } else if let Some(part) = bytes("part") {
+                    state.part = Some(part);
+                } else if let Some(table) = bytes("table") {
+                    state.table = Some(table);
+                } else if let Some(JsPart(error)) = bytes("error") {
+                    let read = serde_json::from_slice(&error.to_vec());
+                    state.failed = read.as_ref().err().map(|e| format!("the part worker's error does not read: {e}"));
+                    state.error = read.ok();
                 } else if let Some(message) = get(&data, "failed").as_string() {
                     state.failed = Some(message);
                 } else {
@@ -271,36 +341,41 @@ impl PartWorkers {
         self.states.borrow().iter().all(|s| s.ready)
     }
 
-    /// Sends each part worker its part `[start, end)` of `file`, with `header` and `choices`.
+    /// Sends each part worker its part `[start, end)` of `file`: the first part (from the
+    /// file's start) with `first`, to be kept for the join; the others with `header` (the
+    /// file's header line, fed before their bytes) and `choices`.
     pub fn send_jobs(
         &self,
         file: &File,
         ranges: &[(u64, u64)],
         header: &[u8],
-        choices: &ReadChoices,
+        (first, choices): (&ReadChoices, &ReadChoices),
     ) -> Result<(), String> {
-        let choices = serde_json::to_string(choices).map_err(|e| e.to_string())?;
-        for (worker, &(start, end)) in self.workers.iter().zip(ranges) {
+        let text = |c: &ReadChoices| serde_json::to_string(c).map_err(|e| e.to_string());
+        let (first, choices) = (text(first)?, text(choices)?);
+        for (i, (worker, &(start, end))) in self.workers.iter().zip(ranges).enumerate() {
             let job = Object::new();
             set(&job, "file", file);
             set(&job, "start", &(start as f64).into());
             set(&job, "end", &(end as f64).into());
-            set(&job, "header", &Uint8Array::from(header));
-            set(&job, "choices", &choices.clone().into());
+            set(&job, "header", &Uint8Array::from(if i == 0 { &[][..] } else { header }));
+            set(&job, "choices", &if i == 0 { first.clone() } else { choices.clone() }.into());
+            set(&job, "build", &(i == 0).into());
             worker.post_message(&job).map_err(|e| super::js_error(&e))?;
         }
         Ok(())
     }
 
-    /// Whether every part has arrived, or one failed. A part worker silent for [`SILENCE_MS`]
-    /// (it could not start, or stalled) counts as failed.
+    /// Whether every part has been read (the first kept, the others arrived), or one failed.
+    /// A part worker silent for [`SILENCE_MS`] (it could not start, or stalled) counts as failed.
     pub fn settled(&self) -> bool {
         let mut states = self.states.borrow_mut();
         let now = super::now_ms();
-        for s in states.iter_mut().filter(|s| s.part.is_none() && now - s.heard > SILENCE_MS) {
+        let done = |s: &PartState| s.part.is_some() || s.held;
+        for s in states.iter_mut().filter(|s| !done(s) && now - s.heard > SILENCE_MS) {
             s.failed.get_or_insert_with(|| "the part worker fell silent".into());
         }
-        states.iter().any(|s| s.failed.is_some()) || states.iter().all(|s| s.part.is_some())
+        states.iter().any(|s| s.failed.is_some()) || states.iter().all(done)
     }
 
     /// Bytes and rows read by the part workers so far.
@@ -309,14 +384,46 @@ impl PartWorkers {
         (states.iter().map(|s| s.bytes).sum(), states.iter().map(|s| s.rows).sum())
     }
 
-    /// The parts, in order, or the first failure.
-    pub fn take_parts(&self) -> Result<Vec<JsPart>, String> {
+    /// Hands the parts after the first to the first part worker, which joins them to its own
+    /// and builds the table; fails when a part worker failed.
+    pub fn send_build(&self) -> Result<(), String> {
         let mut states = self.states.borrow_mut();
         if let Some(f) = states.iter().find_map(|s| s.failed.clone()) {
             return Err(f);
         }
-        states.iter_mut().map(|s| s.part.take().ok_or_else(|| "a part is missing".to_string())).collect()
+        let buffers = js_sys::Array::new();
+        for s in states.iter_mut().skip(1) {
+            buffers.push(&s.part.take().ok_or("a part is missing")?.0.buffer());
+        }
+        let job = Object::new();
+        set(&job, "parts", &buffers);
+        self.workers[0].post_message_with_transfer(&job, &buffers).map_err(|e| super::js_error(&e))
     }
+
+    /// What the first part worker built, once it has answered (`None` until then).
+    pub fn built(&self) -> Option<Built> {
+        let mut states = self.states.borrow_mut();
+        let first = &mut states[0];
+        if let Some(e) = first.error.take() {
+            return Some(Built::FileError(e));
+        }
+        if let Some(f) = first.failed.clone() {
+            return Some(Built::Failed(f));
+        }
+        first.table.take().map(|t| match decode_loaded(&t) {
+            Ok(read) => Built::Table(Box::new(read)),
+            Err(e) => Built::Failed(e),
+        })
+    }
+}
+
+/// What the part worker that builds the table answers.
+pub enum Built {
+    Table(Box<(EventTable, LoadReport)>),
+    /// The file's own error, as reading it whole gives it (more events than a tab holds).
+    FileError(LoadError),
+    /// Building failed: the file is to be read whole.
+    Failed(String),
 }
 
 /// How many parts a file of `size` bytes is read in on this machine, by at most `workers`

@@ -17,7 +17,7 @@
 mod csv;
 pub mod json;
 mod parts;
-pub use parts::{count_newlines, cut_points, join_parts, LoadPart};
+pub use parts::{count_newlines, cut_points, decode_loaded, encode_loaded, join_parts, LoadPart};
 pub mod pathtable;
 mod records;
 mod xes;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pathtable::PathTableReader;
 use super::{LoadError, LoadReport, SkippedRow, MAX_LINES_PER_REASON, MAX_SKIPPED_ROWS};
-use crate::core::table::{Duplicates, PartBytes, TableBuilder};
+use crate::core::table::{Duplicates, EventTable, PartBytes, TableBuilder};
 
 /// What a loader read of a file or of a part of one, before the table is built.
 pub struct LoadPart {
@@ -92,13 +92,7 @@ impl LoadPart {
             newlines: self.newlines,
             prefix: self.prefix,
         };
-        let meta = serde_json::to_vec(&meta).expect("a part's figures serialise");
-        let rows = builder.encode();
-        let mut out = Vec::with_capacity(8 + meta.len() + rows.len());
-        out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
-        out.extend_from_slice(&meta);
-        out.extend_from_slice(&rows);
-        Some(out)
+        Some(frame(&meta, builder.encode()))
     }
 
     /// A line number of this part as a line number of the whole file, given the line breaks
@@ -108,8 +102,18 @@ impl LoadPart {
     }
 }
 
-/// A part's figures, read back from [`LoadPart::encode`], and where its rows' bytes start.
-fn decode<P: PartBytes + ?Sized>(bytes: &P) -> Result<(Meta, usize), String> {
+/// `meta` as JSON (its length first, 8 bytes), then `body`: figures and rows in one buffer.
+fn frame<M: Serialize>(meta: &M, mut body: Vec<u8>) -> Vec<u8> {
+    let meta = serde_json::to_vec(meta).expect("a part's figures serialise");
+    let mut out = Vec::with_capacity(8 + meta.len() + body.len());
+    out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+    out.extend_from_slice(&meta);
+    out.append(&mut body);
+    out
+}
+
+/// The figures [`frame`] put first, and where the body starts.
+fn unframe<M: for<'de> Deserialize<'de>, P: PartBytes + ?Sized>(bytes: &P) -> Result<(M, usize), String> {
     let mut len = [0u8; 8];
     if bytes.len() < 8 {
         return Err("a part's bytes end too soon".into());
@@ -120,10 +124,45 @@ fn decode<P: PartBytes + ?Sized>(bytes: &P) -> Result<(Meta, usize), String> {
     let end = end.ok_or("a part's bytes end too soon")?;
     let mut meta = vec![0u8; end - 8];
     bytes.copy(8, &mut meta);
-    let mut meta: Meta = serde_json::from_slice(&meta).map_err(|e| format!("a part's figures are damaged: {e}"))?;
+    let meta = serde_json::from_slice(&meta).map_err(|e| format!("a part's figures are damaged: {e}"))?;
+    Ok((meta, end))
+}
+
+/// A part's figures, read back from [`LoadPart::encode`], and where its rows' bytes start.
+fn decode<P: PartBytes + ?Sized>(bytes: &P) -> Result<(Meta, usize), String> {
+    let (mut meta, end): (Meta, usize) = unframe(bytes)?;
     meta.report.skipped_rows = std::mem::take(&mut meta.skipped_rows);
     meta.report.identity_links = std::mem::take(&mut meta.identity_links);
     Ok((meta, end))
+}
+
+/// A built table's report, whole, as it crosses between workers.
+#[derive(Serialize, Deserialize)]
+struct Loaded {
+    report: LoadReport,
+    skipped_rows: Vec<SkippedRow>,
+    identity_links: Vec<(String, String)>,
+}
+
+/// A file's table and report, built in a part worker, as bytes for [`decode_loaded`]: the
+/// worker that reads a large file builds its table there and hands the analysis worker only
+/// the table (see [`EventTable::encode`]). Not for a path table (it has no rows).
+pub fn encode_loaded(table: &EventTable, report: &LoadReport) -> Vec<u8> {
+    let loaded = Loaded {
+        report: report.clone(),
+        skipped_rows: report.skipped_rows.clone(),
+        identity_links: report.identity_links.clone(),
+    };
+    frame(&loaded, table.encode())
+}
+
+/// The table and report [`encode_loaded`] wrote.
+pub fn decode_loaded<P: PartBytes + ?Sized>(bytes: &P) -> Result<(EventTable, LoadReport), String> {
+    let (loaded, end): (Loaded, usize) = unframe(bytes)?;
+    let Loaded { mut report, skipped_rows, identity_links } = loaded;
+    report.skipped_rows = skipped_rows;
+    report.identity_links = identity_links;
+    Ok((EventTable::decode(bytes, end)?, report))
 }
 
 /// Joins a file's parts, read apart, into one reading of the file: `first` is the file's first
