@@ -718,9 +718,11 @@ impl Session {
         loader.finish().map_err(Interrupt::Failed)
     }
 
-    /// Reads a large plain-text file in part workers, several at once on several cores (see
-    /// [`split`]), the table built in one of them: `None` when it is to be read whole here
-    /// (too small, not delimited text or JSON lines, or parts that do not join).
+    /// Reads a large file in part workers, the table built in one of them (see [`split`]):
+    /// plain delimited text and JSON lines in several parts at once on several cores, other
+    /// files (compressed, a JSON array, XES, no header line) whole in one. `None` when it is to
+    /// be read whole here (under 8 MiB, or 1 MiB of gzip; a path table or an identity map; or
+    /// parts that do not join).
     async fn read_in_parts(
         &mut self,
         scope: &mut Scope,
@@ -731,19 +733,12 @@ impl Session {
         const HEAD_PIECE: u64 = 256 << 10;
         const HEAD_MAX: u64 = 4 << 20;
         let size = file.size() as u64;
-        if size < split::MIN_PART_BYTES {
-            return Ok(None);
-        }
-        let parts = split::parts_for(size, self.workers);
         let name = choices.name.as_str();
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
         let bytes = Bytes::File(file.clone());
-        // The part workers load while this one waits (they load through it).
-        let Ok(workers) = PartWorkers::start(parts) else { return Ok(None) };
-        while !workers.ready() && !workers.settled() {
-            self.pause(scope, 2).await?;
-        }
-        if !workers.ready() {
+        // A gzip file holds several times its size: read elsewhere from an eighth of the size.
+        let compressed = size >= split::MIN_PART_BYTES / 8 && bytes.read(0, 2).map_err(fail)? == [0x1f, 0x8b];
+        if size < split::MIN_PART_BYTES / if compressed { 8 } else { 1 } {
             return Ok(None);
         }
         // The head is read here only to learn how the file reads (and where it may be cut);
@@ -754,15 +749,15 @@ impl Session {
         while !head.splittable() && !head.never_splittable() && pos < HEAD_MAX {
             let chunk = bytes.read(pos, pos + HEAD_PIECE).map_err(fail)?;
             if pos == 0 {
-                let Some(end) = chunk.iter().position(|&b| b == b'\n') else { return Ok(None) };
-                header = chunk[..=end].to_vec();
+                header = chunk.split_inclusive(|&b| b == b'\n').next().unwrap_or_default().to_vec();
             }
             pos += chunk.len() as u64;
             head.push(&chunk).map_err(Interrupt::Failed)?;
         }
-        if !head.splittable() {
+        if !head.builds_table() {
             return Ok(None);
         }
+        let splittable = head.splittable() && header.ends_with(b"\n");
         // Delimited text: every later part is read after the header line; JSON lines: with
         // the columns the head found.
         let mut later = choices.clone();
@@ -771,12 +766,22 @@ impl Session {
         if later.json_keys.is_some() {
             header.clear();
         }
-        let Some(cuts) = cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? else {
-            return Ok(None);
+        let mut parts = if splittable { split::parts_for(size, self.workers) } else { 1 };
+        let cuts = match cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? {
+            Some(cuts) => cuts,
+            None => {
+                parts = 1;
+                Vec::new()
+            }
         };
         let ranges: Vec<(u64, u64)> =
             [0].into_iter().chain(cuts.iter().copied()).zip(cuts.iter().copied().chain([size])).collect();
-        if workers.send_jobs(file, &ranges, &header, (choices, &later)).is_err() {
+        // The part workers load while this one waits (they load through it).
+        let Ok(workers) = PartWorkers::start(parts) else { return Ok(None) };
+        while !workers.ready() && !workers.settled() {
+            self.pause(scope, 2).await?;
+        }
+        if !workers.ready() || workers.send_jobs(file, &ranges, &header, (choices, &later)).is_err() {
             return Ok(None);
         }
         let started = now_ms();

@@ -480,6 +480,36 @@ fn headerless_files_and_path_tables_are_not_splittable() {
     }
 }
 
+/// A file that cannot be cut (compressed, a JSON array, XES, no header line) is read whole by
+/// one part worker, its table built there: the reading crosses as the very table and report
+/// reading it in the analysis worker gives. Path tables, identity maps and files that fail
+/// do not build there (the analysis worker reads them).
+#[test]
+fn files_read_whole_in_one_part_worker_read_as_in_the_analysis_worker() {
+    let opts = Opts::default();
+    let mut gz = fixture("../../static/sample.csv.gz");
+    gz.0 = "sample.csv.gz".into();
+    let built = [
+        gz,
+        fixture("vendors/segment.json"),
+        fixture("vendors/ga4.jsonl"),
+        fixture("vendors/snowplow.tsv"),
+        fixture("xes/claims.xes"),
+        fixture("e2e/headerless.csv"),
+        fixture("e2e/headerless_sessions.csv"),
+    ];
+    for (name, bytes) in &built {
+        let expected = whole(name, bytes, &opts, 1 << 16);
+        assert!(expected.as_ref().is_ok_and(|(t, _)| !t.is_empty()), "{name} reads");
+        let got = split(name, bytes, &[], &opts, 1 << 16).unwrap_or_else(|| panic!("{name} builds in one part"));
+        assert_same(&expected, &got, name);
+    }
+    for path in ["e2e/attribution-paths.csv", "bad/no_id_column.csv"] {
+        let (name, bytes) = fixture(path);
+        assert!(split(&name, &bytes, &[], &opts, 1 << 16).is_none(), "{path} is read in the analysis worker");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Identity pairs, failures, damaged parts.
 

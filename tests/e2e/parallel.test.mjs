@@ -1,8 +1,10 @@
 // A large file is read in parts by several workers at once (one per core, each part at least
 // 8 MiB), and the parts are joined into the reading of the whole file: the counts, the skipped
 // rows' line numbers, the duplicates and the rows out of time order come out as one reading
-// gives them, whichever part they fall in. A file whose cut falls inside a quoted line break is
-// read whole instead, with the same results.
+// gives them, whichever part they fall in. The table is built in a part worker, and only it
+// crosses to the analysis worker, whose memory grows by the table alone (a gzip file, which
+// cannot be cut, is read whole by one part worker). A file whose cut falls inside a quoted line
+// break is read whole instead, with the same results.
 //
 // The files are generated here (about 20 MB each: two parts on any machine of two cores or more). The figures below are counted from how they
 // are made, not read back from the app:
@@ -16,6 +18,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -115,6 +118,17 @@ describe('Touchpath reads a large file with several workers', () => {
     // The table is built in a part worker and only it crosses: per event 8 bytes of time, 1
     // each of event and channel codes, and 5,000 short customer ids. Reading and building here
     // took over 25 bytes per event (the file-order columns, then each gathered twice).
+    const perEvent = grown / 499_998;
+    assert.ok(perEvent < 16, `the analysis worker grew by ${perEvent.toFixed(1)} bytes per event`);
+    assertNoProblems(problems);
+  });
+
+  it('reads a gzip file whole in one part worker, with the same figures and memory', async () => {
+    const body = gzipSync(`${lines().join('\n')}\n`);
+    assert.ok(body.length > 1 << 20, `${body.length} bytes: read in a part worker from 1 MiB of gzip`);
+    const { notes, ...figures } = await open('large.csv.gz', body);
+    assert.deepEqual(figures, expected);
+    assert.deepEqual(notes, []);
     const perEvent = grown / 499_998;
     assert.ok(perEvent < 16, `the analysis worker grew by ${perEvent.toFixed(1)} bytes per event`);
     assertNoProblems(problems);

@@ -470,6 +470,13 @@ impl Loader {
             && rows.names.as_ref().is_none_or(|n| !n.forced)
     }
 
+    /// Whether, as far as read, the file holds events for a table (not a path table, an
+    /// identity map or a lookup table), so another worker reading it whole can build its table.
+    pub fn builds_table(&self) -> bool {
+        let rows = &self.text.rows;
+        rows.path_reader.is_none() && rows.identity_columns.is_none() && !rows.report.lookup
+    }
+
     /// Whether this file can no longer become [`splittable`](Self::splittable): it is
     /// compressed, or of another format, or its header has been read and it is not.
     pub fn never_splittable(&self) -> bool {
