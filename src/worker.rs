@@ -730,7 +730,7 @@ impl Session {
         choices: &ReadChoices,
     ) -> Result<Option<(EventTable, LoadReport)>, Interrupt> {
         // The head: enough to fix the columns (JSON lines fixes them after 1,000 records).
-        const HEAD_PIECE: u64 = 256 << 10;
+        const HEAD_PIECE: u64 = 64 << 10;
         const HEAD_MAX: u64 = 4 << 20;
         let size = file.size() as u64;
         let name = choices.name.as_str();
@@ -741,32 +741,34 @@ impl Session {
         if size < split::MIN_PART_BYTES / if compressed { 8 } else { 1 } {
             return Ok(None);
         }
-        // The head is read here only to learn how the file reads (and where it may be cut);
-        // the first part worker reads it again as the start of its part.
-        let mut head = choices.loader(None);
-        let mut pos = 0;
-        let mut header = Vec::new();
-        while !head.splittable() && !head.never_splittable() && pos < HEAD_MAX {
-            let chunk = bytes.read(pos, pos + HEAD_PIECE).map_err(fail)?;
-            if pos == 0 {
-                header = chunk.split_inclusive(|&b| b == b'\n').next().unwrap_or_default().to_vec();
+        let mut parts = split::parts_for(size, self.workers);
+        let (mut pos, mut header, mut later) = (0, Vec::new(), choices.clone());
+        // For several parts the head is read here, to learn how the file reads and where it
+        // may be cut; the first part worker reads it again as the start of its part. One part
+        // worker reads a file in one part without it.
+        if parts > 1 {
+            let mut head = choices.loader(None);
+            while !head.splittable() && !head.never_splittable() && pos < HEAD_MAX {
+                let chunk = bytes.read(pos, pos + HEAD_PIECE).map_err(fail)?;
+                if pos == 0 {
+                    header = chunk.split_inclusive(|&b| b == b'\n').next().unwrap_or_default().to_vec();
+                }
+                pos += chunk.len() as u64;
+                head.push(&chunk).map_err(Interrupt::Failed)?;
             }
-            pos += chunk.len() as u64;
-            head.push(&chunk).map_err(Interrupt::Failed)?;
+            if !head.builds_table() {
+                return Ok(None);
+            }
+            if !head.splittable() || !header.ends_with(b"\n") {
+                parts = 1;
+            }
+            // Delimited text: every later part is read after the header line; JSON lines:
+            // with the columns the head found.
+            later.json_keys = head.json_keys();
+            if later.json_keys.is_some() {
+                header.clear();
+            }
         }
-        if !head.builds_table() {
-            return Ok(None);
-        }
-        let splittable = head.splittable() && header.ends_with(b"\n");
-        // Delimited text: every later part is read after the header line; JSON lines: with
-        // the columns the head found.
-        let mut later = choices.clone();
-        later.json_keys = head.json_keys();
-        drop(head);
-        if later.json_keys.is_some() {
-            header.clear();
-        }
-        let mut parts = if splittable { split::parts_for(size, self.workers) } else { 1 };
         let cuts = match cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? {
             Some(cuts) => cuts,
             None => {

@@ -616,13 +616,22 @@ impl Writer {
 
     fn u32s(&mut self, v: &[u32]) {
         self.len(v.len());
-        self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+        self.words(v, u32::to_le_bytes);
+    }
+
+    /// Each value's `N` little-endian bytes, back to back.
+    fn words<const N: usize, T: Copy>(&mut self, v: &[T], le: impl Fn(T) -> [u8; N]) {
+        let start = self.0.len();
+        self.0.resize(start + v.len() * N, 0);
+        for (out, &x) in self.0[start..].chunks_exact_mut(N).zip(v) {
+            out.copy_from_slice(&le(x));
+        }
     }
 
     fn codes(&mut self, c: &Codes) {
         self.u8(c.width() as u8);
         self.len(c.len());
-        with_codes!(c, |v| self.0.extend(v.iter().flat_map(|x| x.to_le_bytes())));
+        with_codes!(c, |v| self.words(v, |x| x.to_le_bytes()));
     }
 }
 
@@ -703,6 +712,33 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
         Ok(())
     }
 
+    /// `count` items of `width` bytes, handed to `f` a stretch of whole items at a time.
+    fn stretches(&mut self, count: usize, width: usize, mut f: impl FnMut(&[u8])) -> Result<(), String> {
+        let total = count.checked_mul(width).ok_or("a part's column is too long")?;
+        if total > self.src.len().saturating_sub(self.pos) {
+            return Err("the part's bytes end too soon".into());
+        }
+        let per = (STRETCH / width).max(1) * width;
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(per);
+            f(self.take(n)?);
+            left -= n;
+        }
+        Ok(())
+    }
+
+    /// `count` values of `N` little-endian bytes each, read through `le`, appended to `out`.
+    fn words_into<const N: usize, T>(
+        &mut self,
+        count: usize,
+        out: &mut Vec<T>,
+        le: impl Fn([u8; N]) -> T,
+    ) -> Result<(), String> {
+        out.reserve(count.min(self.src.len().saturating_sub(self.pos) / N));
+        self.stretches(count, N, |s| out.extend(s.chunks_exact(N).map(|c| le(c.try_into().unwrap()))))
+    }
+
     fn u8(&mut self) -> Result<u8, String> {
         Ok(self.take(1)?[0])
     }
@@ -746,11 +782,8 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
     /// A list written by [`Writer::u32s`].
     fn u32s(&mut self) -> Result<Vec<u32>, String> {
         let n = self.len()?;
-        let mut out = Vec::with_capacity(n.min(self.src.len().saturating_sub(self.pos) / 4));
-        self.each(n, 4, |c| {
-            out.push(u32::from_le_bytes(c.try_into().unwrap()));
-            Ok(())
-        })?;
+        let mut out = Vec::new();
+        self.words_into(n, &mut out, u32::from_le_bytes)?;
         Ok(out)
     }
 
@@ -761,27 +794,21 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
         if self.len()? != rows {
             return Err("a part's column has the wrong length".into());
         }
-        // Damaged bytes may claim more rows than they hold: room for what they can hold.
-        let room = rows.min(self.src.len().saturating_sub(self.pos) / width.max(1));
         let mut codes = match width {
-            1 => Codes::U8(Vec::with_capacity(room)),
-            2 => Codes::U16(Vec::with_capacity(room)),
-            4 => Codes::U32(Vec::with_capacity(room)),
+            1 => Codes::U8(Vec::new()),
+            2 => Codes::U16(Vec::new()),
+            4 => Codes::U32(Vec::new()),
             _ => return Err("a part's column has the wrong width".into()),
         };
-        let n = values.len() as u32;
-        self.each(rows, width, |c| {
-            let code = match width {
-                1 => u32::from(c[0]),
-                2 => u32::from(u16::from_le_bytes(c.try_into().unwrap())),
-                _ => u32::from_le_bytes(c.try_into().unwrap()),
-            };
-            if code >= n {
-                return Err("a part's code is out of range".into());
-            }
-            codes.push(code);
-            Ok(())
-        })?;
+        match &mut codes {
+            Codes::U8(v) => self.words_into(rows, v, u8::from_le_bytes)?,
+            Codes::U16(v) => self.words_into(rows, v, u16::from_le_bytes)?,
+            Codes::U32(v) => self.words_into(rows, v, u32::from_le_bytes)?,
+        }
+        let top = with_codes!(&codes, |v| v.iter().max().map(|&c| c as usize));
+        if top.is_some_and(|c| c >= values.len()) {
+            return Err("a part's code is out of range".into());
+        }
         Ok(Column { values, codes })
     }
 
@@ -832,15 +859,13 @@ impl TableBuilder {
         for i in &self.attr_values {
             w.interner(i);
         }
-        w.len(self.cust.len());
-        w.0.extend(self.cust.iter().flat_map(|x| x.to_le_bytes()));
+        w.u32s(&self.cust);
         w.len(self.ts.len());
-        w.0.extend(self.ts.iter().flat_map(|x| x.to_le_bytes()));
+        w.words(&self.ts, i64::to_le_bytes);
         let (revenue_rows, revenue) = self.revenue.parts();
-        w.len(revenue_rows.len());
-        w.0.extend(revenue_rows.iter().flat_map(|x| x.to_le_bytes()));
+        w.u32s(revenue_rows);
         w.len(revenue.len());
-        w.0.extend(revenue.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+        w.words(revenue, |x| x.to_bits().to_le_bytes());
         for c in [&self.event, &self.channel, &self.stage, &self.session] {
             w.codes(c);
         }
@@ -897,12 +922,10 @@ impl TableBuilder {
             cust.push(*customers.get(code).ok_or("a part's customer is out of range")?);
             Ok(())
         })?;
-        let ts = &mut self.ts;
-        ts.reserve(rows);
-        r.words(rows, |w| {
-            ts.push(i64::from_le_bytes(w));
-            Ok(())
-        })?;
+        if r.len()? != rows {
+            return Err("a part's column has the wrong length".into());
+        }
+        r.words_into(rows, &mut self.ts, i64::from_le_bytes)?;
         let listed = r.len()?;
         if listed > rows {
             return Err("a part lists more revenue rows than it has".into());
@@ -954,7 +977,7 @@ impl EventTable {
         w.dictionary(ends, text.as_bytes());
         w.u32s(&self.offsets);
         w.len(self.ts.len());
-        w.0.extend(self.ts.iter().flat_map(|x| x.to_le_bytes()));
+        w.words(&self.ts, i64::to_le_bytes);
         for c in
             [Some(&self.event), self.channel.as_ref(), self.stage.as_ref(), self.session.as_ref()].into_iter().flatten()
         {
@@ -964,7 +987,7 @@ impl EventTable {
             let (rows, values) = revenue.parts();
             w.u32s(rows);
             w.len(values.len());
-            w.0.extend(values.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+            w.words(values, |x| x.to_bits().to_le_bytes());
         }
         for a in &self.attrs {
             w.column(&a.column);
@@ -996,11 +1019,11 @@ impl EventTable {
         if !fits {
             return Err("the table's customer offsets are damaged".into());
         }
-        let mut ts = Vec::with_capacity(rows.min(src.len() / 8));
-        r.words(rows, |w| {
-            ts.push(i64::from_le_bytes(w));
-            Ok(())
-        })?;
+        if r.len()? != rows {
+            return Err("a part's column has the wrong length".into());
+        }
+        let mut ts = Vec::new();
+        r.words_into(rows, &mut ts, i64::from_le_bytes)?;
         let event = r.column(rows)?;
         let mut column = |on: bool| on.then(|| r.column(rows)).transpose();
         let (channel, stage, session) = (column(flags[0])?, column(flags[1])?, column(flags[3])?);
