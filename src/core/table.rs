@@ -696,20 +696,13 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
         width: usize,
         mut f: impl FnMut(&[u8]) -> Result<(), String>,
     ) -> Result<(), String> {
-        let total = count.checked_mul(width).ok_or("a part's column is too long")?;
-        if total > self.src.len().saturating_sub(self.pos) {
-            return Err("the part's bytes end too soon".into());
-        }
-        let per = (STRETCH / width).max(1) * width;
-        let mut left = total;
-        while left > 0 {
-            let n = left.min(per);
-            for item in self.take(n)?.chunks_exact(width) {
-                f(item)?;
+        let mut failed = None;
+        self.stretches(count, width, |s| {
+            if failed.is_none() {
+                failed = s.chunks_exact(width).try_for_each(&mut f).err();
             }
-            left -= n;
-        }
-        Ok(())
+        })?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// `count` items of `width` bytes, handed to `f` a stretch of whole items at a time.
