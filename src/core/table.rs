@@ -744,9 +744,17 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
         Ok(self.u32()? as usize)
     }
 
+    /// Bytes written by [`Writer::bytes`], copied straight into their own vector (a customers'
+    /// dictionary is megabytes: through the stretch buffer it would be held twice).
     fn bytes(&mut self) -> Result<Vec<u8>, String> {
         let n = self.len()?;
-        Ok(self.take(n)?.to_vec())
+        if n > self.src.len().saturating_sub(self.pos) {
+            return Err("the part's bytes end too soon".into());
+        }
+        let mut out = vec![0u8; n];
+        self.src.copy(self.pos, &mut out);
+        self.pos += n;
+        Ok(out)
     }
 
     /// A dictionary's values, each interned into `into`: their codes there, by their codes in
