@@ -720,9 +720,9 @@ impl Session {
 
     /// Reads a large file in part workers, the table built in one of them (see [`split`]):
     /// plain delimited text and JSON lines in several parts at once on several cores, other
-    /// files (compressed, a JSON array, XES, no header line) whole in one. `None` when it is to
-    /// be read whole here (under 8 MiB, or 1 MiB of gzip; a path table or an identity map; or
-    /// parts that do not join).
+    /// files (compressed, a JSON array, XES, no header line) whole in one, and so are parts that
+    /// do not join. `None` when it is to be read whole here (under 8 MiB, or 1 MiB of gzip; a
+    /// path table or an identity map; a part worker that fails).
     async fn read_in_parts(
         &mut self,
         scope: &mut Scope,
@@ -769,60 +769,67 @@ impl Session {
                 header.clear();
             }
         }
-        let cuts = match cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? {
+        let mut cuts = match cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? {
             Some(cuts) => cuts,
             None => {
                 parts = 1;
                 Vec::new()
             }
         };
-        let ranges: Vec<(u64, u64)> =
-            [0].into_iter().chain(cuts.iter().copied()).zip(cuts.iter().copied().chain([size])).collect();
-        // The part workers load while this one waits (they load through it).
-        let Ok(workers) = PartWorkers::start(parts) else { return Ok(None) };
-        while !workers.ready() && !workers.settled() {
-            self.pause(scope, 2).await?;
-        }
-        if !workers.ready() || workers.send_jobs(file, &ranges, &header, (choices, &later)).is_err() {
-            return Ok(None);
-        }
-        let started = now_ms();
-        let progress = |workers: &PartWorkers| {
-            let (bytes, rows) = workers.progress();
-            Response::Progress { name: name.into(), bytes, total: Some(size), rows, elapsed_ms: now_ms() - started }
-        };
-        let mut shown = now_ms();
-        while !workers.settled() {
-            self.pause(scope, 4).await?;
-            if now_ms() - shown > 100.0 {
-                shown = now_ms();
-                Self::send(scope, progress(&workers)).await;
+        loop {
+            let ranges: Vec<(u64, u64)> =
+                [0].into_iter().chain(cuts.iter().copied()).zip(cuts.iter().copied().chain([size])).collect();
+            // The part workers load while this one waits (they load through it).
+            let Ok(workers) = PartWorkers::start(parts) else { return Ok(None) };
+            while !workers.ready() && !workers.settled() {
+                self.pause(scope, 2).await?;
             }
-        }
-        if workers.send_build().is_err() {
-            return Ok(None);
-        }
-        let built = loop {
-            if let Some(built) = workers.built() {
-                break built;
+            if !workers.ready() || workers.send_jobs(file, &ranges, &header, (choices, &later)).is_err() {
+                return Ok(None);
             }
-            self.pause(scope, 2).await?;
-        };
-        drop(workers);
-        match built {
-            Built::Table(read) => {
-                let (table, mut report) = *read;
-                if parts > 1 {
-                    report.notes.push(format!("Read in {parts} parts at once, by {parts} workers."));
+            let started = now_ms();
+            let progress = |workers: &PartWorkers| {
+                let (bytes, rows) = workers.progress();
+                Response::Progress { name: name.into(), bytes, total: Some(size), rows, elapsed_ms: now_ms() - started }
+            };
+            let mut shown = now_ms();
+            while !workers.settled() {
+                self.pause(scope, 4).await?;
+                if now_ms() - shown > 100.0 {
+                    shown = now_ms();
+                    Self::send(scope, progress(&workers)).await;
                 }
-                Ok(Some((table, report)))
             }
-            Built::FileError(e) => Err(Interrupt::Failed(e)),
-            Built::Failed(why) => {
-                web_sys::console::warn_1(
-                    &format!("{name}: read whole here, as the part workers did not build it: {why}").into(),
-                );
-                Ok(None)
+            if workers.send_build().is_err() {
+                return Ok(None);
+            }
+            let built = loop {
+                if let Some(built) = workers.built() {
+                    break built;
+                }
+                self.pause(scope, 2).await?;
+            };
+            drop(workers);
+            match built {
+                Built::Table(read) => {
+                    let (table, mut report) = *read;
+                    if parts > 1 {
+                        report.notes.push(format!("Read in {parts} parts at once, by {parts} workers."));
+                    }
+                    return Ok(Some((table, report)));
+                }
+                Built::FileError(e) => return Err(Interrupt::Failed(e)),
+                // A cut fell inside a quoted line break: one part worker reads the file whole.
+                Built::Unjoined if parts > 1 => {
+                    (parts, cuts) = (1, Vec::new());
+                }
+                Built::Unjoined => return Ok(None),
+                Built::Failed(why) => {
+                    web_sys::console::warn_1(
+                        &format!("{name}: read whole here, as the part workers did not build it: {why}").into(),
+                    );
+                    return Ok(None);
+                }
             }
         }
     }

@@ -136,21 +136,23 @@ pub fn serve_part() {
             read_part(&scope, &data).and_then(|part| {
                 if get(&data, "build").is_truthy() {
                     HELD.with(|h| *h.borrow_mut() = Some(part));
-                    Ok(None)
+                    Ok(Answer::Flag("held"))
                 } else {
-                    part.encode().map(|b| Some(("part", b))).ok_or_else(|| "the part holds no events".to_string())
+                    part.encode()
+                        .map(|b| Answer::Bytes("part", b))
+                        .ok_or_else(|| "the part holds no events".to_string())
                 }
             })
         };
         match answer {
-            Ok(Some((key, bytes))) => {
+            Ok(Answer::Bytes(key, bytes)) => {
                 let buf = Uint8Array::from(&bytes[..]).buffer();
                 drop(bytes);
                 set(&out, key, &buf);
                 let _ = scope.post_message_with_transfer(&out, &js_sys::Array::of1(&buf));
             }
-            Ok(None) => {
-                set(&out, "held", &true.into());
+            Ok(Answer::Flag(key)) => {
+                set(&out, key, &true.into());
                 let _ = scope.post_message(&out);
             }
             Err(message) => {
@@ -168,21 +170,27 @@ pub fn serve_part() {
     let _ = scope.post_message(&ready);
 }
 
+/// What a part worker answers: bytes under a key (transferred), or a flag.
+enum Answer {
+    Bytes(&'static str, Vec<u8>),
+    Flag(&'static str),
+}
+
 /// The first part worker's second job: joins the other parts (`parts`, their buffers) to its
 /// own rows and builds the table, answered as `table`, or as `error` with the file's own
-/// error (more events than a tab holds); parts that do not join fail (the file is then read
-/// whole).
-fn build(data: &JsValue) -> Result<Option<(&'static str, Vec<u8>)>, String> {
+/// error (more events than a tab holds), or `unjoined` when the parts do not join (a cut fell
+/// inside a quoted line break).
+fn build(data: &JsValue) -> Result<Answer, String> {
     let first = HELD.with(|h| h.borrow_mut().take()).ok_or("no part is held")?;
     let rest: Vec<JsPart> =
         js_sys::Array::from(&get(data, "parts")).iter().map(|b| JsPart(Uint8Array::new(&b))).collect();
     match join_parts(first, rest) {
         Ok(Some(joined)) => match joined.finish() {
-            Ok((table, report)) => Ok(Some(("table", encode_loaded(&table, &report)))),
-            Err(e) => Ok(Some(("error", load_error_bytes(&e)))),
+            Ok((table, report)) => Ok(Answer::Bytes("table", encode_loaded(&table, &report))),
+            Err(e) => Ok(Answer::Bytes("error", load_error_bytes(&e))),
         },
-        Ok(None) => Err("the parts do not join".into()),
-        Err(e) => Ok(Some(("error", load_error_bytes(&e)))),
+        Ok(None) => Ok(Answer::Flag("unjoined")),
+        Err(e) => Ok(Answer::Bytes("error", load_error_bytes(&e))),
     }
 }
 
@@ -251,6 +259,8 @@ pub struct PartState {
     pub table: Option<JsPart>,
     /// The file's own error, met while building the table.
     pub error: Option<LoadError>,
+    /// Whether the parts did not join (a cut fell inside a quoted line break).
+    pub unjoined: bool,
     pub failed: Option<String>,
     /// Whether it has loaded and waits for its job.
     pub ready: bool,
@@ -303,6 +313,8 @@ impl PartWorkers {
                     state.ready = true;
                 } else if get(&data, "held").is_truthy() {
                     state.held = true;
+                } else if get(&data, "unjoined").is_truthy() {
+                    state.unjoined = true;
                 } else if let Some(part) = bytes("part") {
                     state.part = Some(part);
                 } else if let Some(table) = bytes("table") {
@@ -410,6 +422,9 @@ impl PartWorkers {
         if let Some(f) = first.failed.clone() {
             return Some(Built::Failed(f));
         }
+        if first.unjoined {
+            return Some(Built::Unjoined);
+        }
         first.table.take().map(|t| match decode_loaded(&t) {
             Ok(read) => Built::Table(Box::new(read)),
             Err(e) => Built::Failed(e),
@@ -422,6 +437,8 @@ pub enum Built {
     Table(Box<(EventTable, LoadReport)>),
     /// The file's own error, as reading it whole gives it (more events than a tab holds).
     FileError(LoadError),
+    /// The parts do not join: a cut fell inside a quoted line break.
+    Unjoined,
     /// Building failed: the file is to be read whole.
     Failed(String),
 }

@@ -4,7 +4,7 @@
 // gives them, whichever part they fall in. The table is built in a part worker, and only it
 // crosses to the analysis worker, whose memory grows by the table alone (a gzip file, which
 // cannot be cut, is read whole by one part worker). A file whose cut falls inside a quoted line
-// break is read whole instead, with the same results.
+// break is read whole by one part worker instead, with the same results.
 //
 // The files are generated here (about 20 MB each: two parts on any machine of two cores or more). The figures below are counted from how they
 // are made, not read back from the app:
@@ -150,6 +150,9 @@ describe('Touchpath reads a large file with several workers', () => {
     });
     const note = parts > 1 && joins ? [`Read in ${parts} parts at once, by ${parts} workers.`] : [];
     assert.deepEqual(notes, note);
+    // Parts that do not join are read again whole by one part worker, not by the analysis worker.
+    const perEvent = grown / 499_998;
+    assert.ok(perEvent < 16, `the analysis worker grew by ${perEvent.toFixed(1)} bytes per event`);
     assertNoProblems(problems);
   });
 });
