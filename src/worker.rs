@@ -433,6 +433,28 @@ const PIECE: u32 = 1 << 20;
 
 /// Reads `start..end` of a blob and calls `f` with its bytes, [`PIECE`] bytes at a time, copied
 /// into `buf`; returns how many bytes were read (worker threads only: it uses `FileReaderSync`).
+/// Feeds one chunk of a zip entry's compressed bytes (`None`: the entry's end) through
+/// `inflater` to `push` (a loader): `Err(Ok(e))` is the loader's own error, with its line;
+/// `Err(Err(message))` the inflater's.
+fn inflate_into(
+    inflater: &mut zip::EntryInflater,
+    chunk: Option<&[u8]>,
+    push: &mut dyn FnMut(&[u8]) -> Result<(), LoadError>,
+) -> Result<(), Result<LoadError, String>> {
+    let mut load_error = None;
+    let mut sink = |b: &[u8]| {
+        push(b).map_err(|e| {
+            load_error = Some(e);
+            String::new()
+        })
+    };
+    let result = match chunk {
+        Some(c) => inflater.push(c, &mut sink),
+        None => std::mem::replace(inflater, zip::EntryInflater::Stored).finish(&mut sink),
+    };
+    result.map_err(|e| load_error.take().ok_or(e))
+}
+
 fn blob_pieces<E>(
     blob: &Blob,
     (start, end): (u64, u64),
@@ -657,8 +679,15 @@ impl Session {
             keep: self.keep.clone(),
             json_keys: None,
         };
-        if let (Held::Whole(Bytes::File(file)), None) = (held, feed.0) {
-            if let Some(read) = self.read_in_parts(scope, file, &choices).await? {
+        let in_parts = match (held, feed.0) {
+            (Held::Whole(Bytes::File(file)), None) => Some((file, None)),
+            (Held::ZipEntry { archive: Bytes::File(file), entry, data_start }, None) => {
+                Some((file, Some((entry, *data_start))))
+            }
+            _ => None,
+        };
+        if let Some((file, entry)) = in_parts {
+            if let Some(read) = self.read_in_parts(scope, file, entry, &choices).await? {
                 return Ok(read);
             }
         }
@@ -687,20 +716,9 @@ impl Session {
             Held::ZipEntry { archive, entry, data_start } => {
                 let mut inflater = zip::EntryInflater::new(entry).map_err(fail)?;
                 let (total, end) = (entry.compressed_size, data_start + entry.compressed_size);
-                // The inflater hands decoded bytes to the loader; a loader error keeps its line.
                 let feed = |loader: &mut Loader, inflater: &mut zip::EntryInflater, chunk: Option<&[u8]>| {
-                    let mut load_error = None;
-                    let mut sink = |b: &[u8]| {
-                        loader.push(b).map_err(|e| {
-                            load_error = Some(e);
-                            String::new()
-                        })
-                    };
-                    let result = match chunk {
-                        Some(c) => inflater.push(c, &mut sink),
-                        None => std::mem::replace(inflater, zip::EntryInflater::Stored).finish(&mut sink),
-                    };
-                    result.map_err(|e| load_error.take().map_or_else(|| fail(e), Interrupt::Failed))
+                    inflate_into(inflater, chunk, &mut |b| loader.push(b))
+                        .map_err(|e| e.map_or_else(fail, Interrupt::Failed))
                 };
                 let mut pos = *data_start;
                 while pos < end {
@@ -723,10 +741,14 @@ impl Session {
     /// files (compressed, a JSON array, XES, no header line) whole in one, and so are parts that
     /// do not join. `None` when it is to be read whole here (under 8 MiB, or 1 MiB of gzip; a
     /// path table or an identity map; a part worker that fails).
+    ///
+    /// `entry`: the file is that entry of a zip archive (its compressed bytes start at the
+    /// offset given), read whole by one part worker once it holds 8 MiB.
     async fn read_in_parts(
         &mut self,
         scope: &mut Scope,
         file: &File,
+        entry: Option<(&zip::Entry, u64)>,
         choices: &ReadChoices,
     ) -> Result<Option<(EventTable, LoadReport)>, Interrupt> {
         // The head: enough to fix the columns (JSON lines fixes them after 1,000 records).
@@ -736,6 +758,15 @@ impl Session {
         let name = choices.name.as_str();
         let fail = |message: String| Interrupt::Failed(LoadError { file: name.to_string(), line: None, message });
         let bytes = Bytes::File(file.clone());
+        if let Some((entry, data_start)) = entry {
+            if entry.size < split::MIN_PART_BYTES {
+                return Ok(None);
+            }
+            let span = (data_start, data_start + entry.compressed_size);
+            return self
+                .read_by_part_workers(scope, file, Some(entry), span, (1, Vec::new()), (&[], choices, choices))
+                .await;
+        }
         // A gzip file holds several times its size: read elsewhere from an eighth of the size.
         let compressed = size >= split::MIN_PART_BYTES / 8 && bytes.read(0, 2).map_err(fail)? == [0x1f, 0x8b];
         if size < split::MIN_PART_BYTES / if compressed { 8 } else { 1 } {
@@ -769,28 +800,51 @@ impl Session {
                 header.clear();
             }
         }
-        let mut cuts = match cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? {
+        let cuts = match cut_points(size, parts, pos, |a, b| bytes.read(a, b)).map_err(fail)? {
             Some(cuts) => cuts,
             None => {
                 parts = 1;
                 Vec::new()
             }
         };
+        self.read_by_part_workers(scope, file, None, (0, size), (parts, cuts), (&header, choices, &later)).await
+    }
+
+    /// Has part workers read bytes `span` of `file` in `parts` parts cut at `cuts` (the first
+    /// with `first` choices, the others after `header` with `later` ones; `entry`: the span is
+    /// that zip entry's compressed bytes) and build the table in the first of them.
+    async fn read_by_part_workers(
+        &mut self,
+        scope: &mut Scope,
+        file: &File,
+        entry: Option<&zip::Entry>,
+        span: (u64, u64),
+        (mut parts, mut cuts): (usize, Vec<u64>),
+        (header, first, later): (&[u8], &ReadChoices, &ReadChoices),
+    ) -> Result<Option<(EventTable, LoadReport)>, Interrupt> {
+        let name = first.name.as_str();
         loop {
             let ranges: Vec<(u64, u64)> =
-                [0].into_iter().chain(cuts.iter().copied()).zip(cuts.iter().copied().chain([size])).collect();
+                [span.0].into_iter().chain(cuts.iter().copied()).zip(cuts.iter().copied().chain([span.1])).collect();
             // The part workers load while this one waits (they load through it).
             let Ok(workers) = PartWorkers::start(parts) else { return Ok(None) };
             while !workers.ready() && !workers.settled() {
                 self.pause(scope, 2).await?;
             }
-            if !workers.ready() || workers.send_jobs(file, &ranges, &header, (choices, &later)).is_err() {
+            if !workers.ready() || workers.send_jobs(file, &ranges, entry, header, (first, later)).is_err() {
                 return Ok(None);
             }
             let started = now_ms();
+            let total = span.1 - span.0;
             let progress = |workers: &PartWorkers| {
                 let (bytes, rows) = workers.progress();
-                Response::Progress { name: name.into(), bytes, total: Some(size), rows, elapsed_ms: now_ms() - started }
+                Response::Progress {
+                    name: name.into(),
+                    bytes,
+                    total: Some(total),
+                    rows,
+                    elapsed_ms: now_ms() - started,
+                }
             };
             let mut shown = now_ms();
             while !workers.settled() {

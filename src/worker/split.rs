@@ -31,6 +31,7 @@ use crate::core::ingest::{
 use crate::core::schema::{ColumnOverrides, Preset};
 use crate::core::table::EventTable;
 use crate::core::table::{Duplicates, PartBytes};
+use crate::core::zip::{Entry, EntryInflater};
 
 /// The name a part worker is started under (`new Worker(url, { name })`).
 pub const PART_WORKER: &str = "touchpath-part";
@@ -199,7 +200,8 @@ fn load_error_bytes(e: &LoadError) -> Vec<u8> {
     serde_json::to_vec(e).expect("an error serialises")
 }
 
-/// Reads the job's part: the header line, then bytes `start..end` of the file.
+/// Reads the job's part: the header line, then bytes `start..end` of the file (with an
+/// `entry`, that zip entry's compressed bytes, inflated).
 fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<LoadPart, String> {
     let file: File = get(job, "file").dyn_into().map_err(|_| "no file in the job".to_string())?;
     let (start, end) =
@@ -207,14 +209,28 @@ fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<LoadPa
     let header = Uint8Array::new(&get(job, "header")).to_vec();
     let choices: ReadChoices = serde_json::from_str(&get(job, "choices").as_string().unwrap_or_default())
         .map_err(|e| format!("the job's choices do not read: {e}"))?;
+    let entry: Option<Entry> = get(job, "entry")
+        .as_string()
+        .map(|e| serde_json::from_str(&e))
+        .transpose()
+        .map_err(|e| format!("the job's zip entry does not read: {e}"))?;
+    let mut inflater = entry.as_ref().map(EntryInflater::new).transpose()?;
     let error = |e: LoadError| e.to_string();
-    let mut loader = choices.loader(None).size_hint(end - start + header.len() as u64);
+    let inflate_error = |e: Result<LoadError, String>| e.map_or_else(|m| m, |e| e.to_string());
+    let hint = entry.as_ref().map_or(end - start + header.len() as u64, |e| e.size);
+    let mut loader = choices.loader(None).size_hint(hint);
     loader.push(&header).map_err(error)?;
     let (mut pos, mut newlines, mut buf) = (start, 0, Vec::new());
+    let mut feed = |loader: &mut Loader, b: &[u8]| {
+        newlines += count_newlines(b);
+        loader.push(b)
+    };
     while pos < end {
-        let push = |b: &[u8]| {
-            newlines += count_newlines(b);
-            loader.push(b).map_err(error)
+        let push = |b: &[u8]| match &mut inflater {
+            Some(inflater) => {
+                super::inflate_into(inflater, Some(b), &mut |d| feed(&mut loader, d)).map_err(inflate_error)
+            }
+            None => feed(&mut loader, b).map_err(error),
         };
         let read = super::blob_pieces(&file, (pos, (pos + super::CHUNK as u64).min(end)), &mut buf, |e| e, push)?;
         if read == 0 {
@@ -225,6 +241,9 @@ fn read_part(scope: &DedicatedWorkerGlobalScope, job: &JsValue) -> Result<LoadPa
         set(&progress, "bytes", &((pos - start) as f64).into());
         set(&progress, "rows", &(loader.rows_read() as f64).into());
         let _ = scope.post_message(&progress);
+    }
+    if let Some(inflater) = &mut inflater {
+        super::inflate_into(inflater, None, &mut |d| feed(&mut loader, d)).map_err(inflate_error)?;
     }
     let mut part = loader.finish_part().map_err(error)?;
     part.set_bytes(&header, newlines);
@@ -355,16 +374,19 @@ impl PartWorkers {
 
     /// Sends each part worker its part `[start, end)` of `file`: the first part (from the
     /// file's start) with `first`, to be kept for the join; the others with `header` (the
-    /// file's header line, fed before their bytes) and `choices`.
+    /// file's header line, fed before their bytes) and `choices`. With `entry`, the one part
+    /// is that zip entry's compressed bytes.
     pub fn send_jobs(
         &self,
         file: &File,
         ranges: &[(u64, u64)],
+        entry: Option<&Entry>,
         header: &[u8],
         (first, choices): (&ReadChoices, &ReadChoices),
     ) -> Result<(), String> {
         let text = |c: &ReadChoices| serde_json::to_string(c).map_err(|e| e.to_string());
         let (first, choices) = (text(first)?, text(choices)?);
+        let entry = entry.map(serde_json::to_string).transpose().map_err(|e| e.to_string())?;
         for (i, (worker, &(start, end))) in self.workers.iter().zip(ranges).enumerate() {
             let job = Object::new();
             set(&job, "file", file);
@@ -373,6 +395,9 @@ impl PartWorkers {
             set(&job, "header", &Uint8Array::from(if i == 0 { &[][..] } else { header }));
             set(&job, "choices", &if i == 0 { first.clone() } else { choices.clone() }.into());
             set(&job, "build", &(i == 0).into());
+            if let Some(entry) = &entry {
+                set(&job, "entry", &entry.into());
+            }
             worker.post_message(&job).map_err(|e| super::js_error(&e))?;
         }
         Ok(())

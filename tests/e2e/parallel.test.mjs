@@ -3,7 +3,7 @@
 // rows' line numbers, the duplicates and the rows out of time order come out as one reading
 // gives them, whichever part they fall in. The table is built in a part worker, and only it
 // crosses to the analysis worker, whose memory grows by the table alone (a gzip file, which
-// cannot be cut, is read whole by one part worker). A file whose cut falls inside a quoted line
+// cannot be cut, and a large file inside a zip archive are read whole by one part worker). A file whose cut falls inside a quoted line
 // break is read whole by one part worker instead, with the same results.
 //
 // The files are generated here (about 20 MB each: two parts on any machine of two cores or more). The figures below are counted from how they
@@ -18,7 +18,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -46,6 +46,36 @@ function lines({ quoted = false } = {}) {
   return out;
 }
 
+/** A zip archive holding `data` deflated as its one entry `name` (the format's local header,
+ * data, central directory and end record, as any zip tool writes them). */
+function zipOf(name, data) {
+  const [file, packed, crc] = [Buffer.from(name), deflateRawSync(data), crc32(data)];
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(packed.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(file.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(packed.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(file.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + file.length, 12);
+  end.writeUInt32LE(30 + file.length + packed.length, 16);
+  return Buffer.concat([local, file, packed, central, file, end]);
+}
+
 describe('Touchpath reads a large file with several workers', () => {
   let page, problems, dir, cores;
   /** How much the analysis worker's wasm memory grew while the last file was opened (bytes). */
@@ -60,8 +90,9 @@ describe('Touchpath reads a large file with several workers', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  /** Writes the file, opens it on a fresh page, and returns the summary as the page shows it. */
-  async function open(name, body) {
+  /** Writes the file, opens it on a fresh page, and returns the summary as the page shows it
+   * (`shown`: the name the page gives the data). */
+  async function open(name, body, shown = name) {
     const path = join(dir, name);
     await writeFile(path, body);
     // A fresh page: a file opened with another loaded would join it.
@@ -70,7 +101,7 @@ describe('Touchpath reads a large file with several workers', () => {
     const memory = () => page.evaluate(() => Number(document.querySelector('#summary').dataset.memoryBytes));
     const before = await memory();
     await page.setInputFiles('#file-input', path);
-    await waitForData(page, { name });
+    await waitForData(page, { name: shown });
     grown = (await memory()) - before;
     return page.evaluate(() => ({
       events: document.querySelector('#sum-events')?.textContent,
@@ -127,6 +158,16 @@ describe('Touchpath reads a large file with several workers', () => {
     const body = gzipSync(`${lines().join('\n')}\n`);
     assert.ok(body.length > 1 << 20, `${body.length} bytes: read in a part worker from 1 MiB of gzip`);
     const { notes, ...figures } = await open('large.csv.gz', body);
+    assert.deepEqual(figures, expected);
+    assert.deepEqual(notes, []);
+    const perEvent = grown / 499_998;
+    assert.ok(perEvent < 16, `the analysis worker grew by ${perEvent.toFixed(1)} bytes per event`);
+    assertNoProblems(problems);
+  });
+
+  it('reads a large file inside a zip archive in one part worker, with the same figures and memory', async () => {
+    const csv = Buffer.from(`${lines().join('\n')}\n`);
+    const { notes, ...figures } = await open('large.zip', zipOf('large.csv', csv), 'large.zip/large.csv');
     assert.deepEqual(figures, expected);
     assert.deepEqual(notes, []);
     const perEvent = grown / 499_998;
