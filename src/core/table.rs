@@ -831,12 +831,18 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
         })
     }
 
-    /// A column of `rows` eight-byte words, each handed to `f`.
-    fn words(&mut self, rows: usize, mut f: impl FnMut([u8; 8]) -> Result<(), String>) -> Result<(), String> {
+    /// A column of `rows` values written with their count first (checked), each of `N`
+    /// little-endian bytes read through `le`, appended to `out`.
+    fn counted<const N: usize, T>(
+        &mut self,
+        rows: usize,
+        out: &mut Vec<T>,
+        le: impl Fn([u8; N]) -> T,
+    ) -> Result<(), String> {
         if self.len()? != rows {
             return Err("a part's column has the wrong length".into());
         }
-        self.each(rows, 8, |c| f(c.try_into().unwrap()))
+        self.words_into(rows, out, le)
     }
 }
 
@@ -923,10 +929,7 @@ impl TableBuilder {
             cust.push(*customers.get(code).ok_or("a part's customer is out of range")?);
             Ok(())
         })?;
-        if r.len()? != rows {
-            return Err("a part's column has the wrong length".into());
-        }
-        r.words_into(rows, &mut self.ts, i64::from_le_bytes)?;
+        r.counted(rows, &mut self.ts, i64::from_le_bytes)?;
         let listed = r.len()?;
         if listed > rows {
             return Err("a part lists more revenue rows than it has".into());
@@ -936,11 +939,8 @@ impl TableBuilder {
             revenue_rows.push(u32::from_le_bytes(c.try_into().unwrap()));
             Ok(())
         })?;
-        let mut values = Vec::with_capacity(listed);
-        r.words(listed, |w| {
-            values.push(f64::from_bits(u64::from_le_bytes(w)));
-            Ok(())
-        })?;
+        let mut values = Vec::new();
+        r.counted(listed, &mut values, |w| f64::from_bits(u64::from_le_bytes(w)))?;
         let first_row = self.ts.len() - rows;
         self.revenue.extend(first_row, revenue_rows.into_iter().zip(values))?;
         let used = |on: bool| if on { rows } else { 0 };
@@ -1020,21 +1020,15 @@ impl EventTable {
         if !fits {
             return Err("the table's customer offsets are damaged".into());
         }
-        if r.len()? != rows {
-            return Err("a part's column has the wrong length".into());
-        }
         let mut ts = Vec::new();
-        r.words_into(rows, &mut ts, i64::from_le_bytes)?;
+        r.counted(rows, &mut ts, i64::from_le_bytes)?;
         let event = r.column(rows)?;
         let mut column = |on: bool| on.then(|| r.column(rows)).transpose();
         let (channel, stage, session) = (column(flags[0])?, column(flags[1])?, column(flags[3])?);
         let revenue = if flags[2] {
             let listed = r.u32s()?;
-            let mut values = Vec::with_capacity(listed.len());
-            r.words(listed.len(), |w| {
-                values.push(f64::from_bits(u64::from_le_bytes(w)));
-                Ok(())
-            })?;
+            let mut values = Vec::new();
+            r.counted(listed.len(), &mut values, |w| f64::from_bits(u64::from_le_bytes(w)))?;
             if listed.last().is_some_and(|&l| l as usize >= rows) {
                 return Err("a revenue row is out of range".into());
             }

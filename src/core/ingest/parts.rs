@@ -136,29 +136,27 @@ fn decode<P: PartBytes + ?Sized>(bytes: &P) -> Result<(Meta, usize), String> {
     Ok((meta, end))
 }
 
-/// A built table's report, whole, as it crosses between workers.
+/// A built table's report, whole, as it crosses between workers (the report's own
+/// serialisation leaves out its skipped rows and identity links).
 #[derive(Serialize, Deserialize)]
-struct Loaded {
-    report: LoadReport,
-    skipped_rows: Vec<SkippedRow>,
-    identity_links: Vec<(String, String)>,
+struct Loaded<R, S, L> {
+    report: R,
+    skipped_rows: S,
+    identity_links: L,
 }
 
 /// A file's table and report, built in a part worker, as bytes for [`decode_loaded`]: the
 /// worker that reads a large file builds its table there and hands the analysis worker only
 /// the table (see [`EventTable::encode`]). Not for a path table (it has no rows).
 pub fn encode_loaded(table: &EventTable, report: &LoadReport) -> Vec<u8> {
-    let loaded = Loaded {
-        report: report.clone(),
-        skipped_rows: report.skipped_rows.clone(),
-        identity_links: report.identity_links.clone(),
-    };
+    let loaded = Loaded { report, skipped_rows: &report.skipped_rows, identity_links: &report.identity_links };
     frame(&loaded, table.encode())
 }
 
 /// The table and report [`encode_loaded`] wrote.
 pub fn decode_loaded<P: PartBytes + ?Sized>(bytes: &P) -> Result<(EventTable, LoadReport), String> {
-    let (loaded, end): (Loaded, usize) = unframe(bytes)?;
+    type Owned = Loaded<LoadReport, Vec<SkippedRow>, Vec<(String, String)>>;
+    let (loaded, end): (Owned, usize) = unframe(bytes)?;
     let Loaded { mut report, skipped_rows, identity_links } = loaded;
     report.skipped_rows = skipped_rows;
     report.identity_links = identity_links;
