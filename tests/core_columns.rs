@@ -245,7 +245,7 @@ fn brute(t: &EventTable, preds: &[Box<dyn Fn(usize) -> bool + '_>], window: Opti
             let mut at = i;
             for p in &preds[1..] {
                 match (at + 1..rows.len()).find(|&x| p(rows[x])) {
-                    Some(x) if window.is_none_or(|w| t.ts[rows[x]] - t.ts[r0] <= w) => {
+                    Some(x) if window.is_none_or(|w| t.ts.at(rows[x]) - t.ts.at(r0) <= w) => {
                         depth += 1;
                         at = x;
                     }

@@ -30,7 +30,7 @@ fn brute(table: &EventTable, by: &Dimension, steps: &[String], window: Option<i6
     let col = by.column(table).expect("column present");
     let mut reached = vec![0u64; steps.len()];
     for c in 0..table.customer_count() {
-        let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts[r], col.value(r))).collect();
+        let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts.at(r), col.value(r))).collect();
         let mut best = 0;
         for p0 in 0..seq.len() {
             if steps.is_empty() || seq[p0].1 != steps[0] {
@@ -235,7 +235,7 @@ fn brute_strict(table: &EventTable, steps: &[String], window: Option<i64>) -> Ve
             while d < steps.len()
                 && s + d < rows.len()
                 && name(rows[s + d]) == steps[d]
-                && window.is_none_or(|w| table.ts[rows[s + d]] - table.ts[rows[s]] <= w)
+                && window.is_none_or(|w| table.ts.at(rows[s + d]) - table.ts.at(rows[s]) <= w)
             {
                 d += 1;
             }
@@ -401,7 +401,7 @@ fn brute_hits(
     let opt: Vec<bool> = (0..steps.len()).map(|j| j > 0 && optional.contains(&j)).collect();
     (0..table.customer_count())
         .map(|c| {
-            let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts[r], table.event.value(r))).collect();
+            let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts.at(r), table.event.value(r))).collect();
             (0..steps.len())
                 .map(|j| search(&seq, steps, &opt, exclusions, window, strict, j, &mut Vec::new()))
                 .collect()
@@ -481,7 +481,7 @@ fn brute_any(table: &EventTable, steps: &[String], window: Option<i64>) -> Vec<u
         for &l in &rows {
             let events: Vec<&str> = rows
                 .iter()
-                .filter(|&&m| m >= l && window.is_none_or(|w| table.ts[m] - table.ts[l] <= w))
+                .filter(|&&m| m >= l && window.is_none_or(|w| table.ts.at(m) - table.ts.at(l) <= w))
                 .map(|&m| table.event.value(m))
                 .collect();
             while best < steps.len() && assign(&steps[..best + 1], 0, &events, &mut vec![false; events.len()]) {
@@ -964,11 +964,11 @@ fn counting_sessions_matches_the_brute_force_on_split_customers() {
             let mut session = 0;
             let rows: Vec<usize> = table.rows_of(c).collect();
             for (i, &r) in rows.iter().enumerate() {
-                if i > 0 && table.ts[r] - table.ts[rows[i - 1]] > gap as i64 * 1_000_000 {
+                if i > 0 && table.ts.at(r) - table.ts.at(rows[i - 1]) > gap as i64 * 1_000_000 {
                     session += 1;
                 }
                 let e = table.event.value(r).to_string();
-                split.push((format!("{}#{session}", &table.customers[c]), table.ts[r], e, String::new()));
+                split.push((format!("{}#{session}", &table.customers[c]), table.ts.at(r), e, String::new()));
             }
         }
         let sessions = build(&split);
@@ -1270,7 +1270,7 @@ fn brute_totals(table: &EventTable, steps: &[String], window: Option<i64>) -> Ve
     };
     let mut reached = vec![0u64; k];
     for c in 0..table.customer_count() {
-        let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts[r], table.event.value(r))).collect();
+        let seq: Vec<(i64, &str)> = table.rows_of(c).map(|r| (table.ts.at(r), table.event.value(r))).collect();
         let mut from = 0;
         loop {
             match (from..seq.len()).find(|&r| depth(&seq[from..=r]) == k) {
@@ -1396,17 +1396,17 @@ fn column_sessions_match_the_brute_force() {
                 let e = plain.event.value(r).to_string();
                 if id.is_empty() {
                     // Events without an id: a new session after a gap over `gap` seconds.
-                    if prev_empty_ts.is_some_and(|p| plain.ts[r] - p > gap * 1_000_000) || !label.starts_with('~') {
+                    if prev_empty_ts.is_some_and(|p| plain.ts.at(r) - p > gap * 1_000_000) || !label.starts_with('~') {
                         label = format!("~{r}");
                     }
-                    prev_empty_ts = Some(plain.ts[r]);
+                    prev_empty_ts = Some(plain.ts.at(r));
                 }
                 let cust = &plain.customers[c];
                 b.push_with_session(
-                    RowRef { customer: cust, ts: plain.ts[r], event: &e, channel: None, stage: None, revenue: None },
+                    RowRef { customer: cust, ts: plain.ts.at(r), event: &e, channel: None, stage: None, revenue: None },
                     Some(&id),
                 );
-                split.push((format!("{cust}#{label}"), plain.ts[r], e, String::new()));
+                split.push((format!("{cust}#{label}"), plain.ts.at(r), e, String::new()));
             }
         }
         let t = b.finish();

@@ -34,7 +34,7 @@ fn ga4_rows_with_user_id_link_the_pseudo_id() {
     let anon = t.rows_of(t.customers.iter().position(|c| c == "1197596843.1709280000").unwrap()).len();
     assert_eq!(stitched.rows_of(u1001).len(), before + anon);
     // Rows stay in time order within the stitched customer.
-    let ts: Vec<i64> = stitched.rows_of(u1001).map(|r| stitched.ts[r]).collect();
+    let ts: Vec<i64> = stitched.rows_of(u1001).map(|r| stitched.ts.at(r)).collect();
     assert!(ts.windows(2).all(|w| w[0] <= w[1]));
 }
 

@@ -102,7 +102,7 @@ fn revenues(t: &EventTable) -> Vec<(String, String, f64)> {
 /// The time of a customer's `n`th row.
 fn ts(t: &EventTable, customer: &str, n: usize) -> i64 {
     let c = t.customers.iter().position(|x| x == customer).unwrap_or_else(|| panic!("no customer {customer}"));
-    t.ts[t.rows_of(c).nth(n).unwrap()]
+    t.ts.at(t.rows_of(c).nth(n).unwrap())
 }
 
 struct Expected {

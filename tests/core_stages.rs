@@ -375,7 +375,7 @@ fn brute(t: &EventTable, stage_of: impl Fn(usize) -> Option<usize>, k: usize) ->
             let converted = rows.iter().any(|&(r, s)| s == i + 1 && r > first);
             b.conv[i] += u64::from(converted);
             if let Some(&(r, _)) = rows.iter().find(|&&(r, s)| s > i && r > first) {
-                b.times[i].push(t.ts[r] - t.ts[first]);
+                b.times[i].push(t.ts.at(r) - t.ts.at(first));
             }
             if i < transitions {
                 let ch = t.channel.as_ref().map_or("", |col| col.value(first));

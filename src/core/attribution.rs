@@ -273,7 +273,7 @@ pub fn journeys(table: &EventTable, q: &AttributionQuery) -> Result<Journeys, At
         let mut revenue = table.revenue.as_ref().map(|r| r.cursor(rows.start));
         for row in rows {
             let code = column.code(row);
-            let ts = table.ts[row];
+            let ts = table.ts.at(row);
             let value = revenue.as_mut().and_then(|r| r.at(row));
             let conv = match conversion_event {
                 Some(event) => event == Some(table.event.code(row)),

@@ -208,7 +208,7 @@ pub fn insight_csv(table: &EventTable, query: &FunnelQuery, step: usize) -> Resu
     let mut out = String::from(
         "customer_id,unit_start,group,step_time,next_value,next_time,between,last_channel,last_event,last_seen\n",
     );
-    let time = |r: Option<usize>| r.map_or(String::new(), |r| format_timestamp(table.ts[r]));
+    let time = |r: Option<usize>| r.map_or(String::new(), |r| format_timestamp(table.ts.at(r)));
     for u in &units {
         let rows = &units_rows[u.unit];
         let customer = table.offsets.partition_point(|&o| o as usize <= rows.start) - 1;
@@ -226,7 +226,7 @@ pub fn insight_csv(table: &EventTable, query: &FunnelQuery, step: usize) -> Resu
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{}\n",
             csv_field(&table.customers[customer]),
-            format_timestamp(table.ts[rows.start]),
+            format_timestamp(table.ts.at(rows.start)),
             if u.continued { "continued" } else { "dropped" },
             time(u.step_row),
             u.next_row.map_or(String::new(), |r| csv_field(value(column, r))),
@@ -234,7 +234,7 @@ pub fn insight_csv(table: &EventTable, query: &FunnelQuery, step: usize) -> Resu
             csv_field(&between),
             table.channel.as_ref().map_or(String::new(), |c| csv_field(value(c, last))),
             csv_field(value(&table.event, last)),
-            format_timestamp(table.ts[last]),
+            format_timestamp(table.ts.at(last)),
         ));
     }
     Ok(out)

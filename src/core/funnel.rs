@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::hot::chunked;
-use super::packed::with_codes;
+use super::packed::{with_codes, with_times, TimeAt, TimesRef};
 use super::sort::{percentiles, sort_by};
 use super::table::{Column, EventTable};
 use super::time::{civil_from_days, Duration};
@@ -987,14 +987,14 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{}\n",
             field(&table.customers[customer]),
-            super::time::format_timestamp(table.ts[range.start]),
+            super::time::format_timestamp(table.ts.at(range.start)),
             furthest + 1,
             field(&query.steps[furthest]),
             next,
             u8::from(furthest + 1 == k),
             text(&table.channel, last),
             field(table.event.value(last)),
-            super::time::format_timestamp(table.ts[last]),
+            super::time::format_timestamp(table.ts.at(last)),
         ));
     }
     Ok(out)
@@ -1183,7 +1183,7 @@ impl FunnelIndex {
                 if wanted[code as usize] {
                     rows.push(r as u32);
                     codes.push(code);
-                    ts.push(table.ts[r]);
+                    ts.push(table.ts.at(r));
                 }
             }
             if rows.len() > before {
@@ -1363,7 +1363,7 @@ pub fn compute_with(
             for slot in (0..n).filter(|&s| hits[s * k + from] && hits[s * k + to]) {
                 let rows = &units[found.unit(slot)];
                 if let (Some(a), Some(b)) = (tracer.row(slot, rows.clone(), from), tracer.row(slot, rows.clone(), to)) {
-                    times.push(table.ts[b] - table.ts[a]);
+                    times.push(table.ts.at(b) - table.ts.at(a));
                 }
             }
             time_histogram(&times)
@@ -1405,7 +1405,7 @@ fn over_time(
     let mut by_period: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
     for slot in (0..found.slots()).filter(|&s| found.reaches(s, 0)) {
         if let Some(row) = units[found.unit(slot)].clone().find(|&r| is_first[column.code(r) as usize]) {
-            let day = table.ts[row].div_euclid(86_400_000_000);
+            let day = table.ts.at(row).div_euclid(86_400_000_000);
             let e = by_period.entry(trend.index(day)).or_default();
             e.0 += 1;
             e.1 += u64::from(found.reaches(slot, k - 1));
@@ -1634,9 +1634,12 @@ fn chain_scan(
     start.fill(NONE);
     let mut depth = 0;
     let first = rows.start;
-    let (codes, ts) = (column.codes.range(rows.clone()), &table.ts[rows]);
-    for (i, (code, &t)) in codes.zip(ts).enumerate() {
-        for &j in st.of(code) {
+    let (codes, ts) = (column.codes.range(rows.clone()), table.ts.slice(rows));
+    for (i, code) in codes.enumerate() {
+        let steps = st.of(code);
+        // Only a row that matches a step needs its time.
+        let t = if steps.is_empty() { 0 } else { ts.at(i) };
+        for &j in steps {
             let p = pos[j as usize];
             if p == 0 {
                 start[0] = t;
@@ -1790,20 +1793,20 @@ fn masked_run(
                 // As long as `codes` (so the scan needs no bounds check on it).
                 let times = &ix.ts[span.clone()][..codes.len()];
                 let d = masked_scan(codes, |i| times[i], masks, k, &mut state, window, stop);
-                (d, times, Some(&ix.rows[span]), 0)
+                (d, TimesRef::Wide(times), Some(&ix.rows[span]), 0)
             }
             None => {
                 let rows = units[slot].clone();
-                let times = &ts[rows.clone()];
-                let d = with_codes!(&column.codes, |v| masked_scan(
+                let times = ts.slice(rows.clone());
+                let d = with_codes!(&column.codes, |v| with_times!(times, |t| masked_scan(
                     &v[rows.clone()],
-                    |i| times[i],
+                    |i| t.at(i),
                     masks,
                     k,
                     &mut state,
                     window,
                     stop
-                ));
+                )));
                 (d, times, None, rows.start as u32)
             }
         };
@@ -1814,12 +1817,12 @@ fn masked_run(
             continue;
         }
         let chain = &state.chain[d - 1][..d];
-        let first = times[chain[0] as usize];
+        let first = times.at(chain[0] as usize);
         let mut prev = first;
         for (j, &at) in chain.iter().enumerate() {
             out[slot * k + j] = rows.map_or(first_row + at, |rows| rows[at as usize]);
             if j > 0 {
-                let t = times[at as usize];
+                let t = times.at(at as usize);
                 gaps[j].0.push(t - prev);
                 gaps[j].1.push(t - first);
                 prev = t;
@@ -1896,7 +1899,7 @@ fn ordered_run(
                 let deepest = &scratch[(depth - 1) * k..(depth - 1) * k + depth];
                 out[i * k..i * k + depth].copy_from_slice(deepest);
                 best.clear();
-                best.extend(deepest.iter().map(|&r| table.ts[r as usize]));
+                best.extend(deepest.iter().map(|&r| table.ts.at(r as usize)));
             }
             depth
         };
@@ -1931,7 +1934,7 @@ fn tracked_scan(
     for row in rows {
         let code = column.code(row);
         let steps = matches.of(code);
-        let t = table.ts[row];
+        let t = table.ts.at(row);
         for &j in steps {
             let j = j as usize;
             let before = (start[j], depth);
@@ -2098,7 +2101,7 @@ fn strict_reach(
         live.fill(false);
         live[0] = true;
         let mut row = first + 1;
-        while row < rows.end && table.ts[row].saturating_sub(table.ts[first]) <= window && live.contains(&true) {
+        while row < rows.end && table.ts.at(row).saturating_sub(table.ts.at(first)) <= window && live.contains(&true) {
             next.fill(false);
             for s in (0..k).filter(|&s| live[s]) {
                 for t in s + 1..k {
@@ -2179,7 +2182,7 @@ fn any_order_depth(
     let mut left = rows.start;
     for right in rows.clone() {
         *counts.entry(column.code(right)).or_insert(0) += 1;
-        while table.ts[right].saturating_sub(table.ts[left]) > window {
+        while table.ts.at(right).saturating_sub(table.ts.at(left)) > window {
             if let Some(n) = counts.get_mut(&column.code(left)) {
                 *n -= 1;
             }
@@ -2416,7 +2419,7 @@ mod tests {
             if d > 0 {
                 run.chains[c * k..c * k + d].copy_from_slice(&scratch[(d - 1) * k..(d - 1) * k + d]);
             }
-            let times: Vec<i64> = run.chains[c * k..c * k + d].iter().map(|&r| t.ts[r as usize]).collect();
+            let times: Vec<i64> = run.chains[c * k..c * k + d].iter().map(|&r| t.ts.at(r as usize)).collect();
             for j in 1..times.len() {
                 run.gaps[j].0.push(times[j] - times[j - 1]);
                 run.gaps[j].1.push(times[j] - times[0]);

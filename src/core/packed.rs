@@ -385,6 +385,246 @@ impl Cursor<'_> {
     }
 }
 
+/// The time column: microseconds since the epoch, UTC, one per row. Four bytes a row when
+/// every time is `base + k * unit` with `k` fitting in a `u32` (`unit` a second, a millisecond
+/// or a microsecond: whole-second times within 136 years of each other, millisecond ones within
+/// 49 days), eight otherwise (microsecond times over more than 71 minutes, as GA4 exports).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Times {
+    Narrow { base: i64, unit: i64, v: Vec<u32> },
+    Wide(Vec<i64>),
+}
+
+impl Default for Times {
+    fn default() -> Self {
+        Times::Wide(Vec::new())
+    }
+}
+
+/// The units a narrow time column counts in, coarsest first.
+const UNITS: [i64; 3] = [1_000_000, 1_000, 1];
+
+/// The base and unit a narrow column of `times` would use, if one can hold them.
+fn narrow_form(times: &[i64]) -> Option<(i64, i64)> {
+    let (&first, rest) = times.split_first()?;
+    let (mut lo, mut hi, mut unit) = (first, first, UNITS[0]);
+    for &t in rest {
+        lo = lo.min(t);
+        hi = hi.max(t);
+        // The coarsest unit every difference from the first time is a multiple of (then so is
+        // every difference from the smallest). Constant divisors: a multiply, not a division.
+        let d = t.wrapping_sub(first);
+        if unit == 1_000_000 && d % 1_000_000 != 0 {
+            unit = if d % 1_000 == 0 { 1_000 } else { 1 };
+        } else if unit == 1_000 && d % 1_000 != 0 {
+            unit = 1;
+        }
+    }
+    let span = hi.checked_sub(lo)? / unit;
+    (span <= i64::from(u32::MAX)).then_some((lo, unit))
+}
+
+/// `times` (rows `order` of them, or all) as counts of `unit` from `base`, which hold them.
+fn narrowed(times: &[i64], order: Option<&[u32]>, base: i64, unit: i64) -> Vec<u32> {
+    fn each(times: &[i64], order: Option<&[u32]>, f: impl Fn(i64) -> u32) -> Vec<u32> {
+        match order {
+            Some(order) => order.iter().map(|&r| f(times[r as usize])).collect(),
+            None => times.iter().map(|&t| f(t)).collect(),
+        }
+    }
+    match unit {
+        1_000_000 => each(times, order, |t| ((t - base) / 1_000_000) as u32),
+        1_000 => each(times, order, |t| ((t - base) / 1_000) as u32),
+        _ => each(times, order, |t| (t - base) as u32),
+    }
+}
+
+impl Times {
+    /// The times in the narrow form when it holds them all.
+    pub fn new(times: Vec<i64>) -> Times {
+        match narrow_form(&times) {
+            Some((base, unit)) => Times::Narrow { base, unit, v: narrowed(&times, None, base, unit) },
+            None => Times::Wide(times),
+        }
+    }
+
+    /// The times of rows `order` of `times`, in that order, narrow when they fit.
+    pub fn gather(times: &[i64], order: &[u32]) -> Times {
+        match narrow_form(times) {
+            Some((base, unit)) => Times::Narrow { base, unit, v: narrowed(times, Some(order), base, unit) },
+            None => Times::Wide(order.iter().map(|&r| times[r as usize]).collect()),
+        }
+    }
+
+    /// A narrow column from its parts, checked: `unit` one of a second, a millisecond or a
+    /// microsecond, and every time it can hold within `i64`.
+    pub(crate) fn narrow(base: i64, unit: i64, v: Vec<u32>) -> Result<Times, String> {
+        let top = i64::from(u32::MAX).checked_mul(unit).and_then(|s| base.checked_add(s));
+        if !UNITS.contains(&unit) || top.is_none() {
+            return Err("the table's time column is damaged".into());
+        }
+        Ok(Times::Narrow { base, unit, v })
+    }
+
+    /// The time of row `i`.
+    #[inline]
+    pub fn at(&self, i: usize) -> i64 {
+        match self {
+            Times::Narrow { base, unit, v } => base + i64::from(v[i]) * unit,
+            Times::Wide(v) => v[i],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Times::Narrow { v, .. } => v.len(),
+            Times::Wide(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes per row.
+    pub fn width(&self) -> usize {
+        match self {
+            Times::Narrow { .. } => 4,
+            Times::Wide(_) => 8,
+        }
+    }
+
+    /// Rows the column has room for.
+    pub fn capacity(&self) -> usize {
+        match self {
+            Times::Narrow { v, .. } => v.capacity(),
+            Times::Wide(v) => v.capacity(),
+        }
+    }
+
+    /// The times of rows `rows`, for a scan to read ([`with_times`]).
+    #[inline]
+    pub fn slice(&self, rows: Range<usize>) -> TimesRef<'_> {
+        match self {
+            Times::Narrow { base, unit, v } => TimesRef::Narrow(NarrowTimes { base: *base, unit: *unit, v: &v[rows] }),
+            Times::Wide(v) => TimesRef::Wide(&v[rows]),
+        }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = i64> + Clone + '_ {
+        (0..self.len()).map(|i| self.at(i))
+    }
+
+    pub fn to_vec(&self) -> Vec<i64> {
+        self.iter().collect()
+    }
+}
+
+impl fmt::Debug for Times {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq<Vec<i64>> for Times {
+    fn eq(&self, other: &Vec<i64>) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter().copied())
+    }
+}
+
+/// Times of a run of rows as a scan reads them: `at(i)` is the run's `i`-th time.
+pub trait TimeAt: Copy {
+    fn at(self, i: usize) -> i64;
+    fn len(self) -> usize;
+
+    fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first place whose time is at least `t` (the run is in time order), or `len`.
+    fn first_at_least(self, t: i64) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.at(mid) < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+impl TimeAt for &[i64] {
+    #[inline]
+    fn at(self, i: usize) -> i64 {
+        self[i]
+    }
+
+    #[inline]
+    fn len(self) -> usize {
+        <[i64]>::len(self)
+    }
+}
+
+/// A run of a narrow time column.
+#[derive(Clone, Copy)]
+pub struct NarrowTimes<'a> {
+    base: i64,
+    unit: i64,
+    v: &'a [u32],
+}
+
+impl TimeAt for NarrowTimes<'_> {
+    #[inline]
+    fn at(self, i: usize) -> i64 {
+        self.base + i64::from(self.v[i]) * self.unit
+    }
+
+    #[inline]
+    fn len(self) -> usize {
+        self.v.len()
+    }
+}
+
+/// See [`Times::slice`].
+#[derive(Clone, Copy)]
+pub enum TimesRef<'a> {
+    Narrow(NarrowTimes<'a>),
+    Wide(&'a [i64]),
+}
+
+impl TimeAt for TimesRef<'_> {
+    #[inline]
+    fn at(self, i: usize) -> i64 {
+        match self {
+            TimesRef::Narrow(t) => t.at(i),
+            TimesRef::Wide(t) => t.at(i),
+        }
+    }
+
+    #[inline]
+    fn len(self) -> usize {
+        match self {
+            TimesRef::Narrow(t) => t.len(),
+            TimesRef::Wide(t) => TimeAt::len(t),
+        }
+    }
+}
+
+/// Runs `$body` with `$t` bound to the run's times in their own form (a [`TimeAt`]), so a hot
+/// loop is compiled once per form rather than testing the form at every row.
+macro_rules! with_times {
+    ($times:expr, |$t:ident| $body:expr) => {
+        match $times {
+            $crate::core::packed::TimesRef::Narrow($t) => $body,
+            $crate::core::packed::TimesRef::Wide($t) => $body,
+        }
+    };
+}
+pub(crate) use with_times;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,5 +714,52 @@ mod tests {
         let want: Vec<(usize, f64)> =
             order.iter().enumerate().filter(|(_, &r)| r % 3 == 0).map(|(i, &r)| (i, f64::from(r))).collect();
         assert_eq!(g.iter().collect::<Vec<_>>(), want);
+    }
+
+    #[test]
+    fn times_narrow_to_the_coarsest_unit_that_holds_them() {
+        const S: i64 = 1_000_000;
+        let base = 1_735_689_600 * S; // 2025-01-01
+                                      // (times, the width and unit expected)
+        let cases: Vec<(Vec<i64>, usize, i64)> = vec![
+            (vec![base + 5 * S, base, base + 86_400 * S], 4, S),
+            (vec![base, base + 1_500_000, base + 3_000], 4, 1_000),
+            (vec![base, base + 1_500], 4, 1),
+            (vec![base, base + 7], 4, 1),
+            // Seconds before 1970, and the widest span four bytes of seconds hold.
+            (vec![-S, base, -S + i64::from(u32::MAX) * S], 4, S),
+            (vec![0, (i64::from(u32::MAX) + 1) * S], 8, 0),
+            // Milliseconds over 49.7 days; microseconds over 71.6 minutes (GA4).
+            (vec![base, base + i64::from(u32::MAX) * 1_000 + 1_000], 8, 0),
+            (vec![base, base + i64::from(u32::MAX)], 4, 1),
+            (vec![base, base + i64::from(u32::MAX) + 1], 8, 0),
+            (vec![i64::MIN, i64::MAX], 8, 0),
+            (vec![42], 4, S),
+            (vec![], 8, 0),
+        ];
+        for (times, width, unit) in cases {
+            let t = Times::new(times.clone());
+            assert_eq!((t.width(), t.len()), (width, times.len()), "{times:?}");
+            if let Times::Narrow { unit: u, base: b, .. } = &t {
+                assert_eq!((*u, *b), (unit, times.iter().copied().min().unwrap()), "{times:?}");
+            }
+            assert_eq!(t, times, "{times:?}");
+            let slice = t.slice(0..times.len());
+            assert_eq!((0..times.len()).map(|i| slice.at(i)).collect::<Vec<_>>(), times);
+            // Gathered (reversed, one row dropped): the rows asked for, in the form of the source.
+            let order: Vec<u32> = (0..times.len() as u32).rev().skip(1).collect();
+            let g = Times::gather(&times, &order);
+            assert_eq!(g.to_vec(), order.iter().map(|&r| times[r as usize]).collect::<Vec<_>>());
+            assert_eq!(g.width(), if times.is_empty() { 8 } else { width });
+        }
+        // A run's first place at or after a time, as `partition_point` finds it.
+        let sorted = Times::new(vec![10 * S, 20 * S, 20 * S, 30 * S]);
+        let run = sorted.slice(1..4);
+        let found: Vec<usize> = [0, 20 * S, 21 * S, 30 * S, 31 * S].iter().map(|&x| run.first_at_least(x)).collect();
+        assert_eq!(found, vec![0, 0, 2, 2, 3]);
+        // Parts from damaged bytes: another unit, or times beyond `i64`.
+        assert!(Times::narrow(0, 7, vec![1]).is_err());
+        assert!(Times::narrow(i64::MAX - 5, 1, vec![1]).is_err());
+        assert_eq!(Times::narrow(-3, 1_000, vec![0, 2]).unwrap(), vec![-3, 1_997]);
     }
 }

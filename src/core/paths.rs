@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::funnel::{Dimension, FunnelError};
 use super::hot::chunked;
-use super::packed::with_codes;
+use super::packed::{with_codes, with_times, TimeAt};
 use super::sankey::{self, LinkIn, NodeIn, Settings};
 use super::session::SessionSource;
 use super::sort::{percentiles, sort_by};
@@ -599,9 +599,9 @@ fn dated_rows(table: &EventTable, c: usize, q: &PathQuery) -> std::ops::Range<us
     if q.since.is_none() && q.until.is_none() {
         return rows;
     }
-    let ts = &table.ts[rows.clone()];
-    let lo = q.since.map_or(0, |d| ts.partition_point(|&t| t < d.saturating_mul(DAY_MICROS)));
-    let hi = q.until.map_or(ts.len(), |d| ts.partition_point(|&t| t < (d + 1).saturating_mul(DAY_MICROS)));
+    let ts = table.ts.slice(rows.clone());
+    let lo = q.since.map_or(0, |d| ts.first_at_least(d.saturating_mul(DAY_MICROS)));
+    let hi = q.until.map_or(ts.len(), |d| ts.first_at_least((d + 1).saturating_mul(DAY_MICROS)));
     rows.start + lo..rows.start + hi.max(lo)
 }
 
@@ -712,14 +712,14 @@ fn customer_paths(table: &EventTable, column: &super::table::Column, cl: &Cleane
             step_codes.resize(grow, 0);
             gaps.resize(grow, 0);
         }
-        let steps = with_codes!(&column.codes, |v| steps_of(
+        let steps = with_codes!(&column.codes, |v| with_times!(table.ts.slice(span.clone()), |t| steps_of(
             &v[span.clone()],
-            &table.ts[span.clone()],
+            t,
             &step_code,
             StepRules { collapse, any_hidden, to_code },
             &mut step_codes[len..],
             &mut gaps[len..],
-        ));
+        )));
         let Some(steps) = steps else { return };
         len += steps.len;
         let end = span.start + steps.rows;
@@ -790,9 +790,9 @@ const HIDDEN: u32 = u32::MAX;
 /// reach the `to` value. Repeats collapse without a branch (a repeat writes where the next step
 /// will), so that values that change at random cost no mispredicted jumps.
 #[inline]
-fn steps_of<C: Copy + Into<u32>>(
+fn steps_of<C: Copy + Into<u32>, T: TimeAt>(
     codes: &[C],
-    ts: &[i64],
+    ts: T,
     step_code: &[u32],
     rules: StepRules,
     out: &mut [u32],
@@ -801,7 +801,10 @@ fn steps_of<C: Copy + Into<u32>>(
     let (mut len, mut last, mut first_t, mut last_t) = (0usize, HIDDEN, 0i64, 0i64);
     let mut rows = codes.len();
     let mut reached = rules.to_code.is_none();
-    for (r, (&raw, &t)) in codes.iter().zip(ts).enumerate() {
+    // As long as `codes` (so the loop needs no bounds check on it).
+    assert!(ts.len() >= codes.len());
+    for (r, &raw) in codes.iter().enumerate() {
+        let t = ts.at(r);
         let v = step_code[raw.into() as usize];
         if rules.any_hidden && v == HIDDEN {
             continue;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use std::ops::Range;
 
-use super::table::{Codes, EventTable};
+use super::table::{Codes, EventTable, Times};
 
 /// Where sessions come from (`sessions=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -48,7 +48,7 @@ impl SessionSource {
 /// sessions among themselves, split by the inactivity gap. Without the column (or with
 /// [`SessionSource::Gap`]), a gap longer than `gap` between two events ends a session.
 pub struct Sessions<'t> {
-    ts: &'t [i64],
+    ts: &'t Times,
     /// Session codes, and the code of the empty id.
     ids: Option<(&'t Codes, Option<u32>)>,
     gap: i64,
@@ -79,7 +79,7 @@ impl<'t> Sessions<'t> {
         let Some((codes, empty)) = self.ids else {
             let mut start = rows.start;
             for r in rows.start + 1..rows.end {
-                if ts[r] - ts[r - 1] > gap {
+                if ts.at(r) - ts.at(r - 1) > gap {
                     emit(start..r);
                     start = r;
                 }
@@ -97,7 +97,7 @@ impl<'t> Sessions<'t> {
             if r > start {
                 let split = match reach {
                     Some(x) => r > x,
-                    None => has_id(r) || ts[r] - ts[r - 1] > gap,
+                    None => has_id(r) || ts.at(r) - ts.at(r - 1) > gap,
                 };
                 if split {
                     emit(start..r);

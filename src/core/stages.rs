@@ -450,7 +450,7 @@ fn walk(table: &EventTable, stages: &[u16], k: usize, mut f: impl FnMut(usize, &
             }
             pending.retain(|&i| {
                 if i < s {
-                    w.moved[i] = Some(table.ts[r] - table.ts[w.entry[i].unwrap_or(r)]);
+                    w.moved[i] = Some(table.ts.at(r) - table.ts.at(w.entry[i].unwrap_or(r)));
                     false
                 } else {
                     true
@@ -684,7 +684,7 @@ pub fn customers_csv(table: &EventTable, model: &StageModel, stage_column: Optio
             match e {
                 Some(r) => {
                     let ch = table.channel.as_ref().map_or(String::new(), |col| csv_field(col.value(*r)));
-                    line.push_str(&format!(",{},{}", format_timestamp(table.ts[*r]), ch));
+                    line.push_str(&format!(",{},{}", format_timestamp(table.ts.at(*r)), ch));
                 }
                 None => line.push_str(",,"),
             }

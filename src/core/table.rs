@@ -8,7 +8,7 @@
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::packed::with_codes;
-pub use super::packed::{Codes, Revenue, Strings};
+pub use super::packed::{Codes, Revenue, Strings, Times};
 
 /// A dictionary-encoded string column.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -58,8 +58,8 @@ pub struct EventTable {
     pub customers: Strings,
     /// `customers.len() + 1` row offsets.
     pub offsets: Vec<u32>,
-    /// Microseconds since the epoch, UTC.
-    pub ts: Vec<i64>,
+    /// Microseconds since the epoch, UTC (four bytes a row where they fit, see [`Times`]).
+    pub ts: Times,
     pub event: Column,
     pub channel: Option<Column>,
     pub stage: Option<Column>,
@@ -487,7 +487,7 @@ impl TableBuilder {
         // Gathered, not permuted in place: following the permutation's cycles is a chain of
         // dependent cache misses (1.6 s against 0.27 s at 10M rows), and the parse stage's peak
         // already exceeds what holding the column twice costs here (at 10M rows both are 33.6 B/row).
-        let ts: Vec<i64> = order.iter().map(|&r| ts[r as usize]).collect();
+        let ts = Times::gather(&ts, &order);
         let event = column(events, event);
         let channel = has_channel.then(|| column(channels, channel));
         let stage = has_stage.then(|| column(stages, stage));
@@ -553,7 +553,7 @@ impl TableBuilder {
             for r in table.rows_of(c) {
                 let row = RowRef {
                     customer: id(&table.customers[c]),
-                    ts: table.ts[r],
+                    ts: table.ts.at(r),
                     event: table.event.value(r),
                     channel: text(&table.channel, r).or(fallback_channel),
                     stage: text(&table.stage, r),
@@ -742,6 +742,10 @@ impl<'a, P: PartBytes + ?Sized> Reader<'a, P> {
 
     fn len(&mut self) -> Result<usize, String> {
         Ok(self.u32()? as usize)
+    }
+
+    fn i64(&mut self) -> Result<i64, String> {
+        Ok(i64::from_le_bytes(self.take(8)?.try_into().unwrap()))
     }
 
     /// Bytes written by [`Writer::bytes`], copied straight into their own vector (a customers'
@@ -965,7 +969,7 @@ impl EventTable {
     /// it took.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer(Vec::with_capacity(self.len() * 16 + self.customers.len() * 24 + 1024));
-        w.0.extend_from_slice(b"TPT1");
+        w.0.extend_from_slice(b"TPT2");
         for flag in [self.channel.is_some(), self.stage.is_some(), self.revenue.is_some(), self.session.is_some()] {
             w.u8(u8::from(flag));
         }
@@ -977,8 +981,18 @@ impl EventTable {
         let (text, ends) = self.customers.parts();
         w.dictionary(ends, text.as_bytes());
         w.u32s(&self.offsets);
-        w.len(self.ts.len());
-        w.words(&self.ts, i64::to_le_bytes);
+        w.u8(self.ts.width() as u8);
+        match &self.ts {
+            Times::Narrow { base, unit, v } => {
+                w.0.extend(base.to_le_bytes());
+                w.0.extend(unit.to_le_bytes());
+                w.u32s(v);
+            }
+            Times::Wide(v) => {
+                w.len(v.len());
+                w.words(v, i64::to_le_bytes);
+            }
+        }
         for c in
             [Some(&self.event), self.channel.as_ref(), self.stage.as_ref(), self.session.as_ref()].into_iter().flatten()
         {
@@ -1001,7 +1015,7 @@ impl EventTable {
     /// invariants.
     pub fn decode<P: PartBytes + ?Sized>(src: &P, at: usize) -> Result<EventTable, String> {
         let mut r = Reader { src, pos: at, buf: Vec::new() };
-        if r.take(4)? != b"TPT1" {
+        if r.take(4)? != b"TPT2" {
             return Err("not a table".into());
         }
         let flags = [r.u8()? != 0, r.u8()? != 0, r.u8()? != 0, r.u8()? != 0];
@@ -1020,8 +1034,20 @@ impl EventTable {
         if !fits {
             return Err("the table's customer offsets are damaged".into());
         }
-        let mut ts = Vec::new();
-        r.counted(rows, &mut ts, i64::from_le_bytes)?;
+        let ts = match r.u8()? {
+            4 => {
+                let (base, unit) = (r.i64()?, r.i64()?);
+                let mut v = Vec::new();
+                r.counted(rows, &mut v, u32::from_le_bytes)?;
+                Times::narrow(base, unit, v)?
+            }
+            8 => {
+                let mut v = Vec::new();
+                r.counted(rows, &mut v, i64::from_le_bytes)?;
+                Times::Wide(v)
+            }
+            _ => return Err("the table's time column is damaged".into()),
+        };
         let event = r.column(rows)?;
         let mut column = |on: bool| on.then(|| r.column(rows)).transpose();
         let (channel, stage, session) = (column(flags[0])?, column(flags[1])?, column(flags[3])?);
@@ -1161,6 +1187,12 @@ mod tests {
         assert_eq!(back, t);
         // Every column at its size: nothing reserved beyond the rows.
         assert_eq!(back.ts.capacity(), 1_000);
+        // Whole seconds: four bytes a row. The eight-byte form crosses as itself.
+        assert_eq!(back.ts.width(), 4);
+        let wide = EventTable { ts: Times::Wide(t.ts.to_vec()), ..t.clone() };
+        let back = EventTable::decode(&wide.encode(), 0).unwrap();
+        assert_eq!((back.ts.width(), back.ts.to_vec()), (8, t.ts.to_vec()));
+        assert_eq!(back, wide);
         // Revenue kept exactly: rows 0, 11, 22, … of the file, by bits.
         let sum: f64 = back.revenue.as_ref().unwrap().iter().map(|(_, v)| v).sum();
         assert_eq!(sum, (0..1_000).step_by(11).map(|i| i as f64 / 4.0).sum::<f64>());
@@ -1170,7 +1202,14 @@ mod tests {
 
     #[test]
     fn damaged_table_bytes_are_an_error_not_a_panic() {
-        let bytes = full_table().encode();
+        let t = full_table();
+        let wide = EventTable { ts: Times::Wide(t.ts.to_vec()), ..t.clone() };
+        for bytes in [t.encode(), wide.encode()] {
+            damaged(bytes);
+        }
+    }
+
+    fn damaged(bytes: Vec<u8>) {
         // Every cut short reading fails.
         for n in (0..bytes.len()).step_by(7).chain([bytes.len() - 1]) {
             assert!(EventTable::decode(&bytes[..n], 0).is_err(), "cut at {n}");
@@ -1234,7 +1273,7 @@ mod tests {
         let t = merge(&[Part { table: &web, label: "web" }, Part { table: &calls, label: "call center" }]);
         assert_eq!(t.customers, vec!["a", "b"]);
         let ch = t.channel.as_ref().unwrap();
-        let a: Vec<(i64, &str, &str)> = t.rows_of(0).map(|r| (t.ts[r], t.event.value(r), ch.value(r))).collect();
+        let a: Vec<(i64, &str, &str)> = t.rows_of(0).map(|r| (t.ts.at(r), t.event.value(r), ch.value(r))).collect();
         // Time order; the tie at 10 keeps file order (web before calls).
         assert_eq!(a, vec![(7, "call", "call center"), (10, "visit", "seo"), (10, "call", "call center")]);
         let rev = t.revenue.as_ref().unwrap();
