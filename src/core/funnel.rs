@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::hot::chunked;
-use super::packed::{with_codes, with_times, TimeAt, TimesRef};
+use super::packed::{with_codes, with_times, Codes, TimeAt, Times};
 use super::sort::{percentiles, sort_by};
 use super::table::{Column, EventTable};
 use super::time::{civil_from_days, Duration};
@@ -1151,11 +1151,12 @@ pub struct FunnelIndex {
     customers: Vec<u32>,
     starts: Vec<u32>,
     /// The matching rows, ascending, and their codes in the matched column (one load per row
-    /// during the scans instead of a look-up through the row).
+    /// during the scans instead of a look-up through the row), as wide as the column's.
     rows: Vec<u32>,
-    codes: Vec<u32>,
-    /// The matching rows' times (the scans read them in order instead of gathering them).
-    ts: Vec<i64>,
+    codes: Codes,
+    /// The matching rows' times, in the table's form (the scans read them in order instead of
+    /// gathering them).
+    ts: Times,
 }
 
 /// The step then exclusion texts of a query.
@@ -1174,8 +1175,8 @@ impl FunnelIndex {
                 wanted[code as usize] = true;
             }
         }
-        let (mut customers, mut starts, mut rows, mut codes, mut ts) =
-            (Vec::new(), vec![0u32], Vec::new(), Vec::new(), Vec::new());
+        let (mut customers, mut starts, mut rows) = (Vec::new(), vec![0u32], Vec::new());
+        let mut codes = Codes::build(column.values.len(), 0, |_| 0);
         chunked(table.customer_count(), |c| {
             let before = rows.len();
             for r in table.rows_of(c) {
@@ -1183,7 +1184,6 @@ impl FunnelIndex {
                 if wanted[code as usize] {
                     rows.push(r as u32);
                     codes.push(code);
-                    ts.push(table.ts.at(r));
                 }
             }
             if rows.len() > before {
@@ -1191,6 +1191,7 @@ impl FunnelIndex {
                 starts.push(rows.len() as u32);
             }
         });
+        let ts = table.ts.gather(&rows);
         let column = match column {
             Cow::Owned(column) => Some(column),
             Cow::Borrowed(_) => None,
@@ -1789,11 +1790,17 @@ fn masked_run(
         let (d, times, rows, first_row) = match index {
             Some(ix) => {
                 let span = ix.span(slot);
-                let codes = &ix.codes[span.clone()];
-                // As long as `codes` (so the scan needs no bounds check on it).
-                let times = &ix.ts[span.clone()][..codes.len()];
-                let d = masked_scan(codes, |i| times[i], masks, k, &mut state, window, stop);
-                (d, TimesRef::Wide(times), Some(&ix.rows[span]), 0)
+                let times = ix.ts.slice(span.clone());
+                let d = with_codes!(&ix.codes, |v| with_times!(times, |t| masked_scan(
+                    &v[span.clone()],
+                    |i| t.at(i),
+                    masks,
+                    k,
+                    &mut state,
+                    window,
+                    stop
+                )));
+                (d, times, Some(&ix.rows[span]), 0)
             }
             None => {
                 let rows = units[slot].clone();

@@ -354,6 +354,29 @@ impl Revenue {
         (&self.rows, &self.values)
     }
 
+    /// The column of rows `rows` (ascending) with revenue `values`, checked, kept in the
+    /// vectors given (a decoded table's revenue is not copied again).
+    pub(crate) fn from_listed(rows: Vec<u32>, values: Vec<f64>) -> Result<Revenue, String> {
+        let fits =
+            rows.len() == values.len() && rows.windows(2).all(|w| w[0] < w[1]) && !values.iter().any(|v| v.is_nan());
+        if !fits {
+            return Err("the table's revenue rows are damaged".into());
+        }
+        let words = rows.last().map_or(0, |&r| r as usize / 64 + 1);
+        let (mut bits, mut rank) = (vec![0u64; words], vec![0u32; words]);
+        for (i, &r) in rows.iter().enumerate().rev() {
+            bits[r as usize / 64] |= 1 << (r % 64);
+            rank[r as usize / 64] = i as u32;
+        }
+        // A word without listed rows ranks as the first listed row after it.
+        for w in (0..words.saturating_sub(1)).rev() {
+            if bits[w] == 0 {
+                rank[w] = rank[w + 1];
+            }
+        }
+        Ok(Revenue { rows, values, bits, rank })
+    }
+
     /// Adds rows listed elsewhere, each moved on by `offset`; rows must ascend past this
     /// column's last.
     pub(crate) fn extend(&mut self, offset: usize, rows: impl Iterator<Item = (u32, f64)>) -> Result<(), String> {
@@ -449,10 +472,20 @@ impl Times {
     }
 
     /// The times of rows `order` of `times`, in that order, narrow when they fit.
-    pub fn gather(times: &[i64], order: &[u32]) -> Times {
+    pub fn gather_from(times: &[i64], order: &[u32]) -> Times {
         match narrow_form(times) {
             Some((base, unit)) => Times::Narrow { base, unit, v: narrowed(times, Some(order), base, unit) },
             None => Times::Wide(order.iter().map(|&r| times[r as usize]).collect()),
+        }
+    }
+
+    /// The times of rows `order` of this column, in that order and in its form.
+    pub fn gather(&self, order: &[u32]) -> Times {
+        match self {
+            Times::Narrow { base, unit, v } => {
+                Times::Narrow { base: *base, unit: *unit, v: order.iter().map(|&r| v[r as usize]).collect() }
+            }
+            Times::Wide(v) => Times::Wide(order.iter().map(|&r| v[r as usize]).collect()),
         }
     }
 
@@ -717,6 +750,28 @@ mod tests {
     }
 
     #[test]
+    fn revenue_from_its_listed_rows_equals_the_pushed_column() {
+        for rows in [vec![], vec![0], vec![1, 200, 201, 700], (0..300).step_by(7).collect::<Vec<u32>>()] {
+            let mut pushed = Revenue::default();
+            for &r in &rows {
+                pushed.push(r as usize, f64::from(r) + 0.5);
+            }
+            let values: Vec<f64> = rows.iter().map(|&r| f64::from(r) + 0.5).collect();
+            let listed = Revenue::from_listed(rows.clone(), values).unwrap();
+            assert_eq!(listed, pushed, "{rows:?}");
+            // Lookups between listed rows go through the ranks of words without any.
+            assert_eq!(
+                (0..800).map(|r| listed.get(r)).collect::<Vec<_>>(),
+                (0..800).map(|r| pushed.get(r)).collect::<Vec<_>>()
+            );
+        }
+        assert!(Revenue::from_listed(vec![3, 3], vec![1.0, 2.0]).is_err());
+        assert!(Revenue::from_listed(vec![5, 2], vec![1.0, 2.0]).is_err());
+        assert!(Revenue::from_listed(vec![1], vec![f64::NAN]).is_err());
+        assert!(Revenue::from_listed(vec![1], vec![]).is_err());
+    }
+
+    #[test]
     fn times_narrow_to_the_coarsest_unit_that_holds_them() {
         const S: i64 = 1_000_000;
         let base = 1_735_689_600 * S; // 2025-01-01
@@ -748,7 +803,8 @@ mod tests {
             assert_eq!((0..times.len()).map(|i| slice.at(i)).collect::<Vec<_>>(), times);
             // Gathered (reversed, one row dropped): the rows asked for, in the form of the source.
             let order: Vec<u32> = (0..times.len() as u32).rev().skip(1).collect();
-            let g = Times::gather(&times, &order);
+            let g = Times::gather_from(&times, &order);
+            assert_eq!(t.gather(&order), g);
             assert_eq!(g.to_vec(), order.iter().map(|&r| times[r as usize]).collect::<Vec<_>>());
             assert_eq!(g.width(), if times.is_empty() { 8 } else { width });
         }
