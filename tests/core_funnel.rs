@@ -968,7 +968,7 @@ fn counting_sessions_matches_the_brute_force_on_split_customers() {
                     session += 1;
                 }
                 let e = table.event.value(r).to_string();
-                split.push((format!("{}#{session}", &table.customers[c]), table.ts.at(r), e, String::new()));
+                split.push((format!("{}#{session}", table.customers.id(c)), table.ts.at(r), e, String::new()));
             }
         }
         let sessions = build(&split);
@@ -1401,7 +1401,7 @@ fn column_sessions_match_the_brute_force() {
                     }
                     prev_empty_ts = Some(plain.ts.at(r));
                 }
-                let cust = &plain.customers[c];
+                let cust = &*plain.customers.id(c);
                 b.push_with_session(
                     RowRef { customer: cust, ts: plain.ts.at(r), event: &e, channel: None, stage: None, revenue: None },
                     Some(&id),

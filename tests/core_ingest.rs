@@ -52,7 +52,7 @@ fn rows(t: &EventTable) -> Vec<(String, i64, String, Option<String>)> {
         for r in t.rows_of(c) {
             let ev = t.event.value(r).to_string();
             let ch = t.channel.as_ref().map(|col| col.value(r).to_string());
-            out.push((t.customers[c].to_string(), t.ts.at(r), ev, ch));
+            out.push((t.customers.id(c).to_string(), t.ts.at(r), ev, ch));
         }
     }
     out

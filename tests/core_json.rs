@@ -23,7 +23,7 @@ fn rows(t: &EventTable) -> Vec<(String, i64, String, Option<String>)> {
     for c in 0..t.customer_count() {
         for r in t.rows_of(c) {
             out.push((
-                t.customers[c].to_string(),
+                t.customers.id(c).to_string(),
                 t.ts.at(r),
                 t.event.value(r).to_string(),
                 t.channel.as_ref().map(|ch| ch.value(r).to_string()),

@@ -67,7 +67,7 @@ fn journeys(t: &EventTable) -> Vec<(String, Vec<String>)> {
                     None => event.to_string(),
                 }
             });
-            (t.customers[c].to_string(), rows.collect())
+            (t.customers.id(c).to_string(), rows.collect())
         })
         .collect()
 }
@@ -93,7 +93,7 @@ fn revenues(t: &EventTable) -> Vec<(String, String, f64)> {
     let mut out = Vec::new();
     for c in 0..t.customer_count() {
         for (r, v) in rev.within(t.rows_of(c)) {
-            out.push((t.customers[c].to_string(), t.event.value(r).to_string(), v));
+            out.push((t.customers.id(c).to_string(), t.event.value(r).to_string(), v));
         }
     }
     out

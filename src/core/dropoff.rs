@@ -225,7 +225,7 @@ pub fn insight_csv(table: &EventTable, query: &FunnelQuery, step: usize) -> Resu
         });
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{}\n",
-            csv_field(&table.customers[customer]),
+            csv_field(&table.customers.id(customer)),
             format_timestamp(table.ts.at(rows.start)),
             if u.continued { "continued" } else { "dropped" },
             time(u.step_row),

@@ -986,7 +986,7 @@ pub fn customers_csv(table: &EventTable, query: &FunnelQuery) -> Result<String, 
         let next = query.steps.get(furthest + 1).map_or(String::new(), |s| field(s));
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{}\n",
-            field(&table.customers[customer]),
+            field(&table.customers.id(customer)),
             super::time::format_timestamp(table.ts.at(range.start)),
             furthest + 1,
             field(&query.steps[furthest]),

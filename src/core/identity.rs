@@ -57,7 +57,7 @@ pub fn resolve(links: &[(String, String)]) -> (HashMap<String, String>, StitchRe
 
 /// Merges parts as [`super::table::merge`] does, reading customer ids through `ids`.
 pub fn merge_stitched(parts: &[Part<'_>], ids: &HashMap<String, String>) -> EventTable {
-    super::table::merge_mapped(parts, |id| ids.get(id).map_or(id, String::as_str))
+    super::table::merge_mapped(parts, |id| ids.get(id).map(String::as_str))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! rows that have some (a few per cent of rows in most files). They keep the table's
 //! resident bytes per event down; the table's memory is the engine's.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::{Index, Range};
 
@@ -100,6 +101,126 @@ impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Strings {
 }
 
 impl<S: AsRef<str>> PartialEq<Vec<S>> for Strings {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        *self == other[..]
+    }
+}
+
+/// Customer ids, by customer. Ids that are all one text followed by a number (`cust-0141824`,
+/// `100234`, `u_7`) are held as that text once and a four-byte number each; other ids as
+/// [`Strings`] (their bytes plus four a customer). An id is read as a [`Cow`]: borrowed from the
+/// text, or written out from its number.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Ids {
+    Text(Strings),
+    /// `prefix`, then the number in decimal, zero-padded to `width` digits (`0`: no padding,
+    /// and no id had a leading zero).
+    Numbered {
+        prefix: String,
+        width: u8,
+        numbers: Vec<u32>,
+    },
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Ids::Text(Strings::default())
+    }
+}
+
+impl Ids {
+    /// The ids, numbered when every one is the same text and a number that writes them back
+    /// exactly (a number up to `u32::MAX`, all zero-padded to one width or none with a leading
+    /// zero).
+    pub fn new(ids: Strings) -> Ids {
+        match numbered(&ids) {
+            Some((prefix, width, numbers)) => Ids::Numbered { prefix, width, numbers },
+            None => Ids::Text(ids),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Ids::Text(s) => s.len(),
+            Ids::Numbered { numbers, .. } => numbers.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of customer `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<Cow<'_, str>> {
+        match self {
+            Ids::Text(s) => s.get(i).map(Cow::Borrowed),
+            Ids::Numbered { prefix, width, numbers } => {
+                let n = *numbers.get(i)?;
+                Some(Cow::Owned(format!("{prefix}{n:0w$}", w = usize::from(*width))))
+            }
+        }
+    }
+
+    /// The id of customer `i` (`i` below [`len`](Self::len)).
+    pub fn id(&self, i: usize) -> Cow<'_, str> {
+        self.get(i).expect("a customer of the table")
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
+        (0..self.len()).map(|i| self.id(i))
+    }
+
+    /// The ids as owned strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(Cow::into_owned).collect()
+    }
+}
+
+/// The common text, the width and the numbers of `ids`, when [`Ids::Numbered`] holds them.
+fn numbered(ids: &Strings) -> Option<(String, u8, Vec<u32>)> {
+    let first = ids.get(0)?;
+    let digits = first.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let prefix = &first[..first.len() - digits];
+    if digits == 0 || digits > 10 {
+        return None;
+    }
+    let (mut fixed, mut canonical) = (true, true);
+    let mut numbers = Vec::with_capacity(ids.len());
+    for id in ids.iter() {
+        let rest = id.strip_prefix(prefix)?.as_bytes();
+        if rest.is_empty() || rest.len() > 10 || !rest.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        fixed &= rest.len() == digits;
+        canonical &= rest == b"0" || rest[0] != b'0';
+        if !fixed && !canonical {
+            return None;
+        }
+        let n = rest.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        numbers.push(u32::try_from(n).ok()?);
+    }
+    Some((prefix.to_string(), if fixed { digits as u8 } else { 0 }, numbers))
+}
+
+impl fmt::Debug for Ids {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for Ids {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Ids {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for Ids {
     fn eq(&self, other: &Vec<S>) -> bool {
         *self == other[..]
     }
@@ -747,6 +868,44 @@ mod tests {
         let want: Vec<(usize, f64)> =
             order.iter().enumerate().filter(|(_, &r)| r % 3 == 0).map(|(i, &r)| (i, f64::from(r))).collect();
         assert_eq!(g.iter().collect::<Vec<_>>(), want);
+    }
+
+    #[test]
+    fn ids_of_one_text_and_a_number_are_held_as_numbers() {
+        // (ids, numbered as (prefix, width) or held as text)
+        type Case<'a> = (Vec<&'a str>, Option<(&'a str, u8)>);
+        let cases: Vec<Case> = vec![
+            (vec!["cust-0141824", "cust-0000007", "cust-2162121"], Some(("cust-", 7))),
+            (vec!["u_7", "u_1001", "u_0"], Some(("u_", 0))),
+            (vec!["100234", "9", "4294967295"], Some(("", 0))),
+            (vec!["a1b05", "a1b17"], Some(("a1b", 2))),
+            (vec!["42"], Some(("", 2))),
+            // Leading zeros at more than one width, a number past u32, other text, no digits.
+            (vec!["x05", "x5"], None),
+            (vec!["x007", "x12"], None),
+            (vec!["4294967296"], None),
+            (vec!["u_1", "v_2"], None),
+            (vec!["u_1", "u_1a"], None),
+            (vec!["alice", "bob"], None),
+            (vec!["u_12345678901"], None),
+            (vec!["c0é"], None),
+            (vec![], None),
+        ];
+        for (ids, want) in cases {
+            let got = Ids::new(ids.iter().collect());
+            let form = match &got {
+                Ids::Numbered { prefix, width, numbers } => {
+                    assert_eq!(numbers.len(), ids.len());
+                    Some((prefix.as_str(), *width))
+                }
+                Ids::Text(_) => None,
+            };
+            assert_eq!(form, want, "{ids:?}");
+            // Every id reads back exactly, either way.
+            assert_eq!(got, ids, "{ids:?}");
+            assert_eq!(got.to_vec(), ids.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(got.get(ids.len()), None);
+        }
     }
 
     #[test]

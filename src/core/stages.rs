@@ -676,7 +676,7 @@ pub fn customers_csv(table: &EventTable, model: &StageModel, stage_column: Optio
         let f = (0..k).rev().find(|&i| w.entry[i].is_some());
         let mut line = format!(
             "{},{},{}",
-            csv_field(&table.customers[c]),
+            csv_field(&table.customers.id(c)),
             f.map_or("(none)".to_string(), |f| csv_field(&model.stages[f])),
             f.map_or(0, |f| f + 1)
         );

@@ -8,7 +8,7 @@
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::packed::with_codes;
-pub use super::packed::{Codes, Revenue, Strings, Times};
+pub use super::packed::{Codes, Ids, Revenue, Strings, Times};
 
 /// A dictionary-encoded string column.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -55,7 +55,7 @@ impl Column {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventTable {
     /// Customer id strings, by customer index (order of first appearance).
-    pub customers: Strings,
+    pub customers: Ids,
     /// `customers.len() + 1` row offsets.
     pub offsets: Vec<u32>,
     /// Microseconds since the epoch, UTC (four bytes a row where they fit, see [`Times`]).
@@ -414,7 +414,7 @@ impl TableBuilder {
     pub fn finish_with(mut self, duplicates: Duplicates) -> (EventTable, u64) {
         let n_cust = self.customers.len();
         // The customers' lookup table is no longer needed: freed before the columns are sorted.
-        let customers = std::mem::take(&mut self.customers).into_strings();
+        let customers = Ids::new(std::mem::take(&mut self.customers).into_strings());
         let rows = self.cust.len();
         let mut offsets = vec![0u32; n_cust + 1];
         for &c in &self.cust {
@@ -538,15 +538,16 @@ impl TableBuilder {
 
     /// Adds every row of `table`; rows without a channel column get `fallback_channel`.
     pub fn extend_from(&mut self, table: &EventTable, fallback_channel: Option<&str>) {
-        self.extend_mapped(table, fallback_channel, |id| id);
+        self.extend_mapped(table, fallback_channel, |_| None);
     }
 
-    /// Like [`extend_from`](Self::extend_from), reading each customer id through `id`.
-    pub fn extend_mapped<'a>(
+    /// Like [`extend_from`](Self::extend_from), each customer id replaced by the id `id` gives
+    /// for it, if any.
+    pub fn extend_mapped<'m>(
         &mut self,
-        table: &'a EventTable,
+        table: &EventTable,
         fallback_channel: Option<&str>,
-        id: impl Fn(&'a str) -> &'a str,
+        id: impl Fn(&str) -> Option<&'m str>,
     ) {
         fn text(col: &Option<Column>, r: usize) -> Option<&str> {
             col.as_ref().map(|c| c.value(r))
@@ -554,9 +555,11 @@ impl TableBuilder {
         // Each of the builder's kept columns, from the table's column of that name.
         let attrs: Vec<Option<&Column>> = self.attr_names.iter().map(|n| table.attr(n)).collect();
         for c in 0..table.customer_count() {
+            let own = table.customers.id(c);
+            let customer = id(&own).unwrap_or(&own);
             for r in table.rows_of(c) {
                 let row = RowRef {
-                    customer: id(&table.customers[c]),
+                    customer,
                     ts: table.ts.at(r),
                     event: table.event.value(r),
                     channel: text(&table.channel, r).or(fallback_channel),
@@ -982,8 +985,19 @@ impl EventTable {
             w.bytes(a.name.as_bytes());
         }
         w.len(self.len());
-        let (text, ends) = self.customers.parts();
-        w.dictionary(ends, text.as_bytes());
+        match &self.customers {
+            Ids::Text(ids) => {
+                w.u8(0);
+                let (text, ends) = ids.parts();
+                w.dictionary(ends, text.as_bytes());
+            }
+            Ids::Numbered { prefix, width, numbers } => {
+                w.u8(1);
+                w.bytes(prefix.as_bytes());
+                w.u8(*width);
+                w.u32s(numbers);
+            }
+        }
         w.u32s(&self.offsets);
         w.u8(self.ts.width() as u8);
         match &self.ts {
@@ -1029,7 +1043,18 @@ impl EventTable {
             names.push(String::from_utf8(r.bytes()?).map_err(|_| "a kept column's name is not UTF-8")?);
         }
         let rows = r.len()?;
-        let customers = r.dictionary()?;
+        let customers = match r.u8()? {
+            0 => Ids::Text(r.dictionary()?),
+            1 => {
+                let prefix = String::from_utf8(r.bytes()?).map_err(|_| "the customers' ids are damaged")?;
+                let width = r.u8()?;
+                if width > 10 {
+                    return Err("the customers' ids are damaged".into());
+                }
+                Ids::Numbered { prefix, width, numbers: r.u32s()? }
+            }
+            _ => return Err("the customers' ids are damaged".into()),
+        };
         let offsets = r.u32s()?;
         let fits = offsets.len() == customers.len() + 1
             && offsets.first() == Some(&0)
@@ -1097,11 +1122,12 @@ pub struct Part<'a> {
 /// channels (some file has a channel column, or there are several files). Rows of
 /// one customer are ordered by time; equal times keep the order of the parts.
 pub fn merge(parts: &[Part<'_>]) -> EventTable {
-    merge_mapped(parts, |id| id)
+    merge_mapped(parts, |_| None)
 }
 
-/// Like [`merge`], reading each customer id through `id` (identity stitching).
-pub fn merge_mapped<'a>(parts: &[Part<'a>], id: impl Fn(&'a str) -> &'a str) -> EventTable {
+/// Like [`merge`], each customer id replaced by the id `id` gives for it, if any (identity
+/// stitching).
+pub fn merge_mapped<'m>(parts: &[Part<'_>], id: impl Fn(&str) -> Option<&'m str>) -> EventTable {
     let has_channel = parts.len() > 1 || parts.iter().any(|p| p.table.channel.is_some());
     let has_stage = parts.iter().any(|p| p.table.stage.is_some());
     let has_revenue = parts.iter().any(|p| p.table.revenue.is_some());
@@ -1192,9 +1218,15 @@ mod tests {
         // Whole seconds: four bytes a row. The eight-byte form crosses as itself.
         assert_eq!(back.ts.width(), 4);
         let wide = EventTable { ts: Times::Wide(t.ts.to_vec()), ..t.clone() };
-        let back = EventTable::decode(&wide.encode(), 0).unwrap();
-        assert_eq!((back.ts.width(), back.ts.to_vec()), (8, t.ts.to_vec()));
-        assert_eq!(back, wide);
+        let crossed = EventTable::decode(&wide.encode(), 0).unwrap();
+        assert_eq!((crossed.ts.width(), crossed.ts.to_vec()), (8, t.ts.to_vec()));
+        assert_eq!(crossed, wide);
+        // Numbered customer ids cross as numbers.
+        let numbered = table_of(&[("cust-07", 5, "a"), ("cust-31", 2, "b"), ("cust-07", 9, "c")]);
+        assert!(matches!(&numbered.customers, Ids::Numbered { width: 2, .. }), "{:?}", numbered.customers);
+        let crossed = EventTable::decode(&numbered.encode(), 0).unwrap();
+        assert_eq!(crossed.customers, ["cust-07", "cust-31"]);
+        assert_eq!(crossed, numbered);
         // Revenue kept exactly: rows 0, 11, 22, … of the file, by bits.
         let sum: f64 = back.revenue.as_ref().unwrap().iter().map(|(_, v)| v).sum();
         assert_eq!(sum, (0..1_000).step_by(11).map(|i| i as f64 / 4.0).sum::<f64>());
@@ -1206,7 +1238,8 @@ mod tests {
     fn damaged_table_bytes_are_an_error_not_a_panic() {
         let t = full_table();
         let wide = EventTable { ts: Times::Wide(t.ts.to_vec()), ..t.clone() };
-        for bytes in [t.encode(), wide.encode()] {
+        let numbered = table_of(&[("cust-07", 5, "a"), ("cust-31", 2, "b"), ("cust-07", 9, "c")]);
+        for bytes in [t.encode(), wide.encode(), numbered.encode()] {
             damaged(bytes);
         }
     }
