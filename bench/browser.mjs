@@ -22,7 +22,7 @@ import { COUNTS_SQL, MEMORY_SQL, TIES_SQL, funnelSql, loadSql, sankeySql, topPat
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
-const DIST = join(REPO, 'dist');
+const DIST = process.env.TOUCHPATH_DIST || join(REPO, 'dist');
 const OUT = join(REPO, 'target/bench');
 const DUCKDB_DIST = join(HERE, 'node_modules/@duckdb/duckdb-wasm/dist');
 

@@ -1783,40 +1783,29 @@ fn masked_run(
         .map(|j| if j == 0 { (Vec::new(), Vec::new()) } else { (Vec::with_capacity(n), Vec::with_capacity(n)) })
         .collect();
     let mut state = ChainState::new();
-    let ts = &table.ts;
     for slot in 0..n {
-        // The slot's rows scanned: their times, and where each is in the table (the index's
-        // list, or from the unit's first row).
-        let (d, times, rows, first_row) = match index {
+        // The slot's rows scanned: their codes and times, and where each is in the table (the
+        // index's list, or from the unit's first row).
+        let (codes, times, span, rows, first_row) = match index {
             Some(ix) => {
                 let span = ix.span(slot);
-                let times = ix.ts.slice(span.clone());
-                let d = with_codes!(&ix.codes, |v| with_times!(times, |t| masked_scan(
-                    &v[span.clone()],
-                    |i| t.at(i),
-                    masks,
-                    k,
-                    &mut state,
-                    window,
-                    stop
-                )));
-                (d, times, Some(&ix.rows[span]), 0)
+                (&ix.codes, &ix.ts, span.clone(), Some(&ix.rows[span]), 0)
             }
             None => {
                 let rows = units[slot].clone();
-                let times = ts.slice(rows.clone());
-                let d = with_codes!(&column.codes, |v| with_times!(times, |t| masked_scan(
-                    &v[rows.clone()],
-                    |i| t.at(i),
-                    masks,
-                    k,
-                    &mut state,
-                    window,
-                    stop
-                )));
-                (d, times, None, rows.start as u32)
+                (&column.codes, &table.ts, rows.clone(), None, rows.start as u32)
             }
         };
+        let times = times.slice(span.clone());
+        let d = with_codes!(codes, |v| with_times!(times, |t| masked_scan(
+            &v[span.clone()],
+            |i| t.at(i),
+            masks,
+            k,
+            &mut state,
+            window,
+            stop
+        )));
         // The slot's depth, chain and times, straight from the scan's state: the times from the
         // rows just scanned, not from the table's column (a cache miss per unit).
         depths[slot] = d as u32;

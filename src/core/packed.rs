@@ -88,23 +88,30 @@ impl<S: AsRef<str>> FromIterator<S> for Strings {
     }
 }
 
-impl<S: AsRef<str>> PartialEq<[S]> for Strings {
-    fn eq(&self, other: &[S]) -> bool {
-        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
-    }
+/// Comparisons of a list of strings with a slice, array or vector of texts, value by value.
+macro_rules! compare_with_texts {
+    ($t:ty) => {
+        impl<S: AsRef<str>> PartialEq<[S]> for $t {
+            fn eq(&self, other: &[S]) -> bool {
+                self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+            }
+        }
+
+        impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for $t {
+            fn eq(&self, other: &[S; N]) -> bool {
+                *self == other[..]
+            }
+        }
+
+        impl<S: AsRef<str>> PartialEq<Vec<S>> for $t {
+            fn eq(&self, other: &Vec<S>) -> bool {
+                *self == other[..]
+            }
+        }
+    };
 }
 
-impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Strings {
-    fn eq(&self, other: &[S; N]) -> bool {
-        *self == other[..]
-    }
-}
-
-impl<S: AsRef<str>> PartialEq<Vec<S>> for Strings {
-    fn eq(&self, other: &Vec<S>) -> bool {
-        *self == other[..]
-    }
-}
+compare_with_texts!(Strings);
 
 /// Customer ids, by customer. Ids that are all one text followed by a number (`cust-0141824`,
 /// `100234`, `u_7`) are held as that text once and a four-byte number each; other ids as
@@ -208,23 +215,7 @@ impl fmt::Debug for Ids {
     }
 }
 
-impl<S: AsRef<str>> PartialEq<[S]> for Ids {
-    fn eq(&self, other: &[S]) -> bool {
-        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
-    }
-}
-
-impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Ids {
-    fn eq(&self, other: &[S; N]) -> bool {
-        *self == other[..]
-    }
-}
-
-impl<S: AsRef<str>> PartialEq<Vec<S>> for Ids {
-    fn eq(&self, other: &Vec<S>) -> bool {
-        *self == other[..]
-    }
-}
+compare_with_texts!(Ids);
 
 /// A column's codes, each as wide as the column's dictionary needs: one byte for up to 256
 /// values (channels, stages), two for up to 65,536 (events, most kept columns), four beyond.
